@@ -1,0 +1,15 @@
+"""Run the benchmarks: ``python -m benchmarks [name ...]``."""
+import importlib
+import sys
+
+BENCHES = ["bench_stations"]
+
+
+def main(argv):
+    names = argv or BENCHES
+    for name in names:
+        importlib.import_module(f"benchmarks.{name}").run()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
