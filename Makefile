@@ -24,5 +24,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
-run: $(STAMP)
-	$(PY) -m response.cli daily --data tests/fixtures/cnemc --cache $(VENV)/demo-cache --quiet
+# The demo world (two winters, ~1.5 GB) is simulated once; later runs reuse it.
+$(DEMO)/README.md: | $(STAMP)
+	$(PY) -m response.cli simulate --out $(DEMO) --seed $(SEED)
+
+demo: $(DEMO)/README.md
+
+# Until the app exists, `make run` shows the demo world's station history and area daily AQI.
+run: $(STAMP) $(DEMO)/README.md
+	$(PY) -m response.cli stations --data $(DEMO)
+	$(PY) -m response.cli daily --data $(DEMO) --quiet --out $(DEMO)/area_daily_aqi.csv
+	@echo "demo data: $(DEMO)/  (layout in README.md; area daily AQI in $(DEMO)/area_daily_aqi.csv)"

@@ -1,0 +1,464 @@
+"""Embedded demo world: a physically coupled Inner Mongolia simulation written as real GRIB2 and CNEMC files.
+
+``simulate(out, seed=…, start=…, end=…)`` writes::
+
+    out/meteorology/analysis/era5_sfc_YYYYMM.grib2, era5_pl_YYYYMM.grib2   6-hourly analyses (0.25°)
+    out/meteorology/forecast/YYYYMMDD00/ifs_YYYYMMDD00.grib2              00 UTC runs, steps 0–168 h (0.5°)
+    out/stations/sites.csv, china_sites_YYYYMMDD.csv                       CNEMC station list and hourly archive
+    out/truth/…                                                            what only the simulator knows
+    out/README.md
+
+The pollution responds to the meteorology through the box model of :mod:`.chemistry`; the simulated authorities
+issue warnings by the official grading (:mod:`forecast.levels`) applied to a simple forecast, the warned areas'
+emissions drop by the level's share, and ``truth/`` keeps the concentrations that would have occurred without the
+cuts.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import aqi as _aqi
+from .. import levels as _levels
+from ..gribio import Grid, GribWriter
+from ..stations import CNEMC_TYPE_ORDER
+from .chemistry import run_box_model
+from .weather import Weather
+from .world import calendar, world_areas, world_stations
+
+ANALYSIS_GRID = Grid(step=0.25)
+FORECAST_GRID = Grid(step=0.5)
+FORECAST_STEPS = tuple(range(0, 73, 6)) + tuple(range(84, 169, 12))
+SPINUP_DAYS = 6
+AUTHORITY_ERROR = (0.15, 0.22, 0.30)  # lognormal σ of the authorities' simple forecast for days 1–3
+
+
+class SimulationError(ValueError):
+    """Invalid simulation settings."""
+
+
+# --------------------------------------------------------------------------------------------------- helpers
+def _met_at(weather: Weather, times, lon, lat, **kw):
+    m = weather.evaluate(times, lon, lat, **kw)
+    m["rh"] = rh_from_dewpoint(m["temp_air"], m["dewpoint"])
+    return m
+
+
+def rh_from_dewpoint(temp_air, dewpoint):
+    """Relative humidity [%] from temperature and dew point [°C] (Magnus, Alduchov & Eskridge 1996)."""
+    a, b = 17.625, 243.04
+    return 100.0 * np.exp(a * dewpoint / (b + dewpoint) - a * temp_air / (b + temp_air))
+
+
+def _daily_local(hourly: np.ndarray, times_utc: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Daily means over CST natural days (hours ending 01:00 … 24:00)."""
+    day = (times_utc + pd.Timedelta(hours=8) - pd.Timedelta(hours=1)).floor("D")
+    frame = pd.DataFrame(hourly, index=day)
+    g = frame.groupby(level=0)
+    mean = g.mean().where(g.count() >= 20)
+    return pd.DatetimeIndex(mean.index), mean.to_numpy()
+
+
+def _daily_max8h(hourly: np.ndarray, times_utc) -> np.ndarray:
+    frame = pd.DataFrame(hourly, index=times_utc + pd.Timedelta(hours=8))
+    run8 = frame.rolling(8, min_periods=6).mean()
+    start = run8.index - pd.Timedelta(hours=1)
+    run8 = run8[start.hour >= 7]
+    day = (run8.index - pd.Timedelta(hours=1)).floor("D")
+    return run8.groupby(day).max().to_numpy()
+
+
+def daily_aqi_table(conc: dict, times_utc) -> dict:
+    """Daily concentrations and AQI per area from hourly area concentrations."""
+    days, pm25 = _daily_local(conc["pm25"], times_utc)
+    out = {"date": days, "pm25_24h": pm25}
+    for sp in ("pm10", "so2", "no2", "co"):
+        out[f"{sp}_24h"] = _daily_local(conc[sp], times_utc)[1]
+    o3 = _daily_max8h(conc["o3"], times_utc)
+    out["o3_8h"] = o3[: len(days)] if len(o3) >= len(days) else np.vstack([o3, np.full((len(days) - len(o3),
+                                                                                       o3.shape[1]), np.nan)])
+    A = pm25.shape[1]
+    flat = pd.DataFrame({k: out[k].ravel() for k in _aqi.DAILY_KEYS})
+    table = _aqi.aqi(flat)
+    out["aqi"] = table["aqi"].to_numpy().reshape(-1, A)
+    out["iaqi_pm25"] = table["iaqi_pm25_24h"].to_numpy().reshape(-1, A)
+    ratio = out["pm25_24h"] / np.maximum(out["pm10_24h"], 1e-6)
+    primary_pm10 = table["iaqi_pm10_24h"].to_numpy().reshape(-1, A) > out["iaqi_pm25"]
+    out["dust"] = primary_pm10 & (ratio < 0.45)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- authorities
+def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Warnings the simulated authorities issue: every day d they forecast days d+1…d+3 as the no-cut AQI with a
+    lognormal error, grade it with the rule set in force (dust days count only their PM2.5 sub-index), and the
+    level in force on day x is the highest of the warnings issued on x−1 and x−2 that cover x (≥ 24 h lead).
+
+    Returns one row per area and day with ``level`` and ``issued`` (issue date of the governing warning).
+    """
+    days = cf_daily["date"]
+    n_days, n_areas = cf_daily["aqi"].shape
+    basis = np.where(cf_daily["dust"], cf_daily["iaqi_pm25"], cf_daily["aqi"])
+    cover = np.zeros((n_days, n_areas), dtype=int)
+    issued = np.full((n_days, n_areas), -1)
+    for d in range(n_days - 1):
+        rules = _levels.default_rules(days[d])
+        horizon = np.arange(d + 1, min(d + 4, n_days))
+        err = np.exp(rng.normal(0, AUTHORITY_ERROR[: len(horizon)], (n_areas, len(horizon))))
+        for a in range(n_areas):
+            fc = basis[horizon, a] * err[a]
+            if np.all(np.isnan(fc)):
+                continue
+            g = _levels.grade(np.nan_to_num(fc, nan=0.0), rules=rules)
+            if g.level == "none":
+                continue
+            rank = _levels.LEVEL_RANK[g.level]
+            for x in horizon[g.start:g.stop]:
+                if x - d <= 2 and rank >= cover[x, a]:
+                    cover[x, a] = rank
+                    issued[x, a] = d
+    rows = []
+    for a, area in enumerate(areas["area_id"]):
+        for x in np.flatnonzero(cover[:, a]):
+            level = _levels.LEVELS[cover[x, a]]
+            rows.append((area, days[x], level, days[issued[x, a]], _levels.reduction_share(level,
+                                                                                          _levels.default_rules(days[x]))))
+    return pd.DataFrame(rows, columns=["area_id", "date", "level", "issued", "cut_share"])
+
+
+def _cut_matrix(warnings: pd.DataFrame, areas: pd.DataFrame, times_utc) -> np.ndarray:
+    cuts = np.zeros((len(times_utc), len(areas)))
+    local_day = (times_utc + pd.Timedelta(hours=8)).floor("D")
+    col = {a: i for i, a in enumerate(areas["area_id"])}
+    for row in warnings.itertuples():
+        mask = np.asarray(local_day == row.date)
+        cuts[mask, col[row.area_id]] = row.cut_share
+    return cuts
+
+
+# --------------------------------------------------------------------------------------------------- stations
+def station_hourly(actual: dict, stations: pd.DataFrame, areas: pd.DataFrame, rng) -> dict:
+    """Station values: the area's concentration × a station factor × noise, with missing hours, outages,
+    a stuck sensor and a few broken values (so QC has something to find)."""
+    col = {a: i for i, a in enumerate(areas["area_id"])}
+    idx = stations["area_id"].map(col).to_numpy()
+    T, S = actual["pm25"].shape[0], len(stations)
+    out = {}
+    factor = stations["factor"].to_numpy()
+    for sp in ("pm25", "pm10", "so2", "no2", "co", "o3"):
+        base = actual[sp][:, idx]
+        f = factor if sp != "o3" else np.where(stations["kind"] == "background", 1.1, 1.0)
+        noisy = base * f * np.exp(rng.normal(0, 0.08, (T, S))) + rng.normal(0, 0.5 if sp != "co" else 0.01, (T, S))
+        out[sp] = np.clip(noisy, 0.0 if sp != "co" else 0.05, None)
+    out["pm10"] = np.maximum(out["pm10"], out["pm25"] * 1.02)
+    missing = rng.random((T, S)) < 0.015
+    for s in range(S):  # outages of 1–4 days
+        for _ in range(rng.integers(0, 3)):
+            start = rng.integers(0, max(1, T - 96))
+            missing[start:start + rng.integers(24, 97), s] = True
+    for sp in out:
+        out[sp][missing] = np.nan
+    # one stuck PM2.5 sensor for 30 h, a few broken values
+    s = rng.integers(0, S)
+    t0 = rng.integers(0, max(1, T - 40))
+    out["pm25"][t0:t0 + 30, s] = np.round(out["pm25"][t0, s]) if np.isfinite(out["pm25"][t0, s]) else 55.0
+    for _ in range(3):
+        out["no2"][rng.integers(0, T), rng.integers(0, S)] = -5.0
+    out["pm10"][rng.integers(0, T), rng.integers(0, S)] = 99999.0
+    return out
+
+
+def _cnemc_derived(hourly: dict) -> dict:
+    """CNEMC's derived rows: rolling 24-h means, O3 8-h, and the real-time AQI."""
+    frames = {sp: pd.DataFrame(v) for sp, v in hourly.items()}
+    r24 = {sp: frames[sp].rolling(24, min_periods=20).mean().to_numpy() for sp in frames}
+    o3_8 = frames["o3"].rolling(8, min_periods=6).mean()
+    with np.errstate(invalid="ignore"):
+        sub = [_aqi.iaqi("pm25_24h", np.clip(hourly["pm25"], 0, None)), _aqi.iaqi("pm10_24h", np.clip(hourly["pm10"], 0, 1e4)),
+               _aqi.iaqi("so2_1h", np.clip(hourly["so2"], 0, 800)), _aqi.iaqi("no2_1h", np.clip(hourly["no2"], 0, None)),
+               _aqi.iaqi("co_1h", np.clip(hourly["co"], 0, None)), _aqi.iaqi("o3_1h", np.clip(hourly["o3"], 0, None))]
+    stack = np.stack(sub)
+    aqi = np.where(np.all(np.isnan(stack), axis=0), np.nan, np.nanmax(np.where(np.isnan(stack), -1, stack), axis=0))
+    return {"AQI": aqi, "PM2.5": hourly["pm25"], "PM2.5_24h": r24["pm25"], "PM10": hourly["pm10"],
+            "PM10_24h": r24["pm10"], "SO2": hourly["so2"], "SO2_24h": r24["so2"], "NO2": hourly["no2"],
+            "NO2_24h": r24["no2"], "O3": hourly["o3"], "O3_24h": frames["o3"].rolling(24, min_periods=20).max().to_numpy(),
+            "O3_8h": o3_8.to_numpy(), "O3_8h_24h": o3_8.rolling(24, min_periods=14).max().to_numpy(),
+            "CO": hourly["co"], "CO_24h": r24["co"]}
+
+
+def write_cnemc(out_dir: Path, values: dict, times_utc: pd.DatetimeIndex, codes, first_day, last_day):
+    """One ``china_sites_YYYYMMDD.csv`` per CST day: hour h holds the hour ending at h (h = 0 … 23)."""
+    local = times_utc + pd.Timedelta(hours=8)
+    cols = ["date", "hour", "type", *codes]
+    for day in pd.date_range(first_day, last_day, freq="D"):
+        sel = np.flatnonzero((local >= day) & (local < day + pd.Timedelta(days=1)))
+        if len(sel) < 24:
+            continue
+        blocks = []
+        for typ in CNEMC_TYPE_ORDER:
+            v = values[typ][sel]
+            v = np.round(v, 3) if typ.startswith("CO") else np.round(v)
+            blocks.append(v)
+        data = np.stack(blocks, axis=1).reshape(24 * len(CNEMC_TYPE_ORDER), -1)
+        frame = pd.DataFrame(data, columns=codes)
+        frame.insert(0, "type", np.tile(CNEMC_TYPE_ORDER, 24))
+        frame.insert(0, "hour", np.repeat(np.arange(24), len(CNEMC_TYPE_ORDER)))
+        frame.insert(0, "date", day.strftime("%Y%m%d"))
+        frame[cols].to_csv(out_dir / f"china_sites_{day:%Y%m%d}.csv", index=False, float_format="%.10g")
+
+
+# --------------------------------------------------------------------------------------------------- GRIB
+def _to_ecmwf(m: dict, seconds: float) -> dict:
+    """Nomenclature → ECMWF short names and units (K, Pa, m; tp in m accumulated over ``seconds``)."""
+    return {"2t": m["temp_air"] + 273.15, "2d": m["dewpoint"] + 273.15, "10u": m["wind_u"], "10v": m["wind_v"],
+            "sp": m["pressure"] * 100.0, "blh": m["blh"], "t850": m["temp_850"] + 273.15,
+            "t925": m["temp_925"] + 273.15}
+
+
+def _grid_points(grid: Grid):
+    lon2, lat2 = np.meshgrid(grid.lon, grid.lat)
+    return lon2.ravel(), lat2.ravel()
+
+
+@lru_cache(maxsize=2)
+def _weather(start, end, seed) -> Weather:
+    """One Weather per worker process (building it draws the whole noise sequence)."""
+    return Weather(start, end, seed)
+
+
+def _write_analysis_month(args):
+    seed, start, end, month, directory = args
+    weather = _weather(start, end, seed)
+    lon, lat = _grid_points(ANALYSIS_GRID)
+    shape = ANALYSIS_GRID.shape
+    m0 = pd.Timestamp(month)
+    times = pd.date_range(max(m0, pd.Timestamp(start)), min(m0 + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=18),
+                                                                 pd.Timestamp(end) + pd.Timedelta(hours=18)), freq="6h")
+    if len(times) == 0:
+        return 0
+    n = 0
+    hourly = pd.date_range(times[0] - pd.Timedelta(hours=5), times[-1], freq="h")
+    with open(directory / f"era5_sfc_{m0:%Y%m}.grib2", "wb") as fs, open(directory / f"era5_pl_{m0:%Y%m}.grib2", "wb") as fp:
+        ws, wp = GribWriter(fs, ANALYSIS_GRID), GribWriter(fp, ANALYSIS_GRID)
+        for chunk in np.array_split(np.arange(len(times)), max(1, len(times) // 16)):
+            tt = times[chunk]
+            m = weather.evaluate(tt, lon, lat)
+            ec = _to_ecmwf(m, 6 * 3600)
+            # tp: accumulation over the 6 h ending at each analysis time, from hourly rates
+            hh = pd.date_range(tt[0] - pd.Timedelta(hours=5), tt[-1], freq="h")
+            pr = weather.evaluate(hh, lon, lat, precip_only=True)["precip"]
+            pos = np.searchsorted(hh, tt)
+            for i, t in enumerate(tt):
+                for name in ("2t", "2d", "10u", "10v", "sp", "blh"):
+                    ws.write(name, ec[name][i].reshape(shape), time=t)
+                tp = pr[pos[i] - 5:pos[i] + 1].sum(axis=0) / 1000.0
+                ws.write("tp", tp.reshape(shape), time=t - pd.Timedelta(hours=6), step=6, start_step=0)
+                wp.write("t", ec["t850"][i].reshape(shape), time=t, level=850)
+                wp.write("t", ec["t925"][i].reshape(shape), time=t, level=925)
+                n += 10
+        ws.close()
+        wp.close()
+    del hourly
+    return n
+
+
+def _write_forecast_run(args):
+    seed, start, end, init, directory = args
+    weather = _weather(start, end, seed)
+    lon, lat = _grid_points(FORECAST_GRID)
+    shape = FORECAST_GRID.shape
+    init = pd.Timestamp(init)
+    run_dir = directory / f"{init:%Y%m%d%H}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    steps = np.array(FORECAST_STEPS)
+    valid = init + pd.to_timedelta(steps, unit="h")
+    run_seed = int(init.value // 3_600_000_000_000)
+    m = weather.evaluate(valid, lon, lat, lead_hours=steps, run_seed=run_seed)
+    ec = _to_ecmwf(m, 0)
+    hourly = init + pd.to_timedelta(np.arange(0, steps[-1] + 1), unit="h")
+    pr = weather.evaluate(hourly, lon, lat, lead_hours=np.arange(0, steps[-1] + 1), run_seed=run_seed,
+                          precip_only=True)["precip"]
+    acc = np.concatenate([np.zeros((1, pr.shape[1])), np.cumsum(pr[1:], axis=0)]) / 1000.0
+    with open(run_dir / f"ifs_{init:%Y%m%d%H}.grib2", "wb") as fh:
+        w = GribWriter(fh, FORECAST_GRID)
+        for i, step in enumerate(steps):
+            for name in ("2t", "2d", "10u", "10v", "sp", "blh"):
+                w.write(name, ec[name][i].reshape(shape), time=init, step=int(step))
+            w.write("tp", acc[step].reshape(shape), time=init, step=int(step), start_step=0)
+            w.write("t", ec["t850"][i].reshape(shape), time=init, step=int(step), level=850)
+            w.write("t", ec["t925"][i].reshape(shape), time=init, step=int(step), level=925)
+        w.close()
+    return len(steps) * 9
+
+
+# --------------------------------------------------------------------------------------------------- orchestrator
+def forecast_init_days(start, end, which: str) -> pd.DatetimeIndex:
+    """Days with a 00 UTC forecast run: ``all`` days, ``heating`` (Oct–Apr) or ``none``."""
+    days = pd.date_range(start, end, freq="D")
+    if which == "all":
+        return days
+    if which == "heating":
+        return days[(days.month >= 10) | (days.month <= 4)]
+    if which == "none":
+        return days[:0]
+    raise SimulationError(f"unknown forecast-run selection {which!r}; allowed: all, heating, none")
+
+
+def simulate(out, *, seed: int = 7, start="2023-10-01", end="2025-03-31", forecasts: str = "heating",
+             progress: bool = True, workers: int = 2) -> dict:
+    """Simulate the demo world and write it to ``out`` (see module docstring). Returns a summary dict."""
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if end <= start:
+        raise SimulationError(f"end {end.date()} must be after start {start.date()}")
+    if (end - start).days < 14:
+        raise SimulationError(f"period {start.date()}–{end.date()} is shorter than 14 days")
+    out = Path(out)
+    init_days = forecast_init_days(start, end, forecasts)
+    bar = _progress(progress, total=4 + len(pd.date_range(start, end, freq="MS")) + len(init_days))
+    rng = np.random.default_rng([seed, 1])
+    weather = Weather(start, end, seed)
+    areas = world_areas(seed)
+    stations = world_stations(areas, seed)
+    # hourly UTC times; CST day D starts at D-1 16:00 UTC
+    times = pd.date_range(start - pd.Timedelta(days=SPINUP_DAYS, hours=8), end + pd.Timedelta(hours=16), freq="h")
+    met = _met_at(weather, times, areas["seat_lon"].to_numpy(), areas["seat_lat"].to_numpy())
+    local_hour = ((times.hour.to_numpy() + 8) % 24)[:, None] + areas["seat_lon"].to_numpy()[None] / 15 - 8
+    met["day"] = np.clip(np.cos(2 * np.pi * (local_hour - 13) / 24) * 1.25 - 0.15, 0, 1)
+    met["day_lag"] = np.clip(np.cos(2 * np.pi * (local_hour - 15) / 24) * 1.25 - 0.15, 0, 1)
+    cal = calendar(times, areas, met["temp_air"])
+    bar.update(1)
+    counterfactual = run_box_model(met, areas, cal, np.zeros_like(met["blh"]), seed)
+    cf_daily = daily_aqi_table(counterfactual, times)
+    keep = (cf_daily["date"] >= start) & (cf_daily["date"] <= end)
+    cf_daily = {k: (v[keep] if k != "date" else v[keep]) for k, v in cf_daily.items()}
+    warnings = simulate_authorities(cf_daily, areas, rng)
+    cuts = _cut_matrix(warnings, areas, times)
+    actual = run_box_model(met, areas, cal, cuts, seed)
+    act_daily = daily_aqi_table(actual, times)
+    act_daily = {k: v[(act_daily["date"] >= start) & (act_daily["date"] <= end)] if k != "date" else
+                 v[(v >= start) & (v <= end)] for k, v in act_daily.items()}
+    bar.update(1)
+
+    # stations
+    sdir = out / "stations"
+    sdir.mkdir(parents=True, exist_ok=True)
+    st_values = station_hourly(actual, stations, areas, rng)
+    derived = _cnemc_derived(st_values)
+    write_cnemc(sdir, derived, times, stations["station"].tolist(), start, end)
+    sites = stations.rename(columns={"station": "监测点编码", "station_name": "监测点名称", "city": "城市",
+                                     "lon": "经度", "lat": "纬度", "background": "对照点"})
+    sites[["监测点编码", "监测点名称", "城市", "经度", "纬度", "对照点"]].to_csv(sdir / "sites.csv", index=False)
+    bar.update(1)
+
+    # truth
+    tdir = out / "truth"
+    tdir.mkdir(parents=True, exist_ok=True)
+    ids = areas["area_id"].tolist()
+    daily_rows = []
+    for name, table in (("actual", act_daily), ("counterfactual", cf_daily)):
+        for k in ("pm25_24h", "pm10_24h", "aqi", "dust"):
+            frame = pd.DataFrame(table[k], index=table["date"], columns=ids).stack().rename(f"{k}_{name}")
+            daily_rows.append(frame)
+    daily_truth = pd.concat(daily_rows, axis=1).rename_axis(["date", "area_id"]).reset_index()
+    daily_truth.to_csv(tdir / "area_daily.csv", index=False)
+    warnings.to_csv(tdir / "warnings.csv", index=False)
+    hourly_truth = []
+    local = times + pd.Timedelta(hours=8)
+    sel = (local >= start) & (local < end + pd.Timedelta(days=1))
+    for a, area in enumerate(ids):
+        hourly_truth.append(pd.DataFrame({
+            "time": local[sel], "area_id": area, "cut_share": cuts[sel, a],
+            **{f"{sp}_actual": actual[sp][sel, a] for sp in ("pm25", "pm10", "so2", "no2", "co", "o3")},
+            **{f"{sp}_counterfactual": counterfactual[sp][sel, a] for sp in ("pm25", "pm10")},
+            "pm10_dust": actual["pm10_dust"][sel, a],
+            **{k: met[k][sel, a] for k in ("temp_air", "rh", "wind_u", "wind_v", "blh", "precip", "temp_850")}}))
+    pd.concat(hourly_truth, ignore_index=True).to_parquet(tdir / "area_hourly.parquet", index=False)
+    syn = weather.synoptic
+    pd.DataFrame({"front_time_at_97E": pd.to_datetime(syn.fronts * 3.6e12), "strength": syn.strength,
+                  "stagnation_depth": syn.depth, "wetness": syn.wetness}).to_csv(tdir / "fronts.csv", index=False)
+    areas.drop(columns=["gb"]).to_csv(tdir / "areas.csv", index=False)
+    stations.to_csv(tdir / "stations.csv", index=False)
+    bar.update(1)
+
+    # meteorology (GRIB), in parallel worker processes
+    adir = out / "meteorology" / "analysis"
+    fdir = out / "meteorology" / "forecast"
+    adir.mkdir(parents=True, exist_ok=True)
+    fdir.mkdir(parents=True, exist_ok=True)
+    jobs = [(_write_analysis_month, (seed, start, end, m, adir)) for m in pd.date_range(start.replace(day=1), end,
+                                                                                        freq="MS")]
+    jobs += [(_write_forecast_run, (seed, start, end, d, fdir)) for d in init_days]
+    n_messages = 0
+    if workers > 1 and len(jobs) > 1:
+        ctx = mp.get_context("fork")
+        with ctx.Pool(workers) as pool:
+            for n in pool.imap_unordered(_call, jobs, chunksize=2):
+                n_messages += n
+                bar.update(1)
+    else:
+        for job in jobs:
+            n_messages += _call(job)
+            bar.update(1)
+    bar.close()
+
+    heavy = daily_truth[daily_truth["aqi_actual"] > 200]
+    summary = {"seed": seed, "start": str(start.date()), "end": str(end.date()), "areas": len(areas),
+               "stations": len(stations), "grib_messages": n_messages, "forecast_runs": len(init_days),
+               "heavy_area_days": int(len(heavy)), "severe_area_days": int((daily_truth["aqi_actual"] > 300).sum()),
+               "dust_area_days": int(daily_truth["dust_actual"].sum()),
+               "warning_area_days": int(len(warnings)),
+               "heavy_days_by_area": heavy.groupby("area_id").size().sort_values(ascending=False).to_dict()}
+    (tdir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+    _write_readme(out, summary)
+    return summary
+
+
+def _call(job):
+    func, args = job
+    return func(args)
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+    return tqdm(total=total, desc="simulating", unit="step")
+
+
+def _write_readme(out: Path, summary: dict):
+    text = f"""# lantian demo world (simulated)
+
+Simulated with `lantian simulate --seed {summary['seed']} --start {summary['start']} --end {summary['end']}`.
+Nothing here is real data: fictional stations in the 12 leagues/cities and key banners/counties of Inner Mongolia,
+a synthetic atmosphere, and a box model of pollution that responds to it (see `forecast/simulate`).
+
+| part | content |
+|---|---|
+| meteorology/analysis/era5_sfc_YYYYMM.grib2 | 6-hourly 2t, 2d, 10u, 10v, sp, blh and tp (6-h accumulation), 0.25° over 97–126°E, 37–54°N, UTC |
+| meteorology/analysis/era5_pl_YYYYMM.grib2 | 6-hourly t at 850 and 925 hPa |
+| meteorology/forecast/YYYYMMDD00/ | 00 UTC forecast runs, steps 0–72 h every 6 h and 84–168 h every 12 h, 0.5°; tp accumulated from step 0 |
+| stations/sites.csv, china_sites_YYYYMMDD.csv | CNEMC station list and hourly archive (all types), CST, hour h = hour ending at h |
+| truth/area_daily.csv | daily PM2.5, PM10, AQI and dust flag per area, with and without emission cuts |
+| truth/area_hourly.parquet | hourly area concentrations (actual and counterfactual), cut share in force, meteorology |
+| truth/warnings.csv | warnings the simulated authorities had in force per area and day, with the cut share |
+| truth/fronts.csv, areas.csv, stations.csv | the synoptic sequence, emission parameters, station factors |
+
+Summary: {summary['areas']} areas, {summary['stations']} stations, {summary['forecast_runs']} forecast runs,
+{summary['grib_messages']} GRIB messages; {summary['heavy_area_days']} heavy (AQI > 200) and
+{summary['severe_area_days']} severe (> 300) area-days, {summary['dust_area_days']} dust area-days,
+{summary['warning_area_days']} area-days under warning.
+"""
+    (out / "README.md").write_text(text, encoding="utf-8")

@@ -1,0 +1,187 @@
+"""The demo world: real GRIB2 and CNEMC files, and pollution that responds to the meteorology."""
+import hashlib
+import json
+
+import cfgrib
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import stations as S
+from forecast.simulate import SimulationError, simulate
+from forecast.simulate.weather import Weather
+
+
+def _open_all(path):
+    return cfgrib.open_datasets(str(path), backend_kwargs={"indexpath": ""})
+
+
+def test_layout(winter_world):
+    for part in ("meteorology/analysis", "meteorology/forecast", "stations/sites.csv", "truth/area_daily.csv",
+                 "truth/warnings.csv", "truth/area_hourly.parquet", "README.md"):
+        assert (winter_world / part).exists(), part
+    assert len(list((winter_world / "meteorology" / "forecast").iterdir())) == 28
+    assert len(list((winter_world / "stations").glob("china_sites_*.csv"))) == 28
+
+
+def test_cfgrib_opens_every_analysis_file(winter_world):
+    files = sorted((winter_world / "meteorology" / "analysis").glob("*.grib2"))
+    assert files
+    names = set()
+    for path in files:
+        for ds in _open_all(path):
+            names |= set(ds.data_vars)
+            assert ds.sizes["latitude"] == 69 and ds.sizes["longitude"] == 117
+    assert {"t2m", "d2m", "u10", "v10", "sp", "blh", "tp", "t"} <= names
+
+
+def test_analysis_values_physical(winter_world):
+    path = winter_world / "meteorology" / "analysis" / "era5_sfc_202312.grib2"
+    by_var = {v: ds[v] for ds in _open_all(path) for v in ds.data_vars}
+    t2m = by_var["t2m"] - 273.15
+    assert -45 < float(t2m.min()) and float(t2m.max()) < 20  # December over Inner Mongolia
+    assert float(by_var["blh"].min()) >= 30 and float(by_var["blh"].max()) < 4000
+    assert 600e2 < float(by_var["sp"].min()) and float(by_var["sp"].max()) < 1050e2
+    assert float(by_var["tp"].min()) >= 0
+    # west-east terrain gradient: the plateau in the west has lower surface pressure
+    sp = by_var["sp"].mean("time")
+    assert float(sp.sel(longitude=100, latitude=40)) < float(sp.sel(longitude=123, latitude=43))
+
+
+def test_forecast_run_hypercubes(winter_world):
+    run = winter_world / "meteorology" / "forecast" / "2023121000" / "ifs_2023121000.grib2"
+    datasets = _open_all(run)
+    assert len(datasets) >= 3  # heightAboveGround / surface instant / accum / isobaric: several hypercubes
+    by_var = {v: ds for ds in datasets for v in ds.data_vars}
+    assert {"t2m", "u10", "blh", "tp", "t"} <= set(by_var)
+    tp = by_var["tp"]["tp"]
+    steps = tp["step"].values / np.timedelta64(1, "h")
+    assert steps[0] == 0 and steps[-1] == 168
+    assert np.all(np.diff(tp.mean(("latitude", "longitude")).values) >= -1e-6)  # accumulated from step 0
+    assert "isobaricInhPa" in by_var["t"].coords and set(by_var["t"]["isobaricInhPa"].values) == {850, 925}
+
+
+def test_forecast_error_grows_with_lead(winter_world):
+    """RMSE of 2-m temperature and BLH against the analysis at the same valid time, by lead day."""
+    ana = {v: ds[v] for ds in _open_all(winter_world / "meteorology/analysis/era5_sfc_202312.grib2")
+           for v in ds.data_vars}
+    errors = {}
+    for run_dir in sorted((winter_world / "meteorology" / "forecast").iterdir()):
+        ds = {v: d[v] for d in _open_all(next(run_dir.glob("*.grib2"))) for v in d.data_vars}
+        for var in ("t2m", "blh"):
+            fc = ds[var].sel(latitude=slice(48, 38), longitude=slice(100, 124))
+            for step in fc["step"].values:
+                lead = step / np.timedelta64(24, "h")
+                if lead not in (1, 3, 6):
+                    continue
+                valid = pd.Timestamp(fc["time"].values) + pd.Timedelta(step)
+                if valid not in ana[var]["time"].to_index():
+                    continue
+                truth = ana[var].sel(time=valid).interp_like(fc.sel(step=step))
+                err = float(np.sqrt(((fc.sel(step=step) - truth) ** 2).mean()))
+                errors.setdefault((var, lead), []).append(err)
+    for var in ("t2m", "blh"):
+        rmse = [np.mean(errors[(var, lead)]) for lead in (1, 3, 6)]
+        assert rmse[0] < rmse[1] < rmse[2], (var, rmse)
+
+
+def test_station_files_parse_and_qc_finds_faults(winter_world):
+    sites = S.read_station_list(winter_world / "stations" / "sites.csv")
+    assert set(sites["area_id"]) >= {"hohhot", "baotou", "wuhai", "alxa", "jungar"}
+    assert sites["background"].sum() == 3
+    history, removed, log = S.read_cnemc_archive(winter_world / "stations", sites)
+    assert log.files_read == 28 and not log.files_skipped
+    raw = pd.read_csv(winter_world / "stations" / "china_sites_20231205.csv")
+    assert {"AQI", "PM2.5_24h", "O3_8h", "CO_24h"} <= set(raw["type"])
+    clean, qc = S.quality_control(history)
+    reasons = set(qc["reason"])
+    assert {"stuck", "negative", "implausible"} <= reasons
+
+
+def _truth_daily(world):
+    h = pd.read_parquet(world / "truth" / "area_hourly.parquet")
+    h["ws"] = np.hypot(h["wind_u"], h["wind_v"])
+    h["vent"] = h["ws"] * h["blh"]
+    h["date"] = (h["time"] - pd.Timedelta(hours=1)).dt.floor("D")
+    return h.groupby(["area_id", "date"]).mean(numeric_only=True).reset_index()
+
+
+def test_pm25_higher_on_low_ventilation_days(winter_world):
+    daily = _truth_daily(winter_world)
+    for area in ("hohhot", "baotou", "wuhai", "chifeng"):
+        d = daily[daily["area_id"] == area]
+        low = d["vent"] <= d["vent"].quantile(0.25)
+        high = d["vent"] >= d["vent"].quantile(0.75)
+        assert d.loc[low, "pm25_actual"].mean() > 1.5 * d.loc[high, "pm25_actual"].mean(), area
+
+
+def test_heavy_episodes_exist_and_are_haze(winter_world):
+    truth = pd.read_csv(winter_world / "truth" / "area_daily.csv")
+    heavy = truth[truth["aqi_actual"] > 200]
+    assert len(heavy) >= 10
+    assert heavy["area_id"].nunique() >= 3
+    ratio = heavy["pm25_24h_actual"] / heavy["pm10_24h_actual"]
+    assert ratio.median() > 0.6  # winter haze is PM2.5-dominated
+
+
+def test_dust_days_have_low_pm25_to_pm10(winter_world, spring_world):
+    spring = pd.read_csv(spring_world / "truth" / "area_daily.csv")
+    dust = spring[spring["dust_actual"]]
+    assert len(dust) >= 5
+    assert set(dust["area_id"]) & {"alxa", "bayannur", "wuhai", "urad_front"}
+    assert dust["pm10_24h_actual"].max() > 400  # a dust storm, far above haze PM10
+    winter = pd.read_csv(winter_world / "truth" / "area_daily.csv")
+    haze = winter[(winter["aqi_actual"] > 200) & ~winter["dust_actual"]]
+    dust_ratio = (dust["pm25_24h_actual"] / dust["pm10_24h_actual"]).median()
+    haze_ratio = (haze["pm25_24h_actual"] / haze["pm10_24h_actual"]).median()
+    assert dust_ratio < 0.45 < haze_ratio
+
+
+def test_warnings_cut_emissions_and_truth_records_counterfactual(winter_world):
+    warnings = pd.read_csv(winter_world / "truth" / "warnings.csv")
+    assert len(warnings) > 0 and set(warnings["level"]) <= {"yellow", "orange", "red"}
+    assert set(warnings["cut_share"]) <= {0.1, 0.2, 0.3}
+    truth = pd.read_csv(winter_world / "truth" / "area_daily.csv", parse_dates=["date"])
+    warned = truth.merge(warnings.assign(date=pd.to_datetime(warnings["date"])), on=["area_id", "date"])
+    effect = warned["pm25_24h_counterfactual"] - warned["pm25_24h_actual"]
+    assert (effect > 0).mean() > 0.9  # cuts lower PM2.5 on warned days
+    calm = truth[~truth.set_index(["area_id", "date"]).index.isin(warned.set_index(["area_id", "date"]).index)]
+    # outside warnings the two runs agree except for carry-over and transport from warned neighbours
+    assert (calm["pm25_24h_counterfactual"] - calm["pm25_24h_actual"]).abs().median() < effect.median()
+
+
+def test_same_seed_identical_files(tmp_path):
+    digests = []
+    for k in range(2):
+        out = tmp_path / f"w{k}"
+        simulate(out, seed=3, start="2024-01-01", end="2024-01-15", forecasts="none", progress=False, workers=1)
+        h = hashlib.sha256()
+        for p in sorted(out.rglob("*")):
+            if p.is_file():
+                h.update(p.relative_to(out).as_posix().encode())
+                h.update(p.read_bytes())
+        digests.append(h.hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_weather_deterministic_and_seed_dependent():
+    t = pd.date_range("2024-01-01", periods=48, freq="h")
+    a = Weather("2023-12-01", "2024-02-01", 5).evaluate(t, [111.0], [40.0])["temp_air"]
+    b = Weather("2023-12-01", "2024-02-01", 5).evaluate(t, [111.0], [40.0])["temp_air"]
+    c = Weather("2023-12-01", "2024-02-01", 6).evaluate(t, [111.0], [40.0])["temp_air"]
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"start": "2024-01-10", "end": "2024-01-01"}, "must be after"),
+    ({"start": "2024-01-01", "end": "2024-01-05"}, "shorter than 14 days"),
+    ({"start": "2024-01-01", "end": "2024-02-01", "forecasts": "weekly"}, "allowed: all, heating, none"),
+])
+def test_bad_settings(tmp_path, kwargs, match):
+    with pytest.raises(SimulationError, match=match):
+        simulate(tmp_path, progress=False, **kwargs)
+
+
+def test_summary_written(winter_world):
+    summary = json.loads((winter_world / "truth" / "summary.json").read_text())
+    assert summary["stations"] == 63 and summary["areas"] == 21
