@@ -213,8 +213,8 @@ def write_cnemc(out_dir: Path, values: dict, times_utc: pd.DatetimeIndex, codes,
 
 
 # --------------------------------------------------------------------------------------------------- GRIB
-def _to_ecmwf(m: dict, seconds: float) -> dict:
-    """Nomenclature → ECMWF short names and units (K, Pa, m; tp in m accumulated over ``seconds``)."""
+def _to_ecmwf(m: dict) -> dict:
+    """Nomenclature → ECMWF short names and units (K, Pa, m); ``tp`` is accumulated separately."""
     return {"2t": m["temp_air"] + 273.15, "2d": m["dewpoint"] + 273.15, "10u": m["wind_u"], "10v": m["wind_v"],
             "sp": m["pressure"] * 100.0, "blh": m["blh"], "t850": m["temp_850"] + 273.15,
             "t925": m["temp_925"] + 273.15}
@@ -242,13 +242,12 @@ def _write_analysis_month(args):
     if len(times) == 0:
         return 0
     n = 0
-    hourly = pd.date_range(times[0] - pd.Timedelta(hours=5), times[-1], freq="h")
     with open(directory / f"era5_sfc_{m0:%Y%m}.grib2", "wb") as fs, open(directory / f"era5_pl_{m0:%Y%m}.grib2", "wb") as fp:
         ws, wp = GribWriter(fs, ANALYSIS_GRID), GribWriter(fp, ANALYSIS_GRID)
         for chunk in np.array_split(np.arange(len(times)), max(1, len(times) // 16)):
             tt = times[chunk]
             m = weather.evaluate(tt, lon, lat)
-            ec = _to_ecmwf(m, 6 * 3600)
+            ec = _to_ecmwf(m)
             # tp: accumulation over the 6 h ending at each analysis time, from hourly rates
             hh = pd.date_range(tt[0] - pd.Timedelta(hours=5), tt[-1], freq="h")
             pr = weather.evaluate(hh, lon, lat, precip_only=True)["precip"]
@@ -263,7 +262,6 @@ def _write_analysis_month(args):
                 n += 10
         ws.close()
         wp.close()
-    del hourly
     return n
 
 
@@ -279,7 +277,7 @@ def _write_forecast_run(args):
     valid = init + pd.to_timedelta(steps, unit="h")
     run_seed = int(init.value // 3_600_000_000_000)
     m = weather.evaluate(valid, lon, lat, lead_hours=steps, run_seed=run_seed)
-    ec = _to_ecmwf(m, 0)
+    ec = _to_ecmwf(m)
     hourly = init + pd.to_timedelta(np.arange(0, steps[-1] + 1), unit="h")
     pr = weather.evaluate(hourly, lon, lat, lead_hours=np.arange(0, steps[-1] + 1), run_seed=run_seed,
                           precip_only=True)["precip"]
