@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHES = ["bench_stations"]
+BENCHES = ["bench_stations", "bench_grib"]
 
 
 def main(argv):

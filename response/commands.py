@@ -14,6 +14,47 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
+def _cmd_ingest(args) -> int:
+    import sys
+    from pathlib import Path
+
+    from forecast import meteorology, workspace
+
+    client = None
+    if args.scheduler:
+        from distributed import Client
+
+        client = Client(args.scheduler)
+    met = meteorology.ingest(args.data, cache=args.cache, client=client, workers=args.workers,
+                             progress=not args.quiet, refresh=args.refresh)
+    summary = met.summary()
+    for rep in met.errors:
+        print(f"  skipped {rep['file']}: {rep['error']}", file=sys.stderr)
+    for rep in met.files:
+        for problem in rep.get("problems") or []:
+            print(f"  {Path(rep['file']).name}: {problem}", file=sys.stderr)
+    by_day, by_lead = meteorology.daily(met)
+    out = Path(args.out) if args.out else workspace.cache_dir(args.data, args.cache)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("drivers_daily", by_day), ("drivers_lead_days", by_lead)):
+        if len(frame):
+            path = out / f"{name}.parquet"
+            frame.reset_index().to_parquet(path, index=False)
+            written.append(str(path))
+    print(f"{summary['files']} GRIB file(s): {summary['from_cache']} from cache, {summary['failed']} failed; "
+          f"{summary['analysis_files']} analysis, {summary['forecast_files']} forecast file(s), "
+          f"{summary['runs']} run(s)")
+    if summary["analysis_period"]:
+        print(f"analyses: {summary['analysis_period'][0]} … {summary['analysis_period'][1]} UTC")
+    print(f"variables: {', '.join(summary['variables'])}")
+    if summary["missing"]:
+        print(f"missing (drivers that need them are left empty): {', '.join(summary['missing'])}")
+    for path in written:
+        print(f"written: {path}")
+    return 0 if not met.errors else 1
+
+
 def register(sub, data_args) -> None:
     """Add the subcommands to the ``lantian`` parser's subparsers."""
     p = sub.add_parser("simulate", help="write the embedded demo world (GRIB2 + CNEMC files + truth)")
@@ -26,3 +67,11 @@ def register(sub, data_args) -> None:
     p.add_argument("--workers", type=int, default=2, help="processes writing GRIB (default 2)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser("ingest", help="GRIB meteorology → per-area series and daily drivers (cached)")
+    data_args(p)
+    p.add_argument("--workers", type=int, help="local worker processes (default: CPU count, at most 4)")
+    p.add_argument("--scheduler", help="address of a dask.distributed scheduler to run on instead")
+    p.add_argument("--refresh", action="store_true", help="ignore cached series and extract every file again")
+    p.add_argument("--out", help="directory for drivers_daily.parquet / drivers_lead_days.parquet (default: cache)")
+    p.set_defaults(func=_cmd_ingest)

@@ -61,3 +61,34 @@ def test_stations_and_daily_on_archive(tmp_path, capsys):
     daily = pd.read_csv(out)
     assert set(daily["area_id"]) == {"hohhot", "baotou"}
     assert daily["aqi"].notna().sum() >= 4
+
+
+def test_ingest_twice_second_from_cache(winter_world, tmp_path, capsys):
+    import shutil
+
+    data = tmp_path / "data"
+    src = winter_world / "meteorology"
+    for f in sorted((src / "analysis").glob("*_202312.grib2")):
+        (data / "meteorology" / "analysis").mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, data / "meteorology" / "analysis")
+    for run in sorted((src / "forecast").iterdir())[:3]:
+        shutil.copytree(run, data / "meteorology" / "forecast" / run.name)
+    cache = tmp_path / "cache"
+    assert main(["ingest", "--data", str(data), "--cache", str(cache), "--quiet", "--workers", "2"]) == 0
+    first = capsys.readouterr().out
+    assert "5 GRIB file(s): 0 from cache, 0 failed" in first and "3 run(s)" in first
+    assert (cache / "drivers_daily.parquet").exists() and (cache / "drivers_lead_days.parquet").exists()
+    assert main(["ingest", "--data", str(data), "--cache", str(cache), "--quiet"]) == 0
+    second = capsys.readouterr().out
+    assert "5 GRIB file(s): 5 from cache, 0 failed" in second
+
+
+def test_ingest_errors(tmp_path, capsys):
+    assert main(["ingest", "--data", str(tmp_path / "missing")]) == 2
+    assert "no such data directory" in capsys.readouterr().err
+    bad = tmp_path / "d" / "meteorology" / "analysis"
+    bad.mkdir(parents=True)
+    (bad / "x.grib2").write_bytes(b"not grib")
+    assert main(["ingest", "--data", str(tmp_path / "d"), "--quiet", "--workers", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "x.grib2: not a GRIB file" in err[0]

@@ -1,0 +1,290 @@
+"""Orchestrator for gridded meteorology: GRIB files → per-area series → daily drivers, cached and parallel.
+
+Every GRIB file is one task (read with :func:`forecast.gribread.read_grib`, reduced to area means with
+:mod:`forecast.extraction`), so memory stays bounded by a file per worker however long the archive is, and the tasks
+run on a local process pool or on any ``dask.distributed`` client. The per-area series of each file are cached as
+parquet keyed by the file (path, size, modification time) and the area set, so a second run decodes nothing and a
+new month or a new forecast run decodes only itself. cfgrib index files go to the same cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import areas as areas_mod
+from . import drivers, extraction, gribread, workspace
+
+#: bump when the extraction changes what is stored
+CACHE_VERSION = "1"
+GRIB_SUFFIXES = (".grib", ".grib2", ".grb", ".grb2", ".grib1")
+
+
+@dataclass
+class Meteorology:
+    """Result of :func:`ingest`."""
+
+    analysis: pd.DataFrame  #: area_id, valid_time (UTC), variables; 6-hourly (or the files' step)
+    runs: pd.DataFrame  #: init_time, area_id, valid_time, lead_hours, variables
+    files: list[dict] = field(default_factory=list)  #: one report per file (kind, variables, missing, problems…)
+
+    @property
+    def errors(self) -> list[dict]:
+        return [f for f in self.files if f.get("error")]
+
+    def summary(self) -> dict:
+        ok = [f for f in self.files if not f.get("error")]
+        found = sorted({v for f in ok for v in f.get("variables", [])})
+        return {"files": len(self.files), "from_cache": sum(bool(f.get("cached")) for f in ok),
+                "failed": len(self.errors), "analysis_files": sum(f.get("kind") == "analysis" for f in ok),
+                "forecast_files": sum(f.get("kind") == "forecast" for f in ok),
+                "variables": found, "missing": [v for v in gribread.CORE_VARIABLES if v not in found],
+                "analysis_period": _period(self.analysis), "runs": int(self.runs["init_time"].nunique())
+                if len(self.runs) else 0}
+
+
+def _period(frame: pd.DataFrame):
+    if frame.empty:
+        return None
+    return [str(frame["valid_time"].min()), str(frame["valid_time"].max())]
+
+
+def grib_files(data: str | Path) -> tuple[list[Path], list[Path]]:
+    """Analysis files (``DIR/meteorology/analysis``) and forecast-run files (``DIR/meteorology/forecast/**``)."""
+    root = Path(data) / "meteorology"
+    if not Path(data).is_dir():
+        raise workspace.DataLayoutError(f"{data}: no such data directory")
+
+    def find(sub):
+        d = root / sub
+        if not d.is_dir():
+            return []
+        found = []
+        for root_dir, _, names in os.walk(d, followlinks=True):
+            found.extend(Path(root_dir) / n for n in names if n.lower().endswith(GRIB_SUFFIXES))
+        return sorted(found)
+
+    analysis, forecast = find("analysis"), find("forecast")
+    if not analysis and not forecast:
+        raise workspace.DataLayoutError(f"{root}: no GRIB files (expected meteorology/analysis/*.grib2 and/or "
+                                        "meteorology/forecast/<run>/*.grib2)")
+    return analysis, forecast
+
+
+def _areas_signature(polygons: dict) -> str:
+    h = hashlib.sha1()
+    for k in sorted(polygons):
+        h.update(k.encode())
+        h.update(polygons[k].wkb)
+    return h.hexdigest()[:12]
+
+
+def _file_key(path: Path, areas_sig: str) -> str:
+    st = path.stat()
+    text = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{areas_sig}|{CACHE_VERSION}"
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
+
+
+@lru_cache(maxsize=16)
+def _weights(grid: extraction.GridKey, areas_sig: str, polygons_items: tuple):
+    lat = grid.lat0 + grid.dlat * np.arange(grid.nlat)
+    lon = grid.lon0 + grid.dlon * np.arange(grid.nlon)
+    return extraction.polygon_weights(lat, lon, dict(polygons_items))
+
+
+def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | None = None,
+                 store: str | Path | None = None, areas_sig: str | None = None,
+                 engine: str = "auto") -> tuple[pd.DataFrame | None, dict]:
+    """One GRIB file → long table of area means (``area_id, valid_time, [init_time, lead_hours], vars``) and a report.
+
+    A file that cannot be used gives ``(None, report)`` with ``report["error"]``; it never raises, so one bad file
+    among many loses nothing else. With ``store`` the table and report are cached there and reused.
+    """
+    path = Path(path)
+    areas_sig = areas_sig or _areas_signature(polygons)
+    info: dict = {"file": str(path)}
+    cached = None
+    if store is not None:
+        hit = cached_file(path, store, areas_sig)
+        if hit is not None:
+            return hit
+        key = _file_key(path, areas_sig)
+        cached, meta = Path(store) / f"{key}.parquet", Path(store) / f"{key}.json"
+    try:
+        ds, report = gribread.read_grib(path, index_dir=index_dir, engine=engine)
+        grid = extraction.GridKey.of(ds["lat"].values, ds["lon"].values)
+        w, ids = _weights(grid, areas_sig, tuple(sorted(polygons.items())))
+        table = extraction.extract(ds, w, ids)
+    except (gribread.GribReadError, extraction.ExtractionError, OSError) as exc:
+        info["error"] = str(exc)
+        return None, info
+    if report.kind == "forecast":
+        table.insert(0, "init_time", pd.Timestamp(ds.attrs["init_time"]))
+    info.update(kind=report.kind, variables=report.variables, missing=report.missing, problems=report.problems,
+                messages=report.messages, bytes=report.bytes, cached=False,
+                init_time=ds.attrs.get("init_time"), valid=[str(ds["valid_time"].values.min()),
+                                                              str(ds["valid_time"].values.max())])
+    if cached is not None:
+        tmp = cached.with_suffix(".parquet.tmp")
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, cached)
+        meta.write_text(json.dumps({k: v for k, v in info.items() if k != "cached"}, ensure_ascii=False))
+    return table, info
+
+
+def cached_file(path: Path, store: str | Path, areas_sig: str):
+    """The cached ``(table, report)`` of a file, or ``None`` when the file changed or was never extracted."""
+    key = _file_key(Path(path), areas_sig)
+    table, meta = Path(store) / f"{key}.parquet", Path(store) / f"{key}.json"
+    if table.exists() and meta.exists():
+        try:
+            info = json.loads(meta.read_text())
+            frame = pd.read_parquet(table)
+        except (OSError, ValueError):  # a damaged cache entry is extracted again
+            return None
+        info["cached"] = True
+        return frame, info
+    return None
+
+
+def _combine(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
+    if not tables:
+        return pd.DataFrame(columns=keys)
+    frame = pd.concat(tables, ignore_index=True, sort=False)
+    # files of the same times (surface and pressure-level files of a month) complete each other
+    frame = frame.groupby(keys, sort=True).first().reset_index()
+    return frame
+
+
+def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.DataFrame | None = None,
+           client=None, workers: int | None = None, progress: bool = False, refresh: bool = False,
+           engine: str = "auto") -> Meteorology:
+    """Extract every GRIB file of a data directory into per-area series (cached; parallel).
+
+    Parameters
+    ----------
+    data : path-like
+        Data directory with ``meteorology/analysis`` and/or ``meteorology/forecast/<run>/`` GRIB files.
+    cache : path-like, optional
+        Cache directory (default: see :func:`forecast.workspace.cache_dir`).
+    area_table : DataFrame, optional
+        Areas (default: the shipped league/city and banner/county table).
+    client : dask.distributed.Client, optional
+        Run the file tasks on this cluster; else on a local process pool of ``workers`` (default: CPU count, ≤ 4).
+    progress : bool
+        Show a progress bar.
+    refresh : bool
+        Ignore cached series.
+    engine : str
+        GRIB reader (:func:`forecast.gribread.read_grib`): ``auto``/``eccodes`` (direct scan) or ``cfgrib``.
+    """
+    analysis_files, forecast_files = grib_files(data)
+    files = analysis_files + forecast_files
+    cdir = workspace.cache_dir(data, cache)
+    store = cdir / "meteorology"
+    store.mkdir(parents=True, exist_ok=True)
+    if refresh:
+        for p in store.glob("*.parquet"):
+            p.unlink()
+    polygons = areas_mod.boundaries(area_table)
+    sig = _areas_signature(polygons)
+    index_dir = cdir / "grib-index"
+    results: list = [None] * len(files)
+    todo = []
+    for i, p in enumerate(files):
+        hit = cached_file(p, store, sig)
+        if hit is None:
+            todo.append(i)
+        else:
+            results[i] = hit
+    if todo:
+        fresh = _run([files[i] for i in todo], polygons, sig, index_dir, store, client, workers, progress, engine)
+        for i, r in zip(todo, fresh):
+            results[i] = r
+    analysis, runs, reports = [], [], []
+    for table, info in results:
+        reports.append(info)
+        if table is None:
+            continue
+        (runs if info.get("kind") == "forecast" else analysis).append(table)
+    met = Meteorology(_combine(analysis, ["area_id", "valid_time"]),
+                      _combine(runs, ["init_time", "area_id", "valid_time"]), reports)
+    if met.analysis.empty and met.runs.empty:
+        problems = "; ".join(f"{Path(r['file']).name}: {r['error']}" for r in met.errors[:3])
+        raise gribread.GribReadError(f"{data}: no usable GRIB file ({problems})")
+    return met
+
+
+def _run(files, polygons, sig, index_dir, store, client, workers, progress, engine):
+    import dask
+    from tqdm.auto import tqdm
+
+    tasks = [dask.delayed(extract_file, pure=False)(p, polygons, index_dir=index_dir, store=store, areas_sig=sig,
+                                                    engine=engine) for p in files]
+    bar = tqdm(total=len(tasks), desc="GRIB → areas", unit="file", disable=not progress)
+    try:
+        if client is not None:
+            from distributed import as_completed
+
+            futures = client.compute(tasks)
+            order = {f.key: i for i, f in enumerate(futures)}
+            results = [None] * len(futures)
+            for fut in as_completed(futures):
+                results[order[fut.key]] = fut.result()
+                bar.update()
+            return results
+        n = workers or min(4, os.cpu_count() or 1)
+        if n <= 1 or len(tasks) == 1:
+            results = []
+            for t in tasks:
+                results.append(t.compute(scheduler="synchronous"))
+                bar.update()
+            return results
+        from dask.callbacks import Callback
+
+        class _Bar(Callback):
+            def _posttask(self, key, result, dsk, state, worker_id):
+                if isinstance(key, tuple) or str(key).startswith("extract_file"):
+                    bar.update()
+
+        with _Bar():
+            return list(dask.compute(*tasks, scheduler="processes", num_workers=n))
+    finally:
+        bar.close()
+
+
+def daily(met: Meteorology) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Daily drivers from analyses (per area and CST day) and per forecast run and lead day."""
+    by_day = drivers.daily_drivers(met.analysis) if len(met.analysis) else pd.DataFrame()
+    by_lead = drivers.lead_day_drivers(met.runs) if len(met.runs) else pd.DataFrame()
+    return by_day, by_lead
+
+
+def open_fields(files: list[str | Path], *, index_dir: str | Path | None = None, variables: list[str] | None = None):
+    """Lazily open many GRIB files (dask arrays) as one ``(valid_time, lat, lon)`` dataset, for maps of any time.
+
+    Files with different grids cannot be concatenated; give files of one source (e.g. the analyses).
+    """
+    import xarray as xr
+
+    parts = []
+    for p in files:
+        ds, _ = gribread.read_grib(p, index_dir=index_dir, lazy=True)
+        if variables:
+            ds = ds[[v for v in variables if v in ds]]
+        parts.append(ds)
+    if not parts:
+        raise gribread.GribReadError("no GRIB files to open")
+    groups: dict = {}
+    for ds in parts:  # e.g. surface files and pressure-level files: concatenate each kind, then merge the kinds
+        groups.setdefault(tuple(sorted(ds.data_vars)), []).append(ds)
+    merged = xr.merge([xr.concat(g, dim="valid_time", data_vars="all", coords="minimal", compat="override",
+                                 join="outer", combine_attrs="drop_conflicts") for g in groups.values()],
+                      compat="no_conflicts", join="outer", combine_attrs="drop_conflicts")
+    return merged.sortby("valid_time")

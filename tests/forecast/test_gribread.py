@@ -1,0 +1,251 @@
+"""GRIB reading: layouts, hypercubes, units, accumulations and damaged files — on GRIB the tests write with ecCodes."""
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from forecast.gribio import Grid, GribWriter
+from forecast.gribread import GribReadError, read_grib
+
+from ._grib import GRID, field, write_analysis, write_forecast
+
+TIMES = pd.date_range("2024-01-01 00:00", periods=8, freq="6h")
+
+
+@pytest.fixture(params=["eccodes", "cfgrib"])
+def engine(request):
+    """Both readers must give the same answers."""
+    return request.param
+
+
+def at(ds, name, t, lat, lon):
+    return float(ds[name].sel(valid_time=np.datetime64(t), lat=lat, lon=lon))
+
+
+def test_analysis_units_and_times(engine, tmp_path):
+    path = tmp_path / "an.grib2"
+    write_analysis(path, TIMES, tp_rate=lambda t: 0.5)
+    ds, rep = read_grib(path, index_dir=tmp_path / "idx", engine=engine)
+    assert rep.kind == "analysis" and ds.attrs["kind"] == "analysis"
+    assert set(ds.sizes) == {"valid_time", "lat", "lon"}
+    t = TIMES[3]
+    # K → °C, Pa → hPa, m/s and m unchanged, independent of the reader
+    assert at(ds, "temp_air", t, 42.0, 110.0) == pytest.approx(field("2t", t)[4, 6] - 273.15, abs=1e-3)
+    assert at(ds, "dewpoint", t, 45.0, 105.0) == pytest.approx(field("2d", t)[1, 1] - 273.15, abs=1e-3)
+    assert at(ds, "pressure", t, 38.0, 116.0) == pytest.approx(field("sp", t)[8, 12] / 100, abs=1e-3)
+    assert at(ds, "wind_u", t, 46.0, 104.0) == pytest.approx(field("10u", t)[0, 0], abs=1e-4)
+    assert at(ds, "blh", t, 40.0, 112.0) == pytest.approx(field("blh", t)[6, 8], abs=1e-2)
+    # tp: 6-h buckets of 0.5 mm/h → 3 mm per period, in mm, ending at the valid time
+    assert at(ds, "precip", t, 42.0, 110.0) == pytest.approx(3.0, abs=1e-3)
+    assert (ds["precip_hours"] == 6).all()
+    np.testing.assert_array_equal(ds["valid_time"].values, TIMES.values)
+    assert rep.missing == ["temp_850", "temp_925"]
+    assert not rep.problems
+
+
+def test_forecast_run_accumulation_differenced(engine, tmp_path):
+    steps = [0, 6, 12, 18, 24, 36, 48]
+    rate = lambda t: 1.0 if t.hour in (6, 12) else 0.25  # mm/h over the period ending at t
+    path = tmp_path / "fc.grib2"
+    write_forecast(path, "2024-01-02 00:00", steps, tp_rate=rate)
+    ds, rep = read_grib(path, engine=engine)
+    assert rep.kind == "forecast"
+    assert ds.attrs["init_time"] == "2024-01-02T00:00:00"
+    lead = ds["lead_hours"].values
+    np.testing.assert_array_equal(lead, steps)
+    # per-period amounts = rate × period length; the empty step-0 period is missing
+    precip = ds["precip"].isel(lat=0, lon=0).to_series()
+    hours = ds["precip_hours"].to_series()
+    for s, prev in zip(steps[1:], steps[:-1]):
+        t = pd.Timestamp("2024-01-02") + pd.Timedelta(hours=s)
+        assert precip[t] == pytest.approx(rate(t) * (s - prev), abs=1e-3)
+        assert hours[t] == s - prev
+    assert np.isnan(precip.iloc[0])
+    assert {"temp_850", "temp_925"} <= set(ds.data_vars)
+    t = pd.Timestamp("2024-01-03 12:00")
+    assert at(ds, "temp_925", t, 43.0, 107.0) == pytest.approx(field("t", t, level=925)[3, 3] - 273.15, abs=1e-3)
+    assert at(ds, "temp_850", t, 43.0, 107.0) == pytest.approx(field("t", t, level=850)[3, 3] - 273.15, abs=1e-3)
+
+
+def test_mixed_hypercubes_in_one_file_all_read(engine, tmp_path):
+    """2-m, 10-m, surface, mean-sea, isobaric and accumulated fields in one file: nothing dropped."""
+    path = tmp_path / "mixed.grib2"
+    write_analysis(path, TIMES[:4], names=("2t", "10u", "10v", "sp", "msl", "blh"), levels=(850, 925),
+                   tp_rate=lambda t: 0.1)
+    ds, rep = read_grib(path, engine=engine)
+    assert set(rep.variables) == {"temp_air", "wind_u", "wind_v", "pressure", "pressure_msl", "blh", "temp_850",
+                                  "temp_925", "precip"}
+    assert rep.missing == ["dewpoint"]
+    assert at(ds, "pressure_msl", TIMES[1], 44.0, 108.0) == pytest.approx(field("msl", TIMES[1])[2, 4] / 100,
+                                                                          abs=1e-3)
+
+
+def test_era5_hourly_buckets_kept_as_periods(engine, tmp_path):
+    """ERA5 style: tp from 06/18 UTC, steps 1…12, each a 1-h bucket (startStep = step − 1)."""
+    path = tmp_path / "era5_tp.grib2"
+    with open(path, "wb") as fh:
+        w = GribWriter(fh, GRID, bits_per_value=24)
+        for init in pd.to_datetime(["2024-01-01 06:00", "2024-01-01 18:00"]):
+            for s in range(1, 13):
+                w.write("tp", np.full(GRID.shape, s / 1000.0), time=init, step=s, start_step=s - 1)
+        w.close()
+    ds, rep = read_grib(path, engine=engine)
+    assert rep.kind == "analysis"
+    series = ds["precip"].isel(lat=0, lon=0).to_series()
+    assert len(series) == 24 and (ds["precip_hours"] == 1).all()
+    assert series[pd.Timestamp("2024-01-01 09:00")] == pytest.approx(3.0, abs=1e-3)
+    assert series[pd.Timestamp("2024-01-02 06:00")] == pytest.approx(12.0, abs=1e-3)
+
+
+def test_global_grid_cut_to_region(engine, tmp_path):
+    grid = Grid(west=0.0, east=358.0, south=-90.0, north=90.0, step=2.0)
+    path = tmp_path / "global.grib2"
+    write_analysis(path, TIMES[:2], names=("2t",), grid=grid)
+    ds, _ = read_grib(path, engine=engine)
+    assert float(ds["lon"].min()) >= 96 and float(ds["lon"].max()) <= 127
+    assert float(ds["lat"].min()) >= 36 and float(ds["lat"].max()) <= 55
+    lon_i = int(np.flatnonzero(grid.lon == 110.0)[0])
+    lat_i = int(np.flatnonzero(grid.lat == 42.0)[0])
+    assert at(ds, "temp_air", TIMES[1], 42.0, 110.0) == pytest.approx(
+        field("2t", TIMES[1], grid)[lat_i, lon_i] - 273.15, abs=1e-3)
+
+
+def test_grid_outside_region_refused(engine, tmp_path):
+    grid = Grid(west=0.0, east=20.0, south=40.0, north=55.0, step=1.0)  # Europe
+    path = tmp_path / "europe.grib2"
+    write_analysis(path, TIMES[:1], names=("2t",), grid=grid)
+    with pytest.raises(GribReadError, match="europe.grib2.*does not cover Inner Mongolia"):
+        read_grib(path, engine=engine)
+
+
+def test_unknown_grid_refused(engine, tmp_path):
+    import eccodes
+
+    path = tmp_path / "gaussian.grib2"
+    h = eccodes.codes_grib_new_from_samples("reduced_gg_pl_32_grib2")
+    eccodes.codes_set(h, "shortName", "2t")
+    eccodes.codes_set(h, "typeOfLevel", "heightAboveGround")
+    eccodes.codes_set(h, "level", 2)
+    eccodes.codes_set_values(h, np.full(eccodes.codes_get(h, "numberOfValues"), 270.0))
+    with open(path, "wb") as fh:
+        eccodes.codes_write(h, fh)
+    eccodes.codes_release(h)
+    with pytest.raises(GribReadError, match="gaussian.grib2: unsupported grid type 'reduced_gg'.*regular_ll"):
+        read_grib(path, engine=engine)
+
+
+def test_truncated_file_keeps_earlier_messages(engine, tmp_path):
+    path = tmp_path / "an.grib2"
+    write_analysis(path, TIMES, names=("2t", "sp"))
+    data = path.read_bytes()
+    cut = tmp_path / "cut.grib2"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    ds, rep = read_grib(cut, engine=engine)
+    assert 0 < ds.sizes["valid_time"] < len(TIMES)
+    assert any("truncated" in p for p in rep.problems)
+
+
+def test_not_grib(engine, tmp_path):
+    path = tmp_path / "junk.grib2"
+    path.write_bytes(b"\x00garbage" * 500)
+    with pytest.raises(GribReadError, match="junk.grib2: not a GRIB file"):
+        read_grib(path, engine=engine)
+    with pytest.raises(GribReadError, match="nothere.grib2: no such file"):
+        read_grib(tmp_path / "nothere.grib2", engine=engine)
+
+
+def test_no_usable_variable(engine, tmp_path):
+    import eccodes
+
+    path = tmp_path / "snow.grib2"
+    h = eccodes.codes_grib_new_from_samples("regular_ll_sfc_grib2")
+    for k, v in (("centre", "ecmf"), ("Ni", 13), ("Nj", 9), ("latitudeOfFirstGridPointInDegrees", 46.0),
+                 ("longitudeOfFirstGridPointInDegrees", 104.0), ("latitudeOfLastGridPointInDegrees", 38.0),
+                 ("longitudeOfLastGridPointInDegrees", 116.0), ("iDirectionIncrementInDegrees", 1.0),
+                 ("jDirectionIncrementInDegrees", 1.0), ("numberOfDataPoints", 117), ("shortName", "sd")):
+        eccodes.codes_set(h, k, v)
+    eccodes.codes_set_values(h, np.zeros(117))
+    with open(path, "wb") as fh:
+        eccodes.codes_write(h, fh)
+    eccodes.codes_release(h)
+    with pytest.raises(GribReadError, match=r"snow.grib2: no usable variable \(found sd@surface"):
+        read_grib(path, engine=engine)
+
+
+def test_celsius_written_as_kelvin_is_dropped_with_a_warning(engine, tmp_path):
+    path = tmp_path / "wrong_units.grib2"
+    with open(path, "wb") as fh:
+        w = GribWriter(fh, GRID, bits_per_value=16)
+        for t in TIMES[:2]:
+            w.write("2t", field("2t", t) - 273.15, time=t)  # °C in a K field
+            w.write("sp", field("sp", t), time=t)
+        w.close()
+    ds, rep = read_grib(path, engine=engine)
+    assert "temp_air" not in ds and "pressure" in ds
+    assert any("2t: median" in p and "wrong units" in p and "degC where K is expected" in p for p in rep.problems)
+
+
+def test_implausible_single_values_become_missing(engine, tmp_path):
+    path = tmp_path / "spike.grib2"
+    with open(path, "wb") as fh:
+        w = GribWriter(fh, GRID, bits_per_value=16)
+        bad = field("blh", TIMES[0])
+        bad[2, 3] = 50000.0
+        w.write("blh", bad, time=TIMES[0])
+        w.close()
+    ds, rep = read_grib(path, engine=engine)
+    assert np.isnan(ds["blh"].values[0, 2, 3]) and np.isfinite(ds["blh"].values[0, 2, 4])
+    assert any("1 value(s) outside" in p for p in rep.problems)
+
+
+def test_index_files_go_to_the_cache_not_beside_the_data(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    path = data / "an.grib2"
+    write_analysis(path, TIMES[:2])
+    idx = tmp_path / "cache" / "grib-index"
+    first, _ = read_grib(path, index_dir=idx, engine="cfgrib")
+    assert list(idx.glob("an.grib2.*.idx")) and not list(data.glob("*.idx"))
+    second, _ = read_grib(path, index_dir=idx, engine="cfgrib")  # reuses the index
+    assert first.identical(second)
+
+
+def test_lazy_read_is_dask_backed_and_equal(tmp_path):
+    path = tmp_path / "an.grib2"
+    write_analysis(path, TIMES[:4], tp_rate=lambda t: 0.2)
+    lazy, _ = read_grib(path, lazy=True)
+    eager, _ = read_grib(path)
+    assert hasattr(lazy["temp_air"].data, "dask")
+    np.testing.assert_allclose(lazy["temp_air"].values, eager["temp_air"].values)
+    np.testing.assert_allclose(lazy["precip"].values, eager["precip"].values)
+
+
+@pytest.mark.parametrize("kind", ["analysis", "forecast", "mixed"])
+def test_engines_identical(tmp_path, kind):
+    path = tmp_path / f"{kind}.grib2"
+    if kind == "analysis":
+        write_analysis(path, TIMES, tp_rate=lambda t: 0.3, levels=(850,))
+    elif kind == "forecast":
+        write_forecast(path, "2024-01-02", [0, 6, 12, 24, 36], tp_rate=lambda t: 0.7)
+    else:
+        write_analysis(path, TIMES[:3], names=("2t", "10u", "msl"), levels=(925,), tp_rate=lambda t: 0.1)
+    a, ra = read_grib(path, engine="eccodes")
+    b, rb = read_grib(path, engine="cfgrib")
+    xr.testing.assert_identical(a[sorted(a.data_vars)], b[sorted(b.data_vars)])
+    assert (ra.kind, ra.variables, ra.missing, ra.messages) == (rb.kind, rb.variables, rb.missing, rb.messages)
+
+
+def test_engines_identical_on_demo_world_files(winter_world):
+    files = [sorted((winter_world / "meteorology" / "analysis").glob("*.grib2"))[0],
+             sorted((winter_world / "meteorology" / "forecast").glob("*/*.grib2"))[0]]
+    for path in files:
+        a, _ = read_grib(path, engine="eccodes")
+        b, _ = read_grib(path, engine="cfgrib")
+        xr.testing.assert_identical(a[sorted(a.data_vars)], b[sorted(b.data_vars)])
+
+
+def test_unknown_engine(tmp_path):
+    path = tmp_path / "an.grib2"
+    write_analysis(path, TIMES[:1], names=("2t",))
+    with pytest.raises(GribReadError, match="unknown GRIB engine 'pygrib'; allowed: eccodes, cfgrib"):
+        read_grib(path, engine="pygrib")
