@@ -114,7 +114,9 @@ def run():
 
         timed_ingest("lantian, serial (decode + area means + cache)", workers=1)
         shutil.rmtree(cache)
-        met, _ = timed_ingest("lantian, 2 processes", workers=2)
+        met, _ = timed_ingest("lantian, 2 threads (default)", workers=2)
+        shutil.rmtree(cache)
+        timed_ingest("lantian, 2 processes", workers=2, scheduler="processes")
         shutil.rmtree(cache)
         timed_ingest("lantian, cfgrib engine, cold index, serial", workers=1, engine="cfgrib")
         for p in (cache / "meteorology").glob("*.parquet"):

@@ -190,3 +190,24 @@ def extract(ds: xr.Dataset, weights: sparse.csr_matrix, ids: list[str], dim: str
     for name, v in cols.items():
         frame[name] = v.astype("float32")
     return frame
+
+
+def target_weights(lat: np.ndarray, lon: np.ndarray, targets: dict) -> tuple[sparse.csr_matrix, list[str]]:
+    """Weights for a mix of targets: polygons give area means (:func:`polygon_weights`); points or multi-points
+    give the mean of the bilinear values at the points (e.g. an area's monitoring stations)."""
+    rows, ids = [], []
+    polys = {k: g for k, g in targets.items() if g.geom_type in ("Polygon", "MultiPolygon")}
+    pw, pids = polygon_weights(lat, lon, polys) if polys else (None, [])
+    for target, geom in targets.items():
+        if target in polys:
+            rows.append(pw[pids.index(target)])
+        elif geom.geom_type in ("Point", "MultiPoint"):
+            pts = [geom] if geom.geom_type == "Point" else list(geom.geoms)
+            frame = pd.DataFrame({"id": range(len(pts)), "lon": [p.x for p in pts], "lat": [p.y for p in pts]})
+            w, _ = point_weights(lat, lon, frame)
+            rows.append(sparse.csr_matrix(w.mean(axis=0)))
+        else:
+            raise ExtractionError(f"target {target}: geometry type {geom.geom_type} not supported; allowed: "
+                                  "Polygon, MultiPolygon, Point, MultiPoint")
+        ids.append(target)
+    return sparse.vstack(rows).tocsr(), ids

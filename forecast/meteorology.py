@@ -77,6 +77,21 @@ def grib_files(data: str | Path) -> tuple[list[Path], list[Path]]:
     return analysis, forecast
 
 
+def targets(data, at: str = "areas", area_table: pd.DataFrame | None = None) -> dict:
+    """Extraction targets per ``area_id``: boundary polygons, or the multi-point of the area's assessment stations."""
+    if at == "areas":
+        return areas_mod.boundaries(area_table)
+    if at == "stations":
+        from shapely.geometry import MultiPoint
+
+        from . import stations as st
+
+        sites = st.read_station_list(workspace.sites_file(data))
+        sites = sites[~sites["background"].astype(bool) & sites["lon"].notna() & sites["lat"].notna()]
+        return {a: MultiPoint(list(zip(g["lon"], g["lat"]))) for a, g in sites.groupby("area_id", sort=True)}
+    raise ValueError(f"unknown extraction target {at!r}; allowed: areas, stations")
+
+
 def _areas_signature(polygons: dict) -> str:
     h = hashlib.sha1()
     for k in sorted(polygons):
@@ -95,7 +110,7 @@ def _file_key(path: Path, areas_sig: str) -> str:
 def _weights(grid: extraction.GridKey, areas_sig: str, polygons_items: tuple):
     lat = grid.lat0 + grid.dlat * np.arange(grid.nlat)
     lon = grid.lon0 + grid.dlon * np.arange(grid.nlon)
-    return extraction.polygon_weights(lat, lon, dict(polygons_items))
+    return extraction.target_weights(lat, lon, dict(polygons_items))
 
 
 def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | None = None,
@@ -164,7 +179,7 @@ def _combine(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 
 def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.DataFrame | None = None,
            client=None, workers: int | None = None, progress: bool = False, refresh: bool = False,
-           engine: str = "auto") -> Meteorology:
+           engine: str = "auto", scheduler: str = "threads", at: str = "areas") -> Meteorology:
     """Extract every GRIB file of a data directory into per-area series (cached; parallel).
 
     Parameters
@@ -176,11 +191,18 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
     area_table : DataFrame, optional
         Areas (default: the shipped league/city and banner/county table).
     client : dask.distributed.Client, optional
-        Run the file tasks on this cluster; else on a local process pool of ``workers`` (default: CPU count, ≤ 4).
+        Run the file tasks on this cluster; else locally on ``workers`` (default: CPU count, ≤ 4).
+    scheduler : {"threads", "processes"}
+        Local dask scheduler. ecCodes decodes outside the GIL, so threads scale and need no ``__main__`` guard
+        (processes are spawned: scripts must guard their entry point).
     progress : bool
         Show a progress bar.
     refresh : bool
         Ignore cached series.
+    at : {"areas", "stations"}
+        ``areas``: means over each league/city and banner/county polygon (maps, consultation). ``stations``: the
+        mean of the bilinear values at each area's assessment stations — the meteorology where the AQI is measured,
+        which the forecaster uses (a league can span 500 km; its city stations sit in one corner).
     engine : str
         GRIB reader (:func:`forecast.gribread.read_grib`): ``auto``/``eccodes`` (direct scan) or ``cfgrib``.
     """
@@ -192,7 +214,7 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
     if refresh:
         for p in store.glob("*.parquet"):
             p.unlink()
-    polygons = areas_mod.boundaries(area_table)
+    polygons = targets(data, at, area_table)
     sig = _areas_signature(polygons)
     index_dir = cdir / "grib-index"
     results: list = [None] * len(files)
@@ -204,7 +226,8 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
         else:
             results[i] = hit
     if todo:
-        fresh = _run([files[i] for i in todo], polygons, sig, index_dir, store, client, workers, progress, engine)
+        fresh = _run([files[i] for i in todo], polygons, sig, index_dir, store, client, workers, progress, engine,
+                     scheduler)
         for i, r in zip(todo, fresh):
             results[i] = r
     analysis, runs, reports = [], [], []
@@ -221,7 +244,7 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
     return met
 
 
-def _run(files, polygons, sig, index_dir, store, client, workers, progress, engine):
+def _run(files, polygons, sig, index_dir, store, client, workers, progress, engine, scheduler):
     import dask
     from tqdm.auto import tqdm
 
@@ -254,7 +277,8 @@ def _run(files, polygons, sig, index_dir, store, client, workers, progress, engi
                     bar.update()
 
         with _Bar():
-            return list(dask.compute(*tasks, scheduler="processes", num_workers=n))
+            return list(dask.compute(*tasks, scheduler=scheduler,
+                                     num_workers=n))
     finally:
         bar.close()
 

@@ -55,6 +55,47 @@ def _cmd_ingest(args) -> int:
     return 0 if not met.errors else 1
 
 
+def _cmd_train(args) -> int:
+    from forecast import forecasting
+
+    model = forecasting.train(args.data, args.model, until=args.until, start=args.start, cache=args.cache,
+                              progress=not args.quiet, seed=args.seed, rounds=args.rounds)
+    card = model.card
+    print(f"model {card['name']} {card['version']} written to {args.model}")
+    print(f"trained on {card['rows']} rows ({card['heavy_rows']} with AQI > 200), issue dates "
+          f"{card['training_period'][0]} … {card['training_period'][1]}, {len(card['areas'])} areas; "
+          f"meteorology from {card['met_source']}")
+    return 0
+
+
+def _cmd_forecast(args) -> int:
+    from forecast import forecasting
+
+    table = forecasting.run_forecast(args.data, args.model, args.issued, cache=args.cache, out=args.out,
+                                     rules=args.rules, progress=not args.quiet)
+    day1 = table[table["lead"] == 1].sort_values("area_id")
+    cols = ["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust", "level"]
+    print(day1[cols].to_string(index=False))
+    if args.out:
+        print(f"forecast written to {args.out}")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from forecast import forecasting
+
+    result = forecasting.run_verify(args.data, args.model, args.start, args.end, cache=args.cache, out=args.out,
+                                    rules=args.rules, progress=not args.quiet)
+    print(result["table"])
+    lv = {r["model"]: r for r in result["levels"]}
+    print("\nwarning levels (hits / misses / false alarms / exact-level accuracy):")
+    for name, r in lv.items():
+        print(f"  {name:<12} {r['hits']:>5} {r['misses']:>5} {r['false_alarms']:>5}  {r['exact_level_accuracy']}")
+    if args.out:
+        print(f"scores written to {args.out}")
+    return 0
+
+
 def register(sub, data_args) -> None:
     """Add the subcommands to the ``lantian`` parser's subparsers."""
     p = sub.add_parser("simulate", help="write the embedded demo world (GRIB2 + CNEMC files + truth)")
@@ -75,3 +116,29 @@ def register(sub, data_args) -> None:
     p.add_argument("--refresh", action="store_true", help="ignore cached series and extract every file again")
     p.add_argument("--out", help="directory for drivers_daily.parquet / drivers_lead_days.parquet (default: cache)")
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("train", help="train the LightGBM AQI forecaster and write it with its model card")
+    data_args(p)
+    p.add_argument("--model", required=True, help="model directory to write")
+    p.add_argument("--until", help="last day whose observations may be used (default: all)")
+    p.add_argument("--start", help="first issue date (default: the start of the history)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rounds", type=int, default=300, help="boosting rounds per booster (default 300)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("forecast", help="forecast AQI, exceedance and warning-level probabilities for an issue date")
+    data_args(p)
+    p.add_argument("--model", required=True, help="trained model directory")
+    p.add_argument("--issued", required=True, help="issue date (YYYY-MM-DD; issue time 16:00 CST)")
+    p.add_argument("--out", help="write the forecast as .json or .csv")
+    p.add_argument("--rules", help="warning rule set (MEE-2019, MEE-2024; default by date)")
+    p.set_defaults(func=_cmd_forecast)
+
+    p = sub.add_parser("verify", help="rolling-origin hindcast against persistence and climatology")
+    data_args(p)
+    p.add_argument("--model", required=True, help="trained model directory")
+    p.add_argument("--start", required=True, help="first issue date")
+    p.add_argument("--end", required=True, help="last issue date")
+    p.add_argument("--out", help="write the scores (JSON contract) here")
+    p.add_argument("--rules", help="warning rule set (default by date)")
+    p.set_defaults(func=_cmd_verify)

@@ -22,3 +22,21 @@ def spring_world(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("spring_world")
     simulate(out, seed=11, start="2024-03-10", end="2024-05-10", forecasts="none", progress=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def winter_inputs(winter_world):
+    """Observations and station-point meteorological drivers of the winter world (cached in the world's .lantian)."""
+    from forecast import forecasting
+
+    return forecasting.load_inputs(winter_world)
+
+
+@pytest.fixture(scope="session")
+def winter_model(winter_world, winter_inputs, tmp_path_factory):
+    """A small model trained on the first 20 days of the winter world (few rounds: mechanics, not skill)."""
+    from forecast import forecasting
+
+    model_dir = tmp_path_factory.mktemp("model")
+    forecasting.train(winter_world, model_dir, until="2023-12-20", inputs=winter_inputs, rounds=40)
+    return model_dir

@@ -1,0 +1,312 @@
+"""Features for the AQI forecaster, one row per area, issue date and lead day — built only from what is known at
+the issue time.
+
+Issue time: day ``D`` at ``ISSUE_HOUR`` (16:00 China Standard Time: the afternoon consultation, when the 00 UTC
+forecast run of ``D`` is available). Observations count up to the hour ending at the issue time; the forecast run
+is the 00 UTC run of ``D``. Lead day ``k`` is the CST day ``D + k`` (``k`` = 1 … 7).
+
+Feature families (names → family in :data:`FAMILIES`, used to group driver contributions):
+
+- persistence: the rolling-24-h AQI/PM2.5/PM10 at the issue time (``aqi_now``…), the last 6 hours and their trend,
+  yesterday's daily values and the 3-day trend;
+- meteorology of the target day, of the day before it and of the issue day, from the forecast run for ``D`` when
+  there is one, else from the analyses ("perfect prog"; column ``met_source``);
+- emission calendar: heating season, day of week, days from the Spring Festival, season;
+- area: the area itself (categorical) and its climatology of the training period.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import aqi as aqi_mod
+from . import stations
+
+DATA_DIR = Path(__file__).parent / "data"
+ISSUE_HOUR = 16
+LEADS = tuple(range(1, 8))
+TZ = "Asia/Shanghai"
+#: observed dust-dominated day: PM10 the primary pollutant, PM2.5/PM10 below this, AQI above 100 (a working
+#: definition; the plans name dust episodes but give no numbers — REFERENCE 1.4, UNVERIFIED, configurable)
+DUST_RATIO = 0.35
+#: daily meteorological drivers used as features (from forecast/drivers.py)
+MET_VARS = ("temp_air", "temp_air_max", "rh", "wind_speed", "wind_u", "wind_v", "pressure", "blh", "blh_min",
+            "blh_night_min", "ventilation", "ventilation_min", "inversion_850_max", "inversion_925_max", "precip",
+            "hdd", "stagnation")
+
+
+class FeatureError(ValueError):
+    """Inputs that cannot give features (no observations, no meteorology for the dates asked)."""
+
+
+@lru_cache(maxsize=1)
+def calendar_facts(path: str | None = None) -> dict:
+    with open(path or DATA_DIR / "calendar.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def heating_season(dates: pd.Series, area_ids: pd.Series) -> np.ndarray:
+    """1 where the date falls in the area's heating season (``forecast/data/calendar.yaml``), else 0."""
+    facts = calendar_facts()["heating_season"]
+    md = pd.to_datetime(dates).dt.strftime("%m-%d").to_numpy()
+    out = np.zeros(len(md), dtype=int)
+    areas = np.asarray(area_ids, dtype=object)
+    for area in np.unique(areas):
+        season = facts.get(area, facts["default"])
+        sel = areas == area
+        out[sel] = (md[sel] >= season["start"]) | (md[sel] <= season["end"])
+    return out
+
+
+def days_from_spring_festival(dates: pd.Series) -> np.ndarray:
+    """Signed days from the nearest Spring Festival (negative before it). [d]"""
+    sf = pd.to_datetime(calendar_facts()["spring_festival"]).values.astype("datetime64[D]")
+    d = pd.to_datetime(dates).values.astype("datetime64[D]")
+    diff = (d[:, None] - sf[None, :]).astype(int)
+    return diff[np.arange(len(d)), np.abs(diff).argmin(axis=1)]
+
+
+@dataclass
+class Observations:
+    """Area observations derived from the station history."""
+
+    daily: pd.DataFrame  #: index (area_id, date); aqi, pm25_24h, pm10_24h, dust (observed dust-dominated), n_stations
+    hourly: dict  #: pollutant → DataFrame (time CST tz-aware × area_id) of area hourly means
+    rolling: pd.DataFrame  #: rolling-24-h AQI, index time (CST) × area_id
+
+    @property
+    def areas(self) -> list[str]:
+        return sorted(self.daily.index.get_level_values("area_id").unique())
+
+
+def dust_dominated(daily: pd.DataFrame, ratio: float = DUST_RATIO) -> pd.Series:
+    """Observed dust-dominated days: PM10's IAQI the largest, PM2.5/PM10 < ``ratio`` and AQI > 100."""
+    i25 = aqi_mod.iaqi("pm25_24h", daily["pm25_24h"].to_numpy(float))
+    i10 = aqi_mod.iaqi("pm10_24h", daily["pm10_24h"].to_numpy(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = daily["pm25_24h"].to_numpy(float) / daily["pm10_24h"].to_numpy(float)
+    return pd.Series((i10 > i25) & (r < ratio) & (daily["aqi"].to_numpy(float) > 100), index=daily.index)
+
+
+def area_hourly(history: pd.DataFrame, sites: pd.DataFrame, pollutant: str) -> pd.DataFrame:
+    """Hourly area means of one pollutant over each area's assessment stations (time × area_id)."""
+    wide = stations._wide(history, pollutant)
+    if wide.empty:
+        return wide
+    assess = sites[~sites["background"].astype(bool)]
+    area_of = dict(zip(assess["station"], assess["area_id"]))
+    cols = [c for c in wide.columns if c in area_of]
+    return wide[cols].T.groupby(pd.Series([area_of[c] for c in cols], index=cols)).mean().T
+
+
+def observations(history: pd.DataFrame, sites: pd.DataFrame, *, standard: str = "auto") -> Observations:
+    """Daily, hourly and rolling-24-h area observations from a quality-controlled station history."""
+    if history.empty:
+        raise FeatureError("no station observations")
+    daily = stations.area_daily(history, sites, standard=standard)
+    daily["date"] = pd.to_datetime(daily["date"])
+    daily = daily.set_index(["area_id", "date"]).sort_index()
+    daily["dust"] = dust_dominated(daily)
+    keep = ["aqi", "pm25_24h", "pm10_24h", "dust", "n_stations", "primary_pollutant"]
+    rolling = stations.area_rolling_24h(history, sites, standard=standard)
+    rolling = rolling.pivot_table(index="time", columns="area_id", values="aqi")
+    hourly = {p: area_hourly(history, sites, p) for p in ("pm25", "pm10")}
+    return Observations(daily[[c for c in keep if c in daily.columns]], hourly, rolling)
+
+
+def _at(frame: pd.DataFrame, times: pd.DatetimeIndex) -> pd.DataFrame:
+    return frame.reindex(times)
+
+
+def issue_state(obs: Observations, issue_dates, *, issue_hour: int = ISSUE_HOUR) -> pd.DataFrame:
+    """What is observed at each issue time, per area: index (area_id, issue_date).
+
+    Columns: ``aqi_now`` (rolling-24-h AQI ending at the issue time), ``pm25_now``, ``pm10_now`` (24-h means),
+    ``pm25_6h``, ``pm10_6h`` (last 6 hours), ``pm25_trend6h`` (last 6 h − the 6 h before), and from the daily
+    table of the days before the issue day: ``aqi_d1``, ``pm25_d1``, ``pm10_d1``, ``aqi_d2``, ``aqi_d3``,
+    ``aqi_trend3`` (``aqi_d1 − aqi_d3``), ``ratio_d1`` (PM2.5/PM10), ``dust_d1``.
+    """
+    dates = pd.DatetimeIndex(pd.to_datetime(issue_dates)).normalize()
+    t_issue = (dates + pd.Timedelta(hours=issue_hour)).tz_localize(TZ)
+    parts = {}
+    roll = obs.rolling.copy()
+    parts["aqi_now"] = _at(roll, t_issue)
+    for p in ("pm25", "pm10"):
+        h = obs.hourly[p]
+        r24 = h.rolling(24, min_periods=stations.MIN_HOURS_24H).mean()
+        r6 = h.rolling(6, min_periods=4).mean()
+        parts[f"{p}_now"] = _at(r24, t_issue)
+        parts[f"{p}_6h"] = _at(r6, t_issue)
+        if p == "pm25":
+            parts["pm25_trend6h"] = _at(r6, t_issue) - _at(r6, t_issue - pd.Timedelta(hours=6)).to_numpy()
+    frames = []
+    for name, wide in parts.items():
+        s = wide.set_axis(dates, axis=0).rename_axis("issue_date").stack(future_stack=True).rename(name)
+        frames.append(s)
+    state = pd.concat(frames, axis=1)
+    state.index = state.index.set_names(["issue_date", "area_id"])
+    state = state.swaplevel().sort_index()
+    daily = obs.daily
+    for lag in (1, 2, 3):
+        prev = daily.reset_index()
+        prev["issue_date"] = prev["date"] + pd.Timedelta(days=lag)
+        prev = prev.set_index(["area_id", "issue_date"])
+        state[f"aqi_d{lag}"] = prev["aqi"].reindex(state.index)
+        if lag == 1:
+            state["pm25_d1"] = prev["pm25_24h"].reindex(state.index)
+            state["pm10_d1"] = prev["pm10_24h"].reindex(state.index)
+            state["dust_d1"] = prev["dust"].reindex(state.index).astype(float)
+    state["aqi_trend3"] = state["aqi_d1"] - state["aqi_d3"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        state["ratio_d1"] = state["pm25_d1"] / state["pm10_d1"]
+    return state
+
+
+def _met_block(source: pd.DataFrame, key_cols: list[str], suffix: str) -> pd.DataFrame:
+    cols = [c for c in MET_VARS if c in source.columns]
+    block = source[key_cols + cols].rename(columns={c: f"met_{c}{suffix}" for c in cols})
+    return block
+
+
+def meteorology_features(pairs: pd.DataFrame, met_daily: pd.DataFrame | None, met_lead: pd.DataFrame | None,
+                         *, run_hour_utc: int = 0) -> pd.DataFrame:
+    """Meteorology of the target day (``met_<var>``), the day before (``_prev``) and the issue day (``_d0``).
+
+    ``pairs`` has ``area_id, issue_date, lead``. The run initialised at ``run_hour_utc`` UTC on the issue date is
+    used where present (lead days ``lead``, ``lead − 1`` and 0 of that run); otherwise the analyses of the target day,
+    the day before and the issue day. ``met_source`` says which: ``"forecast"`` or ``"analysis"``.
+    """
+    out = pairs.copy()
+    out["target_date"] = out["issue_date"] + pd.to_timedelta(out["lead"], unit="D")
+    have_any = False
+    fc = None
+    if met_lead is not None and len(met_lead):
+        lead = met_lead.reset_index()
+        lead = lead[(lead["init_time"].dt.hour == run_hour_utc)]
+        lead["issue_date"] = (lead["init_time"] + pd.Timedelta(hours=8)).dt.normalize()
+        fc_parts = []
+        for suffix, shift in (("", 0), ("_prev", 1), ("_d0", None)):
+            b = _met_block(lead, ["area_id", "issue_date", "lead_day"], suffix)
+            if shift is None:
+                b = b[b["lead_day"] == 0].drop(columns="lead_day")
+                fc_parts.append(("d0", b))
+            else:
+                b = b.assign(lead=b["lead_day"] + shift).drop(columns="lead_day")
+                fc_parts.append((suffix or "t", b))
+        fc = out[["area_id", "issue_date", "lead"]].copy()
+        for name, b in fc_parts:
+            on = ["area_id", "issue_date"] + ([] if name == "d0" else ["lead"])
+            fc = fc.merge(b, on=on, how="left")
+        have_any = True
+    an = None
+    if met_daily is not None and len(met_daily):
+        daily = met_daily.reset_index()
+        daily["date"] = pd.to_datetime(daily["date"])
+        an = out[["area_id", "issue_date", "lead", "target_date"]].copy()
+        for suffix, col in (("", "target_date"), ("_prev", None), ("_d0", "issue_date")):
+            b = _met_block(daily, ["area_id", "date"], suffix)
+            if col is None:
+                an["_prev_date"] = an["target_date"] - pd.Timedelta(days=1)
+                col = "_prev_date"
+            an = an.merge(b.rename(columns={"date": col}), on=["area_id", col], how="left")
+        an = an.drop(columns=["target_date", "_prev_date"])
+        have_any = True
+    if not have_any:
+        raise FeatureError("no meteorological drivers (run `lantian ingest` first, or check meteorology/)")
+    met_cols = sorted({c for f in (fc, an) if f is not None for c in f.columns if c.startswith("met_")})
+    keys = ["area_id", "issue_date", "lead"]
+    result = out.set_index(keys)
+    fc_i = fc.set_index(keys).reindex(result.index) if fc is not None else None
+    an_i = an.set_index(keys).reindex(result.index) if an is not None else None
+    use_fc = (fc_i[[c for c in fc_i.columns if c.startswith("met_")]].notna().any(axis=1)
+              if fc_i is not None else pd.Series(False, index=result.index))
+    for c in met_cols:
+        a = an_i[c] if an_i is not None and c in an_i else pd.Series(np.nan, index=result.index)
+        f = fc_i[c] if fc_i is not None and c in fc_i else pd.Series(np.nan, index=result.index)
+        result[c] = np.where(use_fc, f, a)
+    result["met_source"] = np.where(use_fc, "forecast", "analysis")
+    return result.reset_index()
+
+
+def calendar_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """Emission-calendar features of the target day (``target_date``, ``area_id`` columns)."""
+    t = pd.to_datetime(frame["target_date"])
+    doy = t.dt.day_of_year.to_numpy(float)
+    out = pd.DataFrame(index=frame.index)
+    out["cal_heating"] = heating_season(t, frame["area_id"])
+    out["cal_dow"] = t.dt.day_of_week.to_numpy()
+    out["cal_doy_sin"] = np.sin(2 * np.pi * doy / 365.25)
+    out["cal_doy_cos"] = np.cos(2 * np.pi * doy / 365.25)
+    out["cal_spring_festival"] = np.clip(days_from_spring_festival(t), -30, 30)
+    return out
+
+
+def climatology(obs_daily: pd.DataFrame, until=None) -> pd.DataFrame:
+    """Per area and calendar month: mean AQI and PM2.5, frequencies of AQI > 150/200/300 (days up to ``until``)."""
+    d = obs_daily.reset_index()
+    if until is not None:
+        d = d[d["date"] <= pd.Timestamp(until)]
+    d = d.dropna(subset=["aqi"])
+    d["month"] = d["date"].dt.month
+    g = d.groupby(["area_id", "month"])
+    clim = pd.DataFrame({"clim_aqi": g["aqi"].mean(), "clim_pm25": g["pm25_24h"].mean(),
+                         "clim_p150": g["aqi"].apply(lambda s: float((s > 150).mean())),
+                         "clim_p200": g["aqi"].apply(lambda s: float((s > 200).mean())),
+                         "clim_p300": g["aqi"].apply(lambda s: float((s > 300).mean())),
+                         "clim_n": g["aqi"].size()})
+    return clim
+
+
+def make_features(obs: Observations, met_daily: pd.DataFrame | None, met_lead: pd.DataFrame | None,
+                  issue_dates, *, clim: pd.DataFrame, leads=LEADS, issue_hour: int = ISSUE_HOUR,
+                  areas: list[str] | None = None, with_targets: bool = True) -> pd.DataFrame:
+    """The feature table: one row per (area_id, issue_date, lead) with features, and targets when known.
+
+    Targets (when ``with_targets``): ``y_aqi``, ``y_pm25``, ``y_pm10``, ``y_dust`` — the observed daily values of
+    the target day (missing when not observed).
+    """
+    dates = pd.DatetimeIndex(pd.to_datetime(issue_dates)).normalize()
+    areas = areas or obs.areas
+    pairs = pd.MultiIndex.from_product([areas, dates, list(leads)], names=["area_id", "issue_date", "lead"])
+    frame = pd.DataFrame(index=pairs).reset_index()
+    state = issue_state(obs, dates, issue_hour=issue_hour)
+    frame = frame.merge(state.reset_index(), on=["area_id", "issue_date"], how="left")
+    met = meteorology_features(frame[["area_id", "issue_date", "lead"]], met_daily, met_lead)
+    frame = frame.merge(met, on=["area_id", "issue_date", "lead"], how="left")
+    frame = pd.concat([frame, calendar_features(frame)], axis=1)
+    frame["month"] = frame["target_date"].dt.month
+    frame = frame.merge(clim.reset_index(), on=["area_id", "month"], how="left").drop(columns=["month"])
+    if with_targets:
+        y = obs.daily.reset_index().rename(columns={"date": "target_date", "aqi": "y_aqi", "pm25_24h": "y_pm25",
+                                                    "pm10_24h": "y_pm10", "dust": "y_dust"})
+        frame = frame.merge(y[["area_id", "target_date", "y_aqi", "y_pm25", "y_pm10", "y_dust"]],
+                            on=["area_id", "target_date"], how="left")
+    return frame
+
+
+#: feature name → family, for grouping driver contributions (first matching prefix wins)
+FAMILIES = [
+    ("persistence", ("aqi_", "pm25_", "pm10_", "ratio_", "dust_")),
+    ("ventilation", ("met_wind_speed", "met_blh", "met_ventilation")),
+    ("inversion", ("met_inversion", "met_stagnation")),
+    ("humidity", ("met_rh", "met_precip")),
+    ("transport", ("met_wind_u", "met_wind_v", "met_pressure")),
+    ("emissions_calendar", ("cal_", "met_hdd", "met_temp_air")),
+    ("area_climatology", ("area", "clim_")),
+    ("lead_time", ("lead",)),
+]
+FAMILY_NAMES_ZH = {"persistence": "前期污染", "ventilation": "通风扩散", "inversion": "逆温与静稳",
+                   "humidity": "湿度与降水", "transport": "区域输送", "emissions_calendar": "排放与供暖",
+                   "area_climatology": "地区气候背景", "lead_time": "预报时效"}
+
+
+def family_of(feature: str) -> str:
+    for family, prefixes in FAMILIES:
+        if feature.startswith(prefixes) or feature in prefixes:
+            return family
+    return "other"

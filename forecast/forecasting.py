@@ -1,0 +1,332 @@
+"""Orchestrator for the forecaster: a data directory → train / forecast / verify, and the forecast archive.
+
+Inputs come from the cached station store (:mod:`forecast.history`) and the cached meteorology
+(:mod:`forecast.meteorology`), so repeated calls decode nothing. Every forecast is written to the archive
+``<cache>/archive/forecasts/<model version>/<issue date>.parquet`` (one row per area and lead day), which the
+evaluation and the app read.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import features as F
+from . import history, levels, meteorology, workspace
+from . import model as M
+from . import verification as V
+
+
+@dataclass
+class Inputs:
+    """Everything the forecaster reads from a data directory."""
+
+    obs: F.Observations
+    met_daily: pd.DataFrame
+    met_lead: pd.DataFrame
+    met_summary: dict
+    history_meta: dict
+
+
+def load_inputs(data, *, cache=None, progress: bool = False, workers: int | None = None) -> Inputs:
+    """Station observations and daily meteorological drivers of a data directory (both cached)."""
+    hist, sites, meta = history.build_history(data, cache=cache, progress=progress)
+    obs = F.observations(hist, sites)
+    # the drivers where the AQI is measured: at each area's monitoring stations
+    met = meteorology.ingest(data, cache=cache, progress=progress, workers=workers, at="stations")
+    by_day, by_lead = meteorology.daily(met)
+    return Inputs(obs, by_day, by_lead, met.summary(), meta)
+
+
+def _dates(start, end) -> pd.DatetimeIndex:
+    return pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
+
+
+def archive_dir(data, cache=None) -> Path:
+    path = workspace.cache_dir(data, cache) / "archive" / "forecasts"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---- training --------------------------------------------------------------------------------------------------
+
+def training_table(inputs: Inputs, *, start=None, until=None, clim=None) -> pd.DataFrame:
+    """Feature rows whose target day is observed and not after ``until`` (no observation after it is used)."""
+    days = inputs.obs.daily.index.get_level_values("date")
+    first = pd.Timestamp(start) if start is not None else days.min() + pd.Timedelta(days=3)
+    last_obs = days.max() if until is None else min(pd.Timestamp(until), days.max())
+    if first >= last_obs:
+        raise M.ModelError(f"training period {first.date()} … {last_obs.date()} is empty")
+    clim = F.climatology(inputs.obs.daily, until=last_obs) if clim is None else clim
+    frame = F.make_features(inputs.obs, inputs.met_daily, inputs.met_lead, _dates(first, last_obs - pd.Timedelta(days=1)),
+                            clim=clim)
+    frame = frame[frame["target_date"] <= last_obs]
+    return frame
+
+
+def train(data, model_dir, *, until=None, start=None, cache=None, progress: bool = False, seed: int = 0,
+          rounds: int = M.N_ROUNDS, name: str = "lantian-aqi", inputs: Inputs | None = None) -> M.Forecaster:
+    """Train the forecaster on a data directory's history up to ``until`` and save it with its model card."""
+    from tqdm.auto import tqdm
+
+    inputs = inputs or load_inputs(data, cache=cache, progress=progress)
+    days = inputs.obs.daily.index.get_level_values("date")
+    last = days.max() if until is None else min(pd.Timestamp(until), days.max())
+    clim = F.climatology(inputs.obs.daily, until=last)
+    frame = training_table(inputs, start=start, until=last, clim=clim)
+    n_jobs = len(M.TARGETS) * len(M.QUANTILES) + len(M.THRESHOLDS) + 1
+    bar = tqdm(total=n_jobs, desc="training", unit="booster", disable=not progress)
+    try:
+        model = M.Forecaster.fit(frame, seed=seed, rounds=rounds, progress=lambda n: bar.update())
+    finally:
+        bar.close()
+    used = frame[frame["y_aqi"].notna()]
+    met_vars = sorted({c.removeprefix("met_").removesuffix("_prev").removesuffix("_d0")
+                       for c in model.features if c.startswith("met_")})
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    dhash = M.data_hash(used)
+    model.card = {
+        "name": name, "version": f"{pd.Timestamp(last).strftime('%Y%m%d')}-{dhash[:8]}",
+        "created": stamp, "training_period": [str(used["issue_date"].min().date()), str(last.date())],
+        "issue_hour_cst": F.ISSUE_HOUR, "lead_days": list(F.LEADS), "areas": model.areas,
+        "rows": int(len(used)), "heavy_rows": int((used["y_aqi"] > 200).sum()),
+        "met_variables": met_vars,
+        "met_source": {k: int(v) for k, v in used["met_source"].value_counts().items()},
+        "met_source_note": "forecast = 00 UTC run of the issue day (lead days k, k-1, 0); analysis = the analyses "
+                           "of those days ('perfect prog'), used only where no run exists",
+        "data_hash": dhash, "seed": seed, "rounds": rounds, "params": M.DEFAULT_PARAMS,
+        "quantiles": list(M.QUANTILES), "thresholds": list(M.THRESHOLDS),
+        "imbalance": "classifiers: scale_pos_weight = min(10, sqrt(neg/pos)); isotonic calibration on the last 20 % "
+                     "of the training period (held out from the classifiers)",
+        "lead_correlation": model.lead_correlation, "libraries": M.library_versions(),
+        "verification": None,
+        "verification_note": "filled by `lantian verify` on a period after the training period",
+    }
+    out = model.save(model_dir)
+    clim.reset_index().to_parquet(out / "climatology.parquet", index=False)
+    return model
+
+
+def _climatology(model_dir) -> pd.DataFrame:
+    path = Path(model_dir) / "climatology.parquet"
+    if not path.exists():
+        raise M.ModelError(f"{path}: missing (retrain the model)")
+    return pd.read_parquet(path).set_index(["area_id", "month"])
+
+
+# ---- forecasting ----------------------------------------------------------------------------------------------
+
+def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.DataFrame, *,
+                   rules: str | None = None, explain: bool = True, with_targets: bool = False) -> pd.DataFrame:
+    """Forecast rows (area × issue date × lead day): quantiles, probabilities, dust flag, level and level
+    probabilities (per area and issue date, repeated on its rows) and the top drivers."""
+    dates = pd.DatetimeIndex(pd.to_datetime(issue_dates)).normalize()
+    frame = F.make_features(inputs.obs, inputs.met_daily, inputs.met_lead, dates, clim=clim,
+                            areas=model.areas, with_targets=with_targets)
+    pred = model.predict(frame)
+    pred["met_source"] = frame["met_source"].to_numpy()
+    per_rules = rules
+    lv_frames = []
+    for d in dates:
+        r = per_rules or levels.default_rules(d)
+        lv = model.level_probabilities(pred[pred["issue_date"] == d], rules=r)
+        lv["rules"] = r
+        lv_frames.append(lv)
+    lv = pd.concat(lv_frames, ignore_index=True)
+    out = pred.merge(lv, on=["area_id", "issue_date"], how="left")
+    if explain:
+        contrib = model.contributions(frame)
+        fams = [c for c in contrib.columns if c != "baseline"]
+        vals = contrib[fams].to_numpy()
+        order = np.argsort(-np.abs(vals), axis=1)[:, :3]
+        out["drivers"] = [json.dumps([{"family": fams[j], "name_zh": F.FAMILY_NAMES_ZH.get(fams[j], fams[j]),
+                                       "effect": round(float(np.expm1(vals[i, j])), 3)} for j in order[i]],
+                                     ensure_ascii=False) for i in range(len(out))]
+    if with_targets:
+        for c in ("y_aqi", "y_pm25", "y_dust", "aqi_now", "pm25_now", "clim_aqi", "clim_pm25", "clim_p150",
+                  "clim_p200", "clim_p300"):
+            out[c] = frame[c].to_numpy()
+    out["model_version"] = model.version
+    return out
+
+
+def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | None = None,
+                 inputs: Inputs | None = None, progress: bool = False) -> pd.DataFrame:
+    """Forecast for one issue date, archive it, and write ``out`` (``.json`` or ``.csv``) when given."""
+    model = M.Forecaster.load(model_dir)
+    inputs = inputs or load_inputs(data, cache=cache, progress=progress)
+    issued = pd.Timestamp(issued).normalize()
+    last_obs = inputs.obs.daily.index.get_level_values("date").max()
+    if issued > last_obs + pd.Timedelta(days=1):
+        raise M.ModelError(f"issue date {issued.date()} is after the last observed day {last_obs.date()} + 1: "
+                           "no observations to start from")
+    table = forecast_table(model, inputs, [issued], _climatology(model_dir), rules=rules)
+    arch = archive_dir(data, cache) / model.version
+    arch.mkdir(parents=True, exist_ok=True)
+    tmp = arch / f"{issued:%Y%m%d}.parquet.tmp"
+    table.assign(issued_at=datetime.now(timezone.utc).isoformat()).to_parquet(tmp, index=False)
+    tmp.replace(arch / f"{issued:%Y%m%d}.parquet")
+    if out:
+        write_forecast(table, out, model)
+    return table
+
+
+def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dict:
+    """The forecast as a JSON-able document: per area, its level and the lead days."""
+    areas = []
+    for area, g in table.sort_values("lead").groupby("area_id", sort=True):
+        first = g.iloc[0]
+        areas.append({
+            "area_id": area, "level": first["level"], "clause": first["clause"],
+            "trigger_days": first["trigger_days"] if isinstance(first["trigger_days"], list)
+            else list(first["trigger_days"]),
+            "level_probabilities": {k: float(first[f"p_level_{k}"]) for k in levels.LEVELS},
+            "rules": first["rules"],
+            "days": [{"lead_day": int(r.lead), "date": str(pd.Timestamp(r.target_date).date()),
+                      "aqi": {"q10": r.aqi_q10, "q50": r.aqi_q50, "q90": r.aqi_q90},
+                      "pm25": {"q10": r.pm25_q10, "q50": r.pm25_q50, "q90": r.pm25_q90},
+                      "p_aqi_gt": {"150": r.p_aqi_gt150, "200": r.p_aqi_gt200, "300": r.p_aqi_gt300},
+                      "dust": bool(r.dust), "p_dust": r.p_dust, "met_source": r.met_source,
+                      "drivers": json.loads(r.drivers) if isinstance(getattr(r, "drivers", None), str) else []}
+                     for r in g.itertuples()]})
+    issue = pd.Timestamp(table["issue_date"].iloc[0])
+    return {"issue_date": str(issue.date()), "issue_time": f"{issue.date()}T{F.ISSUE_HOUR:02d}:00:00+08:00",
+            "model": (model.card.get("name") if model else None), "model_version": table["model_version"].iloc[0],
+            "areas": areas}
+
+
+def write_forecast(table: pd.DataFrame, out, model=None) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".json":
+        out.write_text(json.dumps(forecast_json(table, model), ensure_ascii=False, indent=1, default=str))
+    elif out.suffix.lower() == ".csv":
+        t = table.copy()
+        t["trigger_days"] = t["trigger_days"].map(lambda v: " ".join(str(x) for x in v))
+        t.to_csv(out, index=False)
+    else:
+        raise ValueError(f"{out}: unknown output format {out.suffix!r}; allowed: .json, .csv")
+    return out
+
+
+def archived_forecasts(data, *, cache=None, model_version: str | None = None) -> pd.DataFrame:
+    """Every archived forecast (optionally of one model version), newest archive rows last."""
+    root = archive_dir(data, cache)
+    dirs = [root / model_version] if model_version else sorted(p for p in root.iterdir() if p.is_dir())
+    files = [f for d in dirs if d.is_dir() for f in sorted(d.glob("*.parquet"))]
+    if not files:
+        return pd.DataFrame()
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+# ---- verification ---------------------------------------------------------------------------------------------
+
+def hindcast(model: M.Forecaster, inputs: Inputs, start, end, clim: pd.DataFrame, *,
+             rules: str | None = None) -> pd.DataFrame:
+    """Rolling-origin hindcast: a forecast for every issue date in [start, end], each from the data available at
+    its issue time (the features guarantee it), with observations attached."""
+    return forecast_table(model, inputs, _dates(start, end), clim, rules=rules, explain=False, with_targets=True)
+
+
+def verification_cases(hc: pd.DataFrame, clim_samples: dict) -> pd.DataFrame:
+    """Verification cases of lantian and the two baselines from a hindcast table."""
+    base = hc[["area_id", "issue_date", "lead", "target_date", "y_aqi", "y_pm25", "clim_p150", "clim_p200",
+               "clim_p300"]].rename(columns={"y_aqi": "obs_aqi", "y_pm25": "obs_pm25"})
+    lt = base.assign(model="lantian", aqi=hc["aqi_q50"].to_numpy(), pm25=hc["pm25_q50"].to_numpy(),
+                     p_gt150=hc["p_aqi_gt150"].to_numpy(), p_gt200=hc["p_aqi_gt200"].to_numpy(),
+                     p_gt300=hc["p_aqi_gt300"].to_numpy(),
+                     **{f"event_gt{th}": hc[f"event_gt{th}"].to_numpy(float) for th in V.THRESHOLDS})
+    ok = np.isfinite(lt["obs_aqi"].to_numpy(float))
+    crps = np.full(len(lt), np.nan)
+    samples = V.split_normal_samples(hc["aqi_q10"].to_numpy(float)[ok], hc["aqi_q50"].to_numpy(float)[ok],
+                                     hc["aqi_q90"].to_numpy(float)[ok])
+    crps[ok] = V.crps_ensemble(samples, lt["obs_aqi"].to_numpy(float)[ok])
+    lt["crps_aqi"] = crps
+    now = hc["aqi_now"].to_numpy(float)
+    pe = base.assign(model="persistence", aqi=now, pm25=hc["pm25_now"].to_numpy(float),
+                     **{f"p_gt{th}": np.where(np.isfinite(now), (now > th).astype(float), np.nan)
+                        for th in V.THRESHOLDS},
+                     **{f"event_gt{th}": np.where(np.isfinite(now), (now > th).astype(float), np.nan)
+                        for th in V.THRESHOLDS})
+    pe["crps_aqi"] = np.abs(pe["aqi"] - pe["obs_aqi"])
+    cl = base.assign(model="climatology", aqi=hc["clim_aqi"].to_numpy(float), pm25=hc["clim_pm25"].to_numpy(float),
+                     **{f"p_gt{th}": hc[f"clim_p{th}"].to_numpy(float) for th in V.THRESHOLDS},
+                     **{f"event_gt{th}": (hc["clim_aqi"].to_numpy(float) > th).astype(float)
+                        for th in V.THRESHOLDS})
+    crps_c = np.full(len(cl), np.nan)
+    months = pd.to_datetime(cl["target_date"]).dt.month.to_numpy()
+    for i, (area, month, y) in enumerate(zip(cl["area_id"], months, cl["obs_aqi"])):
+        s = clim_samples.get((area, month))
+        if s is not None and np.isfinite(y):
+            crps_c[i] = V.crps_ensemble(s[None, :], np.array([y]))[0]
+    cl["crps_aqi"] = crps_c
+    return pd.concat([lt, pe, cl], ignore_index=True)
+
+
+def level_scores(hc: pd.DataFrame) -> list[dict]:
+    """Warning-level verification per model: forecast level vs the level the observed 7 days imply."""
+    out = []
+    for model_name in V.MODELS:
+        counts = {"hits": 0, "misses": 0, "false_alarms": 0, "correct_negatives": 0, "exact": 0, "n": 0}
+        for (area, issue), g in hc.sort_values("lead").groupby(["area_id", "issue_date"]):
+            obs = g["y_aqi"].to_numpy(float)
+            if np.isnan(obs).any():
+                continue
+            rules = g["rules"].iloc[0]
+            obs_level = levels.warning_level(np.where(g["y_dust"].fillna(False).to_numpy(bool), 0, obs), rules=rules)
+            if model_name == "lantian":
+                fc_level = g["level"].iloc[0]
+            elif model_name == "persistence":
+                fc_level = levels.warning_level(np.full(len(g), g["aqi_now"].iloc[0]), rules=rules) \
+                    if np.isfinite(g["aqi_now"].iloc[0]) else "none"
+            else:
+                fc_level = levels.warning_level(g["clim_aqi"].fillna(0).to_numpy(float), rules=rules)
+            o, f = obs_level != "none", fc_level != "none"
+            key = "hits" if o and f else "misses" if o else "false_alarms" if f else "correct_negatives"
+            counts[key] += 1
+            counts["exact"] += int(obs_level == fc_level)
+            counts["n"] += 1
+        counts["exact_level_accuracy"] = round(counts["exact"] / counts["n"], 4) if counts["n"] else None
+        out.append({"model": model_name, **counts})
+    return out
+
+
+def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str | None = None,
+               inputs: Inputs | None = None, progress: bool = False, update_card: bool = True) -> dict:
+    """Verify the model on [start, end] (issue dates) against persistence and climatology; JSON contract."""
+    model = M.Forecaster.load(model_dir)
+    train_end = model.card.get("training_period", [None, None])[1]
+    if train_end and pd.Timestamp(start) <= pd.Timestamp(train_end):
+        raise M.ModelError(f"verification starts {pd.Timestamp(start).date()}, inside the training period "
+                           f"(trained until {train_end}): verify on days the model never saw")
+    inputs = inputs or load_inputs(data, cache=cache, progress=progress)
+    clim = _climatology(model_dir)
+    hc = hindcast(model, inputs, start, end, clim, rules=rules)
+    d = inputs.obs.daily.reset_index()
+    d = d[d["date"] <= pd.Timestamp(train_end)] if train_end else d
+    clim_samples = {(a, m): g["aqi"].dropna().to_numpy(float)
+                    for (a, m), g in d.assign(m=d["date"].dt.month).groupby(["area_id", "m"])}
+    cases = verification_cases(hc, clim_samples)
+    result = V.score_table(cases)
+    result["levels"] = level_scores(hc)
+    result["period"] = [str(pd.Timestamp(start).date()), str(pd.Timestamp(end).date())]
+    result["model_version"] = model.version
+    result["cases"] = int(np.isfinite(hc["y_aqi"].to_numpy(float)).sum())
+    result["table"] = V.table_text(result)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    if update_card:
+        card_path = Path(model_dir) / "model_card.json"
+        card = json.loads(card_path.read_text())
+        s = pd.DataFrame(result["scores"])
+        s = s[(s["model"] == "lantian") & (s["threshold"] == 200)]
+        card["verification"] = {"period": result["period"], "cases": result["cases"],
+                                "aqi_gt200": s[["lead_day", "ts", "pod", "far", "brier_skill_score"]]
+                                .to_dict("records")}
+        card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str))
+    return result

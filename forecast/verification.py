@@ -1,0 +1,186 @@
+"""Forecast verification: categorical, probabilistic and continuous scores, and the stable JSON contract.
+
+Scores (REFERENCE 5.1; Wilks, *Statistical Methods in the Atmospheric Sciences*, ch. 9):
+
+- contingency for "AQI > threshold": hits a, false alarms b, misses c, correct negatives d;
+  TS = a/(a+b+c), POD = a/(a+c), FAR = b/(a+b), frequency bias = (a+b)/(a+c) (undefined → NaN, written as null);
+- Brier score BS = mean((p − o)²) and skill BSS = 1 − BS/BS_ref against climatology;
+- CRPS of a predictive distribution from its samples, CRPS = E|X − y| − ½ E|X − X′| (Gneiting & Raftery 2007);
+- MAE, RMSE, bias (forecast − observed), and AQI-category accuracy (HJ 633 categories, exact).
+
+The JSON contract read by the app, the evaluation and scripts::
+
+    {"scores": [{"model", "lead_day", "threshold", "hits", "misses", "false_alarms", "correct_negatives",
+                 "ts", "pod", "far", "frequency_bias", "brier_skill_score"}, …],
+     "continuous": [{"model", "lead_day", "variable", "mae", "rmse", "bias", "category_accuracy"}, …], …}
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import aqi as aqi_mod
+
+MODELS = ("lantian", "persistence", "climatology")
+THRESHOLDS = (150, 200, 300)
+
+
+def contingency(observed, forecast) -> dict:
+    """2 × 2 contingency counts and scores of boolean event series (missing pairs are left out)."""
+    o = np.asarray(observed, dtype=float)
+    f = np.asarray(forecast, dtype=float)
+    ok = np.isfinite(o) & np.isfinite(f)
+    o, f = o[ok].astype(bool), f[ok].astype(bool)
+    a = int((o & f).sum())
+    b = int((~o & f).sum())
+    c = int((o & ~f).sum())
+    d = int((~o & ~f).sum())
+
+    def ratio(num, den):
+        return float(num / den) if den else float("nan")
+
+    return {"hits": a, "misses": c, "false_alarms": b, "correct_negatives": d, "ts": ratio(a, a + b + c),
+            "pod": ratio(a, a + c), "far": ratio(b, a + b), "frequency_bias": ratio(a + b, a + c)}
+
+
+def brier_score(probability, observed) -> float:
+    p = np.asarray(probability, float)
+    o = np.asarray(observed, float)
+    ok = np.isfinite(p) & np.isfinite(o)
+    return float(np.mean((p[ok] - o[ok]) ** 2)) if ok.any() else float("nan")
+
+
+def brier_skill_score(probability, observed, reference) -> float:
+    """1 − BS/BS_ref; NaN when the reference is perfect (BS_ref = 0)."""
+    bs = brier_score(probability, observed)
+    ref = brier_score(reference, observed)
+    return float(1 - bs / ref) if ref > 0 else float("nan")
+
+
+def crps_ensemble(samples: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """CRPS per case from samples ``(n_cases, n_members)`` (energy form; exact for the empirical distribution)."""
+    x = np.sort(np.asarray(samples, float), axis=1)
+    y = np.asarray(observed, float)[:, None]
+    m = x.shape[1]
+    term1 = np.abs(x - y).mean(axis=1)
+    # E|X − X'| for sorted members: 2/m² Σ_i (2i − m − 1) x_i
+    i = np.arange(1, m + 1)
+    term2 = (2.0 / m ** 2) * ((2 * i - m - 1) * x).sum(axis=1)
+    return term1 - 0.5 * term2
+
+
+def split_normal_samples(q10, q50, q90, n: int = 100, *, log: bool = True) -> np.ndarray:
+    """Deterministic quantile samples (``n`` equally spaced probabilities) of the split normal through the
+    10/50/90 % quantiles (in log(1 + x) space when ``log``)."""
+    from scipy.stats import norm
+
+    z = norm.ppf((np.arange(n) + 0.5) / n)[None, :]
+    t = np.log1p if log else (lambda v: v)
+    inv = np.expm1 if log else (lambda v: v)
+    mid = t(np.asarray(q50, float))[:, None]
+    lo = (mid - t(np.asarray(q10, float))[:, None]) / 1.2815515655446004
+    hi = (t(np.asarray(q90, float))[:, None] - mid) / 1.2815515655446004
+    return inv(mid + np.where(z < 0, z * lo, z * hi))
+
+
+def continuous(forecast, observed) -> dict:
+    f = np.asarray(forecast, float)
+    o = np.asarray(observed, float)
+    ok = np.isfinite(f) & np.isfinite(o)
+    e = f[ok] - o[ok]
+    return {"n": int(ok.sum()), "mae": float(np.abs(e).mean()) if ok.any() else float("nan"),
+            "rmse": float(np.sqrt((e ** 2).mean())) if ok.any() else float("nan"),
+            "bias": float(e.mean()) if ok.any() else float("nan")}
+
+
+def category_accuracy(forecast_aqi, observed_aqi) -> float:
+    """Share of cases whose forecast AQI falls in the observed AQI category (HJ 633 categories 1–6)."""
+    f = np.asarray(forecast_aqi, float)
+    o = np.asarray(observed_aqi, float)
+    ok = np.isfinite(f) & np.isfinite(o)
+    if not ok.any():
+        return float("nan")
+    cf = aqi_mod.category(np.ceil(f[ok]))["category"].to_numpy(int)
+    co = aqi_mod.category(np.ceil(o[ok]))["category"].to_numpy(int)
+    return float(np.mean(cf == co))
+
+
+def score_table(cases: pd.DataFrame) -> dict:
+    """All scores per model and lead day from a table of verification cases.
+
+    ``cases`` has one row per (model, area_id, issue_date, lead) with ``aqi`` (point forecast: median),
+    ``pm25``, ``p_gt150/200/300`` (probabilities; 0/1 for deterministic baselines), ``event_gt150/200/300`` (the
+    yes/no forecast of each event), ``crps_aqi`` (per case) and the
+    observations ``obs_aqi``, ``obs_pm25``; climatological probabilities ``clim_p150/200/300`` give the BSS
+    reference.
+    """
+    scores, cont = [], []
+    for (model, lead), g in cases.groupby(["model", "lead"], sort=True):
+        obs = g["obs_aqi"].to_numpy(float)
+        ok = np.isfinite(obs)
+        for th in THRESHOLDS:
+            o = np.where(ok, obs > th, np.nan)
+            rec = {"model": model, "lead_day": int(lead), "threshold": th,
+                   **contingency(o, np.where(ok, g[f"event_gt{th}"].to_numpy(float), np.nan)),
+                   "brier_skill_score": brier_skill_score(g[f"p_gt{th}"].to_numpy(float)[ok], o[ok],
+                                                          g[f"clim_p{th}"].to_numpy(float)[ok])}
+            scores.append(rec)
+        for var in ("aqi", "pm25"):
+            c = continuous(g[var], g[f"obs_{var}"])
+            rec = {"model": model, "lead_day": int(lead), "variable": var, "n": c["n"], "mae": c["mae"],
+                   "rmse": c["rmse"], "bias": c["bias"],
+                   "category_accuracy": category_accuracy(g["aqi"], g["obs_aqi"]) if var == "aqi" else None}
+            if var == "aqi" and "crps_aqi" in g:
+                rec["crps"] = float(np.nanmean(g["crps_aqi"].to_numpy(float)))
+            cont.append(rec)
+    ref = {(r["lead_day"]): r.get("crps") for r in cont if r["model"] == "climatology" and r["variable"] == "aqi"}
+    for r in cont:
+        if r["variable"] == "aqi" and r.get("crps") is not None and ref.get(r["lead_day"]):
+            r["crps_skill_score"] = 1 - r["crps"] / ref[r["lead_day"]]
+    return {"scores": _clean(scores), "continuous": _clean(cont)}
+
+
+def _clean(records: list[dict]) -> list[dict]:
+    out = []
+    for r in records:
+        out.append({k: (None if isinstance(v, float) and not np.isfinite(v) else
+                        round(v, 4) if isinstance(v, float) else v) for k, v in r.items()})
+    return out
+
+
+def table_text(result: dict, thresholds=(200,), leads=None) -> str:
+    """A readable verification table (Markdown) from the JSON contract."""
+    s = pd.DataFrame(result["scores"])
+    c = pd.DataFrame(result["continuous"])
+    if leads is not None:
+        s, c = s[s["lead_day"].isin(leads)], c[c["lead_day"].isin(leads)]
+    lines = []
+    for th in thresholds:
+        sub = s[s["threshold"] == th].pivot_table(index="lead_day", columns="model",
+                                                  values=["ts", "pod", "far", "brier_skill_score"])
+        lines.append(f"AQI > {th}: TS / POD / FAR / BSS by lead day")
+        lines.append("| lead | " + " | ".join(f"{m} TS" for m in MODELS) + " | lantian POD | lantian FAR | " +
+                     " | ".join(f"{m} BSS" for m in MODELS) + " |")
+        lines.append("|" + "---|" * (2 * len(MODELS) + 3))
+        for lead, row in sub.iterrows():
+            def g(metric, model):
+                v = row.get((metric, model))
+                return "–" if v is None or pd.isna(v) else f"{v:.2f}"
+            lines.append(f"| {lead} | " + " | ".join(g("ts", m) for m in MODELS) +
+                         f" | {g('pod', 'lantian')} | {g('far', 'lantian')} | " +
+                         " | ".join(g("brier_skill_score", m) for m in MODELS) + " |")
+        lines.append("")
+    aqi = c[c["variable"] == "aqi"].pivot_table(index="lead_day", columns="model",
+                                                values=["mae", "category_accuracy", "crps"])
+    lines.append("AQI: MAE / category accuracy / CRPS by lead day")
+    lines.append("| lead | " + " | ".join(f"{m} MAE" for m in MODELS) + " | " +
+                 " | ".join(f"{m} cat." for m in MODELS) + " | " + " | ".join(f"{m} CRPS" for m in MODELS) + " |")
+    lines.append("|" + "---|" * (3 * len(MODELS) + 1))
+    for lead, row in aqi.iterrows():
+        def g(metric, model, fmt="{:.1f}"):
+            v = row.get((metric, model))
+            return "–" if v is None or pd.isna(v) else fmt.format(v)
+        lines.append(f"| {lead} | " + " | ".join(g("mae", m) for m in MODELS) + " | " +
+                     " | ".join(g("category_accuracy", m, "{:.2f}") for m in MODELS) + " | " +
+                     " | ".join(g("crps", m) for m in MODELS) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""The forecaster: determinism, model card round trip, missing features, level probabilities."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import features as F
+from forecast import forecasting as FC
+from forecast import levels
+from forecast.model import Forecaster, ModelError, level_states
+
+
+@pytest.fixture(scope="module")
+def table(winter_inputs):
+    clim = F.climatology(winter_inputs.obs.daily, until="2023-12-20")
+    return FC.training_table(winter_inputs, until="2023-12-20", clim=clim)
+
+
+def test_training_is_deterministic(table):
+    a = Forecaster.fit(table, seed=3, rounds=30).predict(table.iloc[:300])
+    b = Forecaster.fit(table, seed=3, rounds=30).predict(table.iloc[:300])
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_quantiles_ordered_probabilities_nested(winter_model, table):
+    m = Forecaster.load(winter_model)
+    p = m.predict(table)
+    assert (p["aqi_q10"] <= p["aqi_q50"]).all() and (p["aqi_q50"] <= p["aqi_q90"]).all()
+    assert (p["p_aqi_gt300"] <= p["p_aqi_gt200"]).all() and (p["p_aqi_gt200"] <= p["p_aqi_gt150"]).all()
+    assert p[[c for c in p.columns if c.startswith("p_")]].stack().between(0, 1).all()
+
+
+def test_model_card_round_trip(winter_model, table, tmp_path):
+    m = Forecaster.load(winter_model)
+    card = json.loads((winter_model / "model_card.json").read_text())
+    assert card["training_period"][1] == "2023-12-20" and card["met_source"] == {"forecast": card["rows"]}
+    assert {"lightgbm", "numpy", "pandas"} <= set(card["libraries"]) and len(card["data_hash"]) == 16
+    assert set(card["areas"]) == set(m.areas) and "ventilation" in card["met_variables"]
+    m.save(tmp_path / "copy")
+    again = Forecaster.load(tmp_path / "copy")
+    assert again.card == m.card and again.decision == m.decision
+    pd.testing.assert_frame_equal(m.predict(table.iloc[:200]), again.predict(table.iloc[:200]))
+
+
+def test_missing_features_refused(winter_model, table):
+    m = Forecaster.load(winter_model)
+    with pytest.raises(ModelError, match="cannot supply the model's features.*met_blh"):
+        m.predict(table.drop(columns=[c for c in table.columns if c.startswith("met_blh")]))
+
+
+def test_not_a_model_directory(tmp_path):
+    with pytest.raises(ModelError, match="not a lantian model directory"):
+        Forecaster.load(tmp_path)
+
+
+def test_too_little_data(table):
+    with pytest.raises(ModelError, match="training rows"):
+        Forecaster.fit(table.iloc[:100], rounds=5)
+
+
+def test_level_states_follow_the_rules():
+    cuts, reps = level_states("MEE-2024")
+    assert cuts.tolist() == [150.0, 200.0, 300.0]
+    # each representative lies in its own state
+    assert np.searchsorted(cuts, reps, side="left").tolist() == [0, 1, 2, 3]
+    cuts19, _ = level_states("MEE-2019")
+    assert cuts19[-1] == pytest.approx(500 - 1e-6)
+
+
+def test_level_probabilities_certain_and_dust(winter_model):
+    m = Forecaster.load(winter_model)
+    days = [260, 270, 320, 180, 100, 90, 80]
+    pred = pd.DataFrame({"area_id": "baotou", "issue_date": pd.Timestamp("2024-01-01"), "lead": range(1, 8),
+                         "aqi_q10": days, "aqi_q50": days, "aqi_q90": days, "dust": False})
+    lv = m.level_probabilities(pred, rules="MEE-2024").iloc[0]
+    assert lv["level"] == levels.warning_level(days, rules="MEE-2024") == "red"
+    assert lv["p_level_red"] == 1.0 and lv["trigger_days"] == [1, 2, 3]
+    dusty = pred.assign(dust=True)
+    lv = m.level_probabilities(dusty, rules="MEE-2024").iloc[0]
+    assert lv["level"] == "none" and lv["p_level_none"] == 1.0
+
+
+def test_level_probabilities_spread_sum_to_one(winter_model):
+    m = Forecaster.load(winter_model)
+    pred = pd.DataFrame({"area_id": "hohhot", "issue_date": pd.Timestamp("2024-01-01"), "lead": range(1, 8),
+                         "aqi_q10": [120] * 7, "aqi_q50": [190] * 7, "aqi_q90": [300] * 7, "dust": False})
+    lv = m.level_probabilities(pred, rules="MEE-2024").iloc[0]
+    probs = [lv[f"p_level_{k}"] for k in levels.LEVELS]
+    assert sum(probs) == pytest.approx(1.0) and 0 < lv["p_level_none"] < 1 and lv["p_level_orange"] > 0
+
+
+def test_forecast_archive_and_json(winter_world, winter_model, winter_inputs, tmp_path):
+    out = tmp_path / "fc.json"
+    table = FC.run_forecast(winter_world, winter_model, "2023-12-21", out=out, inputs=winter_inputs)
+    assert len(table) == 21 * 7
+    doc = json.loads(out.read_text())
+    assert doc["issue_date"] == "2023-12-21" and len(doc["areas"]) == 21
+    area = doc["areas"][0]
+    assert set(area["level_probabilities"]) == set(levels.LEVELS) and len(area["days"]) == 7
+    day = area["days"][0]
+    assert day["aqi"]["q10"] <= day["aqi"]["q50"] <= day["aqi"]["q90"] and len(day["drivers"]) == 3
+    archived = FC.archived_forecasts(winter_world)
+    assert (archived["issue_date"] == pd.Timestamp("2023-12-21")).sum() >= 21 * 7
+    FC.write_forecast(table, tmp_path / "fc.csv")
+    assert len(pd.read_csv(tmp_path / "fc.csv")) == 21 * 7
+    with pytest.raises(ValueError, match="unknown output format '.xlsx'"):
+        FC.write_forecast(table, tmp_path / "fc.xlsx")
+
+
+def test_verify_contract_and_no_overlap(winter_world, winter_model, winter_inputs, tmp_path):
+    with pytest.raises(ModelError, match="inside the training period"):
+        FC.run_verify(winter_world, winter_model, "2023-12-15", "2023-12-24", inputs=winter_inputs)
+    res = FC.run_verify(winter_world, winter_model, "2023-12-21", "2023-12-26", inputs=winter_inputs,
+                        out=tmp_path / "v.json", update_card=False)
+    keys = {"model", "lead_day", "threshold", "hits", "misses", "false_alarms", "correct_negatives", "ts", "pod",
+            "far", "frequency_bias", "brier_skill_score"}
+    assert all(keys <= set(r) for r in res["scores"])
+    assert {r["model"] for r in res["scores"]} == {"lantian", "persistence", "climatology"}
+    assert {(r["threshold"]) for r in res["scores"]} == {150, 200, 300}
+    ckeys = {"model", "lead_day", "variable", "mae", "rmse", "bias", "category_accuracy"}
+    assert all(ckeys <= set(r) for r in res["continuous"])
+    assert json.loads((tmp_path / "v.json").read_text())["scores"] == res["scores"]
