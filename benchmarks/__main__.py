@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHES = ["bench_stations", "bench_grib"]
+BENCHES = ["bench_stations", "bench_grib", "bench_model"]
 
 
 def main(argv):

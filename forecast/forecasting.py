@@ -78,7 +78,8 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: bool
     last = days.max() if until is None else min(pd.Timestamp(until), days.max())
     clim = F.climatology(inputs.obs.daily, until=last)
     frame = training_table(inputs, start=start, until=last, clim=clim)
-    n_jobs = len(M.TARGETS) * len(M.QUANTILES) + len(M.THRESHOLDS) + 1
+    n_weeks = frame["issue_date"].dt.to_period("W").nunique()
+    n_jobs = len(M.TARGETS) * len(M.QUANTILES) + (len(M.THRESHOLDS) + 1) * min(5, n_weeks)
     bar = tqdm(total=n_jobs, desc="training", unit="booster", disable=not progress)
     try:
         model = M.Forecaster.fit(frame, seed=seed, rounds=rounds, progress=lambda n: bar.update())
@@ -100,8 +101,9 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: bool
                            "of those days ('perfect prog'), used only where no run exists",
         "data_hash": dhash, "seed": seed, "rounds": rounds, "params": M.DEFAULT_PARAMS,
         "quantiles": list(M.QUANTILES), "thresholds": list(M.THRESHOLDS),
-        "imbalance": "classifiers: scale_pos_weight = min(10, sqrt(neg/pos)); isotonic calibration on the last 20 % "
-                     "of the training period (held out from the classifiers)",
+        "imbalance": "classifiers: scale_pos_weight = min(10, sqrt(neg/pos)); 5 cross-fitted fold models by "
+                     "interleaved weeks, each calibrated (isotonic) on its held-out weeks; event forecast at the "
+                     "out-of-fold TS-maximising probability",
         "lead_correlation": model.lead_correlation, "libraries": M.library_versions(),
         "verification": None,
         "verification_note": "filled by `lantian verify` on a period after the training period",

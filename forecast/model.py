@@ -4,11 +4,13 @@ One set of boosters serves every area and lead day (``area`` and ``lead`` are fe
 
 - quantile regression (pinball loss) of log(1 + AQI) and log(1 + PM2.5) at 10/50/90 %; quantile crossings are
   removed by sorting;
-- binary classifiers for AQI > 150, > 200, > 300 and for a dust-dominated day. Heavy days are rare (a few per cent
-  of area-days): the classifiers up-weight the positive class by ``sqrt(negatives / positives)`` (at most 10) so the
-  trees split on them, and an isotonic calibration fitted on held-out weeks of the training period (every 5th week;
-  the classifiers never see them) maps the scores back to probabilities. The yes/no event forecast (``event_gt…``,
-  used by the categorical scores) is "probability ≥ the threshold that maximised TS on those held-out weeks";
+- binary classifiers for AQI > 150, > 200, > 300 and for a dust-dominated day, cross-fitted: the training weeks
+  are split into 5 interleaved folds; each fold model is trained on the other folds and calibrated (isotonic) on its
+  own, and a forecast averages the 5 calibrated probabilities (as scikit-learn's ``CalibratedClassifierCV``).
+  Heavy days are rare (a few per cent of area-days): the classifiers up-weight the positive class by
+  ``sqrt(negatives / positives)`` (at most 10) so the trees split on them, and the calibration maps the scores back
+  to probabilities. The yes/no event forecast (``event_gt…``, used by the categorical scores) is "probability ≥ the
+  threshold that maximised TS on the out-of-fold probabilities of the whole training period";
 - warning-level probabilities come from sampling: each lead day's predictive distribution is a split normal in
   log space through the 10/50/90 % quantiles, the days are tied by a Gaussian copula with an AR(1) correlation
   across lead days estimated on the held-out block, and every sampled 7-day sequence is graded with the warning
@@ -82,7 +84,7 @@ class Forecaster:
     # ---- training ------------------------------------------------------------------------------------------
     @classmethod
     def fit(cls, frame: pd.DataFrame, *, seed: int = 0, params: dict | None = None, rounds: int = N_ROUNDS,
-            holdout: float = 0.2, progress=None) -> "Forecaster":
+            folds: int = 5, progress=None) -> "Forecaster":
         """Train on a feature table with targets (rows without an observed AQI are left out)."""
         import lightgbm as lgb
         from sklearn.isotonic import IsotonicRegression
@@ -94,16 +96,16 @@ class Forecaster:
         model = cls(features=feats, areas=sorted(data["area_id"].unique()), seed=seed)
         X = model.matrix(data)
         p = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
-        # calibration block: every 5th ISO week (interleaved, so it spans the seasons; whole weeks, so the
-        # day-to-day dependence does not leak between the blocks)
+        # cross-fitting folds of whole weeks, interleaved (week k goes to fold k mod K): every fold spans the
+        # seasons, and the day-to-day dependence does not leak between a model and the weeks it is calibrated on
         week = ((data["issue_date"] - pd.Timestamp("2000-01-03")).dt.days // 7).to_numpy()
         weeks = np.unique(week)
-        every = int(round(1 / holdout))
-        cal_weeks = weeks[every - 1::every] if len(weeks) >= every else weeks[-1:]
-        cal_rows = np.isin(week, cal_weeks)
-        fit_rows = ~cal_rows
-        if cal_rows.sum() < 50 or fit_rows.sum() < 150:
-            raise ModelError("training period too short to hold out a calibration block")
+        if len(weeks) < 2:
+            raise ModelError(f"training period of {len(weeks)} week(s) is too short: cross-fitted calibration needs "
+                             "at least 2 weeks")
+        folds = min(folds, len(weeks))  # short periods (tests, a first season) get fewer folds
+        fold_of_week = {w: i % folds for i, w in enumerate(weeks)}
+        fold = np.array([fold_of_week[w] for w in week])
         jobs = [(f"{t}_q{int(q * 100)}", t, q) for t in TARGETS for q in QUANTILES] + \
                [(f"p{th}", None, th) for th in THRESHOLDS] + [("dust", None, "dust")]
         step = progress or (lambda name: None)
@@ -113,26 +115,32 @@ class Forecaster:
                 ok = np.isfinite(y)
                 ds = lgb.Dataset(X[ok], y[ok], categorical_feature=["area"], free_raw_data=False)
                 model.boosters[name] = lgb.train({**p, "objective": "quantile", "alpha": q}, ds, rounds)
-            else:
-                y = (data["y_aqi"] > q).to_numpy(int) if q != "dust" else \
-                    data["y_dust"].fillna(False).astype(bool).to_numpy(int)
-                pos = max(int(y[fit_rows].sum()), 1)
-                neg = max(int((1 - y[fit_rows]).sum()), 1)
+                step(name)
+                continue
+            y = (data["y_aqi"] > q).to_numpy(int) if q != "dust" else \
+                data["y_dust"].fillna(False).astype(bool).to_numpy(int)
+            oof = np.zeros(len(y))
+            for k in range(folds):
+                train_rows, held = fold != k, fold == k
+                pos = max(int(y[train_rows].sum()), 1)
+                neg = max(int((1 - y[train_rows]).sum()), 1)
                 weight = float(min(10.0, np.sqrt(neg / pos)))
-                ds = lgb.Dataset(X[fit_rows], y[fit_rows], categorical_feature=["area"], free_raw_data=False)
+                ds = lgb.Dataset(X[train_rows], y[train_rows], categorical_feature=["area"], free_raw_data=False)
                 booster = lgb.train({**p, "objective": "binary", "scale_pos_weight": weight}, ds, rounds)
-                model.boosters[name] = booster
-                score = booster.predict(X[cal_rows])
-                iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score, y[cal_rows])
-                model.calibrators[name] = (iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
-                if q != "dust":  # decision threshold for the yes/no forecast: the TS-maximising probability
-                    model.decision[name] = _best_ts_threshold(model._probability(X[cal_rows], name), y[cal_rows])
-            step(name)
-        model.lead_correlation = model._estimate_lead_correlation(data[cal_rows], X[cal_rows])
+                key = f"{name}_f{k}"
+                model.boosters[key] = booster
+                score = booster.predict(X[held])
+                iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(score, y[held])
+                model.calibrators[key] = (iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
+                oof[held] = model._calibrated(X[held], key)
+                step(key)
+            if q != "dust":  # decision threshold for the yes/no forecast: TS-maximising on out-of-fold cases
+                model.decision[name] = _best_ts_threshold(oof, y)
+        model.lead_correlation = model._estimate_lead_correlation(data, X)
         return model
 
     def _estimate_lead_correlation(self, data: pd.DataFrame, X: pd.DataFrame) -> float:
-        """AR(1) correlation between consecutive lead days of the standardised log-AQI errors (held-out block)."""
+        """AR(1) correlation between consecutive lead days of the standardised log-AQI errors."""
         q = self._quantiles(X, "aqi")
         y = np.log1p(data["y_aqi"].to_numpy(float))
         mid = np.log1p(q[:, 1])
@@ -153,10 +161,17 @@ class Forecaster:
         q = np.column_stack([np.expm1(self.boosters[f"{target}_q{int(a * 100)}"].predict(X)) for a in QUANTILES])
         return np.sort(np.clip(q, 0, None), axis=1)
 
-    def _probability(self, X: pd.DataFrame, name: str) -> np.ndarray:
-        score = self.boosters[name].predict(X)
-        xs, ys = self.calibrators[name]
+    def _calibrated(self, X: pd.DataFrame, key: str) -> np.ndarray:
+        score = self.boosters[key].predict(X)
+        xs, ys = self.calibrators[key]
         return np.interp(score, xs, ys) if len(xs) > 1 else np.full(len(score), ys[0] if ys else 0.0)
+
+    def _probability(self, X: pd.DataFrame, name: str) -> np.ndarray:
+        """Mean of the calibrated probabilities of the fold models of classifier ``name``."""
+        keys = sorted(k for k in self.boosters if k.rsplit("_f", 1)[0] == name and "_f" in k)
+        if not keys:
+            raise ModelError(f"the model has no classifier {name!r}")
+        return np.mean([self._calibrated(X, k) for k in keys], axis=0)
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Per row of a feature table: ``aqi_q10/q50/q90``, ``pm25_q10/q50/q90``, ``p_aqi_gt150/200/300``

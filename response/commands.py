@@ -96,6 +96,38 @@ def _cmd_verify(args) -> int:
     return 0
 
 
+def _cmd_respond(args) -> int:
+    from response.respond import respond
+
+    result = respond(args.forecast, out_dir=args.out, rules=args.rules, store=args.audit)
+    for tier in ("region", "city", "county"):
+        for rec in result[tier]:
+            if tier == "region":
+                print(f"[自治区] {rec['name_zh']}: {rec['level']} ({', '.join(rec['triggered_by'])})")
+            elif rec["action"] != "none" or rec["health_advisory"]:
+                extra = " + 健康提示" if rec["health_advisory"] else ""
+                print(f"[{tier}] {rec['name_zh']}: {rec['action']} → {rec['level']}{extra}  {rec['reason']}")
+    n = len(result["bulletin_objects"])
+    print(f"{n} bulletin draft(s); decisions written to {args.out}/decisions.json")
+    return 0
+
+
+def _cmd_audit(args) -> int:
+    from response.audit import open_store
+
+    with open_store(args.db) as store:
+        events = store.events(args.area)
+        for e in events[-args.last:]:
+            print(f"{e['id']:>5} {e['recorded_at'][:19]} {e['action']:<10} {e['area_id']:<12} {e['level']:<7} "
+                  f"{e['officer']}  {e['reason'] or ''}")
+        bad = store.verify_bulletins()
+        print(f"{len(events)} event(s); bulletin hashes {'all match' if not bad else f'MISMATCH in {bad}'}")
+        if args.export:
+            store.export_csv(args.export)
+            print(f"exported to {args.export}")
+    return 0
+
+
 def register(sub, data_args) -> None:
     """Add the subcommands to the ``lantian`` parser's subparsers."""
     p = sub.add_parser("simulate", help="write the embedded demo world (GRIB2 + CNEMC files + truth)")
@@ -142,3 +174,17 @@ def register(sub, data_args) -> None:
     p.add_argument("--out", help="write the scores (JSON contract) here")
     p.add_argument("--rules", help="warning rule set (default by date)")
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("respond", help="forecast → proposed warnings per tier, plan measures and bulletin drafts")
+    p.add_argument("--forecast", required=True, help="forecast JSON from `lantian forecast --out F.json`")
+    p.add_argument("--out", required=True, help="output directory (decisions.json, bulletins/*.md, *.docx)")
+    p.add_argument("--rules", help="warning rule set (default: the forecast's)")
+    p.add_argument("--audit", help="audit database: read the levels in force, record the proposals")
+    p.set_defaults(func=_cmd_respond)
+
+    p = sub.add_parser("audit", help="list or export the audit trail of warning decisions")
+    p.add_argument("--db", required=True, help="audit database (SQLite)")
+    p.add_argument("--area", help="only this area")
+    p.add_argument("--last", type=int, default=30, help="show the last N events (default 30)")
+    p.add_argument("--export", help="write every event to this CSV")
+    p.set_defaults(func=_cmd_audit)

@@ -1,4 +1,5 @@
 """The command line: subcommands listed, domain errors as one line and a non-zero exit, never a traceback."""
+import json
 import subprocess
 import sys
 
@@ -92,3 +93,44 @@ def test_ingest_errors(tmp_path, capsys):
     assert main(["ingest", "--data", str(tmp_path / "d"), "--quiet", "--workers", "1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "x.grib2: not a GRIB file" in err[0]
+
+
+def test_train_forecast_verify(winter_world, winter_inputs, tmp_path, capsys):
+    model = tmp_path / "model"
+    assert main(["train", "--data", str(winter_world), "--model", str(model), "--until", "2023-12-20",
+                 "--rounds", "30", "--quiet"]) == 0
+    assert "written to" in capsys.readouterr().out and (model / "model_card.json").exists()
+    out = tmp_path / "f.json"
+    assert main(["forecast", "--data", str(winter_world), "--model", str(model), "--issued", "2023-12-22",
+                 "--out", str(out), "--quiet"]) == 0
+    assert "baotou" in capsys.readouterr().out and out.exists()
+    assert main(["verify", "--data", str(winter_world), "--model", str(model), "--start", "2023-12-21",
+                 "--end", "2023-12-25", "--out", str(tmp_path / "v.json"), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "AQI > 200" in text and "persistence" in text
+    # errors are one line
+    assert main(["forecast", "--data", str(winter_world), "--model", str(tmp_path), "--issued", "2023-12-22"]) == 2
+    assert "not a lantian model directory" in capsys.readouterr().err
+    assert main(["forecast", "--data", str(winter_world), "--model", str(model), "--issued", "2024-06-01",
+                 "--quiet"]) == 2
+    assert "after the last observed day" in capsys.readouterr().err
+
+
+def test_respond_on_the_demo_world_forecast(winter_world, winter_model, winter_inputs, tmp_path, capsys):
+    from forecast import forecasting
+
+    fc = tmp_path / "fc.json"
+    forecasting.run_forecast(winter_world, winter_model, "2023-12-22", out=fc, inputs=winter_inputs)
+    out = tmp_path / "respond"
+    db = tmp_path / "audit.db"
+    assert main(["respond", "--forecast", str(fc), "--out", str(out), "--audit", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "decisions written" in text
+    decisions = json.loads((out / "decisions.json").read_text())
+    assert len(decisions["city"]) == 12 and len(decisions["county"]) == 9
+    assert main(["audit", "--db", str(db), "--export", str(tmp_path / "a.csv")]) == 0
+    assert "bulletin hashes all match" in capsys.readouterr().out
+    bad = tmp_path / "bad.db"
+    bad.write_text("not sqlite")
+    assert main(["audit", "--db", str(bad)]) == 2
+    assert "not an SQLite database" in capsys.readouterr().err

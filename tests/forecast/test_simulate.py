@@ -1,6 +1,7 @@
 """The demo world: real GRIB2 and CNEMC files, and pollution that responds to the meteorology."""
 import hashlib
 import json
+import tempfile
 
 import cfgrib
 import numpy as np
@@ -12,8 +13,14 @@ from forecast.simulate import SimulationError, simulate
 from forecast.simulate.weather import Weather
 
 
+_INDEX_DIR = tempfile.mkdtemp(prefix="lantian-test-idx-")
+
+
 def _open_all(path):
-    return cfgrib.open_datasets(str(path), backend_kwargs={"indexpath": ""})
+    """Every hypercube with cfgrib itself (independent of lantian's reader); the index is written once per file to
+    a scratch directory so that cfgrib's several passes over a file do not rescan it."""
+    tag = hashlib.sha1(str(path).encode()).hexdigest()[:10]
+    return cfgrib.open_datasets(str(path), backend_kwargs={"indexpath": f"{_INDEX_DIR}/{tag}.{{short_hash}}.idx"})
 
 
 def test_layout(winter_world):

@@ -1,0 +1,146 @@
+"""Warning bulletins (Simplified Chinese) from editable templates, as Markdown and Word documents.
+
+Templates live in ``response/templates/<kind>.md`` (``issue``, ``upgrade``, ``downgrade``, ``lift``, ``advisory``)
+with ``${placeholders}`` (Python ``string.Template``); a user may point ``template_dir`` at edited copies. A
+template that names an unknown placeholder is an error, never a silently blank field.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from forecast import areas as areas_mod
+from forecast.levels import LEVEL_NAMES_ZH
+
+from . import plans as plans_mod
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+KINDS = ("issue", "upgrade", "downgrade", "lift", "advisory")
+RESPONSE_ZH = {"yellow": "Ⅲ级", "orange": "Ⅱ级", "red": "Ⅰ级", "none": "—"}
+SEVERITY_ZH = {"yellow": "重污染天气过程", "orange": "较长时间的重污染天气过程", "red": "持续严重的重污染天气过程"}
+POLLUTANT_ZH = {"pm25": "PM2.5", "pm10": "PM10", "o3": "臭氧（O3）", "so2": "SO2", "no2": "NO2", "co": "CO",
+                "dust": "PM10（沙尘）"}
+
+
+class BulletinError(ValueError):
+    """Unknown bulletin kind, missing template, or a template field nobody fills."""
+
+
+@dataclass
+class Bulletin:
+    kind: str
+    area_id: str
+    level: str
+    markdown: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.markdown.encode("utf-8")).hexdigest()
+
+    @property
+    def title(self) -> str:
+        return self.markdown.splitlines()[0].lstrip("# ").strip()
+
+
+def authority_of(area_id: str, plans: dict | None = None) -> str:
+    plans = plans or plans_mod.load_plans()
+    for tier in ("cities", "counties"):
+        if area_id in plans[tier]:
+            return plans[tier][area_id]["office_zh"].removesuffix("办公室")
+    if area_id == plans["region"]["id"]:
+        return "内蒙古自治区重污染天气应对指挥部"
+    raise BulletinError(f"no plan (and so no issuing authority) for area {area_id!r}")
+
+
+def plan_name(area_id: str) -> str:
+    if area_id == "inner_mongolia":
+        return "内蒙古自治区重污染天气应急预案"
+    name = areas_mod.load_areas().set_index("area_id").loc[area_id, "name_zh"]
+    return f"{name}重污染天气应急预案"
+
+
+def _measure_text(items: list[dict]) -> str:
+    return "\n".join(f"{i}. **{m['dept_zh']}**：{m['zh']}" for i, m in enumerate(items, 1)) or "（无）"
+
+
+def render(kind: str, *, area_id: str, level: str, previous: str = "none", window: str, start: str,
+           aqi_range: str, primary: str = "pm25", met_cause: str = "", clause: str = "", issued_at: str,
+           cause: str = "dust", template_dir: str | Path | None = None, plans: dict | None = None,
+           area_name: str | None = None) -> Bulletin:
+    """Render one bulletin.
+
+    Parameters
+    ----------
+    kind : {"issue", "upgrade", "downgrade", "lift", "advisory"}
+    area_id : str
+        Issuing area (league/city, banner/county, or ``inner_mongolia`` for the region).
+    level, previous : str
+        Level after and before the action.
+    window : str
+        Expected time window of the episode, e.g. "12月21日至12月23日".
+    aqi_range : str
+        Expected daily AQI range, e.g. "210–260".
+    """
+    if kind not in KINDS:
+        raise BulletinError(f"unknown bulletin kind {kind!r}; allowed: {', '.join(KINDS)}")
+    folder = Path(template_dir) if template_dir else TEMPLATE_DIR
+    path = folder / f"{kind}.md"
+    if not path.exists():
+        raise BulletinError(f"{path}: template missing")
+    template = string.Template(path.read_text(encoding="utf-8"))
+    plans = plans or plans_mod.load_plans()
+    if area_name is None:
+        area_name = "全区" if area_id == "inner_mongolia" else \
+            areas_mod.load_areas().set_index("area_id").loc[area_id, "name_zh"]
+    measure_level = "health_advisory" if kind == "advisory" else level
+    items = plans_mod.measures(area_id if area_id != "inner_mongolia" else "hohhot", measure_level, plans=plans) \
+        if measure_level != "none" else []
+    cause_zh = {"dust": "沙尘", "o3": "臭氧", "fire": "火灾烟雾"}.get(cause, cause)
+    values = {
+        "authority": authority_of(area_id, plans), "recipients": "各有关部门、各有关单位",
+        "level_zh": LEVEL_NAMES_ZH.get(level, level), "previous_zh": LEVEL_NAMES_ZH.get(previous, previous),
+        "response_zh": RESPONSE_ZH.get(level, ""), "severity": SEVERITY_ZH.get(level, "污染天气"),
+        "area_name": area_name, "window": window, "start": start, "aqi_range": aqi_range,
+        "primary": POLLUTANT_ZH.get(primary, primary), "met_cause": met_cause,
+        "met_cause_short": met_cause.rstrip("。") or "气象条件变化", "clause": clause or "—",
+        "plan_name": plan_name(area_id), "measures": _measure_text(items), "issued_at": issued_at,
+        "cause_zh": cause_zh,
+    }
+    names = {m.group("named") or m.group("braced") for m in template.pattern.finditer(template.template)
+             if m.group("named") or m.group("braced")}
+    unknown = sorted(names - set(values))
+    if unknown:
+        raise BulletinError(f"{path}: unknown placeholder(s) {unknown}; allowed: {', '.join(sorted(values))}")
+    return Bulletin(kind, area_id, level, template.substitute(values))
+
+
+def to_docx(bulletin: Bulletin, path: str | Path) -> Path:
+    """Write a bulletin as a Word document (headings, numbered measures, bold runs)."""
+    from docx import Document
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "SimSun"
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")
+    style.font.size = Pt(12)
+    for line in bulletin.markdown.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("# "):
+            doc.add_heading(line[2:].strip(), level=1)
+        elif line.startswith("## "):
+            doc.add_heading(line[3:].strip(), level=2)
+        else:
+            para = doc.add_paragraph()
+            for j, part in enumerate(re.split(r"\*\*", line)):
+                if part:
+                    para.add_run(part).bold = bool(j % 2)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path

@@ -1,0 +1,201 @@
+"""Orchestrator: a forecast → proposed warnings per tier, plan measures, bulletins, and proposal events.
+
+Input is the forecast document of ``lantian forecast --out F.json`` (or the dict :func:`forecast.forecasting.
+forecast_json` returns). For every area: the level its own forecast implies (dust- or O3-dominated days give a
+health advisory, not a colour), the regional and league/city cascade (:mod:`response.plans`), the life-cycle action
+against the level in force (from the audit store when one is given, :mod:`response.lifecycle`), the plan measures
+and the bulletin drafts (:mod:`response.bulletins`).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast import areas as areas_mod
+from forecast.levels import LEVEL_NAMES_ZH
+
+from . import audit as audit_mod
+from . import bulletins as B
+from . import lifecycle
+from . import plans as plans_mod
+
+CAUSE_ZH = {"ventilation": "风速小、边界层低，扩散条件差", "inversion": "逆温和静稳天气持续",
+            "humidity": "湿度大，有利于二次颗粒物生成", "transport": "区域污染输送",
+            "persistence": "前期污染累积", "emissions_calendar": "供暖期排放增加",
+            "area_climatology": "本地污染背景较高", "lead_time": ""}
+KIND_OF_ACTION = {"issue": "issue", "upgrade": "upgrade", "downgrade": "downgrade", "lift": "lift"}
+EVENT_OF_ACTION = {"issue": "issued", "upgrade": "upgraded", "downgrade": "downgraded", "lift": "lifted",
+                   "maintain": "maintained"}
+
+
+class RespondError(ValueError):
+    """A forecast document that cannot be responded to."""
+
+
+def load_forecast(source) -> dict:
+    if isinstance(source, dict):
+        return source
+    path = Path(source)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RespondError(f"{path}: cannot read the forecast ({exc})") from None
+    if not isinstance(doc, dict) or "areas" not in doc or "issue_date" not in doc:
+        raise RespondError(f"{path}: not a lantian forecast (needs 'issue_date' and 'areas'; write one with "
+                           "`lantian forecast --out F.json`)")
+    return doc
+
+
+def _advisory(area: dict) -> tuple[bool, str]:
+    """A health advisory when a coming day (1–3) is forecast heavy but dust-dominated."""
+    for d in area["days"][:3]:
+        if d.get("dust") and d["aqi"]["q50"] > 150:
+            return True, "dust"
+    return False, ""
+
+
+def _window(area: dict, days: list[int]) -> tuple[str, str, str]:
+    by_lead = {d["lead_day"]: d for d in area["days"]}
+    sel = [by_lead[k] for k in days if k in by_lead] or area["days"][:1]
+    first, last = pd.Timestamp(sel[0]["date"]), pd.Timestamp(sel[-1]["date"])
+    window = f"{first.month}月{first.day}日" + ("" if first == last else f"至{last.month}月{last.day}日")
+    q50 = [d["aqi"]["q50"] for d in sel]
+    lo = min(d["aqi"]["q10"] for d in sel)
+    hi = max(d["aqi"]["q90"] for d in sel)
+    rng = f"{int(round(min(q50)))}–{int(round(max(q50)))}（可能范围 {int(round(lo))}–{int(round(hi))}）"
+    return window, rng, f"{first.year}年{first.month}月{first.day}日0时"
+
+
+def _cause(area: dict, days: list[int]) -> str:
+    by_lead = {d["lead_day"]: d for d in area["days"]}
+    counts: dict[str, float] = {}
+    for k in days or [1]:
+        for drv in by_lead.get(k, {}).get("drivers", []):
+            if drv["effect"] > 0:
+                counts[drv["family"]] = counts.get(drv["family"], 0) + drv["effect"]
+    top = [CAUSE_ZH[f] for f, _ in sorted(counts.items(), key=lambda kv: -kv[1]) if CAUSE_ZH.get(f)][:2]
+    return ("期间" + "，".join(top) + "。") if top else ""
+
+
+def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = None, store=None,
+            officer: str = "lantian（系统建议）", adjacency=None, plans: dict | None = None,
+            write_docx: bool = True) -> dict:
+    """Proposed decisions per tier for one forecast; writes ``decisions.json`` and bulletins to ``out_dir``.
+
+    ``store``: an :class:`response.audit.AuditStore` (or a path) — the level in force per area is read from it and a
+    ``proposed`` event is appended for every area whose action is not ``none``.
+    """
+    doc = load_forecast(forecast)
+    plans = plans or plans_mod.load_plans()
+    table = areas_mod.load_areas().set_index("area_id")
+    own, per_area = {}, {}
+    for area in doc["areas"]:
+        if area["area_id"] not in table.index:
+            raise RespondError(f"forecast names unknown area {area['area_id']!r}")
+        advisory, cause = _advisory(area)
+        own[area["area_id"]] = area["level"]
+        per_area[area["area_id"]] = {"area": area, "advisory": advisory, "cause": cause}
+    final, regional = plans_mod.cascade(own, plans=plans, adjacency=adjacency)
+    close_store = False
+    if store is not None and not isinstance(store, audit_mod.AuditStore):
+        store, close_store = audit_mod.open_store(store), True
+    in_force = store.current_levels() if store is not None else {}
+    issue_date = doc["issue_date"]
+    issued_at = f"{pd.Timestamp(issue_date).year}年{pd.Timestamp(issue_date).month}月{pd.Timestamp(issue_date).day}日"
+    decisions = {"issue_date": issue_date, "model_version": doc.get("model_version"),
+                 "rules": rules or (doc["areas"][0].get("rules") if doc["areas"] else None),
+                 "region": [], "city": [], "county": []}
+    bulletins: list[B.Bulletin] = []
+    for area_id, info in per_area.items():
+        area = info["area"]
+        tier = str(table.loc[area_id, "tier"])
+        level = final[area_id]["level"]
+        r = rules or area.get("rules") or "MEE-2024"
+        state = lifecycle.WarningState(level=in_force.get(area_id, {}).get("level", "none"))
+        trig = area.get("trigger_days") or []
+        aqi = [d["aqi"]["q50"] for d in sorted(area["days"], key=lambda d: d["lead_day"])]
+        _, t = lifecycle.step(state, level, aqi, issue_date=issue_date, rules=r,
+                              first_trigger_day=trig[0] if trig else (1 if level != "none" else None))
+        window, aqi_range, start = _window(area, trig or [1, 2])
+        met_cause = _cause(area, trig)
+        reason = (f"{area['clause']}（第{'、'.join(str(k) for k in trig)}天）" if trig else area["clause"]) \
+            if final[area_id]["source"] == "own" else \
+            f"执行{final[area_id]['source']}的{LEVEL_NAMES_ZH[level]}（本地预报：{LEVEL_NAMES_ZH[own.get(area_id, 'none')]}）"
+        rec = {"area_id": area_id, "name_zh": table.loc[area_id, "name_zh"], "tier": tier,
+               "own_level": own.get(area_id, "none"), "level": level, "source": final[area_id]["source"],
+               "in_force": state.level, "action": t.action, "reason": reason, "trigger_days": trig,
+               "lead_hours": t.lead_hours, "lead_time_ok": t.lead_time_ok,
+               "level_probabilities": area.get("level_probabilities"), "health_advisory": info["advisory"],
+               "measures": plans_mod.measures(area_id, level, plans=plans) if level != "none" else
+               (plans_mod.measures(area_id, "health_advisory", plans=plans) if info["advisory"] else []),
+               "bulletins": []}
+        kinds = []
+        if t.action in KIND_OF_ACTION:
+            kinds.append(KIND_OF_ACTION[t.action])
+        if info["advisory"] and level == "none":
+            kinds.append("advisory")
+        for kind in kinds:
+            b = B.render(kind, area_id=area_id, level=level if kind != "lift" else "none", previous=state.level,
+                         window=window, start=start, aqi_range=aqi_range, met_cause=met_cause,
+                         clause=area["clause"], issued_at=issued_at, cause=info["cause"] or "dust", plans=plans,
+                         primary="dust" if kind == "advisory" else "pm25")
+            bulletins.append(b)
+            rec["bulletins"].append({"kind": kind, "title": b.title, "sha256": b.sha256,
+                                     "file": f"bulletins/{area_id}_{kind}.md"})
+        if store is not None and t.action != "none":
+            store.append(audit_mod.Event(
+                "proposed", area_id, tier, t.level if t.action != "lift" else "none", officer,
+                valid_from=start, issue_date=issue_date, forecast_ref=f"{issue_date}/{doc.get('model_version')}",
+                model_version=doc.get("model_version"), reason=f"{t.action}: {reason}",
+                bulletin_text=bulletins[-1].markdown if kinds else None,
+                details={"action": t.action, "source": final[area_id]["source"]}))
+        decisions[tier].append(rec)
+    for w in regional:
+        area_name = w.name_zh
+        days = sorted({k for m in w.triggered_by if m in per_area for k in (per_area[m]["area"]["trigger_days"] or [])})
+        anchor = per_area[w.triggered_by[0]]["area"] if w.triggered_by and w.triggered_by[0] in per_area else None
+        window, aqi_range, start = _window(anchor, days or [1]) if anchor else ("", "", "")
+        b = B.render("issue", area_id="inner_mongolia", level=w.level, window=window, start=start,
+                     aqi_range=aqi_range, clause=f"{len(w.triggered_by)}个成员达到预警条件", issued_at=issued_at,
+                     plans=plans, area_name=area_name)
+        bulletins.append(b)
+        decisions["region"].append({"zone_id": w.zone_id, "name_zh": w.name_zh, "level": w.level,
+                                    "members": w.members, "triggered_by": w.triggered_by,
+                                    "bulletins": [{"kind": "issue", "title": b.title, "sha256": b.sha256,
+                                                   "file": f"bulletins/region_{_safe(w.zone_id)}_issue.md"}]})
+        b.area_id = f"region_{_safe(w.zone_id)}"
+    if close_store:
+        store.close()
+    if out_dir is not None:
+        _write(decisions, bulletins, Path(out_dir), write_docx)
+    decisions["bulletin_objects"] = bulletins
+    return decisions
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in text)[:60]
+
+
+def _write(decisions: dict, bulletins: list, out: Path, write_docx: bool) -> None:
+    (out / "bulletins").mkdir(parents=True, exist_ok=True)
+    for b in bulletins:
+        stem = f"{b.area_id}_{b.kind}"
+        (out / "bulletins" / f"{stem}.md").write_text(b.markdown, encoding="utf-8")
+        if write_docx:
+            B.to_docx(b, out / "bulletins" / f"{stem}.docx")
+    clean = {k: v for k, v in decisions.items() if k != "bulletin_objects"}
+    (out / "decisions.json").write_text(json.dumps(clean, ensure_ascii=False, indent=1, default=_json_default))
+
+
+def _json_default(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (datetime, pd.Timestamp)):
+        return v.isoformat()
+    return str(v)

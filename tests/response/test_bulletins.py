@@ -1,0 +1,69 @@
+"""Bulletins: the content the rules ask for, every kind, Word output, editable templates."""
+import pytest
+
+from response import bulletins as B
+
+
+def issue(**kw):
+    args = dict(area_id="baotou", level="orange", window="12月21日至12月23日", start="2024年12月21日0时",
+                aqi_range="210–260（可能范围 180–300）", met_cause="期间风速小、边界层低，扩散条件差。",
+                clause="AQI>200 持续≥48h", issued_at="2024年12月20日")
+    args.update(kw)
+    return B.render("issue", **args)
+
+
+def test_issue_bulletin_content():
+    b = issue()
+    text = b.markdown
+    for needle in ("包头市重污染天气应急指挥部关于发布重污染天气橙色预警的通知", "12月21日至12月23日",  # window
+                   "包头市",  # area
+                   "橙色预警", "Ⅱ级",  # level and response
+                   "PM2.5",  # primary pollutant
+                   "210–260",  # expected AQI range
+                   "扩散条件差",  # meteorological cause
+                   "减排比例不低于 20%", "生态环境部门", "教育部门",  # measures
+                   "包头市重污染天气应急预案", "AQI>200 持续≥48h"):
+        assert needle in text, needle
+    assert b.title.startswith("包头市") and len(b.sha256) == 64
+
+
+@pytest.mark.parametrize("kind, level, previous, needle", [
+    ("upgrade", "red", "orange", "由橙色预警升级为**红色预警**"),
+    ("downgrade", "yellow", "orange", "由橙色预警调整为**黄色预警**"),
+    ("lift", "none", "yellow", "解除重污染天气黄色预警"),
+    ("advisory", "none", "none", "不启动重污染天气预警和企业应急减排"),
+])
+def test_every_kind(kind, level, previous, needle):
+    b = B.render(kind, area_id="hohhot", level=level, previous=previous, window="1月5日", start="2025年1月5日0时",
+                 aqi_range="160–220", issued_at="2025年1月4日", cause="dust")
+    assert needle in b.markdown
+
+
+def test_county_and_region_authorities():
+    assert "达拉特旗重污染天气应急指挥部" in issue(area_id="dalad").markdown
+    region = B.render("issue", area_id="inner_mongolia", level="yellow", window="1月5日", start="x", aqi_range="y",
+                      issued_at="z", area_name="呼包巴区域")
+    assert "内蒙古自治区重污染天气应对指挥部" in region.markdown and "呼包巴区域" in region.markdown
+
+
+def test_docx(tmp_path):
+    from docx import Document
+
+    path = B.to_docx(issue(), tmp_path / "b.docx")
+    doc = Document(str(path))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[0].startswith("包头市重污染天气应急指挥部关于发布")
+    assert any("减排比例不低于 20%" in t for t in texts)
+    bold = [r.text for p in doc.paragraphs for r in p.runs if r.bold]
+    assert "橙色预警" in bold
+
+
+def test_edited_templates(tmp_path):
+    (tmp_path / "issue.md").write_text("# ${authority}：${level_zh}\n${area_name} ${window}\n", encoding="utf-8")
+    b = issue(template_dir=tmp_path)
+    assert b.markdown.startswith("# 包头市重污染天气应急指挥部：橙色预警")
+    (tmp_path / "issue.md").write_text("# ${authority} ${mayor_name}\n", encoding="utf-8")
+    with pytest.raises(B.BulletinError, match=r"unknown placeholder\(s\) \['mayor_name'\]"):
+        issue(template_dir=tmp_path)
+    with pytest.raises(B.BulletinError, match="unknown bulletin kind 'memo'"):
+        B.render("memo", area_id="baotou", level="red", window="", start="", aqi_range="", issued_at="")

@@ -1,0 +1,79 @@
+"""respond: forecast → per-tier decisions, measures, bulletins, proposals in the audit store."""
+import json
+
+import pytest
+
+from forecast import areas
+from response import audit
+from response.respond import RespondError, respond
+
+ADJ = {"hohhot": {"baotou", "ulanqab"}, "baotou": {"hohhot", "bayannur"}, "ulanqab": {"hohhot"},
+       "bayannur": {"baotou"}}
+
+
+def area_doc(area_id, level="none", aqi=(100,) * 7, trigger=(), dust=(False,) * 7, clause=""):
+    days = [{"lead_day": k + 1, "date": f"2024-12-{21 + k}", "aqi": {"q10": a * 0.8, "q50": a, "q90": a * 1.2},
+             "p_aqi_gt": {"150": 0.1, "200": 0.1, "300": 0.0}, "dust": dust[k], "p_dust": 0.9 if dust[k] else 0.0,
+             "drivers": [{"family": "ventilation", "name_zh": "通风扩散", "effect": 0.4},
+                         {"family": "inversion", "name_zh": "逆温与静稳", "effect": 0.2}]}
+            for k, a in enumerate(aqi)]
+    return {"area_id": area_id, "level": level, "clause": clause, "trigger_days": list(trigger), "rules": "MEE-2024",
+            "level_probabilities": {"none": 0.2, "yellow": 0.5, "orange": 0.3, "red": 0.0}, "days": days}
+
+
+def forecast_doc():
+    docs = [area_doc(a) for a in areas.load_areas()["area_id"]]
+    by = {d["area_id"]: i for i, d in enumerate(docs)}
+    docs[by["baotou"]] = area_doc("baotou", "orange", (230, 240, 160, 120, 100, 100, 100), (1, 2), "AQI>200 持续≥48h")
+    docs[by["hohhot"]] = area_doc("hohhot", "yellow", (210, 140, 120, 100, 100, 100, 100), (1,), "AQI>200 持续≥24h")
+    docs[by["alxa"]] = area_doc("alxa", "none", (320, 180, 100, 100, 100, 100, 100), dust=(True,) + (False,) * 6)
+    return {"issue_date": "2024-12-20", "model_version": "m-test", "areas": docs}
+
+
+def test_decisions_per_tier_and_files(tmp_path):
+    res = respond(forecast_doc(), out_dir=tmp_path, adjacency=ADJ)
+    city = {r["area_id"]: r for r in res["city"]}
+    assert city["baotou"]["action"] == "issue" and city["baotou"]["level"] == "orange"
+    assert "第1、2天" in city["baotou"]["reason"]
+    # Hohhot–Baotou–Bayannur zone: Bayannur is lifted to the zone level (yellow: reached by 2 members)
+    assert city["bayannur"]["level"] == "yellow" and city["bayannur"]["source"] == "hohhot_baotou_bayannur"
+    assert any(z["zone_id"] == "hohhot_baotou_bayannur" for z in res["region"])
+    county = {r["area_id"]: r for r in res["county"]}
+    assert county["tumed_right"]["level"] == "orange" and county["tumed_right"]["source"] == "parent:baotou"
+    assert county["dalad"]["level"] == "yellow"  # member of the zone
+    # dust: a health advisory, no colour warning, no enterprise measures
+    assert city["alxa"]["level"] == "none" and city["alxa"]["health_advisory"]
+    assert not any(m["dept"] == "eco" for m in city["alxa"]["measures"])
+    assert any(b["kind"] == "advisory" for b in city["alxa"]["bulletins"])
+    assert any(m["dept"] == "eco" and "20%" in m["zh"] for m in city["baotou"]["measures"])
+    saved = json.loads((tmp_path / "decisions.json").read_text())
+    assert saved["city"][0]["area_id"] and (tmp_path / "bulletins" / "baotou_issue.md").exists()
+    assert (tmp_path / "bulletins" / "baotou_issue.docx").exists()
+    text = (tmp_path / "bulletins" / "baotou_issue.md").read_text()
+    assert "12月21日至12月22日" in text and "230–240" in text and "扩散条件差" in text
+
+
+def test_proposals_recorded_and_state_read_back(tmp_path):
+    db = tmp_path / "audit.db"
+    respond(forecast_doc(), store=db, adjacency=ADJ)
+    with audit.open_store(db) as s:
+        ev = s.events()
+        assert ev and all(e["action"] == "proposed" for e in ev)
+        assert {e["area_id"] for e in ev} >= {"baotou", "hohhot", "bayannur"}
+        # the officer issues Baotou's warning; the next forecast then upgrades instead of issuing again
+        s.append(audit.Event("issued", "baotou", "city", "orange", "李值班", bulletin_text="…"))
+    doc = forecast_doc()
+    b = next(a for a in doc["areas"] if a["area_id"] == "baotou")
+    b.update(area_doc("baotou", "red", (320, 330, 310, 250, 100, 100, 100), (1, 2, 3), "AQI>200 持续≥72h"))
+    res = respond(doc, store=db, adjacency=ADJ)
+    city = {r["area_id"]: r for r in res["city"]}
+    assert city["baotou"]["in_force"] == "orange" and city["baotou"]["action"] == "upgrade"
+
+
+def test_bad_forecast_file(tmp_path):
+    p = tmp_path / "f.json"
+    p.write_text("{\"hello\": 1}")
+    with pytest.raises(RespondError, match="not a lantian forecast"):
+        respond(p)
+    with pytest.raises(RespondError, match="cannot read the forecast"):
+        respond(tmp_path / "missing.json")
