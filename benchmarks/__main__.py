@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHES = ["bench_stations", "bench_grib", "bench_model"]
+BENCHES = ["bench_stations", "bench_grib", "bench_model", "bench_reduction"]
 
 
 def main(argv):

@@ -7,6 +7,7 @@ A data directory has the layout that ``lantian simulate`` writes and that real d
     DIR/stations/sites.csv
     DIR/stations/china_sites_YYYYMMDD.csv
     DIR/enterprises.csv
+    DIR/inventory.csv
 
 Derived products (station history store, extracted meteorology, cfgrib indexes) go to a cache: ``DIR/.lantian`` when
 ``DIR`` is writable, else ``$XDG_CACHE_HOME/lantian/<hash of DIR>`` (the data directory may be read-only).

@@ -99,7 +99,7 @@ def _cmd_verify(args) -> int:
 def _cmd_respond(args) -> int:
     from response.respond import respond
 
-    result = respond(args.forecast, out_dir=args.out, rules=args.rules, store=args.audit)
+    result = respond(args.forecast, out_dir=args.out, rules=args.rules, store=args.audit, data=args.data)
     for tier in ("region", "city", "county"):
         for rec in result[tier]:
             if tier == "region":
@@ -107,6 +107,15 @@ def _cmd_respond(args) -> int:
             elif rec["action"] != "none" or rec["health_advisory"]:
                 extra = " + 健康提示" if rec["health_advisory"] else ""
                 print(f"[{tier}] {rec['name_zh']}: {rec['action']} → {rec['level']}{extra}  {rec['reason']}")
+    red = result.get("reduction")
+    if red and "share_check" in red:
+        print(f"emission-reduction lists: {red['activated']} of {red['enterprises']} enterprises activated; "
+              f"{len(red['bad_rows'])} bad registry row(s)")
+        for r in red["share_check"]:
+            status = "met" if r["met"] else f"SHORT by {r['shortfall_td']:.2f} t/d"
+            print(f"  {r['area_id']:<10} {r['pollutant']:<5} {r['share']:.1%} of {r['target_share']:.0%} {status}")
+    elif red:
+        print(red["note"])
     n = len(result["bulletin_objects"])
     print(f"{n} bulletin draft(s); decisions written to {args.out}/decisions.json")
     return 0
@@ -180,6 +189,8 @@ def register(sub, data_args) -> None:
     p.add_argument("--out", required=True, help="output directory (decisions.json, bulletins/*.md, *.docx)")
     p.add_argument("--rules", help="warning rule set (default: the forecast's)")
     p.add_argument("--audit", help="audit database: read the levels in force, record the proposals")
+    p.add_argument("--data", help="data directory with enterprises.csv and inventory.csv: activate the "
+                                  "emission-reduction lists and check the reduction shares")
     p.set_defaults(func=_cmd_respond)
 
     p = sub.add_parser("audit", help="list or export the audit trail of warning decisions")

@@ -83,11 +83,14 @@ def _cause(area: dict, days: list[int]) -> str:
 
 def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = None, store=None,
             officer: str = "lantian（系统建议）", adjacency=None, plans: dict | None = None,
-            write_docx: bool = True) -> dict:
+            write_docx: bool = True, data: str | Path | None = None) -> dict:
     """Proposed decisions per tier for one forecast; writes ``decisions.json`` and bulletins to ``out_dir``.
 
     ``store``: an :class:`response.audit.AuditStore` (or a path) — the level in force per area is read from it and a
     ``proposed`` event is appended for every area whose action is not ``none``.
+    ``data``: a data directory with ``enterprises.csv`` and ``inventory.csv``: the emission-reduction lists are
+    activated for the proposed levels and the reduction shares checked (``reduction`` in the result; files in
+    ``out_dir/reduction``).
     """
     doc = load_forecast(forecast)
     plans = plans or plans_mod.load_plans()
@@ -170,10 +173,33 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         b.area_id = f"region_{_safe(w.zone_id)}"
     if close_store:
         store.close()
+    if data is not None:
+        decisions["reduction"] = _reduction(Path(data), decisions, out_dir)
     if out_dir is not None:
         _write(decisions, bulletins, Path(out_dir), write_docx)
     decisions["bulletin_objects"] = bulletins
     return decisions
+
+
+def _reduction(data: Path, decisions: dict, out_dir) -> dict:
+    from . import reduction as R
+
+    reg_path, inv_path = data / "enterprises.csv", data / "inventory.csv"
+    if not reg_path.exists() or not inv_path.exists():
+        return {"note": f"{data}: no enterprises.csv / inventory.csv; emission-reduction lists not evaluated"}
+    registry, bad = R.load_registry(reg_path)
+    inventory = R.load_inventory(inv_path)
+    levels = {r["area_id"]: r["level"] for tier in ("city", "county") for r in decisions[tier]}
+    rules = decisions.get("rules") or "MEE-2024"
+    act = R.activate(registry, levels, rules=rules)
+    check = R.share_check(act, registry, inventory, levels, rules=rules)
+    result = {"enterprises": int(len(registry)), "bad_rows": bad.to_dict("records"), "activated": int(len(act)),
+              "share_check": check.totals.to_dict("records"), "shortfalls": check.shortfalls.to_dict("records")}
+    if out_dir is not None:
+        result["files"] = R.write_outputs(act, check, Path(out_dir) / "reduction")
+        if len(bad):
+            bad.to_csv(Path(out_dir) / "reduction" / "registry_problems.csv", index=False, encoding="utf-8-sig")
+    return result
 
 
 def _safe(text: str) -> str:

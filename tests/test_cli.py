@@ -123,11 +123,14 @@ def test_respond_on_the_demo_world_forecast(winter_world, winter_model, winter_i
     forecasting.run_forecast(winter_world, winter_model, "2023-12-22", out=fc, inputs=winter_inputs)
     out = tmp_path / "respond"
     db = tmp_path / "audit.db"
-    assert main(["respond", "--forecast", str(fc), "--out", str(out), "--audit", str(db)]) == 0
+    assert main(["respond", "--forecast", str(fc), "--out", str(out), "--audit", str(db),
+                 "--data", str(winter_world)]) == 0
     text = capsys.readouterr().out
-    assert "decisions written" in text
+    assert "decisions written" in text and "emission-reduction lists" in text
     decisions = json.loads((out / "decisions.json").read_text())
     assert len(decisions["city"]) == 12 and len(decisions["county"]) == 9
+    assert decisions["reduction"]["enterprises"] > 300 and decisions["reduction"]["bad_rows"] == []
+    assert (out / "reduction" / "reduction_list.xlsx").exists() and (out / "reduction" / "reduction_summary.md").exists()
     assert main(["audit", "--db", str(db), "--export", str(tmp_path / "a.csv")]) == 0
     assert "bulletin hashes all match" in capsys.readouterr().out
     bad = tmp_path / "bad.db"

@@ -411,6 +411,10 @@ def simulate(out, *, seed: int = 7, start="2023-10-01", end="2025-03-31", foreca
                "dust_area_days": int(daily_truth["dust_actual"].sum()),
                "warning_area_days": int(len(warnings)),
                "heavy_days_by_area": heavy.groupby("area_id").size().sort_values(ascending=False).to_dict()}
+    from .registry import write_registry
+
+    reg_path, _ = write_registry(out, seed)
+    summary["enterprises"] = int(sum(1 for _ in open(reg_path, encoding="utf-8")) - 1)
     (tdir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     _write_readme(out, summary)
     return summary
@@ -453,6 +457,7 @@ a synthetic atmosphere, and a box model of pollution that responds to it (see `f
 | truth/area_hourly.parquet | hourly area concentrations (actual and counterfactual), cut share in force, meteorology |
 | truth/warnings.csv | warnings the simulated authorities had in force per area and day, with the cut share |
 | truth/fronts.csv, areas.csv, stations.csv | the synoptic sequence, emission parameters, station factors |
+| enterprises.csv, inventory.csv | fictional emergency emission-reduction registry (names marked 演示) and league/city emission inventories by sector [t/a] |
 
 Summary: {summary['areas']} areas, {summary['stations']} stations, {summary['forecast_runs']} forecast runs,
 {summary['grib_messages']} GRIB messages; {summary['heavy_area_days']} heavy (AQI > 200) and

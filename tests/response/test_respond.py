@@ -77,3 +77,20 @@ def test_bad_forecast_file(tmp_path):
         respond(p)
     with pytest.raises(RespondError, match="cannot read the forecast"):
         respond(tmp_path / "missing.json")
+
+
+def test_reduction_lists_next_to_decisions(tmp_path):
+    from forecast.simulate.registry import write_registry
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_registry(data, seed=2)
+    res = respond(forecast_doc(), out_dir=tmp_path / "out", adjacency=ADJ, data=data)
+    red = res["reduction"]
+    checked = {r["area_id"] for r in red["share_check"]}
+    assert {"baotou", "hohhot", "bayannur"} <= checked and "alxa" not in checked  # dust: no enterprise measures
+    assert red["activated"] > 0 and (tmp_path / "out" / "reduction" / "reduction_list.csv").exists()
+    baotou = [r for r in red["share_check"] if r["area_id"] == "baotou"]
+    assert {r["level"] for r in baotou} == {"orange"} and {r["target_share"] for r in baotou} == {0.2}
+    missing = respond(forecast_doc(), adjacency=ADJ, data=tmp_path)
+    assert "no enterprises.csv" in missing["reduction"]["note"]

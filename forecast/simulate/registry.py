@@ -1,0 +1,136 @@
+"""A fictional emergency emission-reduction registry and emission inventories for the demo world.
+
+Hundreds of invented enterprises (names are built from neutral syllables and marked 演示, never real companies)
+with the industry mix of each league/city (REFERENCE 7.3: steel, rare earths and aluminium in Baotou; coking,
+chlor-alkali/PVC, calcium carbide and ferroalloy around Wuhai, Alxa and Ordos; ferroalloy in Ulanqab; coal power
+and coal chemicals in Ordos, Xilingol and Hulunbuir; cement everywhere), performance grades, 保障类 heating plants,
+and league/city inventories of society-wide emissions by sector. Written as ``DIR/enterprises.csv`` and
+``DIR/inventory.csv``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: league/city → (number of enterprises, industry weights)
+MIX = {
+    "baotou": (70, {"steel_long": 3, "rare_earth": 4, "aluminium": 3, "coking": 2, "cement": 3, "coal_power": 4,
+                    "lime": 2, "carbon": 2, "foundry": 3, "other": 6}),
+    "wuhai": (55, {"coking": 6, "chlor_alkali": 4, "calcium_carbide": 5, "ferroalloy": 3, "cement": 2,
+                   "coal_power": 3, "coal_chemical": 2, "other": 4}),
+    "ordos": (60, {"coal_chemical": 6, "coal_power": 6, "coking": 2, "calcium_carbide": 3, "ferroalloy": 2,
+                   "chlor_alkali": 2, "cement": 2, "coal_fertiliser": 2, "other": 4}),
+    "alxa": (30, {"coking": 2, "calcium_carbide": 4, "chlor_alkali": 2, "ferroalloy": 2, "coal_chemical": 2,
+                  "cement": 1, "other": 3}),
+    "hohhot": (45, {"coal_power": 5, "cement": 3, "pharma": 4, "coatings": 2, "industrial_coating": 3, "brick": 2,
+                    "glass": 1, "other": 6}),
+    "ulanqab": (40, {"ferroalloy": 8, "cement": 2, "coal_power": 3, "lime": 2, "electrolytic_mn": 1, "other": 3}),
+    "bayannur": (30, {"steel_long": 1, "cement": 2, "coal_power": 2, "brick": 3, "lime": 2, "other": 4}),
+    "chifeng": (40, {"copper": 3, "cement": 3, "coal_power": 4, "brick": 3, "pharma": 2, "glass": 1, "other": 5}),
+    "tongliao": (35, {"aluminium": 4, "coal_power": 4, "cement": 2, "pharma": 2, "brick": 2, "other": 4}),
+    "hulunbuir": (30, {"coal_power": 5, "coal_chemical": 3, "cement": 2, "brick": 2, "other": 4}),
+    "xilingol": (25, {"coal_power": 5, "coal_chemical": 3, "cement": 1, "other": 3}),
+    "hinggan": (20, {"cement": 2, "coal_power": 3, "brick": 2, "other": 3}),
+}
+#: county (banner) of a league that hosts part of its industry: city → [(county, share)]
+COUNTIES = {"baotou": [("tumed_right", 0.2)], "hohhot": [("togtoh", 0.2), ("tumed_left", 0.1), ("horinger", 0.1)],
+            "ordos": [("jungar", 0.3), ("dalad", 0.3)], "chifeng": [("yuanbaoshan", 0.2), ("ningcheng", 0.1)],
+            "bayannur": [("urad_front", 0.25)]}
+#: typical annual emissions per plant [t/a] of SO2, NOx, PM, VOCs (order of magnitude; lognormal spread)
+EMISSIONS = {"steel_long": (900, 1600, 900, 300), "steel_eaf": (60, 150, 120, 40), "coking": (300, 600, 400, 900),
+             "cement": (150, 1100, 300, 20), "ferroalloy": (120, 150, 450, 10), "aluminium": (500, 120, 220, 10),
+             "calcium_carbide": (50, 100, 650, 30), "chlor_alkali": (100, 200, 150, 400),
+             "coal_power": (500, 1100, 150, 20), "coal_chemical": (400, 800, 200, 800),
+             "rare_earth": (150, 80, 120, 20), "lime": (40, 300, 200, 0), "brick": (80, 60, 100, 0),
+             "glass": (150, 600, 80, 10), "copper": (900, 150, 150, 10), "carbon": (120, 100, 150, 200),
+             "foundry": (20, 40, 120, 60), "pharma": (5, 10, 5, 200), "coatings": (0, 0, 5, 300),
+             "industrial_coating": (0, 5, 20, 250), "coal_fertiliser": (300, 500, 150, 300),
+             "electrolytic_mn": (10, 5, 60, 0), "other": (20, 40, 30, 50)}
+NON_KEY = {"coal_power", "chlor_alkali", "calcium_carbide", "coal_chemical", "rare_earth", "other"}
+GRADE_P = {"A+": 0.02, "A": 0.10, "B": 0.33, "B-": 0.10, "C": 0.30, "D": 0.15}
+#: size of each league/city's society-wide non-industrial emissions relative to Hohhot
+SIZE = {"hohhot": 1.0, "baotou": 0.9, "ordos": 0.8, "chifeng": 1.0, "tongliao": 0.8, "hulunbuir": 0.7,
+        "ulanqab": 0.6, "bayannur": 0.5, "wuhai": 0.35, "xilingol": 0.4, "hinggan": 0.4, "alxa": 0.2}
+#: Hohhot-size emissions by sector [t/a] (SO2, NOx, PM, VOCs)
+SECTORS = {"mobile": (150, 14000, 900, 7000), "dust": (0, 0, 22000, 0), "residential": (3500, 1800, 7000, 3500),
+           "other": (400, 1200, 1500, 6000)}
+SYLLABLES = list("瑞晟泰丰鑫华源通达恒昌隆兴盛宏远锦辉祥和润安永佳茂新宇嘉利")
+
+
+def _name(rng, short: str, industry_zh: str, used: set) -> str:
+    while True:
+        name = f"{short}{''.join(rng.choice(SYLLABLES, 2))}{industry_zh}有限公司（演示）"
+        if name not in used:
+            used.add(name)
+            return name
+
+
+def make_registry(seed: int = 7, *, scale: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo registry (``enterprises.csv`` columns) and inventory (``inventory.csv``); ``scale`` multiplies the
+    number of enterprises (for benchmarks)."""
+    from forecast.areas import load_areas
+
+    rng = np.random.default_rng([seed, 77])
+    areas = load_areas().set_index("area_id")
+    names_zh = {"steel_long": "钢铁", "steel_eaf": "特钢", "coking": "焦化", "cement": "水泥", "ferroalloy": "铁合金",
+                "aluminium": "铝业", "calcium_carbide": "电石", "chlor_alkali": "氯碱化工", "coal_power": "热电",
+                "coal_chemical": "煤化工", "rare_earth": "稀土材料", "lime": "石灰", "brick": "建材",
+                "glass": "玻璃", "copper": "铜业", "carbon": "炭素", "foundry": "铸造", "pharma": "制药",
+                "coatings": "涂料", "industrial_coating": "机械制造", "coal_fertiliser": "化肥",
+                "electrolytic_mn": "锰业", "other": "实业"}
+    rows, used = [], set()
+    n_id = 0
+    for city, (n, weights) in MIX.items():
+        inds = list(weights)
+        p = np.array([weights[i] for i in inds], float)
+        p /= p.sum()
+        for _ in range(int(round(n * scale))):
+            n_id += 1
+            ind = str(rng.choice(inds, p=p))
+            county = None
+            for c, share in COUNTIES.get(city, []):
+                if rng.random() < share:
+                    county = c
+                    break
+            seat = areas.loc[county or city]
+            if ind in NON_KEY:
+                grade = "非重点"
+            elif ind == "electrolytic_mn":
+                grade = "引领性" if rng.random() < 0.3 else "B"
+            else:
+                grade = str(rng.choice(list(GRADE_P), p=list(GRADE_P.values())))
+            size = rng.lognormal(0, 0.8)
+            em = [round(e * size, 1) for e in EMISSIONS[ind]]
+            guarantee = ind == "coal_power" and rng.random() < 0.6
+            rows.append({"enterprise_id": f"E{n_id:05d}", "name": _name(rng, areas.loc[city, "short_zh"],
+                                                                       names_zh[ind], used),
+                         "area_id": city, "county_id": county or "",
+                         "lon": round(float(seat["seat_lon"]) + rng.normal(0, 0.15), 4),
+                         "lat": round(float(seat["seat_lat"]) + rng.normal(0, 0.1), 4),
+                         "industry": ind, "grade": grade, "guarantee": int(guarantee),
+                         "guarantee_reason": "供暖" if guarantee else "",
+                         "guarantee_load": round(float(rng.uniform(0.7, 0.95)), 2) if guarantee else "",
+                         "capacity": round(size * 100, 1), "so2_t": em[0], "nox_t": em[1], "pm_t": em[2],
+                         "vocs_t": em[3]})
+    registry = pd.DataFrame(rows)
+    inv = []
+    for city in MIX:
+        ind_total = registry[registry["area_id"] == city][["so2_t", "nox_t", "pm_t", "vocs_t"]].sum() / max(scale, 1e-9)
+        inv.append({"area_id": city, "sector": "industry",
+                    **{p: round(float(ind_total[f"{p}_t"]) * 1.25, 1) for p in ("so2", "nox", "pm", "vocs")}})
+        for sector, em in SECTORS.items():
+            f = SIZE[city] * rng.uniform(0.85, 1.15)
+            inv.append({"area_id": city, "sector": sector,
+                        **{p: round(e * f, 1) for p, e in zip(("so2", "nox", "pm", "vocs"), em)}})
+    return registry, pd.DataFrame(inv)
+
+
+def write_registry(out: str | Path, seed: int = 7) -> tuple[Path, Path]:
+    out = Path(out)
+    registry, inventory = make_registry(seed)
+    reg_path, inv_path = out / "enterprises.csv", out / "inventory.csv"
+    registry.to_csv(reg_path, index=False, encoding="utf-8")
+    inventory.to_csv(inv_path, index=False, encoding="utf-8")
+    return reg_path, inv_path
