@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 
 def _cmd_simulate(args) -> int:
@@ -137,6 +139,38 @@ def _cmd_audit(args) -> int:
     return 0
 
 
+def _cmd_evaluate(args) -> int:
+    from forecast import forecasting
+    from response import evaluation as E
+
+    inputs = forecasting.load_inputs(args.data, cache=args.cache, progress=not args.quiet)
+    if args.episode:
+        windows = [E.parse_episode(args.episode)]
+    else:
+        eps = E.detect_episodes(inputs.obs.daily)
+        if args.season:
+            s, e = E.parse_episode(args.season)
+            eps = eps[(eps["start"] >= s) & (eps["end"] <= e)]
+        windows = list(zip(eps["start"], eps["end"]))
+        if not windows:
+            raise E.EvaluationError("no episode (daily AQI > 200) found; give --episode START:END")
+    reports = []
+    for start, end in windows:
+        report = E.evaluate_episode(args.data, start, end, areas=args.areas, model_dir=args.model,
+                                    warnings=args.warnings, cache=args.cache, inputs=inputs)
+        paths = E.write_report(report, args.out)
+        reports.append(report)
+        print(report["summary_zh"])
+        print(f"  report: {paths['html']}")
+        for area, gaps in report["gaps"].items():
+            print(f"  data gaps {area}: {', '.join(gaps)}", file=sys.stderr)
+    if len(reports) > 1:
+        summary = E.season_summary(reports)
+        (Path(args.out) / "season_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+        print(json.dumps(summary, ensure_ascii=False))
+    return 0
+
+
 def register(sub, data_args) -> None:
     """Add the subcommands to the ``lantian`` parser's subparsers."""
     p = sub.add_parser("simulate", help="write the embedded demo world (GRIB2 + CNEMC files + truth)")
@@ -199,3 +233,13 @@ def register(sub, data_args) -> None:
     p.add_argument("--last", type=int, default=30, help="show the last N events (default 30)")
     p.add_argument("--export", help="write every event to this CSV")
     p.set_defaults(func=_cmd_audit)
+
+    p = sub.add_parser("evaluate", help="post-episode evaluation: timeline, forecast and warning quality, effect")
+    data_args(p)
+    p.add_argument("--model", help="model directory whose archived forecasts to use")
+    p.add_argument("--episode", help="START:END (default: every detected episode)")
+    p.add_argument("--season", help="START:END: evaluate every detected episode inside (season summary)")
+    p.add_argument("--areas", nargs="+", help="areas (default: those with AQI > 200 in the window)")
+    p.add_argument("--warnings", help="warnings in force: audit database (.db) or CSV area_id,date,level[,issued]")
+    p.add_argument("--out", required=True, help="output directory (JSON, HTML, summary)")
+    p.set_defaults(func=_cmd_evaluate)

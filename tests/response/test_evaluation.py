@@ -1,0 +1,116 @@
+"""Post-episode evaluation on the winter world: timeline, gaps, forecast and warning quality, effect, report files."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import forecasting as FC
+from response import audit
+from response import evaluation as E
+
+
+def test_detect_episodes_merges_areas_and_short_gaps():
+    idx = pd.MultiIndex.from_tuples([(a, pd.Timestamp(d)) for a, d in [
+        ("baotou", "2024-01-01"), ("hohhot", "2024-01-02"), ("baotou", "2024-01-04"), ("wuhai", "2024-01-10")]],
+        names=["area_id", "date"])
+    obs = pd.DataFrame({"aqi": [230, 260, 210, 300]}, index=idx)
+    eps = E.detect_episodes(obs)
+    assert len(eps) == 2
+    assert eps.iloc[0]["start"] == pd.Timestamp("2024-01-01") and eps.iloc[0]["end"] == pd.Timestamp("2024-01-04")
+    assert eps.iloc[0]["areas"] == ["baotou", "hohhot"] and eps.iloc[0]["heavy_area_days"] == 3
+    assert eps.iloc[1]["peak_aqi"] == 300
+
+
+def test_parse_episode():
+    assert E.parse_episode("2024-01-01:2024-01-05")[1] == pd.Timestamp("2024-01-05")
+    with pytest.raises(E.EvaluationError, match="expected START:END"):
+        E.parse_episode("2024-01-01")
+    with pytest.raises(E.EvaluationError, match="end before start"):
+        E.parse_episode("2024-01-05:2024-01-01")
+
+
+def test_warnings_from_audit_events(tmp_path):
+    with audit.open_store(tmp_path / "a.db") as s:
+        s.append(audit.Event("issued", "baotou", "city", "yellow", "officer", valid_from="2024-01-02"))
+        s.append(audit.Event("upgraded", "baotou", "city", "orange", "officer", valid_from="2024-01-03"))
+        s.append(audit.Event("lifted", "baotou", "city", "none", "officer", valid_from="2024-01-05"))
+        w = E.warnings_from_store(s)
+    assert list(w["level"]) == ["yellow", "orange", "orange"]
+    assert list(w["date"].dt.day) == [2, 3, 4]
+
+
+@pytest.fixture(scope="module")
+def episode(winter_world, winter_inputs, winter_model):
+    """The winter world's heavy episode (mid-December), with archived forecasts issued before and during it (the
+    small test model saw part of it in training: the mechanics are tested here, skill in `make bench`)."""
+    eps = E.detect_episodes(winter_inputs.obs.daily)
+    assert len(eps) >= 1
+    ep = eps.sort_values("heavy_area_days").iloc[-1]
+    for d in pd.date_range(ep["start"] - pd.Timedelta(days=3), ep["end"]):
+        FC.run_forecast(winter_world, winter_model, d, inputs=winter_inputs)
+    return ep
+
+
+def test_episode_report(winter_world, winter_inputs, winter_model, episode, tmp_path):
+    start, end = episode["start"], min(episode["end"], pd.Timestamp("2023-12-28"))
+    report = E.evaluate_episode(winter_world, start, end, model_dir=winter_model,
+                                warnings=winter_world / "truth" / "warnings.csv", inputs=winter_inputs, rounds=60)
+    obs = winter_inputs.obs.daily
+    truth_w = pd.read_csv(winter_world / "truth" / "warnings.csv", parse_dates=["date"])
+    assert set(report["episode"]["areas"]) == set(episode["areas"])
+    for rec in report["timeline"]:
+        d = pd.Timestamp(rec["date"])
+        assert rec["aqi"] == pytest.approx(obs.loc[(rec["area_id"], d), "aqi"])
+        lv = truth_w[(truth_w["area_id"] == rec["area_id"]) & (truth_w["date"] == d)]["level"]
+        assert rec["warning"] == (lv.iloc[0] if len(lv) else "none")
+        assert "fc_lead1" in rec and rec["fc_lead1"]["q10"] <= rec["fc_lead1"]["q50"] <= rec["fc_lead1"]["q90"]
+    for area, q in report["warning_quality"].items():
+        heavy = obs.loc[area]["aqi"].loc[start:end]
+        assert q["heavy_days"] == int((heavy > 200).sum())
+        assert q["outcome"] in ("hit", "miss", "false_alarm", "correct_negative")
+        if q["outcome"] == "hit":
+            assert q["warned_days"] > 0 and q["heavy_days"] > 0
+    assert report["forecasts_used"] >= 3 and not report["gaps"]
+    fq = next(iter(report["forecast_quality"].values()))
+    assert fq["observed_peak_aqi"] > 200 and fq["by_lead"] and "peak_aqi_error" in fq
+    assert report["summary_zh"].startswith(f"{start.date()}至{end.date()}")
+    eff = report["effect"]
+    if "pm25" in eff:
+        lo, hi = eff["pm25"]["interval"]
+        assert lo <= eff["pm25"]["estimate"] <= hi and eff["pm25"]["n_days"] == eff["area_days"]
+    paths = E.write_report(report, tmp_path)
+    html = open(paths["html"], encoding="utf-8").read()
+    assert "重污染过程评估" in html and "Plotly.newPlot" in html and "<script src=\"http" not in html  # offline
+    assert json.loads(open(paths["json"], encoding="utf-8").read())["episode"] == report["episode"]
+
+
+def test_missing_station_days_are_reported(winter_world, winter_inputs, episode):
+    area = episode["areas"][0]
+    day = episode["start"]
+    obs = winter_inputs.obs
+    daily = obs.daily.drop(index=(area, day))
+    holed = FC.Inputs(FC.F.Observations(daily, obs.hourly, obs.rolling), winter_inputs.met_daily,
+                      winter_inputs.met_lead, {}, {})
+    report = E.evaluate_episode(winter_world, episode["start"], episode["end"], inputs=holed, rounds=40,
+                                warnings=winter_world / "truth" / "warnings.csv")
+    assert report["gaps"] == {area: [str(day.date())]}
+    assert "数据缺失" in report["summary_zh"]
+
+
+def test_unknown_area(winter_world, winter_inputs):
+    with pytest.raises(E.EvaluationError, match="unknown area"):
+        E.evaluate_episode(winter_world, "2023-12-10", "2023-12-12", areas=["beijing"], inputs=winter_inputs)
+
+
+def test_evaluate_command(winter_world, winter_model, episode, tmp_path, capsys):
+    from response.cli import main
+
+    ep = f"{episode['start'].date()}:{episode['end'].date()}"
+    assert main(["evaluate", "--data", str(winter_world), "--model", str(winter_model), "--episode", ep,
+                 "--warnings", str(winter_world / "truth" / "warnings.csv"), "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "预警方面" in out and list(tmp_path.glob("episode_*.html"))
+    assert main(["evaluate", "--data", str(winter_world), "--episode", "2023-12-10", "--out", str(tmp_path),
+                 "--quiet"]) == 2
+    assert "expected START:END" in capsys.readouterr().err
