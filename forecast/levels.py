@@ -175,6 +175,23 @@ def grade(aqi, *, rules: str = "MEE-2024", step_hours: float = 24, path=None) ->
     return Grading("none", "", None, None)
 
 
+def clause_leaves(rules: str = "MEE-2024", path=None) -> list[dict]:
+    """Every elementary clause (``{above|at_least: X, hours: H}``) of a rule set, all levels, in file order."""
+    leaves: list[dict] = []
+
+    def walk(clause):
+        for key in ("all", "any"):
+            if key in clause:
+                for sub in clause[key]:
+                    walk(sub)
+                return
+        leaves.append(clause)
+
+    for clause in _rule(rules, path)["levels"].values():
+        walk(clause)
+    return leaves
+
+
 def warning_level(daily_aqi, *, rules: str = "MEE-2024", step_hours: float = 24, path=None) -> str:
     """``"none" | "yellow" | "orange" | "red"`` for a sequence of forecast AQI values (see :func:`grade`)."""
     return grade(daily_aqi, rules=rules, step_hours=step_hours, path=path).level

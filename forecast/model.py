@@ -301,21 +301,9 @@ def _best_ts_threshold(prob: np.ndarray, y: np.ndarray) -> float:
 
 def level_states(rules: str) -> tuple[np.ndarray, np.ndarray]:
     """AQI cut points that the rule set compares with, and a representative AQI for each state between them."""
-    rule = levels._rule(rules)
-    cuts = set()
-
-    def walk(clause):
-        for key in ("all", "any"):
-            if key in clause:
-                for sub in clause[key]:
-                    walk(sub)
-                return
-        # a value is in state s when it exceeds s of the cut points (searchsorted, side="left"): "above X" → X,
-        # "at least X" → just below X
-        cuts.add(float(clause["above"]) if "above" in clause else float(clause["at_least"]) - 1e-6)
-
-    for clause in rule["levels"].values():
-        walk(clause)
+    # a value is in state s when it exceeds s of the cut points (searchsorted, side="left"): "above X" → X,
+    # "at least X" → just below X
+    cuts = {float(c["above"]) if "above" in c else float(c["at_least"]) - 1e-6 for c in levels.clause_leaves(rules)}
     c = np.array(sorted(cuts))
     reps = np.concatenate([[max(c[0] - 50, 0)], (c[:-1] + c[1:]) / 2, [c[-1] + 10]])
     return c, reps

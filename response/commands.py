@@ -201,21 +201,21 @@ def register(sub, data_args) -> None:
     p.add_argument("--rounds", type=int, default=300, help="boosting rounds per booster (default 300)")
     p.set_defaults(func=_cmd_train)
 
+    def model_args(p, out_help):
+        data_args(p)
+        p.add_argument("--model", required=True, help="trained model directory")
+        p.add_argument("--out", help=out_help)
+        p.add_argument("--rules", help="warning rule set (MEE-2019, MEE-2024; default by date)")
+
     p = sub.add_parser("forecast", help="forecast AQI, exceedance and warning-level probabilities for an issue date")
-    data_args(p)
-    p.add_argument("--model", required=True, help="trained model directory")
+    model_args(p, "write the forecast as .json or .csv")
     p.add_argument("--issued", required=True, help="issue date (YYYY-MM-DD; issue time 16:00 CST)")
-    p.add_argument("--out", help="write the forecast as .json or .csv")
-    p.add_argument("--rules", help="warning rule set (MEE-2019, MEE-2024; default by date)")
     p.set_defaults(func=_cmd_forecast)
 
     p = sub.add_parser("verify", help="rolling-origin hindcast against persistence and climatology")
-    data_args(p)
-    p.add_argument("--model", required=True, help="trained model directory")
+    model_args(p, "write the scores (JSON contract) here")
     p.add_argument("--start", required=True, help="first issue date")
     p.add_argument("--end", required=True, help="last issue date")
-    p.add_argument("--out", help="write the scores (JSON contract) here")
-    p.add_argument("--rules", help="warning rule set (default by date)")
     p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("respond", help="forecast → proposed warnings per tier, plan measures and bulletin drafts")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.levels import LEVEL_RANK, _rule
+from forecast.levels import LEVEL_RANK, clause_leaves
 
 LIFT_HOURS = 36
 
@@ -42,19 +42,7 @@ class Transition:
 
 def lowest_trigger(rules: str) -> float:
     """The lowest AQI any clause of the rule set compares with (150 for MEE-2024, 200 for MEE-2019)."""
-    found = []
-
-    def walk(c):
-        for k in ("all", "any"):
-            if k in c:
-                for sub in c[k]:
-                    walk(sub)
-                return
-        found.append(c.get("above", c.get("at_least")))
-
-    for clause in _rule(rules)["levels"].values():
-        walk(clause)
-    return float(min(found))
+    return float(min(c.get("above", c.get("at_least")) for c in clause_leaves(rules)))
 
 
 def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, rules: str = "MEE-2024",
