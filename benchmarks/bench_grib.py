@@ -93,11 +93,14 @@ def run():
         files = sorted((root / "meteorology" / "analysis").glob("*.grib2"))
         mib = size / 2**20
 
-        t0 = time.perf_counter()
-        assert raw_decode(files) == n_msgs
-        raw = time.perf_counter() - t0
+        raws = []
+        for _ in range(2):  # best of two: the first pass may still compete with the file writes
+            t0 = time.perf_counter()
+            assert raw_decode(files) == n_msgs
+            raws.append(time.perf_counter() - t0)
+        raw = min(raws)
         rate_raw = n_msgs / raw
-        print(f"{'eccodes raw decode loop (baseline, 1 core)':<46} {raw:7.2f} s  {rate_raw:8.0f} fields/s "
+        print(f"{'eccodes raw decode loop (baseline, best of 2)':<46} {raw:7.2f} s  {rate_raw:8.0f} fields/s "
               f"{mib / raw:7.1f} MB/s  ratio 1.00")
 
         cache = root / "cache"
