@@ -129,7 +129,8 @@ def _forecast_quality(archive: pd.DataFrame, obs: pd.DataFrame, area: str, start
             out["onset_timing_error_h"] = float((fc_heavy[0] - heavy_days[0]).days * 24)
     if heavy_days:
         first = heavy_days[0]
-        hit = a[(a["target_date"] == first) & ((a["aqi_q50"] > HEAVY) | (a.get("event_gt200", False) == True))]  # noqa: E712
+        event = a["event_gt200"].astype(bool) if "event_gt200" in a else False
+        hit = a[(a["target_date"] == first) & ((a["aqi_q50"] > HEAVY) | event)]
         out["first_heavy_day_forecast_days_ahead"] = int(hit["lead"].max()) if len(hit) else 0
     acc = []
     for lead, g in a.groupby("lead"):
@@ -233,8 +234,9 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
     exclude = CF.warned_days(w) | window if len(w) else window
     effect = {"note": "no days with measures in force in this episode"}
     model_info = None
-    warned_rows = table[[(a, d) in {(x, y) for x, y in zip(w["area_id"], w["date"])} if len(w) else False
-                         for a, d in zip(table["area_id"], table["date"])]] if len(w) else table.iloc[:0]
+    warned_set = set(zip(w["area_id"], w["date"])) if len(w) else set()
+    warned_rows = table[np.fromiter(((a, d) in warned_set for a, d in zip(table["area_id"], table["date"])),
+                                    dtype=bool, count=len(table))]
     ep_rows = warned_rows[warned_rows["area_id"].isin(areas) & (warned_rows["date"] >= start) &
                           (warned_rows["date"] <= end)]
     try:
