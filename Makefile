@@ -7,7 +7,7 @@ STAMP   := $(VENV)/.installed-stamp
 DEMO    ?= demo
 SEED    ?= 7
 
-.PHONY: run test bench install demo clean-demo
+.PHONY: run test bench install demo model clean-demo
 
 # (Re)install when the venv is missing or pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -30,8 +30,15 @@ $(DEMO)/README.md: | $(STAMP)
 
 demo: $(DEMO)/README.md
 
-# Until the app exists, `make run` shows the demo world's station history and area daily AQI.
-run: $(STAMP) $(DEMO)/README.md
-	$(PY) -m response.cli stations --data $(DEMO)
-	$(PY) -m response.cli daily --data $(DEMO) --quiet --out $(DEMO)/area_daily_aqi.csv
-	@echo "demo data: $(DEMO)/  (layout in README.md; area daily AQI in $(DEMO)/area_daily_aqi.csv)"
+MODEL   ?= models/demo
+
+# The demo model: station history + meteorology are extracted once (cached in $(DEMO)/.lantian), then trained.
+$(MODEL)/model.json: | $(DEMO)/README.md
+	$(PY) -m response.cli train --data $(DEMO) --model $(MODEL) --until 2024-05-31
+
+model: $(MODEL)/model.json
+
+# Prepare the demo world and model if missing, then serve the app on localhost.
+run: $(STAMP) $(DEMO)/README.md $(MODEL)/model.json
+	@echo "lantian app: http://localhost:8501  (demo data: $(DEMO), model: $(MODEL))"
+	LANTIAN_DATA=$(DEMO) LANTIAN_MODEL=$(MODEL) $(PY) -m streamlit run app.py --server.port 8501

@@ -1,0 +1,96 @@
+"""值班发布 Issue warnings: proposals per tier, confirm or override, edit the bulletin, issue (logged-in officers)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from forecast.levels import LEVEL_NAMES_ZH, LEVELS
+from response import accounts as accounts_mod
+from response import audit
+from response.respond import respond
+from ui.common import forecast_doc, model_or_none, settings, t
+from ui.consultation import issue_dates
+from ui.common import inputs
+
+EVENT = {"issue": "issued", "upgrade": "upgraded", "downgrade": "downgraded", "lift": "lifted"}
+
+
+def login(cfg) -> dict | None:
+    if st.session_state.get("officer"):
+        st.caption(f"已登录 / logged in: {st.session_state['officer']['name_zh']}")
+        return st.session_state["officer"]
+    with st.form("login"):
+        st.subheader(t("login"))
+        user = st.text_input(t("user"))
+        password = st.text_input(t("password"), type="password")
+        if st.form_submit_button("登录 / log in"):
+            rec = accounts_mod.check_password(accounts_mod.load_accounts(cfg["accounts"]), user, password)
+            if rec is None:
+                st.error(t("wrong_password"))
+                return None
+            st.session_state["officer"] = rec
+            return rec
+    return None
+
+
+def render():
+    cfg = settings()
+    st.header(t("duty"))
+    m = model_or_none(cfg["model"])
+    if m is None:
+        st.info(t("no_model"))
+        return
+    inp = inputs(str(cfg["data"]))
+    dates = issue_dates(inp)
+    issued = st.selectbox(t("issue_date"), [d.date() for d in dates][::-1])
+    doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), (cfg["model"] / "model.json").stat().st_mtime)
+    with audit.open_store(cfg["audit"]) as store:
+        result = respond(doc, store=None, data=cfg["data"], write_docx=False)
+        in_force = store.current_levels()
+    rows = [{"tier": tier, "area_id": r["area_id"], "name": r["name_zh"], "in_force": in_force.get(r["area_id"], {})
+             .get("level", "none"), "proposed": r["level"], "action": r["action"], "reason": r["reason"]}
+            for tier in ("city", "county") for r in result[tier]]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    for z in result["region"]:
+        st.warning(f"区域预警 {z['name_zh']}：{LEVEL_NAMES_ZH[z['level']]}（{'、'.join(z['triggered_by'])}）")
+    officer = login(cfg)
+    candidates = [r for r in rows if r["proposed"] != r["in_force"]] or rows
+    area_id = st.selectbox("地区 area", [r["area_id"] for r in candidates],
+                           format_func=lambda a: next(r["name"] for r in rows if r["area_id"] == a))
+    rec = next(r for tier in ("city", "county") for r in result[tier] if r["area_id"] == area_id)
+    level = st.selectbox(t("override"), LEVELS, index=LEVELS.index(rec["level"]),
+                         format_func=lambda lv: LEVEL_NAMES_ZH[lv])
+    reason = st.text_input(t("reason"), value="" if level == rec["level"] else "")
+    bulletins = {b.area_id: b for b in result["bulletin_objects"]}
+    draft = bulletins[area_id].markdown if area_id in bulletins else ""
+    text = st.text_area(t("bulletin"), value=draft, height=300)
+    if st.button(t("issue"), disabled=officer is None):
+        if level != rec["level"] and not reason.strip():
+            st.error("调整级别必须说明理由 / an override needs a reason")
+        else:
+            current = in_force.get(area_id, {}).get("level", "none")
+            action = "issued" if current == "none" and level != "none" else \
+                "lifted" if level == "none" else "upgraded" if LEVELS.index(level) > LEVELS.index(current) \
+                else "downgraded" if LEVELS.index(level) < LEVELS.index(current) else "maintained"
+            with audit.open_store(cfg["audit"]) as store:
+                store.append(audit.Event(action, area_id, rec["tier"], level, officer["name_zh"],
+                                         valid_from=str(pd.Timestamp(issued) + pd.Timedelta(days=1)),
+                                         issue_date=str(issued), forecast_ref=f"{issued}/{doc['model_version']}",
+                                         model_version=doc["model_version"],
+                                         reason=reason or rec["reason"], bulletin_text=text or None,
+                                         details={"proposed": rec["level"], "override": level != rec["level"]}))
+            st.success(t("issued"))
+    st.subheader(t("reduction"))
+    red = result.get("reduction", {})
+    if "share_check" in red:
+        st.dataframe(pd.DataFrame(red["share_check"]), hide_index=True)
+        files = red.get("files", {})
+        for key, label in (("excel", "Excel"), ("csv", "CSV")):
+            if key in files:
+                st.download_button(label, open(files[key], "rb").read(), file_name=files[key].split("/")[-1])
+    else:
+        st.caption(red.get("note", ""))
+    with st.expander(t("audit")):
+        with audit.open_store(cfg["audit"]) as store:
+            st.dataframe(pd.DataFrame(store.events())[["id", "recorded_at", "action", "area_id", "level", "officer",
+                                                       "reason"]] if store.events() else pd.DataFrame())
