@@ -63,3 +63,26 @@ def forecast_doc(data: str, model_dir: str, issued: str, stamp: float) -> dict:
 
     table = forecasting.run_forecast(data, model_dir, issued, inputs=inputs(data))
     return forecasting.forecast_json(table)
+
+
+def issue_dates(inp) -> list:
+    """Issue dates with observations up to the day before and a forecast run of the day (else observed days)."""
+    import pandas as pd
+
+    days = inp.obs.daily.index.get_level_values("date")
+    runs = pd.to_datetime(inp.met_lead.index.get_level_values("init_time")).normalize().unique() \
+        if len(inp.met_lead) else days.unique()
+    usable = sorted(set(runs) & set(days + pd.Timedelta(days=1)))
+    return usable or sorted(days.unique())
+
+
+def page_start(title_key: str):
+    """Header, settings, model and inputs of a forecast page; ``None`` (with a hint) when there is no model."""
+    cfg = settings()
+    st.header(t(title_key))
+    m = model_or_none(cfg["model"])
+    if m is None:
+        st.info(t("no_model"))
+        return None
+    inp = inputs(str(cfg["data"]))
+    return cfg, m, inp, issue_dates(inp)

@@ -11,15 +11,7 @@ import streamlit as st
 
 from forecast import areas as areas_mod
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH, LEVELS
-from ui.common import forecast_doc, inputs, model_or_none, settings, t
-
-
-def issue_dates(inp) -> list:
-    days = inp.obs.daily.index.get_level_values("date")
-    runs = pd.to_datetime(inp.met_lead.index.get_level_values("init_time")).normalize().unique() \
-        if len(inp.met_lead) else days.unique()
-    usable = sorted(set(runs) & set(days + pd.Timedelta(days=1)))
-    return usable or sorted(days.unique())
+from ui.common import forecast_doc, page_start, t
 
 
 def level_map(doc: dict) -> go.Figure:
@@ -57,14 +49,10 @@ def fan_chart(area: dict, history: pd.Series) -> go.Figure:
 
 
 def render():
-    cfg = settings()
-    st.header(t("consultation"))
-    m = model_or_none(cfg["model"])
-    if m is None:
-        st.info(t("no_model"))
+    start = page_start("consultation")
+    if start is None:
         return
-    inp = inputs(str(cfg["data"]))
-    dates = issue_dates(inp)
+    cfg, m, inp, dates = start
     issued = st.select_slider(t("issue_date"), options=[d.date() for d in dates], value=dates[-1].date())
     stamp = (cfg["model"] / "model.json").stat().st_mtime
     doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), stamp)

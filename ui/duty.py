@@ -8,9 +8,7 @@ from forecast.levels import LEVEL_NAMES_ZH, LEVELS
 from response import accounts as accounts_mod
 from response import audit
 from response.respond import respond
-from ui.common import forecast_doc, model_or_none, settings, t
-from ui.consultation import issue_dates
-from ui.common import inputs
+from ui.common import forecast_doc, page_start, t
 
 EVENT = {"issue": "issued", "upgrade": "upgraded", "downgrade": "downgraded", "lift": "lifted"}
 
@@ -34,14 +32,10 @@ def login(cfg) -> dict | None:
 
 
 def render():
-    cfg = settings()
-    st.header(t("duty"))
-    m = model_or_none(cfg["model"])
-    if m is None:
-        st.info(t("no_model"))
+    start = page_start("duty")
+    if start is None:
         return
-    inp = inputs(str(cfg["data"]))
-    dates = issue_dates(inp)
+    cfg, _, _, dates = start
     issued = st.selectbox(t("issue_date"), [d.date() for d in dates][::-1])
     doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), (cfg["model"] / "model.json").stat().st_mtime)
     with audit.open_store(cfg["audit"]) as store:
