@@ -43,7 +43,7 @@ def inputs(data: str):
     return forecasting.load_inputs(data)
 
 
-@st.cache_resource
+@st.cache_resource(show_spinner="读取模型 / loading the model …")
 def model(model_dir: str, stamp: float):
     from forecast.model import Forecaster
 

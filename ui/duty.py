@@ -27,6 +27,7 @@ def login(cfg) -> dict | None:
                 st.error(t("wrong_password"))
                 return None
             st.session_state["officer"] = rec
+            st.caption(f"已登录 / logged in: {rec['name_zh']}")
             return rec
     return None
 
