@@ -15,10 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import consultation
 from . import features as F
 from . import history, levels, meteorology, workspace
 from . import model as M
 from . import verification as V
+from .progress import Progress
+from .progress import bar as progress_bar
 
 
 @dataclass
@@ -68,19 +71,20 @@ def training_table(inputs: Inputs, *, start=None, until=None, clim=None) -> pd.D
     return frame
 
 
-def train(data, model_dir, *, until=None, start=None, cache=None, progress: bool = False, seed: int = 0,
+def train(data, model_dir, *, until=None, start=None, cache=None, progress: Progress = False, seed: int = 0,
           rounds: int = M.N_ROUNDS, name: str = "lantian-aqi", inputs: Inputs | None = None) -> M.Forecaster:
-    """Train the forecaster on a data directory's history up to ``until`` and save it with its model card."""
-    from tqdm.auto import tqdm
+    """Train the forecaster on a data directory's history up to ``until`` and save it with its model card.
 
-    inputs = inputs or load_inputs(data, cache=cache, progress=progress)
+    ``progress``: ``True`` for a terminal bar, or a callable ``f(done, total)`` called after every booster.
+    """
+    inputs = inputs or load_inputs(data, cache=cache, progress=bool(progress) and not callable(progress))
     days = inputs.obs.daily.index.get_level_values("date")
     last = days.max() if until is None else min(pd.Timestamp(until), days.max())
     clim = F.climatology(inputs.obs.daily, until=last)
     frame = training_table(inputs, start=start, until=last, clim=clim)
     n_weeks = frame["issue_date"].dt.to_period("W").nunique()
     n_jobs = len(M.TARGETS) * len(M.QUANTILES) + (len(M.THRESHOLDS) + 1) * min(5, n_weeks)
-    bar = tqdm(total=n_jobs, desc="training", unit="booster", disable=not progress)
+    bar = progress_bar(progress, n_jobs, "training", "booster")
     try:
         model = M.Forecaster.fit(frame, seed=seed, rounds=rounds, progress=lambda n: bar.update())
     finally:
@@ -153,6 +157,7 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
                   "clim_p200", "clim_p300"):
             out[c] = frame[c].to_numpy()
     out["model_version"] = model.version
+    out["lead_correlation"] = model.lead_correlation
     return out
 
 
@@ -198,6 +203,7 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
     issue = pd.Timestamp(table["issue_date"].iloc[0])
     return {"issue_date": str(issue.date()), "issue_time": f"{issue.date()}T{F.ISSUE_HOUR:02d}:00:00+08:00",
             "model": (model.card.get("name") if model else None), "model_version": table["model_version"].iloc[0],
+            "lead_correlation": float(table["lead_correlation"].iloc[0]) if "lead_correlation" in table else None,
             "areas": areas}
 
 
@@ -319,6 +325,12 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     result["model_version"] = model.version
     result["cases"] = int(np.isfinite(hc["y_aqi"].to_numpy(float)).sum())
     result["table"] = V.table_text(result)
+    records, problems = consultation.load(data)
+    cons = consultation.score(records, inputs.obs.daily, start=start, end=end)
+    # model vs consultation on the cases the consultation adjusted (an addition to the contract: extra key)
+    result["consultation"] = cons.to_dict("records")
+    if problems:
+        result["consultation_problems"] = problems
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(result, ensure_ascii=False, indent=1))

@@ -312,3 +312,44 @@ def open_fields(files: list[str | Path], *, index_dir: str | Path | None = None,
                                  join="outer", combine_attrs="drop_conflicts") for g in groups.values()],
                       compat="no_conflicts", join="outer", combine_attrs="drop_conflicts")
     return merged.sortby("valid_time")
+
+
+#: fields the consultation's driver maps show, with their units
+MAP_FIELDS = {"blh": "m", "wind_speed": "m/s", "inversion": "K", "temp_air": "degC", "relative_humidity": "%"}
+
+
+def map_fields(data: str | Path, issued, *, cache: str | Path | None = None):
+    """Gridded drivers for the consultation's maps: the issue day's 00 UTC forecast run when present, else the
+    analyses of the issue day and the 7 days after it.
+
+    Returns an ``xarray.Dataset`` on ``(valid_time [UTC], lat, lon)`` with ``blh`` [m], ``wind_u``/``wind_v`` and
+    ``wind_speed`` [m/s], ``inversion`` (T850 − T2m) [K], ``temp_air`` [degC] and ``relative_humidity`` [%]
+    (those the files hold); ``attrs["kind"]`` says ``forecast`` or ``analysis``.
+    """
+    issued = pd.Timestamp(issued).normalize()
+    analysis_files, forecast_files = grib_files(data)
+    index_dir = workspace.cache_dir(data, cache) / "grib-index"
+    runs = [p for p in forecast_files if issued.strftime("%Y%m%d00") in str(p)]
+    if runs:
+        ds, kind = open_fields(runs, index_dir=index_dir), "forecast"
+    else:
+        months = {m.strftime("%Y%m") for m in pd.date_range(issued, issued + pd.Timedelta(days=7))}
+        files = [p for p in analysis_files if any(m in p.name for m in months)]
+        if not files:
+            raise workspace.DataLayoutError(f"{data}: no forecast run of {issued.date()} and no analyses for "
+                                            f"{', '.join(sorted(months))}: nothing to map")
+        ds, kind = open_fields(files, index_dir=index_dir), "analysis"
+        ds = ds.sel(valid_time=slice(issued, issued + pd.Timedelta(days=8)))
+    import xarray as xr
+
+    def derived(func, *names):  # the drivers' array functions, lazily on the dask-backed fields
+        return xr.apply_ufunc(func, *(ds[n] for n in names), dask="parallelized", output_dtypes=[np.float32])
+
+    if "wind_u" in ds and "wind_v" in ds:
+        ds["wind_speed"] = derived(drivers.wind_speed, "wind_u", "wind_v")
+    if "temp_850" in ds and "temp_air" in ds:
+        ds["inversion"] = derived(drivers.inversion_strength, "temp_850", "temp_air")
+    if "dewpoint" in ds and "temp_air" in ds and "relative_humidity" not in ds:
+        ds["relative_humidity"] = derived(drivers.relative_humidity, "temp_air", "dewpoint")
+    ds.attrs["kind"] = kind
+    return ds

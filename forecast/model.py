@@ -209,33 +209,12 @@ class Forecaster:
         ``pred`` is :meth:`predict` output for lead days 1 … n of each (area, issue date).
         """
         rng = np.random.default_rng(self.seed if seed is None else seed)
-        cuts, reps = level_states(rules)
         rows = []
-        rho = self.lead_correlation
         for (area, issue), g in pred.sort_values("lead").groupby(["area_id", "issue_date"], sort=False):
             q = g[["aqi_q10", "aqi_q50", "aqi_q90"]].to_numpy(float)
-            dust = g["dust"].to_numpy(bool)
-            mid = np.log1p(q[:, 1])
-            lo = (mid - np.log1p(q[:, 0])) / Z90
-            hi = (np.log1p(q[:, 2]) - mid) / Z90
-            n = len(g)
-            z = np.empty((n_samples, n))
-            z[:, 0] = rng.standard_normal(n_samples)
-            for k in range(1, n):
-                z[:, k] = rho * z[:, k - 1] + np.sqrt(1 - rho ** 2) * rng.standard_normal(n_samples)
-            sample = np.expm1(mid + np.where(z < 0, z * lo, z * hi))
-            sample[:, dust] = 0.0
-            states = np.searchsorted(cuts, sample, side="left")  # state s: above cuts[s-1]
-            codes, counts = np.unique(states, axis=0, return_counts=True)
-            probs = dict.fromkeys(levels.LEVELS, 0.0)
-            for code, count in zip(codes, counts):
-                probs[_grade_states(tuple(code), reps, rules)] += count / n_samples
-            median = np.where(dust, 0.0, q[:, 1])
-            grading = levels.grade(median, rules=rules)
-            rows.append({"area_id": area, "issue_date": issue, "level": grading.level, "clause": grading.clause,
-                         "trigger_days": [] if grading.start is None else
-                         [int(d) for d in g["lead"].to_numpy()[grading.start:grading.stop]],
-                         **{f"p_level_{k}": round(v, 4) for k, v in probs.items()}})
+            rows.append({"area_id": area, "issue_date": issue,
+                         **sequence_levels(q, g["dust"].to_numpy(bool), g["lead"].to_numpy(int),
+                                           rho=self.lead_correlation, rules=rules, rng=rng, n_samples=n_samples)})
         return pd.DataFrame(rows)
 
     # ---- persistence ---------------------------------------------------------------------------------------
@@ -297,6 +276,49 @@ def _best_ts_threshold(prob: np.ndarray, y: np.ndarray) -> float:
         if ts > best_ts:
             best, best_ts = float(t), ts
     return best
+
+
+def sequence_levels(q: np.ndarray, dust: np.ndarray, leads: np.ndarray, *, rho: float, rules: str = "MEE-2024",
+                    rng: np.random.Generator | None = None, n_samples: int = 400) -> dict:
+    """Warning level of one area's forecast sequence and the probability of each level.
+
+    Parameters
+    ----------
+    q : ndarray, shape (n_days, 3)
+        AQI 10/50/90 % quantiles per lead day, in lead order. [1]
+    dust : ndarray of bool
+        Dust-dominated days (count as below every threshold: advisory, not warning).
+    leads : ndarray of int
+        The lead days of the rows (1 … n).
+    rho : float
+        AR(1) correlation of the standardised errors between consecutive lead days.
+
+    Returns
+    -------
+    dict
+        ``level`` (graded from the median sequence), ``clause``, ``trigger_days`` and ``p_level_<level>``.
+    """
+    rng = rng if rng is not None else np.random.default_rng(0)
+    cuts, reps = level_states(rules)
+    mid = np.log1p(q[:, 1])
+    lo = (mid - np.log1p(q[:, 0])) / Z90
+    hi = (np.log1p(q[:, 2]) - mid) / Z90
+    n = len(q)
+    z = np.empty((n_samples, n))
+    z[:, 0] = rng.standard_normal(n_samples)
+    for k in range(1, n):
+        z[:, k] = rho * z[:, k - 1] + np.sqrt(1 - rho ** 2) * rng.standard_normal(n_samples)
+    sample = np.expm1(mid + np.where(z < 0, z * lo, z * hi))
+    sample[:, dust] = 0.0
+    states = np.searchsorted(cuts, sample, side="left")  # state s: above cuts[s-1]
+    codes, counts = np.unique(states, axis=0, return_counts=True)
+    probs = dict.fromkeys(levels.LEVELS, 0.0)
+    for code, count in zip(codes, counts):
+        probs[_grade_states(tuple(code), reps, rules)] += count / n_samples
+    grading = levels.grade(np.where(dust, 0.0, q[:, 1]), rules=rules)
+    return {"level": grading.level, "clause": grading.clause,
+            "trigger_days": [] if grading.start is None else [int(d) for d in leads[grading.start:grading.stop]],
+            **{f"p_level_{k}": round(v, 4) for k, v in probs.items()}}
 
 
 def level_states(rules: str) -> tuple[np.ndarray, np.ndarray]:

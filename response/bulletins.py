@@ -119,6 +119,11 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
 
 def to_docx(bulletin: Bulletin, path: str | Path) -> Path:
     """Write a bulletin as a Word document (headings, numbered measures, bold runs)."""
+    return markdown_to_docx(bulletin.markdown, path)
+
+
+def markdown_to_docx(markdown: str, path: str | Path) -> Path:
+    """Write the Markdown subset lantian produces (``#``/``##`` headings, ``**bold**``, ``|`` tables) as Word."""
     from docx import Document
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -128,7 +133,24 @@ def to_docx(bulletin: Bulletin, path: str | Path) -> Path:
     style.font.name = "SimSun"
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")
     style.font.size = Pt(12)
-    for line in bulletin.markdown.splitlines():
+    lines = markdown.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("|"):
+            block = []
+            while i < len(lines) and lines[i].startswith("|"):
+                cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
+                if not all(set(c) <= set("-: ") for c in cells):
+                    block.append(cells)
+                i += 1
+            table = doc.add_table(rows=len(block), cols=max(len(r) for r in block))
+            table.style = "Table Grid"
+            for r, cells in enumerate(block):
+                for c, text in enumerate(cells):
+                    table.cell(r, c).text = text
+            continue
+        i += 1
         if not line.strip():
             continue
         if line.startswith("# "):

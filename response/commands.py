@@ -99,9 +99,20 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_respond(args) -> int:
-    from response.respond import respond
+    from forecast import consultation
+    from response.respond import load_forecast, respond
 
-    result = respond(args.forecast, out_dir=args.out, rules=args.rules, store=args.audit, data=args.data)
+    doc = load_forecast(args.forecast)
+    if args.data and not args.no_consultation:
+        records, problems = consultation.load(args.data)
+        for p in problems:
+            print(f"skipped consultation record: {p}", file=sys.stderr)
+        adj = consultation.latest(records, doc["issue_date"])
+        if len(adj):
+            doc = consultation.apply(doc, adj)
+            print(f"applied {len(adj)} consultation adjustment(s) of {doc['issue_date']} "
+                  f"({', '.join(doc['consultation']['areas'])})")
+    result = respond(doc, out_dir=args.out, rules=args.rules, store=args.audit, data=args.data)
     for tier in ("region", "city", "county"):
         for rec in result[tier]:
             if tier == "region":
@@ -224,7 +235,10 @@ def register(sub, data_args) -> None:
     p.add_argument("--rules", help="warning rule set (default: the forecast's)")
     p.add_argument("--audit", help="audit database: read the levels in force, record the proposals")
     p.add_argument("--data", help="data directory with enterprises.csv and inventory.csv: activate the "
-                                  "emission-reduction lists and check the reduction shares")
+                                  "emission-reduction lists and check the reduction shares; the consultation's "
+                                  "adjustments stored there for the issue date are applied first")
+    p.add_argument("--no-consultation", action="store_true",
+                   help="ignore the consultation's adjustments (grade the model's forecast as it is)")
     p.set_defaults(func=_cmd_respond)
 
     p = sub.add_parser("audit", help="list or export the audit trail of warning decisions")

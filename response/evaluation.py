@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import areas as areas_mod
+from forecast import consultation
 from forecast import counterfactual as CF
 from forecast import forecasting as FC
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH, LEVEL_RANK, warning_level
@@ -262,6 +263,10 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
               else 0}
     if activated_cuts:
         report["activated_cuts_td"] = activated_cuts
+    records, _ = consultation.load(data)
+    records = records[records["area_id"].isin(areas)]
+    cons = consultation.score(records, obs, start=start - pd.Timedelta(days=7), end=end)
+    report["consultation"] = cons.to_dict("records")
     report["summary_zh"] = summary_zh(report)
     return report
 
@@ -325,8 +330,19 @@ def season_summary(reports: list[dict]) -> dict:
 
 # ---- rendering ------------------------------------------------------------------------------------------------
 
-def render_html(report: dict, path: str | Path) -> Path:
-    """The report as a self-contained HTML page (plotly embedded: works offline)."""
+def _consultation_html(rows: list[dict]) -> str:
+    """Model vs consultation on the adjusted cases (empty when the consultation adjusted nothing)."""
+    if not rows:
+        return ""
+    t = pd.DataFrame(rows).rename(columns={"model": "预报", "lead_day": "时效(天)", "n": "订正次数", "mae": "平均绝对误差",
+                                           "bias": "偏差", "hits": "命中", "misses": "漏报", "false_alarms": "空报"})
+    t["预报"] = t["预报"].map({"lantian": "模型", "consultation": "会商订正"})
+    return ("<h2>会商订正与模型对比（AQI，同一批订正样本）</h2>" +
+            t.drop(columns=["ts"]).to_html(index=False, float_format=lambda v: f"{v:.1f}"))
+
+
+def report_figures(report: dict) -> list:
+    """The report's plotly figures: per-area timelines (observed, forecast fan, warnings), warning outcomes, effect."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -375,13 +391,19 @@ def render_html(report: dict, path: str | Path) -> Path:
                             name="PM2.5 减排效果"))
         ef.update_layout(title="应急减排效果（实况 − 反事实，µg/m³，90%区间）", height=320)
         figs.append(ef)
+    return figs
+
+
+def render_html(report: dict, path: str | Path) -> Path:
+    """The report as a self-contained HTML page (plotly embedded: works offline)."""
+    figs = report_figures(report)
     body = "".join(f.to_html(full_html=False, include_plotlyjs=("inline" if i == 0 else False))
                    for i, f in enumerate(figs))
     ep = report["episode"]
     html = (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>重污染过程评估 "
             f"{ep['start']}–{ep['end']}</title></head><body style='font-family:sans-serif;max-width:1100px;"
             f"margin:auto'><h1>重污染过程评估：{ep['start']} 至 {ep['end']}</h1><p>{report['summary_zh']}</p>"
-            f"{body}<h2>数据</h2><pre>{json.dumps({k: report[k] for k in ('warning_quality', 'gaps')}, ensure_ascii=False, indent=1)}"
+            f"{body}{_consultation_html(report.get('consultation') or [])}<h2>数据</h2><pre>{json.dumps({k: report[k] for k in ('warning_quality', 'gaps')}, ensure_ascii=False, indent=1)}"
             f"</pre></body></html>")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -369,11 +369,16 @@ def write_outputs(activated: pd.DataFrame, check: ShareCheck, out: str | Path) -
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "reduction_list.csv", "excel": out / "reduction_list.xlsx",
              "summary": out / "reduction_summary.md", "totals": out / "reduction_share.csv",
-             "notices": out / "enterprise_notices.md"}
+             "notices": out / "enterprise_notices.md", "word": out / "reduction_list.docx"}
     activated.to_csv(paths["csv"], index=False, encoding="utf-8-sig")
     check.totals.to_csv(paths["totals"], index=False, encoding="utf-8-sig")
     write_excel(activated, check, paths["excel"])
     paths["summary"].write_text(markdown_summary(check, activated), encoding="utf-8")
     notices = [f"- {enterprise_notice(r)}" for _, r in activated.iterrows()]
-    paths["notices"].write_text("# 企业应急减排告知（一厂一策）\n\n" + "\n".join(notices) + "\n", encoding="utf-8")
+    notices_md = "# 企业应急减排告知（一厂一策）\n\n" + "\n".join(notices) + "\n"
+    paths["notices"].write_text(notices_md, encoding="utf-8")
+    from .bulletins import markdown_to_docx
+
+    markdown_to_docx(paths["summary"].read_text(encoding="utf-8") + "\n" + notices_md.replace("\n- ", "\n"),
+                     paths["word"])
     return {k: str(v) for k, v in paths.items()}

@@ -128,8 +128,11 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         reason = (f"{area['clause']}（第{'、'.join(str(k) for k in trig)}天）" if trig else area["clause"]) \
             if final[area_id]["source"] == "own" else \
             f"执行{final[area_id]['source']}的{LEVEL_NAMES_ZH[level]}（本地预报：{LEVEL_NAMES_ZH[own.get(area_id, 'none')]}）"
+        if area.get("adjusted"):
+            reason += f"（会商订正；模型：{LEVEL_NAMES_ZH[area.get('model_level', 'none')]}）"
         rec = {"area_id": area_id, "name_zh": table.loc[area_id, "name_zh"], "tier": tier,
-               "own_level": own.get(area_id, "none"), "level": level, "source": final[area_id]["source"],
+               "own_level": own.get(area_id, "none"), "level": level,
+               "consultation_adjusted": bool(area.get("adjusted")), "model_level": area.get("model_level", own.get(area_id, "none")), "source": final[area_id]["source"],
                "in_force": state.level, "action": t.action, "reason": reason, "trigger_days": trig,
                "lead_hours": t.lead_hours, "lead_time_ok": t.lead_time_ok,
                "level_probabilities": area.get("level_probabilities"), "health_advisory": info["advisory"],

@@ -21,6 +21,25 @@ TEXT = {
     "model_card": ("模型说明", "Model card"), "drivers": ("气象驱动因子贡献", "Driver contributions"),
     "adjust": ("会商订正", "Consultation adjustment"), "save": ("保存会商记录", "Save consultation record"),
     "reduction": ("应急减排清单", "Emission-reduction lists"),
+    "show_adjusted": ("显示会商订正后的预报", "Show the consultation's adjusted forecast"),
+    "all_leads": ("全部时效", "all days"), "verification": ("近期检验", "Recent verification"),
+    "no_verification": ("模型尚未检验（lantian verify）", "Model not verified yet (lantian verify)"),
+    "driver_maps": ("气象要素场", "Meteorological driver maps"), "field": ("要素", "Field"),
+    "no_fields": ("没有可用的气象场", "No fields to map"), "valid_time": ("时次", "Valid time"),
+    "source": ("来源", "Source"), "participants": ("参会人员", "Participants"), "notes": ("会商纪要", "Notes"),
+    "model_values": ("模型预报中位数", "Model median"),
+    "consultation_aqi": ("会商订正后的 AQI", "the consultation's AQI"),
+    "saved": ("会商记录已保存", "Consultation record saved"),
+    "adjusted_note": ("本日预报含会商订正，建议级别按订正后的预报分级。",
+                      "Today's forecast carries consultation adjustments: the proposals grade the adjusted forecast."),
+    "prepare": ("准备演示数据与模型", "Prepare the demo data and model"),
+    "forecast_run": ("运行预报", "Run forecast"), "verify_run": ("运行检验", "Run verification"),
+    "simulating": ("模拟演示数据", "simulating the demo world"),
+    "extracting": ("读取观测、提取气象驱动因子（首次约数分钟）…",
+                   "reading observations, extracting meteorological drivers (a few minutes the first time) …"),
+    "no_data": ("没有数据目录 {data}（需要 stations/ 和 meteorology/）。",
+                "No data directory {data} (needs stations/ and meteorology/)."),
+    "prepared": ("演示数据与模型已就绪", "Demo data and model ready"),
 }
 
 
@@ -29,9 +48,14 @@ def t(key: str) -> str:
     return en if st.session_state.get("lang") == "en" else zh
 
 
+#: the demo world and model `make run` prepares (keep in step with the Makefile)
+DEMO = {"seed": 7, "start": "2023-10-01", "end": "2025-03-31", "train_until": "2024-05-31", "rounds": None}
+
+
 def settings() -> dict:
     data = Path(os.environ.get("LANTIAN_DATA", "demo"))
-    return {"data": data, "model": Path(os.environ.get("LANTIAN_MODEL", "models/demo")),
+    prepare = "LANTIAN_DATA" not in os.environ or os.environ.get("LANTIAN_PREPARE") == "1"
+    return {"data": data, "model": Path(os.environ.get("LANTIAN_MODEL", "models/demo")), "prepare_demo": prepare,
             "audit": Path(os.environ.get("LANTIAN_AUDIT", str(data / ".lantian" / "audit.db"))),
             "accounts": Path(os.environ.get("LANTIAN_ACCOUNTS", "config/accounts.yaml"))}
 
@@ -54,7 +78,8 @@ def model_or_none(model_dir: Path):
     path = Path(model_dir) / "model.json"
     if not path.exists():
         return None
-    return model(str(model_dir), path.stat().st_mtime)
+    card = Path(model_dir) / "model_card.json"  # `verify` rewrites the card: reload to show the new scores
+    return model(str(model_dir), path.stat().st_mtime + (card.stat().st_mtime if card.exists() else 0))
 
 
 @st.cache_data(show_spinner="预报计算中 / forecasting …")
@@ -63,6 +88,15 @@ def forecast_doc(data: str, model_dir: str, issued: str, stamp: float) -> dict:
 
     table = forecasting.run_forecast(data, model_dir, issued, inputs=inputs(data))
     return forecasting.forecast_json(table)
+
+
+def adjusted_doc(data, doc: dict) -> tuple[dict, "pd.DataFrame"]:
+    """The forecast with the consultation's latest adjustments of its issue date applied, and those records."""
+    from forecast import consultation
+
+    records, _ = consultation.load(data)
+    adj = consultation.latest(records, doc["issue_date"])
+    return (consultation.apply(doc, adj) if len(adj) else doc), adj
 
 
 def issue_dates(inp) -> list:
@@ -76,11 +110,48 @@ def issue_dates(inp) -> list:
     return usable or sorted(days.unique())
 
 
+def prepare_demo(cfg: dict) -> None:
+    """First start: simulate the demo world and train the demo model, with visible progress."""
+    from forecast import forecasting
+    from forecast.simulate import simulate
+
+    with st.status(t("prepare"), expanded=True) as status:
+        if not (cfg["data"] / "README.md").exists():
+            bar = st.progress(0.0, text=t("simulating"))
+            simulate(cfg["data"], seed=DEMO["seed"], start=DEMO["start"], end=DEMO["end"],
+                     progress=lambda done, total: bar.progress(done / total, text=f"{t('simulating')} {done}/{total}"))
+        st.write(t("extracting"))
+        inp = inputs(str(cfg["data"]))
+        bar = st.progress(0.0, text=t("train"))
+        forecasting.train(cfg["data"], cfg["model"], until=DEMO["train_until"], inputs=inp,
+                          **({"rounds": DEMO["rounds"]} if DEMO["rounds"] else {}),
+                          progress=lambda done, total: bar.progress(done / total, text=f"{t('train')} {done}/{total}"))
+        status.update(label=t("prepared"), state="complete")
+
+
+def data_ready(cfg: dict) -> bool:
+    """Whether the data directory exists (preparing the demo first when that is the default); else a hint."""
+    if not (cfg["data"] / "stations").is_dir() and cfg["prepare_demo"]:
+        prepare_demo(cfg)
+    if not (cfg["data"] / "stations").is_dir():
+        st.info(t("no_data").format(data=cfg["data"]))
+        return False
+    return True
+
+
 def page_start(title_key: str):
-    """Header, settings, model and inputs of a forecast page; ``None`` (with a hint) when there is no model."""
+    """Header, settings, model and inputs of a forecast page; ``None`` (with a hint) when there is no model.
+
+    On the first start with the default demo settings the demo world and model are prepared here, with progress.
+    """
     cfg = settings()
     st.header(t(title_key))
+    if not data_ready(cfg):
+        return None
     m = model_or_none(cfg["model"])
+    if m is None and cfg["prepare_demo"]:
+        prepare_demo(cfg)
+        m = model_or_none(cfg["model"])
     if m is None:
         st.info(t("no_model"))
         return None

@@ -1,26 +1,72 @@
-"""数据 Data & model: what is loaded, train or retrain with a progress bar."""
+"""数据 Data & model: what is loaded, train or retrain with a progress bar, run a forecast or a verification."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from ui.common import inputs, model_or_none, settings, t
+from forecast import forecasting
+from ui.common import inputs, issue_dates, model_or_none, settings, t, data_ready
 
 
 def render():
     cfg = settings()
     st.header(t("data"))
+    if not data_ready(cfg):
+        return
     inp = inputs(str(cfg["data"]))
-    st.write({"data": str(cfg["data"]), "stations": inp.history_meta.get("files"),
-              "hourly_values": inp.history_meta.get("rows"), "period": inp.history_meta.get("period")})
-    st.write({"meteorology": inp.met_summary})
-    st.write({"QC removed": inp.history_meta.get("removed")})
+    meta = inp.history_meta
+    c1, c2, c3 = st.columns(3)
+    c1.metric("站点文件 station files", meta.get("files"))
+    c2.metric("小时数据 hourly values", meta.get("rows"))
+    period = meta.get("period") or ["?", "?"]
+    c3.metric("时段 period", f"{str(period[0])[:10]} – {str(period[1])[:10]}")
+    st.markdown(f"**数据目录 data**: `{cfg['data']}`")
+    with st.expander("质量控制 QC"):
+        st.json(meta.get("removed") or {})
+    with st.expander("气象数据 meteorology"):
+        st.json(inp.met_summary)
     m = model_or_none(cfg["model"])
-    st.write({"model": m.card.get("version") if m else None})
-    until = st.date_input("训练截止 / train until", value=inp.obs.daily.index.get_level_values("date").max())
+    st.subheader(t("model_card"))
+    if m is not None:
+        card = m.card
+        st.write(f"{card.get('name')} {card.get('version')}，{card.get('training_period')}，"
+                 f"{card.get('rows')} rows")
+    else:
+        st.info(t("no_model"))
+    days = inp.obs.daily.index.get_level_values("date")
+    until = st.date_input("训练截止 / train until", value=days.max().date(), min_value=days.min().date(),
+                          max_value=days.max().date())
     if st.button(t("train")):
-        from forecast import forecasting
-
         bar = st.progress(0.0, text=t("train"))
-        forecasting.train(cfg["data"], cfg["model"], until=str(until), inputs=inp)
+        model = forecasting.train(cfg["data"], cfg["model"], until=str(until), inputs=inp,
+                                  progress=lambda done, total: bar.progress(done / total,
+                                                                            text=f"{t('train')} {done}/{total}"))
         bar.progress(1.0, text="完成 / done")
-        st.success(f"{cfg['model']}")
+        st.success(f"{model.card['version']} → {cfg['model']}")
+        m = model
+    if m is None:
+        return
+    st.subheader(t("forecast_run"))
+    dates = [d.date() for d in issue_dates(inp)]
+    issued = st.selectbox(t("issue_date"), dates[::-1], key="data_issue")
+    if st.button(t("forecast_run")):
+        with st.spinner(t("forecast_run")):
+            table = forecasting.run_forecast(cfg["data"], cfg["model"], str(issued), inputs=inp)
+        day1 = table[table["lead"] == 1].sort_values("area_id")
+        st.dataframe(day1[["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust",
+                           "level"]].round(2), hide_index=True, width="stretch")
+        st.caption(f"已存档 / archived: {forecasting.archive_dir(cfg['data']) / table['model_version'].iloc[0]}")
+    st.subheader(t("verify_run"))
+    trained_until = pd.Timestamp(m.card.get("training_period", [None, str(days.min().date())])[1])
+    after = [d for d in dates if pd.Timestamp(d) > trained_until]
+    if not after:
+        st.caption("训练期之后没有可检验的日期 / no issue dates after the training period")
+        return
+    start, end = st.select_slider(t("verify_run"), options=after, value=(after[0], after[-1]))
+    if st.button(t("verify_run"), key="verify"):
+        with st.spinner(t("verify_run")):
+            res = forecasting.run_verify(cfg["data"], cfg["model"], str(start), str(end), inputs=inp)
+        st.code(res["table"])
+        if res.get("consultation"):
+            st.markdown("**模型 vs 会商订正 / model vs consultation**")
+            st.dataframe(pd.DataFrame(res["consultation"]).round(2), hide_index=True)

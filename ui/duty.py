@@ -1,6 +1,9 @@
 """值班发布 Issue warnings: proposals per tier, confirm or override, edit the bulletin, issue (logged-in officers)."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -8,7 +11,8 @@ from forecast.levels import LEVEL_NAMES_ZH, LEVELS
 from response import accounts as accounts_mod
 from response import audit
 from response.respond import respond
-from ui.common import forecast_doc, page_start, t
+from response.bulletins import markdown_to_docx
+from ui.common import adjusted_doc, forecast_doc, page_start, t
 
 EVENT = {"issue": "issued", "upgrade": "upgraded", "downgrade": "downgraded", "lift": "lifted"}
 
@@ -39,13 +43,18 @@ def render():
     cfg, _, _, dates = start
     issued = st.selectbox(t("issue_date"), [d.date() for d in dates][::-1])
     doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), (cfg["model"] / "model.json").stat().st_mtime)
+    doc, adjustments = adjusted_doc(cfg["data"], doc)
+    if len(adjustments):
+        st.info(t("adjusted_note"))
+    out_dir = Path(cfg["data"]) / ".lantian" / "app" / str(issued)
     with audit.open_store(cfg["audit"]) as store:
-        result = respond(doc, store=None, data=cfg["data"], write_docx=False)
+        result = respond(doc, store=None, data=cfg["data"], out_dir=out_dir, write_docx=False)
         in_force = store.current_levels()
     rows = [{"tier": tier, "area_id": r["area_id"], "name": r["name_zh"], "in_force": in_force.get(r["area_id"], {})
-             .get("level", "none"), "proposed": r["level"], "action": r["action"], "reason": r["reason"]}
+             .get("level", "none"), "proposed": r["level"], "model": r["model_level"], "action": r["action"],
+             "reason": r["reason"]}
             for tier in ("city", "county") for r in result[tier]]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     for z in result["region"]:
         st.warning(f"区域预警 {z['name_zh']}：{LEVEL_NAMES_ZH[z['level']]}（{'、'.join(z['triggered_by'])}）")
     officer = login(cfg)
@@ -59,6 +68,10 @@ def render():
     bulletins = {b.area_id: b for b in result["bulletin_objects"]}
     draft = bulletins[area_id].markdown if area_id in bulletins else ""
     text = st.text_area(t("bulletin"), value=draft, height=300)
+    if text:
+        with tempfile.TemporaryDirectory() as tmp:
+            word = markdown_to_docx(text, Path(tmp) / f"{area_id}.docx").read_bytes()
+        st.download_button(f"{t('bulletin')} (Word)", word, file_name=f"{issued}_{area_id}_bulletin.docx")
     if st.button(t("issue"), disabled=officer is None):
         if level != rec["level"] and not reason.strip():
             st.error("调整级别必须说明理由 / an override needs a reason")
@@ -73,16 +86,20 @@ def render():
                                          issue_date=str(issued), forecast_ref=f"{issued}/{doc['model_version']}",
                                          model_version=doc["model_version"],
                                          reason=reason or rec["reason"], bulletin_text=text or None,
-                                         details={"proposed": rec["level"], "override": level != rec["level"]}))
+                                         details={"proposed": rec["level"], "override": level != rec["level"],
+                                                  "model_level": rec["model_level"],
+                                                  "consultation_adjusted": rec["consultation_adjusted"]}))
             st.success(t("issued"))
     st.subheader(t("reduction"))
     red = result.get("reduction", {})
     if "share_check" in red:
         st.dataframe(pd.DataFrame(red["share_check"]), hide_index=True)
         files = red.get("files", {})
-        for key, label in (("excel", "Excel"), ("csv", "CSV")):
+        cols = st.columns(3)
+        for col, (key, label) in zip(cols, (("excel", "Excel"), ("word", "Word"), ("csv", "CSV"))):
             if key in files:
-                st.download_button(label, open(files[key], "rb").read(), file_name=files[key].split("/")[-1])
+                col.download_button(f"{t('reduction')} ({label})", Path(files[key]).read_bytes(),
+                                    file_name=f"{issued}_{Path(files[key]).name}", key=f"dl_{key}")
     else:
         st.caption(red.get("note", ""))
     with st.expander(t("audit")):

@@ -1,4 +1,5 @@
-"""事后评估 Post-episode review: pick an episode, see its evaluation, download the report."""
+"""事后评估 Post-episode review: pick an episode, see its timeline, scores and emission-cut effect, download the
+report."""
 from __future__ import annotations
 
 import json
@@ -9,17 +10,23 @@ import pandas as pd
 import streamlit as st
 
 from response import evaluation as E
-from ui.common import inputs, settings, t
+from ui.common import data_ready, inputs, settings, t
 
 
 @st.cache_data(show_spinner="评估中 / evaluating …")
-def evaluate(data: str, start: str, end: str, model_dir: str | None, warnings: str | None) -> dict:
+def evaluate(data: str, start: str, end: str, model_dir: str | None, warnings: str | None, stamp: float) -> dict:
     return E.evaluate_episode(data, start, end, model_dir=model_dir, warnings=warnings, inputs=inputs(data))
+
+
+def _stamp(*paths) -> float:
+    return sum(Path(p).stat().st_mtime for p in paths if p is not None and Path(p).exists())
 
 
 def render():
     cfg = settings()
     st.header(t("review"))
+    if not data_ready(cfg):
+        return
     inp = inputs(str(cfg["data"]))
     eps = E.detect_episodes(inp.obs.daily)
     if eps.empty:
@@ -33,19 +40,37 @@ def render():
     truth_warnings = Path(cfg["data"]) / "truth" / "warnings.csv"
     if warnings is None and truth_warnings.exists():
         warnings = truth_warnings
+    if warnings is not None:
+        st.caption(f"预警记录 / warnings from: `{warnings}`")
     model_dir = str(cfg["model"]) if (cfg["model"] / "model.json").exists() else None
+    cons = Path(cfg["data"]) / ".lantian" / "consultations.jsonl"
     report = evaluate(str(cfg["data"]), str(ep["start"].date()), str(ep["end"].date()), model_dir,
-                      str(warnings) if warnings else None)
+                      str(warnings) if warnings else None, _stamp(warnings, cons))
     st.write(report["summary_zh"])
-    st.dataframe(pd.DataFrame(report["warning_quality"]).T, use_container_width=True)
     if report["gaps"]:
         st.warning(f"数据缺口 / data gaps: {report['gaps']}")
     eff = report["effect"]
-    if "pm25" in eff:
-        st.metric("PM2.5 减排效果 µg/m³", f"{eff['pm25']['estimate']:.1f}",
-                  help=f"90% 区间 {eff['pm25']['interval'][0]:.1f} … {eff['pm25']['interval'][1]:.1f}")
-    out = Path(tempfile.mkdtemp(prefix="lantian-report-"))
-    paths = E.write_report(report, out)
-    st.download_button("下载报告 HTML / download report", open(paths["html"], "rb").read(),
-                       file_name=Path(paths["html"]).name, mime="text/html")
-    st.download_button("JSON", json.dumps(report, ensure_ascii=False, default=str), file_name="report.json")
+    cols = st.columns(3)
+    for col, key, label in zip(cols, ("pm25", "aqi"), ("PM2.5 µg/m³", "AQI")):
+        if key in eff and eff[key].get("estimate") is not None:
+            col.metric(f"减排效果 effect {label}", f"{eff[key]['estimate']:.1f}",
+                       help=f"90% 区间 {eff[key]['interval'][0]:.1f} … {eff[key]['interval'][1]:.1f}")
+    if "area_days" in eff:
+        cols[2].metric("预警地区日 warned area-days", eff["area_days"])
+    if "note" in eff:
+        st.caption(eff["note"])
+    for fig in E.report_figures(report):
+        st.plotly_chart(fig, width="stretch")
+    st.subheader("预警评估 / warning quality")
+    st.dataframe(pd.DataFrame(report["warning_quality"]).T, width="stretch")
+    st.subheader("预报评估 / forecast quality")
+    st.dataframe(pd.DataFrame(report["forecast_quality"]).T, width="stretch")
+    if report.get("consultation"):
+        st.subheader("模型 vs 会商订正 / model vs consultation")
+        st.dataframe(pd.DataFrame(report["consultation"]).round(2), hide_index=True)
+    with tempfile.TemporaryDirectory(prefix="lantian-report-") as out:
+        paths = E.write_report(report, out)
+        html, name = Path(paths["html"]).read_bytes(), Path(paths["html"]).name
+    c1, c2 = st.columns(2)
+    c1.download_button("下载报告 HTML / download report", html, file_name=name, mime="text/html")
+    c2.download_button("JSON", json.dumps(report, ensure_ascii=False, default=str), file_name="report.json")

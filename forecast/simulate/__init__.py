@@ -26,6 +26,7 @@ import pandas as pd
 from .. import aqi as _aqi
 from .. import levels as _levels
 from ..gribio import Grid, GribWriter
+from ..progress import bar as progress_bar
 from ..stations import CNEMC_TYPE_ORDER
 from .chemistry import run_box_model
 from .weather import Weather
@@ -308,7 +309,7 @@ def forecast_init_days(start, end, which: str) -> pd.DatetimeIndex:
 
 
 def simulate(out, *, seed: int = 7, start="2023-10-01", end="2025-03-31", forecasts: str = "heating",
-             progress: bool = True, workers: int = 2) -> dict:
+             progress=True, workers: int = 2) -> dict:
     """Simulate the demo world and write it to ``out`` (see module docstring). Returns a summary dict."""
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end <= start:
@@ -317,7 +318,7 @@ def simulate(out, *, seed: int = 7, start="2023-10-01", end="2025-03-31", foreca
         raise SimulationError(f"period {start.date()}–{end.date()} is shorter than 14 days")
     out = Path(out)
     init_days = forecast_init_days(start, end, forecasts)
-    bar = _progress(progress, total=4 + len(pd.date_range(start, end, freq="MS")) + len(init_days))
+    bar = progress_bar(progress, 4 + len(pd.date_range(start, end, freq="MS")) + len(init_days), "simulating")
     rng = np.random.default_rng([seed, 1])
     weather = Weather(start, end, seed)
     areas = world_areas(seed)
@@ -423,21 +424,6 @@ def simulate(out, *, seed: int = 7, start="2023-10-01", end="2025-03-31", foreca
 def _call(job):
     func, args = job
     return func(args)
-
-
-class _NoBar:
-    def update(self, n=1):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress(enabled: bool, total: int):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-    return tqdm(total=total, desc="simulating", unit="step")
 
 
 def _write_readme(out: Path, summary: dict):

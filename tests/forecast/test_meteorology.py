@@ -125,6 +125,19 @@ def test_open_fields_lazy_over_files(data_dir):
         field("blh", TIMES[2])[4, 6], abs=0.01)
 
 
+def test_map_fields_run_of_the_day_else_analyses(data_dir):
+    ds = meteorology.map_fields(data_dir, "2024-01-02", cache=data_dir.parent / "cache")
+    assert ds.attrs["kind"] == "forecast" and {"blh", "wind_speed", "inversion"} <= set(ds.data_vars)
+    t = ds["valid_time"].values[2]
+    point = ds.sel(valid_time=t, lat=42.0, lon=110.0)
+    assert float(point["inversion"]) == pytest.approx(float(point["temp_850"] - point["temp_air"]), abs=1e-4)
+    assert float(point["wind_speed"]) == pytest.approx(float(np.hypot(point["wind_u"], point["wind_v"])), abs=1e-4)
+    ana = meteorology.map_fields(data_dir, "2024-01-01", cache=data_dir.parent / "cache")
+    assert ana.attrs["kind"] == "analysis" and pd.Timestamp(ana["valid_time"].values[0]) == TIMES[0]
+    with pytest.raises(meteorology.workspace.DataLayoutError, match="2024-06-01.*nothing to map"):
+        meteorology.map_fields(data_dir, "2024-06-01", cache=data_dir.parent / "cache")
+
+
 # ---- the demo world: the whole pipeline on simulated ERA5 and IFS files --------------------------------------------
 
 @pytest.fixture(scope="session")

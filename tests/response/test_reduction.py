@@ -169,6 +169,12 @@ def test_exports(tmp_path):
     assert "包头市（橙色预警，目标减排比例 20%）" in md and "乌海市（红色预警" in md
     notices = open(paths["notices"], encoding="utf-8").read()
     assert "一厂一策" in notices and act["name"].iloc[0] in notices
+    import docx
+
+    word = docx.Document(paths["word"])
+    assert "包头市（橙色预警，目标减排比例 20%）" in [p.text for p in word.paragraphs]
+    assert len(word.tables) == 2 and word.tables[0].cell(0, 0).text == "污染物"  # one share table per city
+    assert any(act["name"].iloc[0] in p.text for p in word.paragraphs)
 
 
 def test_demo_registry_is_fictional_and_complete():

@@ -64,3 +64,86 @@ def test_wrong_password_cannot_issue(env):
     issue = next(b for b in at.button if "发布" in b.label)
     assert issue.disabled
     assert not env.exists() or audit.open_store(env).events() == []
+
+
+@pytest.fixture()
+def clean_consultations(winter_world):
+    """The consultation store of the shared winter world, emptied after the test."""
+    from forecast import consultation
+
+    path = consultation.store_path(winter_world)
+    path.unlink(missing_ok=True)
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def by_label(widgets, label):
+    return next(w for w in widgets if w.label == label)
+
+
+def test_consultation_page_shows_driver_maps_and_verification(env):
+    at = page("consultation").run()
+    assert not at.exception, at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 3  # level map, fan chart, driver map
+    field = by_label(at.radio, "要素")
+    for value in ("wind_speed", "inversion"):
+        field.set_value(value).run()
+        assert not at.exception, at.exception
+    assert any("预报场" in c.value for c in at.caption)  # the winter world has a run every day
+
+
+def test_consultation_adjustment_is_stored_and_drives_the_proposals(env, clean_consultations):
+    at = page("consultation").run()
+    by_label(at.selectbox, "地区 area").set_value("baotou").run()
+    by_label(at.number_input, "AQI").set_value(350)
+    by_label(at.button, "保存会商记录").click().run()
+    assert any("理由" in e.value for e in at.error) and not clean_consultations.exists()  # no reason: refused
+    for day in (1, 2, 3):
+        by_label(at.selectbox, "预报时效（天）").set_value(day)
+        by_label(at.number_input, "AQI").set_value(350)
+        by_label(at.text_input, "理由").input("静稳持续，区域传输加重")
+        by_label(at.text_input, "参会人员").input("环境、气象")
+        by_label(at.button, "保存会商记录").click().run()
+        assert not at.exception, at.exception
+    from forecast import consultation
+
+    records, problems = consultation.load(clean_consultations.parent.parent)
+    assert len(records) == 3 and not problems
+    assert set(records["lead_day"]) == {1, 2, 3} and (records["consultation_aqi"] == 350).all()
+    assert records["participants"].iloc[0] == "环境、气象"
+    duty = page("duty").run()
+    assert not duty.exception, duty.exception
+    assert any("会商订正" in i.value for i in duty.info)
+    table = duty.dataframe[0].value.set_index("area_id")
+    assert table.loc["baotou", "proposed"] in ("orange", "red") and "会商订正" in table.loc["baotou", "reason"]
+
+
+def test_data_page_trains_with_progress_and_runs_a_forecast(env, winter_world, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANTIAN_MODEL", str(tmp_path / "model"))
+    monkeypatch.setattr("forecast.model.N_ROUNDS", 30)
+    at = page("data").run()
+    assert not at.exception and any("尚未训练" in i.value for i in at.info)
+    by_label(at.button, "训练模型").click().run()
+    assert not at.exception, at.exception
+    assert (tmp_path / "model" / "model.json").exists()
+    by_label(at.button, "运行预报").click().run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe[-1].value) == len(at.dataframe[-1].value["area_id"].unique()) > 10
+
+
+def test_first_start_prepares_the_demo_with_progress(tmp_path, monkeypatch):
+    from ui import common
+
+    monkeypatch.setenv("LANTIAN_DATA", str(tmp_path / "demo"))
+    monkeypatch.setenv("LANTIAN_MODEL", str(tmp_path / "models" / "demo"))
+    monkeypatch.setenv("LANTIAN_PREPARE", "1")
+    monkeypatch.setitem(common.DEMO, "start", "2023-12-01")
+    monkeypatch.setitem(common.DEMO, "end", "2023-12-21")
+    monkeypatch.setitem(common.DEMO, "train_until", "2023-12-15")
+    monkeypatch.setitem(common.DEMO, "rounds", 20)
+    at = page("consultation").run()
+    assert not at.exception, at.exception
+    assert (tmp_path / "demo" / "README.md").exists() and (tmp_path / "models" / "demo" / "model.json").exists()
+    assert any("就绪" in s.label for s in at.get("expandable")) or at.get("status")
+    assert len(at.get("plotly_chart")) >= 2  # the page went on to show the forecast

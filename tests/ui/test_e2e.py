@@ -64,7 +64,7 @@ def test_pages_and_issuing_in_a_browser(server, tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         for path, text, ready, name in (("/", "会商", ".js-plotly-plot", "consultation"),
                                         ("/review", "事后评估", "[data-testid='stDataFrame']", "review"),
-                                        ("/data", "数据与模型", "[data-testid='stJson']", "data"),
+                                        ("/data", "数据与模型", "[data-testid='stMetric']", "data"),
                                         ("/duty", "值班发布", "[data-testid='stDataFrame']", "duty")):
             page.goto(url + path, timeout=120_000)
             page.get_by_role("heading", name=text).first.wait_for(timeout=180_000)
