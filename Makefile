@@ -24,7 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
-# The demo world (two winters, ~1.5 GB) is simulated once; later runs reuse it.
+# The demo world (three winters, ~1 GB) is simulated once; later runs reuse it.
 $(DEMO)/README.md: | $(STAMP)
 	$(PY) -m response.cli simulate --out $(DEMO) --seed $(SEED)
 
@@ -32,7 +32,8 @@ demo: $(DEMO)/README.md
 
 MODEL   ?= models/demo
 
-# The demo model: station history + meteorology are extracted once (cached in $(DEMO)/.lantian), then trained.
+# The demo model: station history + meteorology are extracted once (cached in $(DEMO)/.lantian), then trained
+# on the first two winters (the third is left for verification).
 $(MODEL)/model.json: | $(DEMO)/README.md
 	$(PY) -m response.cli train --data $(DEMO) --model $(MODEL) --until 2024-05-31
 

@@ -1,4 +1,4 @@
-"""The forecaster on the two-winter demo world: train on winter 1, forecast, verify on winter 2.
+"""The forecaster on the three-winter demo world: train on winters 1–2, forecast, verify on winter 3.
 
 Uses ``demo/`` (or ``$LANTIAN_DEMO``) when it exists, else simulates the default demo world into a temporary
 directory first. Prints training and forecast times, peak memory, the verification table and the skill targets of
@@ -24,7 +24,7 @@ VERIFY = ("2024-10-15", "2025-03-20")
 
 
 def run():
-    header("forecaster: train on winter 2023/24, verify on winter 2024/25 (demo world)")
+    header("forecaster: train on winters 2022/23 + 2023/24, verify on winter 2024/25 (demo world)")
     data = Path(os.environ.get("LANTIAN_DEMO", "demo"))
     tmp = None
     if not (data / "README.md").exists():

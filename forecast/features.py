@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import areas as _areas_mod
 from . import aqi as aqi_mod
 from . import stations
 
@@ -262,6 +263,60 @@ def climatology(obs_daily: pd.DataFrame, until=None) -> pd.DataFrame:
     return clim
 
 
+#: e-folding distance of the upwind weights [km]
+TRANSPORT_SCALE_KM = 400.0
+
+
+def transport_features(frame: pd.DataFrame, area_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Regional transport: what the air arriving on the target day carries.
+
+    ``tr_up_pm25`` is the mean of the other areas' ``pm25_now`` (24-h PM2.5 at the issue time) [µg/m³], weighted
+    by how far upwind they lie under the target day's mean wind (``met_wind_u``/``met_wind_v``):
+    ``w_ab = max(0, cos θ_ab) · exp(−d_ab / 400 km)``, θ the angle between the wind and the direction from b to a
+    (seats of the areas, great-circle distance); ``tr_up_weight`` is ``Σ w`` (0 in a calm or with nobody
+    upwind). ``tr_region_pm25`` is the mean ``pm25_now`` of the leagues/cities at the issue time.
+    Only observations at the issue time and the forecast wind are used.
+    """
+    table = (area_table if area_table is not None else _areas_mod.load_areas()).set_index("area_id")
+    out = pd.DataFrame(index=frame.index, columns=["tr_up_pm25", "tr_up_weight", "tr_region_pm25"], dtype=float)
+    if "pm25_now" not in frame or "met_wind_u" not in frame or "met_wind_v" not in frame:
+        return out
+    ids = [a for a in frame["area_id"].unique() if a in table.index]
+    lon = np.deg2rad(table.loc[ids, "seat_lon"].to_numpy(float))
+    lat = np.deg2rad(table.loc[ids, "seat_lat"].to_numpy(float))
+    # b → a vectors in km (local tangent plane; fine at these distances)
+    dx = 6371.0 * (lon[None, :] - lon[:, None]) * np.cos((lat[None, :] + lat[:, None]) / 2)  # [a, b]: a − b east
+    dy = 6371.0 * (lat[None, :] - lat[:, None])
+    dx, dy = -dx, -dy  # from b to a
+    dist = np.hypot(dx, dy)
+    np.fill_diagonal(dist, np.inf)
+    pos = {a: i for i, a in enumerate(ids)}
+    now = frame.drop_duplicates(["area_id", "issue_date"]).pivot(index="issue_date", columns="area_id",
+                                                                 values="pm25_now").reindex(columns=ids)
+    cities = [a for a in ids if table.loc[a, "tier"] == "city"]
+    region = now[cities].mean(axis=1)
+    a_idx = frame["area_id"].map(pos).to_numpy()
+    ok = ~pd.isna(a_idx)
+    a_idx = np.where(ok, a_idx, 0).astype(int)
+    day = now.index.get_indexer(frame["issue_date"])
+    u = frame["met_wind_u"].to_numpy(float)
+    v = frame["met_wind_v"].to_numpy(float)
+    speed = np.hypot(u, v)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cos = (u[:, None] * dx[a_idx] + v[:, None] * dy[a_idx]) / (speed[:, None] * dist[a_idx])
+    w = np.clip(np.nan_to_num(cos, nan=0.0), 0, None) * np.exp(-dist[a_idx] / TRANSPORT_SCALE_KM)
+    vals = now.to_numpy(float)[day]
+    have = np.isfinite(vals)
+    w = np.where(have, w, 0.0)
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up = np.where(total > 0, (w * np.nan_to_num(vals)).sum(axis=1) / total, np.nan)
+    out["tr_up_pm25"] = np.where(ok, up, np.nan)
+    out["tr_up_weight"] = np.where(ok, total, np.nan)
+    out["tr_region_pm25"] = region.reindex(frame["issue_date"]).to_numpy(float)
+    return out
+
+
 def make_features(obs: Observations, met_daily: pd.DataFrame | None, met_lead: pd.DataFrame | None,
                   issue_dates, *, clim: pd.DataFrame, leads=LEADS, issue_hour: int = ISSUE_HOUR,
                   areas: list[str] | None = None, with_targets: bool = True) -> pd.DataFrame:
@@ -278,7 +333,7 @@ def make_features(obs: Observations, met_daily: pd.DataFrame | None, met_lead: p
     frame = frame.merge(state.reset_index(), on=["area_id", "issue_date"], how="left")
     met = meteorology_features(frame[["area_id", "issue_date", "lead"]], met_daily, met_lead)
     frame = frame.merge(met, on=["area_id", "issue_date", "lead"], how="left")
-    frame = pd.concat([frame, calendar_features(frame)], axis=1)
+    frame = pd.concat([frame, transport_features(frame), calendar_features(frame)], axis=1)
     frame["month"] = frame["target_date"].dt.month
     frame = frame.merge(clim.reset_index(), on=["area_id", "month"], how="left").drop(columns=["month"])
     if with_targets:
@@ -295,7 +350,7 @@ FAMILIES = [
     ("ventilation", ("met_wind_speed", "met_blh", "met_ventilation")),
     ("inversion", ("met_inversion", "met_stagnation")),
     ("humidity", ("met_rh", "met_precip")),
-    ("transport", ("met_wind_u", "met_wind_v", "met_pressure")),
+    ("transport", ("met_wind_u", "met_wind_v", "met_pressure", "tr_")),
     ("emissions_calendar", ("cal_", "met_hdd", "met_temp_air")),
     ("area_climatology", ("area", "clim_")),
     ("lead_time", ("lead",)),

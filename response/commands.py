@@ -187,8 +187,8 @@ def register(sub, data_args) -> None:
     p = sub.add_parser("simulate", help="write the embedded demo world (GRIB2 + CNEMC files + truth)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--start", default="2023-10-01", help="first day (default 2023-10-01)")
-    p.add_argument("--end", default="2025-03-31", help="last day (default 2025-03-31: two winters)")
+    p.add_argument("--start", default="2022-10-01", help="first day (default 2022-10-01)")
+    p.add_argument("--end", default="2025-03-31", help="last day (default 2025-03-31: three winters)")
     p.add_argument("--forecasts", default="heating", choices=["all", "heating", "none"],
                    help="days with a 00 UTC forecast run (default: heating seasons Oct–Apr)")
     p.add_argument("--workers", type=int, default=2, help="processes writing GRIB (default 2)")

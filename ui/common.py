@@ -49,7 +49,7 @@ def t(key: str) -> str:
 
 
 #: the demo world and model `make run` prepares (keep in step with the Makefile)
-DEMO = {"seed": 7, "start": "2023-10-01", "end": "2025-03-31", "train_until": "2024-05-31", "rounds": None}
+DEMO = {"seed": 7, "start": "2022-10-01", "end": "2025-03-31", "train_until": "2024-05-31", "rounds": None}
 
 
 def settings() -> dict:

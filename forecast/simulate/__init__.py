@@ -95,12 +95,15 @@ def daily_aqi_table(conc: dict, times_utc) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------- authorities
-def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Generator,
+                         record: list | None = None) -> pd.DataFrame:
     """Warnings the simulated authorities issue: every day d they forecast days d+1…d+3 as the no-cut AQI with a
     lognormal error, grade it with the rule set in force (dust days count only their PM2.5 sub-index), and the
     level in force on day x is the highest of the warnings issued on x−1 and x−2 that cover x (≥ 24 h lead).
 
     Returns one row per area and day with ``level`` and ``issued`` (issue date of the governing warning).
+    ``record``: a list that receives every forecast the decisions were based on, as ``(area_id, issue_date,
+    target_date, lead_day, aqi)`` — the consultation's forecast archive, which a real evaluation also has.
     """
     days = cf_daily["date"]
     n_days, n_areas = cf_daily["aqi"].shape
@@ -113,6 +116,9 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
         err = np.exp(rng.normal(0, AUTHORITY_ERROR[: len(horizon)], (n_areas, len(horizon))))
         for a in range(n_areas):
             fc = basis[horizon, a] * err[a]
+            if record is not None:
+                record.extend((areas["area_id"].iat[a], days[d], days[x], int(x - d), round(float(v), 1))
+                              for x, v in zip(horizon, fc) if np.isfinite(v))
             if np.all(np.isnan(fc)):
                 continue
             g = _levels.grade(np.nan_to_num(fc, nan=0.0), rules=rules)
@@ -130,6 +136,18 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
             rows.append((area, days[x], level, days[issued[x, a]], _levels.reduction_share(level,
                                                                                           _levels.default_rules(days[x]))))
     return pd.DataFrame(rows, columns=["area_id", "date", "level", "issued", "cut_share"])
+
+
+DECISION_FORECASTS = "forecasts/decision_forecasts.csv"
+
+
+def write_decision_forecasts(out: Path, rows: list) -> Path:
+    """The forecasts the simulated authorities decided on (the consultation's archive; not part of the truth)."""
+    path = Path(out) / DECISION_FORECASTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(rows, columns=["area_id", "issue_date", "target_date", "lead_day", "aqi"])
+    frame.to_csv(path, index=False)
+    return path
 
 
 def _cut_matrix(warnings: pd.DataFrame, areas: pd.DataFrame, times_utc) -> np.ndarray:
@@ -308,7 +326,7 @@ def forecast_init_days(start, end, which: str) -> pd.DatetimeIndex:
     raise SimulationError(f"unknown forecast-run selection {which!r}; allowed: all, heating, none")
 
 
-def simulate(out, *, seed: int = 7, start="2023-10-01", end="2025-03-31", forecasts: str = "heating",
+def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", forecasts: str = "heating",
              progress=True, workers: int = 2) -> dict:
     """Simulate the demo world and write it to ``out`` (see module docstring). Returns a summary dict."""
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
@@ -335,7 +353,8 @@ def simulate(out, *, seed: int = 7, start="2023-10-01", end="2025-03-31", foreca
     cf_daily = daily_aqi_table(counterfactual, times)
     keep = (cf_daily["date"] >= start) & (cf_daily["date"] <= end)
     cf_daily = {k: (v[keep] if k != "date" else v[keep]) for k, v in cf_daily.items()}
-    warnings = simulate_authorities(cf_daily, areas, rng)
+    decision_fc: list = []
+    warnings = simulate_authorities(cf_daily, areas, rng, record=decision_fc)
     cuts = _cut_matrix(warnings, areas, times)
     actual = run_box_model(met, areas, cal, cuts, seed)
     act_daily = daily_aqi_table(actual, times)
@@ -366,6 +385,7 @@ def simulate(out, *, seed: int = 7, start="2023-10-01", end="2025-03-31", foreca
     daily_truth = pd.concat(daily_rows, axis=1).rename_axis(["date", "area_id"]).reset_index()
     daily_truth.to_csv(tdir / "area_daily.csv", index=False)
     warnings.to_csv(tdir / "warnings.csv", index=False)
+    write_decision_forecasts(out, decision_fc)
     hourly_truth = []
     local = times + pd.Timedelta(hours=8)
     sel = (local >= start) & (local < end + pd.Timedelta(days=1))

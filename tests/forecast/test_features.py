@@ -91,3 +91,22 @@ def test_families_cover_every_feature(winter_model):
 
     m = Forecaster.load(winter_model)
     assert all(F.family_of(f) != "other" for f in m.features)
+
+
+def test_transport_features_weight_the_upwind_areas():
+    table = pd.DataFrame({"area_id": ["w", "m", "e"], "tier": "city", "seat_lon": [100.0, 102.0, 104.0],
+                          "seat_lat": 40.0})
+    day = pd.Timestamp("2024-01-10")
+    frame = pd.DataFrame({"area_id": ["w", "m", "e"], "issue_date": day, "lead": 1, "pm25_now": [100.0, 50.0, 10.0],
+                          "met_wind_u": 5.0, "met_wind_v": 0.0})
+    out = F.transport_features(frame, table)
+    assert np.isnan(out.loc[0, "tr_up_pm25"]) and out.loc[0, "tr_up_weight"] == 0  # nobody west of "w"
+    assert out.loc[1, "tr_up_pm25"] == pytest.approx(100.0)
+    d = 6371.0 * np.deg2rad(2.0) * np.cos(np.deg2rad(40.0))  # 2° of longitude at 40°N [km]
+    w_m, w_w = np.exp(-d / 400), np.exp(-2 * d / 400)
+    assert out.loc[2, "tr_up_pm25"] == pytest.approx((50 * w_m + 100 * w_w) / (w_m + w_w), rel=1e-6)
+    assert np.allclose(out["tr_region_pm25"], np.mean([100, 50, 10]))
+    east = F.transport_features(frame.assign(met_wind_u=-5.0), table)  # the wind turns: now "e" is upwind
+    assert east.loc[1, "tr_up_pm25"] == pytest.approx(10.0) and np.isnan(east.loc[2, "tr_up_pm25"])
+    calm = F.transport_features(frame.assign(met_wind_u=0.0), table)
+    assert calm["tr_up_weight"].eq(0).all()

@@ -192,3 +192,23 @@ def test_bad_settings(tmp_path, kwargs, match):
 def test_summary_written(winter_world):
     summary = json.loads((winter_world / "truth" / "summary.json").read_text())
     assert summary["stations"] == 63 and summary["areas"] == 21
+
+
+def test_decision_forecasts_are_the_warnings_basis(winter_world):
+    """The forecasts the authorities decided on are kept (outside truth/); every warned day was forecast at a lead
+    of one or two days, and a warned day's forecasts are higher than the typical day's."""
+    dec = pd.read_csv(winter_world / "forecasts" / "decision_forecasts.csv", parse_dates=["issue_date", "target_date"])
+    assert set(dec.columns) == {"area_id", "issue_date", "target_date", "lead_day", "aqi"}
+    assert set(dec["lead_day"]) == {1, 2, 3}
+    assert ((dec["target_date"] - dec["issue_date"]).dt.days == dec["lead_day"]).all()
+    w = pd.read_csv(winter_world / "truth" / "warnings.csv", parse_dates=["date", "issued"])
+    assert len(w)
+    near = dec[dec["lead_day"] <= 2].set_index(["area_id", "target_date"])
+    warned = near.loc[near.index.isin(list(zip(w["area_id"], w["date"])))]
+    assert set(zip(w["area_id"], w["date"])) <= set(near.index)
+    assert warned["aqi"].median() > 1.5 * near["aqi"].median()
+    truth = pd.read_csv(winter_world / "truth" / "area_daily.csv", parse_dates=["date"])
+    one = dec[dec["lead_day"] == 1].merge(truth, left_on=["area_id", "target_date"], right_on=["area_id", "date"])
+    one = one[~one["dust_counterfactual"]]
+    err = np.log(one["aqi"]) - np.log(one["aqi_counterfactual"])  # the authorities' day-1 error (lognormal 0.15)
+    assert 0.08 < err.std() < 0.25
