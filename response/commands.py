@@ -168,7 +168,8 @@ def _cmd_evaluate(args) -> int:
     reports = []
     for start, end in windows:
         report = E.evaluate_episode(args.data, start, end, areas=args.areas, model_dir=args.model,
-                                    warnings=args.warnings, cache=args.cache, inputs=inputs)
+                                    warnings=args.warnings, cache=args.cache, inputs=inputs,
+                                    decisions=args.decisions)
         paths = E.write_report(report, args.out)
         reports.append(report)
         print(report["summary_zh"])
@@ -255,5 +256,7 @@ def register(sub, data_args) -> None:
     p.add_argument("--season", help="START:END: evaluate every detected episode inside (season summary)")
     p.add_argument("--areas", nargs="+", help="areas (default: those with AQI > 200 in the window)")
     p.add_argument("--warnings", help="warnings in force: audit database (.db) or CSV area_id,date,level[,issued]")
+    p.add_argument("--decisions", help="the forecasts the warnings were decided on: CSV area_id, issue_date, "
+                                       "target_date, lead_day, aqi (default: DIR/forecasts/decision_forecasts.csv)")
     p.add_argument("--out", required=True, help="output directory (JSON, HTML, summary)")
     p.set_defaults(func=_cmd_evaluate)

@@ -173,10 +173,42 @@ def _warning_quality(w: pd.DataFrame, obs: pd.DataFrame, area: str, start, end, 
     return res
 
 
+DECISION_FORECASTS = "forecasts/decision_forecasts.csv"
+
+
+def read_decision_forecasts(source) -> pd.DataFrame:
+    """The forecasts the warnings were decided on: CSV ``area_id, issue_date, target_date, lead_day, aqi`` →
+    one row per (area_id, date) with the shortest-lead forecast ``aqi`` of that day and ``aqi_lead<k>`` for the
+    longer leads (the warnings are decided on forecasts issued one and two days ahead)."""
+    path = Path(source)
+    try:
+        frame = pd.read_csv(path, parse_dates=["issue_date", "target_date"])
+    except (OSError, ValueError) as exc:
+        raise EvaluationError(f"{path}: cannot read the decision forecasts ({exc})") from None
+    missing = {"area_id", "target_date", "lead_day", "aqi"} - set(frame.columns)
+    if missing:
+        raise EvaluationError(f"{path}: missing column(s) {sorted(missing)}; needed: area_id, issue_date, "
+                              "target_date, lead_day, aqi")
+    frame = frame[pd.to_numeric(frame["aqi"], errors="coerce").between(0, 1000)]
+    frame = frame.sort_values("lead_day").drop_duplicates(["area_id", "target_date", "lead_day"], keep="last")
+    wide = frame.pivot(index=["area_id", "target_date"], columns="lead_day", values="aqi")
+    first = wide.bfill(axis=1).iloc[:, 0]
+    out = pd.DataFrame({"aqi": first})
+    for lead in wide.columns[1:]:
+        out[f"aqi_lead{int(lead)}"] = wide[lead]
+    return out.rename_axis(["area_id", "date"]).reset_index()
+
+
 def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_dir=None, warnings=None,
                      cache=None, inputs: FC.Inputs | None = None, activated_cuts: dict | None = None,
-                     rounds: int = 200) -> dict:
-    """Evaluate one episode; returns the report (JSON-able)."""
+                     rounds: int = 200, decisions=None) -> dict:
+    """Evaluate one episode; returns the report (JSON-able).
+
+    ``decisions``: the forecasts the warnings were decided on (CSV, see :func:`read_decision_forecasts`; default
+    ``<data>/forecasts/decision_forecasts.csv`` when present; ``False``: do not use them). The emission-cut effect is conditioned on them —
+    without them, days with measures are selected on the counterfactual's own error and the effect is biased
+    towards zero (the report says so).
+    """
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     inputs = inputs or FC.load_inputs(data, cache=cache)
     obs = inputs.obs.daily
@@ -228,32 +260,34 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
                    for a in areas if a in roll.columns}
     fq = {a: _forecast_quality(archive, obs, a, start, end) for a in areas}
     wq = {a: _warning_quality(w, obs, a, start, end, rules) for a in areas}
-    # emission-cut effect: counterfactual trained on no-measure days outside the window
-    table = CF.design(obs, inputs.met_daily)
+    # emission-cut effect: dynamic counterfactual on every day outside the window, conditioned on the
+    # forecasts the warnings were decided on (forecast/counterfactual.py)
+    if decisions is None and (Path(data) / DECISION_FORECASTS).exists():
+        decisions = Path(data) / DECISION_FORECASTS
+    dec = read_decision_forecasts(decisions) if decisions not in (None, False) else None
+    table = CF.design(obs, inputs.met_daily, warnings=w if len(w) else None, decisions=dec)
     window = {(a, d) for a in table["area_id"].unique() for d in pd.date_range(start - pd.Timedelta(days=3),
                                                                               end + pd.Timedelta(days=3))}
-    exclude = CF.warned_days(w) | window if len(w) else window
     effect = {"note": "no days with measures in force in this episode"}
     model_info = None
-    warned_set = set(zip(w["area_id"], w["date"])) if len(w) else set()
-    warned_rows = table[np.fromiter(((a, d) in warned_set for a, d in zip(table["area_id"], table["date"])),
-                                    dtype=bool, count=len(table))]
-    ep_rows = warned_rows[warned_rows["area_id"].isin(areas) & (warned_rows["date"] >= start) &
-                          (warned_rows["date"] <= end)]
+    in_ep = (table["area_id"].isin(areas) & (table["date"] >= start) & (table["date"] <= end)).to_numpy()
+    treated = in_ep & (table["share"].to_numpy() > 0)
     try:
-        cfm = CF.fit(table, exclude, rounds=rounds)
-        model_info = cfm.info
-        if len(ep_rows):
-            effect = {"pm25": CF.effect(cfm, ep_rows, target="pm25"), "aqi": CF.effect(cfm, ep_rows, target="aqi"),
-                      "area_days": int(len(ep_rows))}
-            per_area = {}
-            for a, g in ep_rows.groupby("area_id"):
-                per_area[a] = CF.effect(cfm, g, target="pm25")
-            effect["pm25_by_area"] = per_area
-        else:
-            rows = table[table["area_id"].isin(areas) & (table["date"] >= start) & (table["date"] <= end)]
-            if len(rows):
-                effect["placebo_pm25"] = CF.effect(cfm, rows, target="pm25")
+        if treated.any():
+            cfm = CF.fit(table, window, rounds=rounds)
+            model_info = cfm.info
+            effect = {"pm25": CF.effect(cfm, table, treated, target="pm25"),
+                      "aqi": CF.effect(cfm, table, treated, target="aqi"), "area_days": int(treated.sum()),
+                      "conditioned_on_decision_forecasts": str(decisions) if dec is not None else None}
+            if dec is None:
+                effect["caveat"] = ("没有预警决策所依据的预报，估计可能偏向于零 / no decision forecasts: warned days are "
+                                    "selected on their pollution and the estimate may be biased towards zero")
+            effect["pm25_by_area"] = {a: CF.effect(cfm, table, treated & (table["area_id"] == a).to_numpy(),
+                                                   target="pm25") for a in sorted(table.loc[treated, "area_id"].unique())}
+        elif in_ep.any():  # no measures: the same estimator should find nothing (a placebo check)
+            cfm = CF.fit(table, window, rounds=rounds)
+            model_info = cfm.info
+            effect["placebo_pm25"] = CF.effect(cfm, table, in_ep, target="pm25", placebo=True)
     except CF.CounterfactualError as exc:
         effect = {"note": str(exc)}
     report = {"episode": {"start": str(start.date()), "end": str(end.date()), "areas": areas, "rules": rules},

@@ -1,0 +1,109 @@
+"""The dynamic counterfactual on a synthetic world whose no-cut truth is known.
+
+Pollution accumulates in stagnation spells and is flushed between them; authorities warn when their forecast
+(the no-cut value with a lognormal error) is high, and a warning lowers the day's growth. The estimator must
+recover the effect of the warned runs within its interval when it knows the decision forecasts, and an episode
+without measures must come out compatible with zero.
+"""
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import counterfactual as CF
+
+AREAS = ("a1", "a2", "a3")
+CUT = 0.12  # log growth removed on a warned day
+
+
+def world(seed=3, n_days=420):
+    rng = np.random.default_rng(seed)
+    dates = pd.date_range("2023-10-01", periods=n_days)
+    regional = np.zeros(n_days)
+    for t in range(1, n_days):  # shared synoptic stagnation index, AR(1)
+        regional[t] = 0.8 * regional[t - 1] + rng.normal(0, 0.6)
+    obs, met, decisions, warnings, truth = [], [], [], [], []
+    for k, area in enumerate(AREAS):
+        stag = regional + rng.normal(0, 0.3, n_days)
+        wind = np.clip(3.0 - stag + rng.normal(0, 0.5, n_days), 0.3, None)
+        log0 = log1 = np.log1p(60.0)
+        warned_prev = False
+        for t in range(n_days):
+            shock = rng.normal(0, 0.08)  # the day's unobserved part, the same in both worlds
+            base = np.log1p(60.0 + 10 * k)
+            g = 0.35 * stag[t] - 0.35 * (log1 - base) + shock
+            g0 = 0.35 * stag[t] - 0.35 * (log0 - base) + shock
+            new0 = log0 + g0
+            d = np.expm1(new0) * 1.3 * np.exp(rng.normal(0, 0.12))  # the authorities' AQI forecast
+            warned = d > 220 or (warned_prev and d > 180)
+            new1 = log1 + g - (CUT if warned else 0.0)
+            log0, log1, warned_prev = new0, new1, warned
+            day = dates[t]
+            pm, pm0 = np.expm1(new1), np.expm1(new0)
+            obs.append((area, day, pm * 1.3, pm, False))
+            met.append((area, day, stag[t], wind[t]))
+            decisions.append((area, day, d))
+            truth.append((area, day, pm, pm0))
+            if warned:
+                warnings.append((area, day, "orange"))
+    obs = pd.DataFrame(obs, columns=["area_id", "date", "aqi", "pm25_24h", "dust"]).set_index(["area_id", "date"])
+    met = pd.DataFrame(met, columns=["area_id", "date", "stagnation", "wind_speed"]).set_index(["area_id", "date"])
+    return (obs, met, pd.DataFrame(decisions, columns=["area_id", "date", "aqi"]),
+            pd.DataFrame(warnings, columns=["area_id", "date", "level"]),
+            pd.DataFrame(truth, columns=["area_id", "date", "actual", "nocut"]))
+
+
+def episode_effect(with_decisions: bool, placebo_window=None):
+    obs, met, dec, warn, truth = world()
+    table = CF.design(obs, met, warnings=warn, decisions=dec if with_decisions else None)
+    dates = pd.to_datetime(table["date"])
+    if placebo_window is None:
+        treated = table["share"].to_numpy() > 0
+        start = dates[treated & (dates >= pd.Timestamp("2024-09-01")).to_numpy()].min()
+        window = (dates >= start) & (dates <= start + pd.Timedelta(days=40))
+    else:
+        window = (dates >= placebo_window[0]) & (dates <= placebo_window[1])
+    hold = set(zip(table.loc[window, "area_id"], table.loc[window, "date"]))
+    model = CF.fit(table, hold, rounds=120)
+    mask = window.to_numpy() & (placebo_window is not None or table["share"].to_numpy() > 0)
+    eff = CF.effect(model, table, mask, target="pm25", placebo=placebo_window is not None, n_boot=300)
+    rows = table[mask]
+    t = truth.set_index(["area_id", "date"]).reindex(pd.MultiIndex.from_arrays([rows["area_id"], rows["date"]]))
+    return eff, float((t["actual"] - t["nocut"]).mean())
+
+
+def test_effect_of_warned_runs_within_the_interval_of_the_truth():
+    eff, true = episode_effect(with_decisions=True)
+    assert eff["n_days"] >= 10 and true < -5  # a real effect to find
+    lo, hi = eff["interval"]
+    assert lo <= true <= hi, (eff, true)
+    assert hi < 0  # and the estimator says it is there
+
+
+def test_without_the_decision_forecasts_the_estimate_is_biased_towards_zero():
+    with_dec, true = episode_effect(with_decisions=True)
+    without, _ = episode_effect(with_decisions=False)
+    assert abs(without["estimate"] - true) > abs(with_dec["estimate"] - true)
+
+
+def test_no_measures_estimate_compatible_with_zero():
+    """Quiet 15-day windows (no warning in or just before them): a 90 % interval should contain 0 in most."""
+    _, _, _, warn, _ = world()
+    warned = set(pd.to_datetime(warn["date"]))
+    starts = [d for d in pd.date_range("2024-05-01", "2024-10-15", freq="10D")
+              if not any(d + pd.Timedelta(days=k) in warned for k in range(-2, 15))][:4]
+    assert len(starts) == 4
+    covered = []
+    for s in starts:
+        eff, true = episode_effect(with_decisions=True, placebo_window=(s, s + pd.Timedelta(days=14)))
+        assert eff["n_days"] == 45 and abs(true) < 3.0  # only the last carry-over of earlier warnings
+        lo, hi = eff["interval"]
+        covered.append(lo <= 0 <= hi)
+        assert abs(eff["estimate"]) < 5.0
+    assert sum(covered) >= 3, covered
+
+
+def test_too_little_data():
+    obs, met, dec, warn, _ = world(n_days=40)
+    table = CF.design(obs.iloc[:30], met, warnings=warn)
+    with pytest.raises(CF.CounterfactualError, match="need at least 100"):
+        CF.fit(table, set())
