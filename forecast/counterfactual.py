@@ -18,12 +18,12 @@ The model here is dynamic and uses every day:
   warned days from the last untreated day, each day starting from the counterfactual of the day before
   (the cuts' effect accumulates during a stagnation spell).
 
-Training leaves out the evaluated window (± 3 days). The effect is observed − counterfactual over the warned
-area-days. Uncertainty: the same recursion run on days without measures gives the counterfactual's error at
-each step of a run (``h`` = 1, 2, … days from the last observed day, out of fold: the model of the fold that did
-not train on that week); the interval draws, for every warned area-day, an error of its step from comparable
-days (counterfactual at least as high as the episode's lower quartile), whole dates at a time (areas of one
-date share their errors, as pollution does over a region).
+Training leaves out the evaluated window (± 3 days). The effect is observed − counterfactual over the warned,
+not dust-dominated area-days. Uncertainty: the same recursion run on untreated days gives the counterfactual's
+out-of-fold error at each step ``h`` of a run (folds are blocks of 3 weeks, so a fold model misses whole spells as
+the episode's model misses the episode); the interval replays those errors with the whole episode shifted to
+random untreated periods of the same season (errors stay correlated along a run and across areas) and adds a
+delete-a-group jackknife of the fold models' counterfactuals.
 """
 from __future__ import annotations
 
