@@ -72,11 +72,13 @@ def training_table(inputs: Inputs, *, start=None, until=None, clim=None) -> pd.D
 
 
 def train(data, model_dir, *, until=None, start=None, cache=None, progress: Progress = False, seed: int = 0,
-          rounds: int = M.N_ROUNDS, name: str = "lantian-aqi", inputs: Inputs | None = None) -> M.Forecaster:
+          rounds: int | None = None, name: str = "lantian-aqi", inputs: Inputs | None = None) -> M.Forecaster:
     """Train the forecaster on a data directory's history up to ``until`` and save it with its model card.
 
     ``progress``: ``True`` for a terminal bar, or a callable ``f(done, total)`` called after every booster.
+    ``rounds``: boosting rounds per booster (default ``forecast.model.N_ROUNDS``, read at call time).
     """
+    rounds = rounds or M.N_ROUNDS
     inputs = inputs or load_inputs(data, cache=cache, progress=bool(progress) and not callable(progress))
     days = inputs.obs.daily.index.get_level_values("date")
     last = days.max() if until is None else min(pd.Timestamp(until), days.max())
