@@ -8,9 +8,9 @@ demo world, that design found no effect (≈ 0 µg/m³) where the truth was −2
 The model here is dynamic and uses every day:
 
 - target: the day-over-day growth ``log(1 + C_d) − log(1 + C_{d−1})`` of daily PM2.5 (and AQI), per area;
-- features: the day's and the previous day's meteorological drivers, the emission calendar, the area, the
-  previous day's level, the emission-cut share in force that day and the day before (``share``, ``share_prev``,
-  monotone: a cut can only lower the growth) and — when known — the forecasts the warnings were decided on,
+- features: the day's and the previous day's meteorological drivers, the emission calendar (with the fireworks
+  hours of the day and of the day before), the area, the previous day's level, the emission-cut share in force
+  that day and the day before (``share``, ``share_prev``, monotone: a cut can only lower the growth) and — when known — the forecasts the warnings were decided on,
   as innovations ``log(1 + D) − log(1 + AQI_{d−1})`` per lead. The decision forecasts are what makes the
   selection ignorable: given them, whether a day was warned carries no further information about its
   pollution (the decision was a rule applied to them);
@@ -83,7 +83,10 @@ def design(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, *, warnings: pd.Dat
         columns={"aqi": "aqi_prev", "pm25_24h": "pm25_prev"})
     frame = frame.merge(lag, on=["area_id", "date"], how="left")
     cal = F.calendar_features(frame.rename(columns={"date": "target_date"}))
-    frame = pd.concat([frame, cal], axis=1)
+    # the fireworks of the day before, too: the growth after a festival night is its smoke clearing
+    before = F.calendar_features(frame[["area_id"]].assign(target_date=frame["date"] - pd.Timedelta(days=1)))
+    before = before[[c for c in before.columns if c.startswith("cal_fireworks_")]].add_suffix("_prev")
+    frame = pd.concat([frame, cal, before], axis=1)
     frame["share"] = 0.0
     if warnings is not None and len(warnings):
         w = warnings.assign(date=pd.to_datetime(warnings["date"]).dt.normalize())
@@ -133,9 +136,20 @@ class Counterfactual:
         X.insert(0, "area", frame["area_id"].map({a: i for i, a in enumerate(self.areas)}).astype(float))
         return X[self.features]
 
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """The features of :meth:`_X` as a float array (prediction; no pandas re-indexing per call)."""
+        X = np.full((len(frame), len(self.features)), np.nan)
+        codes = {a: i for i, a in enumerate(self.areas)}
+        for j, f in enumerate(self.features):
+            if f == "area":
+                X[:, j] = frame["area_id"].map(codes).to_numpy(float)
+            elif f in frame.columns:
+                X[:, j] = frame[f].to_numpy(float)
+        return X
+
     def growth(self, frame: pd.DataFrame, target: str, fold: np.ndarray | None = None) -> np.ndarray:
         """Predicted log growth per row: the mean of the fold models, or the model of ``fold`` per row."""
-        X = self._X(frame)
+        X = self._matrix(frame)
         if fold is None:
             return np.mean([b.predict(X) for b in self.boosters[target]], axis=0)
         out = np.empty(len(frame))
@@ -291,20 +305,24 @@ def _replay_errors(err: pd.DataFrame, rows: pd.DataFrame, steps: np.ndarray, n_b
     starts = dates[dates.month.isin(months) & (dates + pd.Timedelta(days=span) <= dates.max())]
     if not len(starts):
         starts = dates[dates + pd.Timedelta(days=span) <= dates.max()]
-    lookup = err.set_index(["area_id", "date", "step"])["log_err"]
-    lookup = lookup[~lookup.index.duplicated()]
+    # dense error cube (area, calendar day, step); NaN where the day has no error of that step
+    first = dates.min()
+    n_days = int((dates.max() - first).days) + 1
+    areas = sorted(set(err["area_id"]) | set(rows["area_id"]))
+    a_of = {a: i for i, a in enumerate(areas)}
+    max_h = int(max(err["step"].max(), 1))
+    cube = np.full((len(areas), n_days, max_h + 1), np.nan)
+    cube[err["area_id"].map(a_of).to_numpy(), (err["date"] - first).dt.days.to_numpy(),
+         err["step"].to_numpy(int)] = err["log_err"].to_numpy(float)
     pools = {h: g["log_err"].to_numpy() for h, g in err.groupby("step")}
     h_of = np.array([h if h in pools else max(pools) for h in steps])
-    out = np.empty((n_boot, len(rows)))
-    areas = rows["area_id"].to_numpy()
-    for b in range(n_boot):
-        s0 = starts[rng.integers(len(starts))]
-        keys = pd.MultiIndex.from_arrays([areas, s0 + pd.to_timedelta(offset, unit="D"), h_of])
-        e = lookup.reindex(keys).to_numpy(float, copy=True)
-        miss = ~np.isfinite(e)
-        if miss.any():
-            e[miss] = [pools[h][rng.integers(len(pools[h]))] for h in h_of[miss]]
-        out[b] = e
+    s0 = (starts[rng.integers(len(starts), size=n_boot)] - first).days.to_numpy()
+    out = cube[rows["area_id"].map(a_of).to_numpy()[None, :], s0[:, None] + offset[None, :], h_of[None, :]]
+    miss = ~np.isfinite(out)
+    for h in np.unique(h_of):
+        m = miss & (h_of == h)[None, :]
+        if m.any():
+            out[m] = pools[h][rng.integers(len(pools[h]), size=int(m.sum()))]
     return out, int(len(starts))
 
 
@@ -317,6 +335,9 @@ def effect(model: Counterfactual, table: pd.DataFrame, rows_mask: np.ndarray, *,
     treated rows count, and not dust-dominated ones (the measures do not act on dust). ``placebo``: the
     selected rows need not be treated; consecutive selected days of an area form the runs (an episode without
     measures, where the estimate should be compatible with zero).
+
+    Returns ``n_days``, ``estimate`` and ``interval`` [unit of the target], the observed and counterfactual means,
+    ``relative`` (estimate / counterfactual mean) and ``rows``: the ``[area_id, date]`` pairs averaged over.
     """
     col = TARGETS[target]
     order = table.sort_values(["area_id", "date"]).index
@@ -361,4 +382,5 @@ def effect(model: Counterfactual, table: pd.DataFrame, rows_mask: np.ndarray, *,
             "estimate": estimate, "interval": [float(min(lo, estimate)), float(max(hi, estimate))],
             "level": level, "relative": estimate / cf_mean if cf_mean > 0 else None,
             "replays": n_replays, "max_step": int(st.max()),
-            "dust_days_excluded": empty["dust_days_excluded"]}
+            "dust_days_excluded": empty["dust_days_excluded"],
+            "rows": [[a, str(d.date())] for a, d in zip(rows["area_id"], rows["date"])]}
