@@ -11,7 +11,8 @@ Feature families (names → family in :data:`FAMILIES`, used to group driver con
   yesterday's daily values and the 3-day trend;
 - meteorology of the target day, of the day before it and of the issue day, from the forecast run for ``D`` when
   there is one, else from the analyses ("perfect prog"; column ``met_source``);
-- emission calendar: heating season, day of week, days from the Spring Festival, season;
+- emission calendar: heating season, day of week, days from the Spring Festival, hours of the fireworks nights
+  (除夕, 元宵), season;
 - area: the area itself (categorical) and its climatology of the training period.
 """
 from __future__ import annotations
@@ -70,6 +71,22 @@ def days_from_spring_festival(dates: pd.Series) -> np.ndarray:
     d = pd.to_datetime(dates).values.astype("datetime64[D]")
     diff = (d[:, None] - sf[None, :]).astype(int)
     return diff[np.arange(len(d)), np.abs(diff).argmin(axis=1)]
+
+
+def fireworks_hours(dates: pd.Series, night: str) -> np.ndarray:
+    """Hours of the fireworks night ``night`` (``eve`` or ``lantern``, ``calendar.yaml: fireworks``) falling in
+    each calendar day (CST). [h]"""
+    facts = calendar_facts()
+    fw = facts["fireworks"]
+    if night not in fw["nights"]:
+        raise FeatureError(f"unknown fireworks night {night!r}; allowed: {', '.join(fw['nights'])}")
+    sf = pd.to_datetime(facts["spring_festival"]).values.astype("datetime64[h]")
+    start = sf + np.timedelta64(int(fw["nights"][night]) * 24 + int(fw["start_hour"]), "h")
+    end = start + np.timedelta64(int(fw["hours"]), "h")
+    d0 = pd.to_datetime(dates).values.astype("datetime64[D]").astype("datetime64[h]")[:, None]
+    d1 = d0 + np.timedelta64(24, "h")
+    overlap = (np.minimum(d1, end[None, :]) - np.maximum(d0, start[None, :])).astype(int)
+    return np.clip(overlap, 0, None).sum(axis=1).astype(float)
 
 
 @dataclass
@@ -244,6 +261,8 @@ def calendar_features(frame: pd.DataFrame) -> pd.DataFrame:
     out["cal_doy_sin"] = np.sin(2 * np.pi * doy / 365.25)
     out["cal_doy_cos"] = np.cos(2 * np.pi * doy / 365.25)
     out["cal_spring_festival"] = np.clip(days_from_spring_festival(t), -30, 30)
+    for night in calendar_facts()["fireworks"]["nights"]:
+        out[f"cal_fireworks_{night}"] = fireworks_hours(t, night)
     return out
 
 

@@ -81,6 +81,18 @@ def test_days_from_spring_festival():
     np.testing.assert_array_equal(got, [0, -9, 5])
 
 
+def test_fireworks_hours():
+    # 2024: Spring Festival 10 Feb → 除夕 9 Feb 19:00–03:00, 元宵 24 Feb 19:00–03:00 (CST)
+    days = pd.Series(pd.to_datetime(["2024-02-08", "2024-02-09", "2024-02-10", "2024-02-11", "2024-02-24",
+                                     "2024-02-25", "2024-12-31"]))
+    np.testing.assert_array_equal(F.fireworks_hours(days, "eve"), [0, 5, 3, 0, 0, 0, 0])
+    np.testing.assert_array_equal(F.fireworks_hours(days, "lantern"), [0, 0, 0, 0, 5, 3, 0])
+    with pytest.raises(F.FeatureError, match="unknown fireworks night 'mid_autumn'; allowed: eve, lantern"):
+        F.fireworks_hours(days, "mid_autumn")
+    cal = F.calendar_features(pd.DataFrame({"target_date": days, "area_id": "hohhot"}))
+    assert cal["cal_fireworks_eve"].sum() == 8 and cal["cal_fireworks_lantern"].sum() == 8
+
+
 def test_dust_dominated_definition():
     d = pd.DataFrame({"pm25_24h": [60.0, 200.0, 30.0], "pm10_24h": [400.0, 260.0, 90.0], "aqi": [250.0, 250.0, 70.0]})
     assert F.dust_dominated(d).tolist() == [True, False, False]
