@@ -10,7 +10,7 @@ def _cmd_simulate(args) -> int:
     from forecast.simulate import simulate
 
     summary = simulate(args.out, seed=args.seed, start=args.start, end=args.end, forecasts=args.forecasts,
-                       progress=not args.quiet, workers=args.workers)
+                       progress=not args.quiet, workers=args.workers, analysis_step=args.analysis_step)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     print(f"demo world written to {args.out}")
     return 0
@@ -193,6 +193,8 @@ def register(sub, data_args) -> None:
     p.add_argument("--forecasts", default="heating", choices=["all", "heating", "none"],
                    help="days with a 00 UTC forecast run (default: heating seasons Oct–Apr)")
     p.add_argument("--workers", type=int, default=2, help="processes writing GRIB (default 2)")
+    p.add_argument("--analysis-step", type=float, default=0.25,
+                   help="analysis grid spacing in degrees (default 0.25 as ERA5; coarser = faster)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
 

@@ -218,17 +218,25 @@ def write_cnemc(out_dir: Path, values: dict, times_utc: pd.DatetimeIndex, codes,
         sel = np.flatnonzero((local >= day) & (local < day + pd.Timedelta(days=1)))
         if len(sel) < 24:
             continue
-        blocks = []
-        for typ in CNEMC_TYPE_ORDER:
-            v = values[typ][sel]
-            v = np.round(v, 3) if typ.startswith("CO") else np.round(v)
-            blocks.append(v)
+        blocks = [_cnemc_text(values[typ][sel], 3 if typ.startswith("CO") else 0) for typ in CNEMC_TYPE_ORDER]
         data = np.stack(blocks, axis=1).reshape(24 * len(CNEMC_TYPE_ORDER), -1)
-        frame = pd.DataFrame(data, columns=codes)
-        frame.insert(0, "type", np.tile(CNEMC_TYPE_ORDER, 24))
-        frame.insert(0, "hour", np.repeat(np.arange(24), len(CNEMC_TYPE_ORDER)))
-        frame.insert(0, "date", day.strftime("%Y%m%d"))
-        frame[cols].to_csv(out_dir / f"china_sites_{day:%Y%m%d}.csv", index=False, float_format="%.10g")
+        lead = np.column_stack([np.full(len(data), day.strftime("%Y%m%d")),
+                                np.repeat(np.arange(24), len(CNEMC_TYPE_ORDER)).astype(str),
+                                np.tile(CNEMC_TYPE_ORDER, 24)])
+        rows = np.concatenate([lead, data], axis=1)
+        text = ",".join(cols) + "\n" + "\n".join(",".join(r) for r in rows) + "\n"
+        (out_dir / f"china_sites_{day:%Y%m%d}.csv").write_text(text, encoding="utf-8")
+
+
+def _cnemc_text(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Values as CNEMC writes them: integers (CO with up to 3 decimals), empty where missing."""
+    out = np.full(values.shape, "", dtype=object)
+    ok = np.isfinite(values)
+    if decimals == 0:
+        out[ok] = np.round(values[ok]).astype(np.int64).astype(str)
+    else:
+        out[ok] = [f"{v:.10g}" for v in np.round(values[ok], decimals)]
+    return out
 
 
 # --------------------------------------------------------------------------------------------------- GRIB
@@ -251,10 +259,10 @@ def _weather(start, end, seed) -> Weather:
 
 
 def _write_analysis_month(args):
-    seed, start, end, month, directory = args
+    seed, start, end, month, directory, grid = args
     weather = _weather(start, end, seed)
-    lon, lat = _grid_points(ANALYSIS_GRID)
-    shape = ANALYSIS_GRID.shape
+    lon, lat = _grid_points(grid)
+    shape = grid.shape
     m0 = pd.Timestamp(month)
     times = pd.date_range(max(m0, pd.Timestamp(start)), min(m0 + pd.offsets.MonthEnd(0) + pd.Timedelta(hours=18),
                                                                  pd.Timestamp(end) + pd.Timedelta(hours=18)), freq="6h")
@@ -262,7 +270,7 @@ def _write_analysis_month(args):
         return 0
     n = 0
     with open(directory / f"era5_sfc_{m0:%Y%m}.grib2", "wb") as fs, open(directory / f"era5_pl_{m0:%Y%m}.grib2", "wb") as fp:
-        ws, wp = GribWriter(fs, ANALYSIS_GRID), GribWriter(fp, ANALYSIS_GRID)
+        ws, wp = GribWriter(fs, grid), GribWriter(fp, grid)
         for chunk in np.array_split(np.arange(len(times)), max(1, len(times) // 16)):
             tt = times[chunk]
             m = weather.evaluate(tt, lon, lat)
@@ -327,13 +335,20 @@ def forecast_init_days(start, end, which: str) -> pd.DatetimeIndex:
 
 
 def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", forecasts: str = "heating",
-             progress=True, workers: int = 2) -> dict:
-    """Simulate the demo world and write it to ``out`` (see module docstring). Returns a summary dict."""
+             progress=True, workers: int = 2, analysis_step: float = ANALYSIS_GRID.step) -> dict:
+    """Simulate the demo world and write it to ``out`` (see module docstring). Returns a summary dict.
+
+    ``analysis_step``: grid spacing of the analyses [degrees] (0.25 as ERA5; a coarser grid makes long test worlds
+    cheap — the weather is the same field, sampled more coarsely). ``forecasts``: which days get a forecast run.
+    """
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end <= start:
         raise SimulationError(f"end {end.date()} must be after start {start.date()}")
     if (end - start).days < 14:
         raise SimulationError(f"period {start.date()}–{end.date()} is shorter than 14 days")
+    if not 0.1 <= analysis_step <= 2.0:
+        raise SimulationError(f"analysis_step {analysis_step}° outside the allowed 0.1–2.0°")
+    grid = Grid(step=analysis_step)
     out = Path(out)
     init_days = forecast_init_days(start, end, forecasts)
     bar = progress_bar(progress, 4 + len(pd.date_range(start, end, freq="MS")) + len(init_days), "simulating")
@@ -409,8 +424,8 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     fdir = out / "meteorology" / "forecast"
     adir.mkdir(parents=True, exist_ok=True)
     fdir.mkdir(parents=True, exist_ok=True)
-    jobs = [(_write_analysis_month, (seed, start, end, m, adir)) for m in pd.date_range(start.replace(day=1), end,
-                                                                                        freq="MS")]
+    months = pd.date_range(start.replace(day=1), end, freq="MS")
+    jobs = [(_write_analysis_month, (seed, start, end, m, adir, grid)) for m in months]
     jobs += [(_write_forecast_run, (seed, start, end, d, fdir)) for d in init_days]
     n_messages = 0
     if workers > 1 and len(jobs) > 1:

@@ -183,6 +183,7 @@ def test_weather_deterministic_and_seed_dependent():
     ({"start": "2024-01-10", "end": "2024-01-01"}, "must be after"),
     ({"start": "2024-01-01", "end": "2024-01-05"}, "shorter than 14 days"),
     ({"start": "2024-01-01", "end": "2024-02-01", "forecasts": "weekly"}, "allowed: all, heating, none"),
+    ({"start": "2024-01-01", "end": "2024-02-01", "analysis_step": 5.0}, "allowed 0.1–2.0"),
 ])
 def test_bad_settings(tmp_path, kwargs, match):
     with pytest.raises(SimulationError, match=match):
@@ -212,3 +213,26 @@ def test_decision_forecasts_are_the_warnings_basis(winter_world):
     one = one[~one["dust_counterfactual"]]
     err = np.log(one["aqi"]) - np.log(one["aqi_counterfactual"])  # the authorities' day-1 error (lognormal 0.15)
     assert 0.08 < err.std() < 0.25
+
+
+def test_coarse_analysis_grid(season_world):
+    ds = cfgrib.open_dataset(season_world / "meteorology" / "analysis" / "era5_sfc_202401.grib2",
+                             backend_kwargs={"indexpath": ""}, filter_by_keys={"shortName": "blh"})
+    assert float(ds["longitude"].diff("longitude")[0]) == 1.0 and ds.sizes["latitude"] == 18
+
+
+def test_true_effect(winter_world, tmp_path):
+    from forecast.simulate import truth as T
+
+    table = T.read_area_daily(winter_world)
+    w = pd.read_csv(winter_world / "truth" / "warnings.csv", parse_dates=["date"])
+    rows = [[a, str(d.date())] for a, d in zip(w["area_id"][:5], w["date"][:5])]
+    want = np.mean([table.loc[(a, pd.Timestamp(d)), "pm25_24h_actual"] -
+                    table.loc[(a, pd.Timestamp(d)), "pm25_24h_counterfactual"] for a, d in rows])
+    assert T.true_effect(table, rows) == pytest.approx(want) and want < 0  # cuts lower PM2.5
+    with pytest.raises(SimulationError, match="unknown target 'so2'; allowed: pm25, aqi"):
+        T.true_effect(table, rows, target="so2")
+    with pytest.raises(SimulationError, match="no truth for 1 area-days, e.g. baotou 1999-01-01"):
+        T.true_effect(table, [["baotou", "1999-01-01"]])
+    with pytest.raises(SimulationError, match="no simulator truth here"):
+        T.read_area_daily(tmp_path)
