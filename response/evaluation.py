@@ -61,6 +61,24 @@ def detect_episodes(obs_daily: pd.DataFrame, *, threshold: float = HEAVY, gap_da
                           "heavy_area_days": r["n"], "peak_aqi": r["peak"]} for r in rows])
 
 
+def quiet_windows(warnings: pd.DataFrame, start, end, *, days: int = 4, n: int = 4, margin: int = 3,
+                  months=(11, 12, 1, 2)) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Up to ``n`` windows of ``days`` days between ``start`` and ``end`` with no warning in force in any area
+    (± ``margin`` days), starting in ``months``, at least three weeks apart: periods for a placebo estimate of the
+    emission-cut effect (without measures it should be compatible with zero)."""
+    warned = set(pd.to_datetime(warnings["date"]).dt.normalize()) if len(warnings) else set()
+    out, d = [], pd.Timestamp(start).normalize() + pd.Timedelta(days=margin)
+    end = pd.Timestamp(end).normalize()
+    while d + pd.Timedelta(days=days - 1 + margin) <= end and len(out) < n:
+        span = pd.date_range(d - pd.Timedelta(days=margin), d + pd.Timedelta(days=days - 1 + margin))
+        if d.month in months and not warned.intersection(span):
+            out.append((d, d + pd.Timedelta(days=days - 1)))
+            d += pd.Timedelta(days=21)
+        else:
+            d += pd.Timedelta(days=1)
+    return out
+
+
 def warnings_from_store(store) -> pd.DataFrame:
     """Days each area had a warning in force, from the audit events (issued/upgraded/downgraded … lifted)."""
     rows = []
@@ -413,7 +431,10 @@ def report_figures(report: dict) -> list:
                               for k in ("hit", "miss", "false_alarm", "correct_negative")]))
     skill.update_layout(title="预警效果（地区数）", height=300)
     figs.append(skill)
-    eff = report["effect"].get("pm25_by_area") or {}
+    eff = dict(report["effect"].get("pm25_by_area") or {})
+    whole = report["effect"].get("pm25") or report["effect"].get("placebo_pm25")
+    if whole and whole.get("estimate") is not None:
+        eff = {"全部 / all": whole, **eff}
     if eff:
         ef = go.Figure()
         keys = list(eff)

@@ -40,3 +40,14 @@ def winter_model(winter_world, winter_inputs, tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("model")
     forecasting.train(winter_world, model_dir, until="2023-12-20", inputs=winter_inputs, rounds=40)
     return model_dir
+
+
+@pytest.fixture(scope="session")
+def season_world(tmp_path_factory) -> Path:
+    """Two heating seasons (Oct 2023 – Feb 2025) of the demo simulator on a 1° analysis grid, no forecast runs:
+    long enough to learn the emission-cut counterfactual from (the effect tests compare it with the truth)."""
+    from forecast.simulate import simulate
+
+    out = tmp_path_factory.mktemp("season_world")
+    simulate(out, seed=7, start="2023-10-01", end="2025-02-28", forecasts="none", progress=False, analysis_step=1.0)
+    return out

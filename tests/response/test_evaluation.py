@@ -114,3 +114,70 @@ def test_evaluate_command(winter_world, winter_model, episode, tmp_path, capsys)
     assert main(["evaluate", "--data", str(winter_world), "--episode", "2023-12-10", "--out", str(tmp_path),
                  "--quiet"]) == 2
     assert "expected START:END" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------- against the simulator's truth
+@pytest.fixture(scope="module")
+def season(season_world):
+    from forecast.simulate import truth as T
+
+    inputs = FC.load_inputs(season_world)
+    warnings = pd.read_csv(season_world / "truth" / "warnings.csv", parse_dates=["date"])
+    eps = E.detect_episodes(inputs.obs.daily)
+    eps = eps[eps["start"] >= "2024-10-01"].copy()
+    eps["warned"] = [int((warnings["area_id"].isin(e.areas) & warnings["date"].between(e.start, e.end)).sum())
+                     for e in eps.itertuples()]
+    return {"inputs": inputs, "warnings": warnings, "episodes": eps, "truth": T.read_area_daily(season_world)}
+
+
+def test_effect_within_its_interval_of_the_truth(season_world, season, tmp_path):
+    """The three most-warned episodes of the second winter: the simulator's true effect of the cuts on the same
+    area-days lies inside the estimate's 90 % interval; on the largest the reduction is detected (0 outside)."""
+    from forecast.simulate import truth as T
+
+    top = season["episodes"].nlargest(3, "warned")
+    assert (top["warned"] >= 20).all(), top  # a real test: episodes with many warned area-days
+    for i, ep in enumerate(top.itertuples()):
+        report = E.evaluate_episode(season_world, ep.start, ep.end, inputs=season["inputs"],
+                                    warnings=season_world / "truth" / "warnings.csv")
+        eff = report["effect"]["pm25"]
+        true = T.true_effect(season["truth"], eff["rows"])
+        lo, hi = eff["interval"]
+        assert lo <= true <= hi, (ep.start, eff["estimate"], eff["interval"], true)
+        assert true < 0 and report["effect"]["conditioned_on_decision_forecasts"]
+        if i == 0:  # the largest episode: effect detected; the full report, figures included
+            assert hi < 0, eff
+            figs = E.report_figures(report)
+            titles = [f.layout.title.text for f in figs]
+            assert len(figs) == len(ep.areas) + 2 and titles[-1].startswith("应急减排效果")
+            bars = figs[-1].data[0]
+            assert bars.x[0] == "全部 / all" and bars.y[0] == pytest.approx(eff["estimate"])
+            assert bars.error_y.array[0] == pytest.approx(hi - eff["estimate"])
+            timeline = figs[0]
+            assert any(t.name == "实况日均AQI" for t in timeline.data) and timeline.layout.shapes  # warning bands
+            paths = E.write_report(report, tmp_path)
+            assert open(paths["html"], encoding="utf-8").read().count("Plotly.newPlot") == len(figs)
+            assert "减排" in report["summary_zh"]
+
+
+def test_episode_without_measures_is_compatible_with_zero(season_world, season):
+    from forecast.simulate import truth as T
+
+    windows = E.quiet_windows(season["warnings"], "2024-11-01", "2025-02-28")
+    assert windows
+    a, b = windows[0]
+    report = E.evaluate_episode(season_world, a, b, inputs=season["inputs"],
+                                warnings=season_world / "truth" / "warnings.csv")
+    p = report["effect"]["placebo_pm25"]
+    assert p["n_days"] >= 21 * 3
+    assert p["interval"][0] <= 0 <= p["interval"][1], p
+    assert abs(T.true_effect(season["truth"], p["rows"])) < 1.0  # no measures: the truth is (almost) no effect
+
+
+def test_quiet_windows():
+    w = pd.DataFrame({"area_id": ["a", "a"], "date": pd.to_datetime(["2024-11-10", "2024-12-20"])})
+    got = E.quiet_windows(w, "2024-11-01", "2025-01-31", days=4)
+    for a, b in got:
+        assert (b - a).days == 3 and not w["date"].between(a - pd.Timedelta(days=3), b + pd.Timedelta(days=3)).any()
+    assert got[0][0] == pd.Timestamp("2024-11-14") and len(got) == 4
+    assert all((y[0] - x[0]).days >= 21 for x, y in zip(got, got[1:]))
