@@ -63,16 +63,25 @@ def run():
                   f"{'yes' if inside[-1] else 'NO ':<6}  {time.perf_counter() - t:4.0f} s")
         print(f"coverage of the 90 % intervals: {sum(inside)} of {len(inside)} episodes")
         zero = []
-        for a, b in E.quiet_windows(warnings, *WINTER, days=PLACEBO_DAYS):
-            rep = E.evaluate_episode(data, a, b, warnings=wfile, inputs=inputs)
+        # quiet windows: region-wide if there are any, else per area (the areas with the fewest warnings first)
+        windows = [(None, a, b) for a, b in E.quiet_windows(warnings, *WINTER, days=PLACEBO_DAYS)]
+        for area in warnings["area_id"].value_counts(ascending=True).index:
+            if len(windows) >= 4:
+                break
+            # spread over the winter: each area's search starts three weeks after the previous one's
+            start = pd.Timestamp(WINTER[0]) + pd.Timedelta(days=31 + 21 * len(windows))
+            windows += [([area], a, b) for a, b in E.quiet_windows(warnings, start, WINTER[1], days=PLACEBO_DAYS,
+                                                                  n=1, areas=[area])]
+        for areas, a, b in windows[:4]:
+            rep = E.evaluate_episode(data, a, b, areas=areas, warnings=wfile, inputs=inputs)
             p = rep["effect"].get("placebo_pm25") or {}
             if p.get("estimate") is None:
                 continue
             lo, hi = p["interval"]
             zero.append(lo <= 0 <= hi)
-            print(f"placebo {a.date()}…{b.date()}: {p['estimate']:6.1f} [{lo:6.1f}, {hi:6.1f}] µg/m³ over "
-                  f"{p['n_days']} area-days (truth {T.true_effect(truth, p['rows']):.1f}); 0 inside: "
-                  f"{'yes' if zero[-1] else 'NO'}")
+            print(f"placebo {a.date()}…{b.date()} {'all areas' if areas is None else areas[0]}: {p['estimate']:6.1f} "
+                  f"[{lo:6.1f}, {hi:6.1f}] µg/m³ over {p['n_days']} area-days (truth "
+                  f"{T.true_effect(truth, p['rows']):.1f}); 0 inside: {'yes' if zero[-1] else 'NO'}")
         print(f"placebo windows with 0 inside the interval: {sum(zero)} of {len(zero)}")
     finally:
         if tmp:

@@ -248,10 +248,24 @@ def fit(table: pd.DataFrame, holdout: set, *, seed: int = 0, rounds: int = 300, 
                                                rounds))
     model.errors = _recursion_errors(model, train, fold)
     model.info = {"training_days": int(len(train)), "treated_days": int((train["share"] > 0).sum()),
+                  "heating_seasons": heating_seasons(train["date"]),
                   "folds": int(k), "rounds": rounds,
                   "decision_forecasts": [c for c in feats if c.startswith("dec_")],
                   "step1_mae_pm25": float(model.errors.query("step == 1 and target == 'pm25'")["abs_err"].mean())}
     return model
+
+
+def heating_seasons(dates: pd.Series, *, min_days: int = 60) -> int:
+    """Number of heating seasons (October – March) with at least ``min_days`` distinct days in ``dates``."""
+    d = pd.DatetimeIndex(pd.to_datetime(dates).unique())
+    d = d[(d.month >= 10) | (d.month <= 3)]
+    season = np.where(d.month >= 10, d.year, d.year - 1)
+    counts = pd.Series(season).value_counts()
+    return int((counts >= min_days).sum())
+
+
+#: fewer heating seasons of history than this and the estimate is flagged (see README: one winter was not enough)
+MIN_SEASONS = 2
 
 
 def _recursion_errors(model: Counterfactual, train: pd.DataFrame, fold: np.ndarray) -> pd.DataFrame:

@@ -62,10 +62,12 @@ def detect_episodes(obs_daily: pd.DataFrame, *, threshold: float = HEAVY, gap_da
 
 
 def quiet_windows(warnings: pd.DataFrame, start, end, *, days: int = 4, n: int = 4, margin: int = 3,
-                  months=(11, 12, 1, 2)) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    """Up to ``n`` windows of ``days`` days between ``start`` and ``end`` with no warning in force in any area
-    (± ``margin`` days), starting in ``months``, at least three weeks apart: periods for a placebo estimate of the
-    emission-cut effect (without measures it should be compatible with zero)."""
+                  months=(11, 12, 1, 2), areas: list[str] | None = None) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Up to ``n`` windows of ``days`` days between ``start`` and ``end`` with no warning in force (± ``margin``
+    days) in any area — or in any of ``areas`` —, starting in ``months``, at least three weeks apart: periods for a
+    placebo estimate of the emission-cut effect (without measures it should be compatible with zero)."""
+    if areas is not None and len(warnings):
+        warnings = warnings[warnings["area_id"].isin(areas)]
     warned = set(pd.to_datetime(warnings["date"]).dt.normalize()) if len(warnings) else set()
     out, d = [], pd.Timestamp(start).normalize() + pd.Timedelta(days=margin)
     end = pd.Timestamp(end).normalize()
@@ -300,6 +302,11 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
             if dec is None:
                 effect["caveat"] = ("没有预警决策所依据的预报，估计可能偏向于零 / no decision forecasts: warned days are "
                                     "selected on their pollution and the estimate may be biased towards zero")
+            if cfm.info["heating_seasons"] < CF.MIN_SEASONS:
+                effect["caveat_history"] = (
+                    f"反事实模型仅基于{cfm.info['heating_seasons']}个采暖季的数据，估计可靠性有限 / the counterfactual "
+                    f"learned from {cfm.info['heating_seasons']} heating season(s) only; on simulated worlds one "
+                    f"season was not enough (estimates near zero where the truth was −16 to −22 µg/m³)")
             effect["pm25_by_area"] = {a: CF.effect(cfm, table, treated & (table["area_id"] == a).to_numpy(),
                                                    target="pm25") for a in sorted(table.loc[treated, "area_id"].unique())}
         elif in_ep.any():  # no measures: the same estimator should find nothing (a placebo check)
@@ -361,6 +368,8 @@ def summary_zh(report: dict) -> str:
                      f"（共{eff['n_days']}个地区日）。")
         if lo <= 0 <= hi:
             parts.append("该区间包含0，减排效果在统计上尚不显著。")
+        if report["effect"].get("caveat_history"):
+            parts.append("注意：反事实模型训练数据不足两个采暖季，减排效果估算仅供参考。")
     elif "placebo_pm25" in report["effect"]:
         parts.append("本次过程未启动应急减排措施。")
     if report.get("gaps"):

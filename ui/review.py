@@ -59,6 +59,9 @@ def render():
         cols[2].metric("预警地区日 warned area-days", eff["area_days"])
     if "note" in eff:
         st.caption(eff["note"])
+    for key in ("caveat", "caveat_history"):
+        if eff.get(key):
+            st.warning(eff[key])
     for fig in E.report_figures(report):
         st.plotly_chart(fig, width="stretch")
     st.subheader("预警评估 / warning quality")

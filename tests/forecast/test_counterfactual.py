@@ -107,3 +107,10 @@ def test_too_little_data():
     table = CF.design(obs.iloc[:30], met, warnings=warn)
     with pytest.raises(CF.CounterfactualError, match="need at least 100"):
         CF.fit(table, set())
+
+
+def test_heating_seasons():
+    days = pd.Series(pd.date_range("2023-10-01", "2025-02-28"))
+    assert CF.heating_seasons(days) == 2
+    assert CF.heating_seasons(days[days < "2024-11-15"]) == 1  # Oct–Nov 2024: 45 days, too few
+    assert CF.heating_seasons(pd.Series(pd.date_range("2024-04-01", "2024-09-30"))) == 0

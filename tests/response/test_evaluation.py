@@ -79,6 +79,7 @@ def test_episode_report(winter_world, winter_inputs, winter_model, episode, tmp_
     if "pm25" in eff:
         lo, hi = eff["pm25"]["interval"]
         assert lo <= eff["pm25"]["estimate"] <= hi and eff["pm25"]["n_days"] == eff["area_days"]
+        assert "caveat_history" in eff and "不足两个采暖季" in report["summary_zh"]  # four weeks of history
     paths = E.write_report(report, tmp_path)
     html = open(paths["html"], encoding="utf-8").read()
     assert "重污染过程评估" in html and "Plotly.newPlot" in html and "<script src=\"http" not in html  # offline
@@ -145,6 +146,7 @@ def test_effect_within_its_interval_of_the_truth(season_world, season, tmp_path)
         lo, hi = eff["interval"]
         assert lo <= true <= hi, (ep.start, eff["estimate"], eff["interval"], true)
         assert true < 0 and report["effect"]["conditioned_on_decision_forecasts"]
+        assert "caveat_history" not in report["effect"]  # two heating seasons of history
         if i == 0:  # the largest episode: effect detected; the full report, figures included
             assert hi < 0, eff
             figs = E.report_figures(report)
@@ -181,3 +183,4 @@ def test_quiet_windows():
         assert (b - a).days == 3 and not w["date"].between(a - pd.Timedelta(days=3), b + pd.Timedelta(days=3)).any()
     assert got[0][0] == pd.Timestamp("2024-11-14") and len(got) == 4
     assert all((y[0] - x[0]).days >= 21 for x, y in zip(got, got[1:]))
+    assert E.quiet_windows(w, "2024-11-01", "2025-01-31", days=4, areas=["b"])[0][0] == pd.Timestamp("2024-11-04")
