@@ -53,8 +53,9 @@ def render():
         with st.spinner(t("forecast_run")):
             table = forecasting.run_forecast(cfg["data"], cfg["model"], str(issued), inputs=inp)
         day1 = table[table["lead"] == 1].sort_values("area_id")
-        st.dataframe(day1[["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust",
-                           "level"]].round(2), hide_index=True, width="stretch")
+        shown = day1[["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust", "level"]]
+        st.dataframe(shown.round({c: 2 for c in ("aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200")}), hide_index=True,
+                     width="stretch")
         st.caption(f"已存档 / archived: {forecasting.archive_dir(cfg['data']) / table['model_version'].iloc[0]}")
     st.subheader(t("verify_run"))
     trained_until = pd.Timestamp(m.card.get("training_period", [None, str(days.min().date())])[1])
