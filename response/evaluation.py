@@ -302,11 +302,13 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
             if dec is None:
                 effect["caveat"] = ("没有预警决策所依据的预报，估计可能偏向于零 / no decision forecasts: warned days are "
                                     "selected on their pollution and the estimate may be biased towards zero")
-            if cfm.info["heating_seasons"] < CF.MIN_SEASONS:
+            n = cfm.info["heating_seasons"]
+            if n < CF.MIN_SEASONS:
+                zh, en = ("1个", "one heating season") if n == 1 else ("不足一个", "less than one heating season")
                 effect["caveat_history"] = (
-                    f"反事实模型仅基于{cfm.info['heating_seasons']}个采暖季的数据，估计可靠性有限 / the counterfactual "
-                    f"learned from {cfm.info['heating_seasons']} heating season(s) only; on simulated worlds one "
-                    f"season was not enough (estimates near zero where the truth was −16 to −22 µg/m³)")
+                    f"反事实模型仅基于{zh}采暖季的数据，估计可靠性有限 / the counterfactual learned from {en} of "
+                    f"history; on simulated worlds one season was not enough (estimates near zero where the truth "
+                    f"was −16 to −22 µg/m³)")
             effect["pm25_by_area"] = {a: CF.effect(cfm, table, treated & (table["area_id"] == a).to_numpy(),
                                                    target="pm25") for a in sorted(table.loc[treated, "area_id"].unique())}
         elif in_ep.any():  # no measures: the same estimator should find nothing (a placebo check)
