@@ -26,7 +26,7 @@ bench: $(STAMP)
 
 # The demo world (three winters, ~1 GB) is simulated once; later runs reuse it.
 $(DEMO)/README.md: | $(STAMP)
-	$(PY) -m response.cli simulate --out $(DEMO) --seed $(SEED)
+	$(PY) -m lantian simulate --out $(DEMO) --seed $(SEED)
 
 demo: $(DEMO)/README.md
 
@@ -35,7 +35,7 @@ MODEL   ?= models/demo
 # The demo model: station history + meteorology are extracted once (cached in $(DEMO)/.lantian), then trained
 # on the first two winters (the third is left for verification).
 $(MODEL)/model.json: | $(DEMO)/README.md
-	$(PY) -m response.cli train --data $(DEMO) --model $(MODEL) --until 2024-05-31
+	$(PY) -m lantian train --data $(DEMO) --model $(MODEL) --until 2024-05-31
 
 model: $(MODEL)/model.json
 

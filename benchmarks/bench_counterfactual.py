@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast import forecasting
-from forecast.simulate import truth as T
+from simulate import truth as T
 from response import evaluation as E
 
 from ._util import header
@@ -33,7 +33,7 @@ def run():
     data = Path(os.environ.get("LANTIAN_DEMO", "demo"))
     tmp = None
     if not (data / "README.md").exists():
-        from forecast.simulate import simulate
+        from simulate import simulate
 
         tmp = Path(tempfile.mkdtemp(prefix="lantian-bench-cf-"))
         data = tmp / "demo"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import meteorology
-from forecast.gribio import Grid, GribWriter
+from simulate.grib import Grid, GribWriter
 
 from ._util import header, max_rss_mib
 

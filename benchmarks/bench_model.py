@@ -28,7 +28,7 @@ def run():
     data = Path(os.environ.get("LANTIAN_DEMO", "demo"))
     tmp = None
     if not (data / "README.md").exists():
-        from forecast.simulate import simulate
+        from simulate import simulate
 
         tmp = Path(tempfile.mkdtemp(prefix="lantian-bench-model-"))
         data = tmp / "demo"

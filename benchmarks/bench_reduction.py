@@ -9,7 +9,7 @@ import time
 
 import pandas as pd
 
-from forecast.simulate.registry import make_registry
+from simulate.registry import make_registry
 from response import reduction as R
 
 from ._util import header, max_rss_mib

@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from ._tables import read_commented_csv
+from .nomenclature import DUST_MIN_AQI, DUST_RATIO, TZ
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -144,7 +145,7 @@ def _standard_per_element(standard: str, dates, shape) -> np.ndarray | str:
         raise AQIError("standard='auto' needs the dates of the concentrations (dates=...)")
     d = pd.to_datetime(np.asarray(dates).ravel())
     if getattr(d, "tz", None) is not None:
-        d = d.tz_convert("Asia/Shanghai").tz_localize(None)
+        d = d.tz_convert(TZ).tz_localize(None)
     new = np.asarray(d >= HJ633_2026_IN_FORCE)
     new = np.broadcast_to(new.reshape(np.shape(dates)) if np.ndim(dates) else new[0], shape)
     return new
@@ -308,3 +309,41 @@ def aqi(table: pd.DataFrame, *, standard: str = "HJ633-2012", date_column: str |
     out["primary_pollutant"] = pd.array(primary, dtype="string")
     out["exceeding_pollutants"] = pd.array(exceeding, dtype="string")
     return out
+
+
+def aqi_table(path, *, standard: str = "HJ633-2012", date_column: str | None = None) -> pd.DataFrame:
+    """A concentration table (CSV with pollutant-key columns ``pm25_24h``, ``o3_8h`` …) with its AQI columns added.
+
+    Raises
+    ------
+    AQIError
+        The file cannot be read (names the file and the problem) or has no pollutant column.
+    """
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise AQIError(f"{path}: cannot read concentration table ({exc})") from None
+    return pd.concat([frame, aqi(frame, standard=standard, date_column=date_column)], axis=1)
+
+
+def dust_dominated(daily: pd.DataFrame, *, ratio: float = DUST_RATIO, min_aqi: float = DUST_MIN_AQI) -> pd.Series:
+    """Dust-dominated days: PM10's IAQI the largest, PM2.5/PM10 below ``ratio`` and AQI above ``min_aqi``.
+
+    Parameters
+    ----------
+    daily : DataFrame
+        Daily ``pm25_24h``, ``pm10_24h`` [µg m⁻³] and ``aqi`` [1].
+    ratio, min_aqi : float
+        Default :data:`forecast.nomenclature.DUST_RATIO` and ``DUST_MIN_AQI`` (UNVERIFIED working definition; the
+        plans name dust episodes but give no numbers, REFERENCE 1.4).
+
+    Returns
+    -------
+    Series of bool
+        On the index of ``daily``.
+    """
+    i25 = iaqi("pm25_24h", daily["pm25_24h"].to_numpy(float))
+    i10 = iaqi("pm10_24h", daily["pm10_24h"].to_numpy(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = daily["pm25_24h"].to_numpy(float) / daily["pm10_24h"].to_numpy(float)
+    return pd.Series((i10 > i25) & (r < ratio) & (daily["aqi"].to_numpy(float) > min_aqi), index=daily.index)

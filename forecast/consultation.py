@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
-from . import levels
-from .model import Z90, sequence_levels
+from . import levels, workspace
+from .distributions import split_normal_sf
+from .model import sequence_levels
 
 #: the fields of one record, in file order
 FIELDS = ("saved_at", "issue_date", "area_id", "lead_day", "model_version", "model_aqi", "consultation_aqi",
@@ -38,9 +38,9 @@ class ConsultationError(ValueError):
     """An adjustment that cannot be stored or applied (names the bad value)."""
 
 
-def store_path(data) -> Path:
-    """Where the consultation records of a data directory live."""
-    return Path(data) / ".lantian" / "consultations.jsonl"
+def store_path(data, cache=None) -> Path:
+    """Where the consultation records of a data directory live (in its workspace, :mod:`forecast.workspace`)."""
+    return workspace.cache_dir(data, cache) / "consultations.jsonl"
 
 
 def make_record(doc: dict, area_id: str, lead_day: int, aqi: float, reason: str, *, participants: str = "",
@@ -64,9 +64,9 @@ def make_record(doc: dict, area_id: str, lead_day: int, aqi: float, reason: str,
             "participants": str(participants).strip(), "notes": str(notes).strip()}
 
 
-def append(data, record: dict) -> Path:
+def append(data, record: dict, *, cache=None) -> Path:
     """Append one record (one line, flushed to disk); earlier records are never rewritten."""
-    path = store_path(data)
+    path = store_path(data, cache)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps({k: record.get(k) for k in FIELDS}, ensure_ascii=False)
     with open(path, "a", encoding="utf-8") as fh:
@@ -76,9 +76,9 @@ def append(data, record: dict) -> Path:
     return path
 
 
-def load(data=None, *, path=None) -> tuple[pd.DataFrame, list[str]]:
+def load(data=None, *, path=None, cache=None) -> tuple[pd.DataFrame, list[str]]:
     """Every stored record (oldest first) and a list of problems (``file:line: reason``) for lines skipped."""
-    path = Path(path) if path is not None else store_path(data)
+    path = Path(path) if path is not None else store_path(data, cache)
     cols = list(FIELDS)
     if not path.exists():
         return pd.DataFrame(columns=cols), []
@@ -109,16 +109,6 @@ def latest(records: pd.DataFrame, issue_date=None) -> pd.DataFrame:
     if issue_date is not None:
         r = r[r["issue_date"] == pd.Timestamp(issue_date).normalize()]
     return r.drop_duplicates(["issue_date", "area_id", "lead_day"], keep="last").reset_index(drop=True)
-
-
-def _split_normal_exceedance(q: tuple[float, float, float], threshold: float) -> float:
-    """P(AQI > threshold) for the split normal in log(1 + AQI) through the 10/50/90 % quantiles."""
-    mid = np.log1p(q[1])
-    x = np.log1p(threshold)
-    scale = (mid - np.log1p(q[0])) / Z90 if x < mid else (np.log1p(q[2]) - mid) / Z90
-    if scale <= 0:
-        return float(q[1] > threshold)
-    return float(norm.sf((x - mid) / scale))
 
 
 def apply(doc: dict, adjustments: pd.DataFrame, *, n_samples: int = 400, seed: int = 0) -> dict:
@@ -156,7 +146,7 @@ def apply(doc: dict, adjustments: pd.DataFrame, *, n_samples: int = 400, seed: i
             day["aqi"] = {k: float(np.expm1(np.log1p(v) + shift)) for k, v in model_q.items()}
             day["aqi"]["q50"] = float(rec.consultation_aqi)
             q = (day["aqi"]["q10"], day["aqi"]["q50"], day["aqi"]["q90"])
-            day["p_aqi_gt"] = {k: _split_normal_exceedance(q, float(k)) for k in day["p_aqi_gt"]}
+            day["p_aqi_gt"] = {k: float(split_normal_sf(float(k), *q)) for k in day["p_aqi_gt"]}
             day["adjusted"] = {"consultation_aqi": float(rec.consultation_aqi), "model_aqi": model_q,
                                "reason": rec.reason, "saved_at": rec.saved_at}
         ordered = sorted(area["days"], key=lambda d: d["lead_day"])
@@ -174,6 +164,19 @@ def apply(doc: dict, adjustments: pd.DataFrame, *, n_samples: int = 400, seed: i
     out["consultation"] = {"adjustments": int(len(adjustments)), "areas": sorted(adjustments["area_id"].unique()),
                            "model_version_of_records": sorted({str(v) for v in adjustments["model_version"]})}
     return out
+
+
+def adjusted_forecast(doc: dict, data, *, cache=None) -> tuple[dict, dict]:
+    """The forecast document with the consultation's latest adjustments of its issue date applied.
+
+    Returns the document (``doc`` itself when there is nothing to apply) and a summary: ``adjustments`` (count),
+    ``areas``, ``problems`` (records skipped, with file:line) and ``records`` (the applied records as a list).
+    """
+    records, problems = load(data, cache=cache)
+    adj = latest(records, doc["issue_date"])
+    info = {"adjustments": int(len(adj)), "areas": sorted(adj["area_id"].unique()) if len(adj) else [],
+            "problems": problems, "records": adj.to_dict("records")}
+    return (apply(doc, adj) if len(adj) else doc), info
 
 
 def score(records: pd.DataFrame, daily: pd.DataFrame, *, start=None, end=None, threshold: float = 200) -> pd.DataFrame:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-CST = pd.Timedelta(hours=8)
+from .nomenclature import CST_OFFSET as CST
+
 #: base temperature of heating-degree days [degC] (GB 50176 / JGJ 26 use 18 degC for heating design in China)
 HDD_BASE = 18.0
 #: stagnation thresholds (after Wang & Angell 1999; Horton et al. 2012, with a lower-troposphere inversion in place

@@ -28,14 +28,11 @@ import yaml
 from . import areas as _areas_mod
 from . import aqi as aqi_mod
 from . import stations
+from .nomenclature import CST_OFFSET, TZ
 
 DATA_DIR = Path(__file__).parent / "data"
 ISSUE_HOUR = 16
 LEADS = tuple(range(1, 8))
-TZ = "Asia/Shanghai"
-#: observed dust-dominated day: PM10 the primary pollutant, PM2.5/PM10 below this, AQI above 100 (a working
-#: definition; the plans name dust episodes but give no numbers — REFERENCE 1.4, UNVERIFIED, configurable)
-DUST_RATIO = 0.35
 #: daily meteorological drivers used as features (from forecast/drivers.py)
 MET_VARS = ("temp_air", "temp_air_max", "rh", "wind_speed", "wind_u", "wind_v", "pressure", "blh", "blh_min",
             "blh_night_min", "ventilation", "ventilation_min", "inversion_850_max", "inversion_925_max", "precip",
@@ -102,15 +99,6 @@ class Observations:
         return sorted(self.daily.index.get_level_values("area_id").unique())
 
 
-def dust_dominated(daily: pd.DataFrame, ratio: float = DUST_RATIO) -> pd.Series:
-    """Observed dust-dominated days: PM10's IAQI the largest, PM2.5/PM10 < ``ratio`` and AQI > 100."""
-    i25 = aqi_mod.iaqi("pm25_24h", daily["pm25_24h"].to_numpy(float))
-    i10 = aqi_mod.iaqi("pm10_24h", daily["pm10_24h"].to_numpy(float))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = daily["pm25_24h"].to_numpy(float) / daily["pm10_24h"].to_numpy(float)
-    return pd.Series((i10 > i25) & (r < ratio) & (daily["aqi"].to_numpy(float) > 100), index=daily.index)
-
-
 def area_hourly(history: pd.DataFrame, sites: pd.DataFrame, pollutant: str) -> pd.DataFrame:
     """Hourly area means of one pollutant over each area's assessment stations (time × area_id)."""
     wide = stations._wide(history, pollutant)
@@ -129,7 +117,7 @@ def observations(history: pd.DataFrame, sites: pd.DataFrame, *, standard: str = 
     daily = stations.area_daily(history, sites, standard=standard)
     daily["date"] = pd.to_datetime(daily["date"])
     daily = daily.set_index(["area_id", "date"]).sort_index()
-    daily["dust"] = dust_dominated(daily)
+    daily["dust"] = aqi_mod.dust_dominated(daily)
     keep = ["aqi", "pm25_24h", "pm10_24h", "dust", "n_stations", "primary_pollutant"]
     rolling = stations.area_rolling_24h(history, sites, standard=standard)
     rolling = rolling.pivot_table(index="time", columns="area_id", values="aqi")
@@ -206,7 +194,7 @@ def meteorology_features(pairs: pd.DataFrame, met_daily: pd.DataFrame | None, me
     if met_lead is not None and len(met_lead):
         lead = met_lead.reset_index()
         lead = lead[(lead["init_time"].dt.hour == run_hour_utc)]
-        lead["issue_date"] = (lead["init_time"] + pd.Timedelta(hours=8)).dt.normalize()
+        lead["issue_date"] = (lead["init_time"] + CST_OFFSET).dt.normalize()
         fc_parts = []
         for suffix, shift in (("", 0), ("_prev", 1), ("_d0", None)):
             b = _met_block(lead, ["area_id", "issue_date", "lead_day"], suffix)

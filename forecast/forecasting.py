@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import consultation
+from . import distributions as D
 from . import features as F
 from . import history, levels, meteorology, workspace
 from . import model as M
@@ -252,7 +253,7 @@ def verification_cases(hc: pd.DataFrame, clim_samples: dict) -> pd.DataFrame:
                      **{f"event_gt{th}": hc[f"event_gt{th}"].to_numpy(float) for th in V.THRESHOLDS})
     ok = np.isfinite(lt["obs_aqi"].to_numpy(float))
     crps = np.full(len(lt), np.nan)
-    samples = V.split_normal_samples(hc["aqi_q10"].to_numpy(float)[ok], hc["aqi_q50"].to_numpy(float)[ok],
+    samples = D.split_normal_samples(hc["aqi_q10"].to_numpy(float)[ok], hc["aqi_q50"].to_numpy(float)[ok],
                                      hc["aqi_q90"].to_numpy(float)[ok])
     crps[ok] = V.crps_ensemble(samples, lt["obs_aqi"].to_numpy(float)[ok])
     lt["crps_aqi"] = crps

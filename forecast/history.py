@@ -18,7 +18,7 @@ def _fingerprint(files: list[Path]) -> str:
     return h.hexdigest()
 
 
-def build_history(data, *, cache=None, progress: bool = False, refresh: bool = False):
+def build_history(data, *, cache=None, progress: bool = False, refresh: bool = False, out=None):
     """Read and quality-control a data directory's CNEMC archive, reusing the cached store when files are unchanged.
 
     Returns
@@ -29,7 +29,29 @@ def build_history(data, *, cache=None, progress: bool = False, refresh: bool = F
         The station list.
     report : dict
         ``files``, ``rows``, ``skipped`` (read log rows), ``removed`` (QC counts), ``cached`` (bool), ``store``.
+
+    ``out``: also write the quality-controlled store to this parquet file.
     """
+    history, sites, meta = _build_history(data, cache=cache, progress=progress, refresh=refresh)
+    if out:
+        stations.save_history(history, out)
+    return history, sites, meta
+
+
+def area_table(data, *, cache=None, rolling: bool = False, standard: str = "auto", areas=None,
+               progress: bool = False) -> pd.DataFrame:
+    """Area daily (or hourly rolling-24-h) concentrations and AQI of a data directory's station archive.
+
+    ``areas``: only these area ids (default all).
+    """
+    history, sites, _ = build_history(data, cache=cache, progress=progress)
+    table = (stations.area_rolling_24h if rolling else stations.area_daily)(history, sites, standard=standard)
+    if areas:
+        table = table[table["area_id"].isin(list(areas))]
+    return table
+
+
+def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = False):
     sites = stations.read_station_list(workspace.sites_file(data))
     files = stations.archive_files(workspace.stations_dir(data))
     if not files:

@@ -290,6 +290,40 @@ def daily(met: Meteorology) -> tuple[pd.DataFrame, pd.DataFrame]:
     return by_day, by_lead
 
 
+def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, workers: int | None = None,
+                   progress: bool = False, refresh: bool = False, out=None, at: str = "auto"):
+    """Ingest a data directory's GRIB files and write the daily drivers (``drivers_daily.parquet``,
+    ``drivers_lead_days.parquet``) to ``out`` (default: the cache).
+
+    ``at="stations"`` fills the same cache :func:`forecast.forecasting.load_inputs` reads, so a later ``train`` or
+    ``forecast`` decodes nothing; ``"auto"`` (default) does that when the data directory has a station list, else
+    takes area means; ``scheduler_address`` runs the file tasks on a ``dask.distributed``
+    scheduler. Returns the :class:`Meteorology` and the paths written.
+    """
+    client = None
+    if scheduler_address:
+        from distributed import Client
+
+        client = Client(scheduler_address)
+    if at == "auto":
+        try:
+            workspace.sites_file(data)
+            at = "stations"
+        except workspace.DataLayoutError:
+            at = "areas"
+    met = ingest(data, cache=cache, client=client, workers=workers, progress=progress, refresh=refresh, at=at)
+    by_day, by_lead = daily(met)
+    target = Path(out) if out else workspace.cache_dir(data, cache)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in (("drivers_daily", by_day), ("drivers_lead_days", by_lead)):
+        if len(frame):
+            path = target / f"{name}.parquet"
+            frame.reset_index().to_parquet(path, index=False)
+            written.append(str(path))
+    return met, written
+
+
 def open_fields(files: list[str | Path], *, index_dir: str | Path | None = None, variables: list[str] | None = None):
     """Lazily open many GRIB files (dask arrays) as one ``(valid_time, lat, lon)`` dataset, for maps of any time.
 

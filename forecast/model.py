@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import distributions as D
 from . import features as F
 from . import levels
 
@@ -42,7 +43,6 @@ DEFAULT_PARAMS = {"learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 2
                   "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "verbose": -1,
                   "deterministic": True, "force_row_wise": True, "num_threads": 2}
 N_ROUNDS = 300
-Z90 = 1.2815515655446004
 
 
 class ModelError(ValueError):
@@ -143,9 +143,7 @@ class Forecaster:
         """AR(1) correlation between consecutive lead days of the standardised log-AQI errors."""
         q = self._quantiles(X, "aqi")
         y = np.log1p(data["y_aqi"].to_numpy(float))
-        mid = np.log1p(q[:, 1])
-        lo = (mid - np.log1p(q[:, 0])) / Z90
-        hi = (np.log1p(q[:, 2]) - mid) / Z90
+        mid, lo, hi = D.split_normal_params(q[:, 0], q[:, 1], q[:, 2])
         z = np.where(y < mid, (y - mid) / np.maximum(lo, 1e-3), (y - mid) / np.maximum(hi, 1e-3))
         frame = pd.DataFrame({"area_id": data["area_id"].to_numpy(), "issue": data["issue_date"].to_numpy(),
                               "lead": data["lead"].to_numpy(), "z": np.clip(z, -5, 5)})
@@ -300,15 +298,8 @@ def sequence_levels(q: np.ndarray, dust: np.ndarray, leads: np.ndarray, *, rho: 
     """
     rng = rng if rng is not None else np.random.default_rng(0)
     cuts, reps = level_states(rules)
-    mid = np.log1p(q[:, 1])
-    lo = (mid - np.log1p(q[:, 0])) / Z90
-    hi = (np.log1p(q[:, 2]) - mid) / Z90
-    n = len(q)
-    z = np.empty((n_samples, n))
-    z[:, 0] = rng.standard_normal(n_samples)
-    for k in range(1, n):
-        z[:, k] = rho * z[:, k - 1] + np.sqrt(1 - rho ** 2) * rng.standard_normal(n_samples)
-    sample = np.expm1(mid + np.where(z < 0, z * lo, z * hi))
+    z = D.ar1_deviates(rng, n_samples, len(q), rho)
+    sample = D.split_normal_values(z, q[:, 0], q[:, 1], q[:, 2])
     sample[:, dust] = 0.0
     states = np.searchsorted(cuts, sample, side="left")  # state s: above cuts[s-1]
     codes, counts = np.unique(states, axis=0, return_counts=True)

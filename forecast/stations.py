@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from . import aqi as _aqi
+from .nomenclature import TZ
 from ._tables import read_commented_csv
 from .areas import load_areas, resolve
 
 DATA_DIR = Path(__file__).parent / "data"
-TZ = "Asia/Shanghai"
 SPECIES = ("pm25", "pm10", "so2", "no2", "co", "o3")
 #: CNEMC ``type`` values of the hourly concentrations → nomenclature (the _24h / AQI rows are derived and skipped)
 CNEMC_TYPES = {"PM2.5": "pm25", "PM10": "pm10", "SO2": "so2", "NO2": "no2", "CO": "co", "O3": "o3"}

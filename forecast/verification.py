@@ -69,20 +69,6 @@ def crps_ensemble(samples: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return term1 - 0.5 * term2
 
 
-def split_normal_samples(q10, q50, q90, n: int = 100, *, log: bool = True) -> np.ndarray:
-    """Deterministic quantile samples (``n`` equally spaced probabilities) of the split normal through the
-    10/50/90 % quantiles (in log(1 + x) space when ``log``)."""
-    from scipy.stats import norm
-
-    z = norm.ppf((np.arange(n) + 0.5) / n)[None, :]
-    t = np.log1p if log else (lambda v: v)
-    inv = np.expm1 if log else (lambda v: v)
-    mid = t(np.asarray(q50, float))[:, None]
-    lo = (mid - t(np.asarray(q10, float))[:, None]) / 1.2815515655446004
-    hi = (t(np.asarray(q90, float))[:, None] - mid) / 1.2815515655446004
-    return inv(mid + np.where(z < 0, z * lo, z * hi))
-
-
 def continuous(forecast, observed) -> dict:
     f = np.asarray(forecast, float)
     o = np.asarray(observed, float)

@@ -50,3 +50,21 @@ def cache_dir(data: str | Path, cache: str | Path | None = None) -> Path:
             path = base / hashlib.sha1(str(data).encode()).hexdigest()[:12]
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def audit_path(data: str | Path, cache: str | Path | None = None) -> Path:
+    """The default audit store of a data directory (``<workspace>/audit.db``)."""
+    return cache_dir(data, cache) / "audit.db"
+
+
+def output_dir(data: str | Path, *parts: str, cache: str | Path | None = None) -> Path:
+    """A folder for derived outputs inside the workspace (``<workspace>/<parts…>``), created if needed.
+
+    ``parts`` are names lantian makes (an issue date, ``"app"``); they are checked never to leave the workspace.
+    """
+    root = cache_dir(data, cache).resolve()
+    path = root.joinpath(*[str(p) for p in parts]).resolve()
+    if root != path and root not in path.parents:
+        raise DataLayoutError(f"{path}: outside the workspace {root}")
+    path.mkdir(parents=True, exist_ok=True)
+    return path

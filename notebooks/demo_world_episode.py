@@ -28,7 +28,7 @@ CITIES = ["hohhot", "baotou", "wuhai", "chifeng"]
 def main(data: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     truth = pd.read_csv(data / "truth" / "area_daily.csv", parse_dates=["date"])
-    from forecast.simulate.world import SPRING_FESTIVAL
+    from simulate.world import SPRING_FESTIVAL
 
     festival = pd.DatetimeIndex(SPRING_FESTIVAL)
     near_festival = truth["date"].apply(lambda d: np.min(np.abs((festival - d).days)) <= 2)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from forecast import areas as areas_mod
 from forecast import consultation
-from forecast import counterfactual as CF
+from response import counterfactual as CF
 from forecast import forecasting as FC
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH, LEVEL_RANK, warning_level
 
@@ -486,3 +486,43 @@ def write_report(report: dict, out: str | Path) -> dict:
     render_html(report, out / f"{stem}.html")
     (out / f"{stem}_summary_zh.txt").write_text(report["summary_zh"] + "\n", encoding="utf-8")
     return {"json": str(out / f"{stem}.json"), "html": str(out / f"{stem}.html")}
+
+
+def evaluate(data, out, *, episode: str | None = None, season: str | None = None, areas=None, model_dir=None,
+             warnings=None, cache=None, decisions=None, progress: bool = False) -> dict:
+    """Evaluate one episode (``episode="START:END"``) or every detected one (inside ``season`` when given) and
+    write each report to ``out`` (plus ``season_summary.json`` for several).
+
+    Returns
+    -------
+    dict
+        ``reports`` (the report dicts), ``paths`` (their files) and ``season_summary`` (``None`` for one episode).
+
+    Raises
+    ------
+    EvaluationError
+        A malformed window, or no episode found.
+    """
+    inputs = FC.load_inputs(data, cache=cache, progress=progress)
+    if episode:
+        windows = [parse_episode(episode)]
+    else:
+        eps = detect_episodes(inputs.obs.daily)
+        if season:
+            s, e = parse_episode(season)
+            eps = eps[(eps["start"] >= s) & (eps["end"] <= e)]
+        windows = list(zip(eps["start"], eps["end"]))
+        if not windows:
+            raise EvaluationError("no episode (daily AQI > 200) found; give --episode START:END")
+    reports, paths = [], []
+    for start, end in windows:
+        report = evaluate_episode(data, start, end, areas=areas, model_dir=model_dir, warnings=warnings,
+                                  cache=cache, inputs=inputs, decisions=decisions)
+        paths.append(write_report(report, out))
+        reports.append(report)
+    summary = None
+    if len(reports) > 1:
+        summary = season_summary(reports)
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / "season_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    return {"reports": reports, "paths": paths, "season_summary": summary}

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import areas as areas_mod
+from forecast import consultation as consultation_mod
 from forecast.levels import LEVEL_NAMES_ZH
 
 from . import audit as audit_mod
@@ -83,16 +84,20 @@ def _cause(area: dict, days: list[int]) -> str:
 
 def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = None, store=None,
             officer: str = "lantian（系统建议）", adjacency=None, plans: dict | None = None,
-            write_docx: bool = True, data: str | Path | None = None) -> dict:
+            write_docx: bool = True, data: str | Path | None = None, consultation: bool = True) -> dict:
     """Proposed decisions per tier for one forecast; writes ``decisions.json`` and bulletins to ``out_dir``.
 
     ``store``: an :class:`response.audit.AuditStore` (or a path) — the level in force per area is read from it and a
     ``proposed`` event is appended for every area whose action is not ``none``.
     ``data``: a data directory with ``enterprises.csv`` and ``inventory.csv``: the emission-reduction lists are
     activated for the proposed levels and the reduction shares checked (``reduction`` in the result; files in
-    ``out_dir/reduction``).
+    ``out_dir/reduction``); with ``consultation`` (default) the consultation's adjustments stored there for the
+    issue date are applied first (``consultation`` in the result: how many, which areas, skipped records).
     """
     doc = load_forecast(forecast)
+    cons_info = None
+    if data is not None and consultation:
+        doc, cons_info = consultation_mod.adjusted_forecast(doc, data)
     plans = plans or plans_mod.load_plans()
     table = areas_mod.load_areas().set_index("area_id")
     own, per_area = {}, {}
@@ -180,6 +185,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         decisions["reduction"] = _reduction(Path(data), decisions, out_dir)
     if out_dir is not None:
         _write(decisions, bulletins, Path(out_dir), write_docx)
+    decisions["consultation"] = cons_info
     decisions["bulletin_objects"] = bulletins
     return decisions
 

@@ -7,7 +7,7 @@ import pytest
 @pytest.fixture(scope="session")
 def winter_world(tmp_path_factory) -> Path:
     """Four winter weeks with daily forecast runs."""
-    from forecast.simulate import simulate
+    from simulate import simulate
 
     out = tmp_path_factory.mktemp("winter_world")
     simulate(out, seed=11, start="2023-12-01", end="2023-12-28", forecasts="all", progress=False)
@@ -17,7 +17,7 @@ def winter_world(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def spring_world(tmp_path_factory) -> Path:
     """Two spring months (dust season), no forecast runs."""
-    from forecast.simulate import simulate
+    from simulate import simulate
 
     out = tmp_path_factory.mktemp("spring_world")
     simulate(out, seed=11, start="2024-03-10", end="2024-05-10", forecasts="none", progress=False)
@@ -46,7 +46,7 @@ def winter_model(winter_world, winter_inputs, tmp_path_factory):
 def season_world(tmp_path_factory) -> Path:
     """Two heating seasons (Oct 2023 – Feb 2025) of the demo simulator on a 1° analysis grid, no forecast runs:
     long enough to learn the emission-cut counterfactual from (the effect tests compare it with the truth)."""
-    from forecast.simulate import simulate
+    from simulate import simulate
 
     out = tmp_path_factory.mktemp("season_world")
     simulate(out, seed=7, start="2023-10-01", end="2025-02-28", forecasts="none", progress=False, analysis_step=1.0)

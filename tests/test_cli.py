@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from response.cli import main
+from lantian.cli import main
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "response.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "lantian", *args], capture_output=True, text=True)
 
 
 def test_help_lists_subcommands():

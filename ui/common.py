@@ -56,8 +56,15 @@ def settings() -> dict:
     data = Path(os.environ.get("LANTIAN_DATA", "demo"))
     prepare = "LANTIAN_DATA" not in os.environ or os.environ.get("LANTIAN_PREPARE") == "1"
     return {"data": data, "model": Path(os.environ.get("LANTIAN_MODEL", "models/demo")), "prepare_demo": prepare,
-            "audit": Path(os.environ.get("LANTIAN_AUDIT", str(data / ".lantian" / "audit.db"))),
+            "audit": Path(os.environ["LANTIAN_AUDIT"]) if os.environ.get("LANTIAN_AUDIT") else None,
             "accounts": Path(os.environ.get("LANTIAN_ACCOUNTS", "config/accounts.yaml"))}
+
+
+def audit_path(cfg: dict) -> Path:
+    """The audit store: ``LANTIAN_AUDIT``, else the data directory's workspace (``forecast.workspace``)."""
+    from forecast import workspace
+
+    return cfg["audit"] or workspace.audit_path(cfg["data"])
 
 
 @st.cache_resource(show_spinner="读取观测与气象数据 / loading observations and meteorology …")
@@ -113,7 +120,7 @@ def issue_dates(inp) -> list:
 def prepare_demo(cfg: dict) -> None:
     """First start: simulate the demo world and train the demo model, with visible progress."""
     from forecast import forecasting
-    from forecast.simulate import simulate
+    from simulate import simulate
 
     with st.status(t("prepare"), expanded=True) as status:
         if not (cfg["data"] / "README.md").exists():

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from forecast.consultation import store_path as consultation_store
 from response import evaluation as E
-from ui.common import data_ready, inputs, settings, t
+from ui.common import audit_path, data_ready, inputs, settings, t
 
 
 @st.cache_data(show_spinner="评估中 / evaluating …")
@@ -36,14 +37,14 @@ def render():
               for r in eps.itertuples()]
     i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: labels[k], index=len(eps) - 1)
     ep = eps.iloc[i]
-    warnings = cfg["audit"] if cfg["audit"].exists() else None
+    warnings = audit_path(cfg) if audit_path(cfg).exists() else None
     truth_warnings = Path(cfg["data"]) / "truth" / "warnings.csv"
     if warnings is None and truth_warnings.exists():
         warnings = truth_warnings
     if warnings is not None:
         st.caption(f"预警记录 / warnings from: `{warnings}`")
     model_dir = str(cfg["model"]) if (cfg["model"] / "model.json").exists() else None
-    cons = Path(cfg["data"]) / ".lantian" / "consultations.jsonl"
+    cons = consultation_store(cfg["data"])
     report = evaluate(str(cfg["data"]), str(ep["start"].date()), str(ep["end"].date()), model_dir,
                       str(warnings) if warnings else None, _stamp(warnings, cons))
     st.write(report["summary_zh"])

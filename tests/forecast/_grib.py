@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecast.gribio import Grid, GribWriter
+from simulate.grib import Grid, GribWriter
 
 #: a coarse grid over central Inner Mongolia (9 × 13 points)
 GRID = Grid(west=104.0, east=116.0, south=38.0, north=46.0, step=1.0)

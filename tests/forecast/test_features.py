@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast import aqi as aqi_mod
 from forecast import features as F
 
 
@@ -95,7 +96,7 @@ def test_fireworks_hours():
 
 def test_dust_dominated_definition():
     d = pd.DataFrame({"pm25_24h": [60.0, 200.0, 30.0], "pm10_24h": [400.0, 260.0, 90.0], "aqi": [250.0, 250.0, 70.0]})
-    assert F.dust_dominated(d).tolist() == [True, False, False]
+    assert aqi_mod.dust_dominated(d).tolist() == [True, False, False]
 
 
 def test_families_cover_every_feature(winter_model):

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from forecast.gribio import Grid, GribWriter
+from simulate.grib import Grid, GribWriter
 from forecast.gribread import GribReadError, read_grib
 
 from ._grib import GRID, field, write_analysis, write_forecast

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from forecast import loaders, meteorology
-from forecast.gribio import Grid, GribWriter
+from simulate.grib import Grid, GribWriter
 from forecast.gribread import read_grib
 
 from ._grib import field

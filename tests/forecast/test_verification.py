@@ -53,11 +53,6 @@ def test_crps_ensemble_matches_double_sum():
     assert V.crps_ensemble(np.array([[3.0]]), np.array([5.0]))[0] == pytest.approx(2.0)
 
 
-def test_split_normal_samples_hit_the_quantiles():
-    s = V.split_normal_samples(np.array([80.0]), np.array([120.0]), np.array([220.0]), n=2000)[0]
-    assert np.quantile(s, [0.1, 0.5, 0.9]) == pytest.approx([80, 120, 220], rel=0.02)
-
-
 def test_category_accuracy():
     assert V.category_accuracy([40, 120, 260], [45, 160, 280]) == pytest.approx(2 / 3)  # 120 vs 160: 3 vs 4
 

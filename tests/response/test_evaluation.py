@@ -105,7 +105,7 @@ def test_unknown_area(winter_world, winter_inputs):
 
 
 def test_evaluate_command(winter_world, winter_model, episode, tmp_path, capsys):
-    from response.cli import main
+    from lantian.cli import main
 
     ep = f"{episode['start'].date()}:{episode['end'].date()}"
     assert main(["evaluate", "--data", str(winter_world), "--model", str(winter_model), "--episode", ep,
@@ -120,7 +120,7 @@ def test_evaluate_command(winter_world, winter_model, episode, tmp_path, capsys)
 # ---------------------------------------------------------------------------------- against the simulator's truth
 @pytest.fixture(scope="module")
 def season(season_world):
-    from forecast.simulate import truth as T
+    from simulate import truth as T
 
     inputs = FC.load_inputs(season_world)
     warnings = pd.read_csv(season_world / "truth" / "warnings.csv", parse_dates=["date"])
@@ -134,7 +134,7 @@ def season(season_world):
 def test_effect_within_its_interval_of_the_truth(season_world, season, tmp_path):
     """The three most-warned episodes of the second winter: the simulator's true effect of the cuts on the same
     area-days lies inside the estimate's 90 % interval; on the largest the reduction is detected (0 outside)."""
-    from forecast.simulate import truth as T
+    from simulate import truth as T
 
     top = season["episodes"].nlargest(3, "warned")
     assert (top["warned"] >= 20).all(), top  # a real test: episodes with many warned area-days
@@ -163,7 +163,7 @@ def test_effect_within_its_interval_of_the_truth(season_world, season, tmp_path)
 
 
 def test_episode_without_measures_is_compatible_with_zero(season_world, season):
-    from forecast.simulate import truth as T
+    from simulate import truth as T
 
     windows = E.quiet_windows(season["warnings"], "2024-11-01", "2025-02-28")
     assert windows

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast.simulate.registry import make_registry
+from simulate.registry import make_registry
 from response import reduction as R
 
 

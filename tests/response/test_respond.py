@@ -80,7 +80,7 @@ def test_bad_forecast_file(tmp_path):
 
 
 def test_reduction_lists_next_to_decisions(tmp_path):
-    from forecast.simulate.registry import write_registry
+    from simulate.registry import write_registry
 
     data = tmp_path / "data"
     data.mkdir()

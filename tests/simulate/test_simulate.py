@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from forecast import stations as S
-from forecast.simulate import SimulationError, simulate
-from forecast.simulate.weather import Weather
+from simulate import SimulationError, simulate
+from simulate.weather import Weather
 
 
 _INDEX_DIR = tempfile.mkdtemp(prefix="lantian-test-idx-")
@@ -222,7 +222,7 @@ def test_coarse_analysis_grid(season_world):
 
 
 def test_true_effect(winter_world, tmp_path):
-    from forecast.simulate import truth as T
+    from simulate import truth as T
 
     table = T.read_area_daily(winter_world)
     w = pd.read_csv(winter_world / "truth" / "warnings.csv", parse_dates=["date"])

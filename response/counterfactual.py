@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import features as F
-from . import levels
+from forecast import features as F
+from forecast import levels
 
 TARGETS = {"pm25": "pm25_24h", "aqi": "aqi"}
 #: the previous day's value each target grows from

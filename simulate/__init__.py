@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import aqi as _aqi
-from .. import levels as _levels
-from ..gribio import Grid, GribWriter
-from ..progress import bar as progress_bar
-from ..stations import CNEMC_TYPE_ORDER
+from forecast import aqi as _aqi
+from forecast import levels as _levels
+from .grib import Grid, GribWriter
+from forecast.progress import bar as progress_bar
+from forecast.stations import CNEMC_TYPE_ORDER
 from .chemistry import run_box_model
 from .weather import Weather
 from .world import calendar, world_areas, world_stations

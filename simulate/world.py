@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from ..areas import boundaries, load_areas
+from forecast.areas import boundaries, load_areas
 
 # Relative emission strengths by area (industry profile, REFERENCE 7.3): (pm, so2, nox, co, dust source)
 PROFILES = {

@@ -1,6 +1,6 @@
 """What only the simulator knows, read back: the concentrations without the cuts, and so the cuts' true effect.
 
-Used to check the emission-cut estimator (:mod:`forecast.counterfactual`) against the truth on simulated episodes.
+Used to check the emission-cut estimator (:mod:`response.counterfactual`) against the truth on simulated episodes.
 """
 from __future__ import annotations
 

@@ -1,13 +1,79 @@
-"""Subcommands added by the later parts of lantian (simulation, meteorology, model, response, evaluation)."""
+"""The ``lantian`` command line: one thin module above the library packages.
+
+It sits above ``forecast``, ``response`` and ``simulate`` (it composes all three; none of them imports it). Each
+handler parses its arguments, calls one library function and prints the result; domain errors (``ValueError``
+subclasses naming the file/value and the problem) and I/O errors become one line on stderr and exit status 2.
+``lantian --debug …`` shows the traceback instead.
+"""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
+EXIT_ERROR = 2
+
+
+# ---- station data ----------------------------------------------------------------------------------------------
+
+def _cmd_stations(args) -> int:
+    from forecast.history import build_history
+
+    history, sites, report = build_history(args.data, cache=args.cache, progress=not args.quiet,
+                                           refresh=args.refresh, out=args.out)
+    state = "cached store" if report["cached"] else "read"
+    print(f"{report['files']} archive file(s), {len(sites)} station(s); {report['rows']} hourly values ({state})")
+    for entry in report["skipped"]:
+        if entry["action"] == "file skipped":
+            print(f"  skipped {entry['file']}: {entry['problem']}", file=sys.stderr)
+    rows = [e for e in report["skipped"] if e["action"] != "file skipped"]
+    if rows:
+        print(f"  {len(rows)} row/column note(s); see read_log.csv in the cache", file=sys.stderr)
+    for rec in report["removed"]:
+        print(f"  QC removed {rec['count']:>7} {rec['pollutant']:<5} ({rec['reason']})")
+    print(f"store: {args.out or report['store']}")
+    return 0
+
+
+def _cmd_daily(args) -> int:
+    from forecast.history import area_table
+
+    table = area_table(args.data, cache=args.cache, rolling=args.rolling, standard=args.standard, areas=args.area,
+                       progress=not args.quiet)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.out, index=False)
+        print(f"{len(table)} row(s) written to {args.out}")
+    else:
+        cols = [c for c in ("date", "time", "area_id", "pm25_24h", "pm10_24h", "aqi", "name_zh", "primary_pollutant")
+                if c in table.columns]
+        print(table[cols].to_string(index=False, max_rows=60))
+    return 0
+
+
+def _cmd_aqi(args) -> int:
+    from forecast.aqi import AQIError, aqi_table, iaqi
+
+    if args.table:
+        out = aqi_table(args.table, standard=args.standard, date_column=args.date_column)
+        if args.out:
+            out.to_csv(args.out, index=False)
+            print(f"{len(out)} row(s) written to {args.out}")
+        else:
+            print(out.to_string(index=False, max_rows=60))
+        return 0
+    if not args.pollutant or args.value is None:
+        raise AQIError("give --table FILE, or --pollutant KEY --value CONCENTRATION")
+    print(json.dumps({"pollutant": args.pollutant, "concentration": args.value, "standard": args.standard,
+                      "iaqi": iaqi(args.pollutant, args.value, standard=args.standard)}))
+    return 0
+
+
+# ---- the demo world --------------------------------------------------------------------------------------------
 
 def _cmd_simulate(args) -> int:
-    from forecast.simulate import simulate
+    from simulate import simulate
 
     summary = simulate(args.out, seed=args.seed, start=args.start, end=args.end, forecasts=args.forecasts,
                        progress=not args.quiet, workers=args.workers, analysis_step=args.analysis_step)
@@ -16,34 +82,20 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
+# ---- meteorology and the forecaster ----------------------------------------------------------------------------
+
 def _cmd_ingest(args) -> int:
-    import sys
-    from pathlib import Path
+    from forecast import meteorology
 
-    from forecast import meteorology, workspace
-
-    client = None
-    if args.scheduler:
-        from distributed import Client
-
-        client = Client(args.scheduler)
-    met = meteorology.ingest(args.data, cache=args.cache, client=client, workers=args.workers,
-                             progress=not args.quiet, refresh=args.refresh)
+    met, written = meteorology.ingest_drivers(args.data, cache=args.cache, scheduler_address=args.scheduler,
+                                              workers=args.workers, progress=not args.quiet, refresh=args.refresh,
+                                              out=args.out, at=args.at)
     summary = met.summary()
     for rep in met.errors:
         print(f"  skipped {rep['file']}: {rep['error']}", file=sys.stderr)
     for rep in met.files:
         for problem in rep.get("problems") or []:
             print(f"  {Path(rep['file']).name}: {problem}", file=sys.stderr)
-    by_day, by_lead = meteorology.daily(met)
-    out = Path(args.out) if args.out else workspace.cache_dir(args.data, args.cache)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in (("drivers_daily", by_day), ("drivers_lead_days", by_lead)):
-        if len(frame):
-            path = out / f"{name}.parquet"
-            frame.reset_index().to_parquet(path, index=False)
-            written.append(str(path))
     print(f"{summary['files']} GRIB file(s): {summary['from_cache']} from cache, {summary['failed']} failed; "
           f"{summary['analysis_files']} analysis, {summary['forecast_files']} forecast file(s), "
           f"{summary['runs']} run(s)")
@@ -89,30 +141,28 @@ def _cmd_verify(args) -> int:
     result = forecasting.run_verify(args.data, args.model, args.start, args.end, cache=args.cache, out=args.out,
                                     rules=args.rules, progress=not args.quiet)
     print(result["table"])
-    lv = {r["model"]: r for r in result["levels"]}
     print("\nwarning levels (hits / misses / false alarms / exact-level accuracy):")
-    for name, r in lv.items():
-        print(f"  {name:<12} {r['hits']:>5} {r['misses']:>5} {r['false_alarms']:>5}  {r['exact_level_accuracy']}")
+    for r in result["levels"]:
+        print(f"  {r['model']:<12} {r['hits']:>5} {r['misses']:>5} {r['false_alarms']:>5}  "
+              f"{r['exact_level_accuracy']}")
     if args.out:
         print(f"scores written to {args.out}")
     return 0
 
 
-def _cmd_respond(args) -> int:
-    from forecast import consultation
-    from response.respond import load_forecast, respond
+# ---- response ----------------------------------------------------------------------------------------------------
 
-    doc = load_forecast(args.forecast)
-    if args.data and not args.no_consultation:
-        records, problems = consultation.load(args.data)
-        for p in problems:
-            print(f"skipped consultation record: {p}", file=sys.stderr)
-        adj = consultation.latest(records, doc["issue_date"])
-        if len(adj):
-            doc = consultation.apply(doc, adj)
-            print(f"applied {len(adj)} consultation adjustment(s) of {doc['issue_date']} "
-                  f"({', '.join(doc['consultation']['areas'])})")
-    result = respond(doc, out_dir=args.out, rules=args.rules, store=args.audit, data=args.data)
+def _cmd_respond(args) -> int:
+    from response.respond import respond
+
+    result = respond(args.forecast, out_dir=args.out, rules=args.rules, store=args.audit, data=args.data,
+                     consultation=not args.no_consultation)
+    cons = result.get("consultation") or {}
+    for problem in cons.get("problems", []):
+        print(f"skipped consultation record: {problem}", file=sys.stderr)
+    if cons.get("adjustments"):
+        print(f"applied {cons['adjustments']} consultation adjustment(s) of {result['issue_date']} "
+              f"({', '.join(cons['areas'])})")
     for tier in ("region", "city", "county"):
         for rec in result[tier]:
             if tier == "region":
@@ -129,8 +179,7 @@ def _cmd_respond(args) -> int:
             print(f"  {r['area_id']:<10} {r['pollutant']:<5} {r['share']:.1%} of {r['target_share']:.0%} {status}")
     elif red:
         print(red["note"])
-    n = len(result["bulletin_objects"])
-    print(f"{n} bulletin draft(s); decisions written to {args.out}/decisions.json")
+    print(f"{len(result['bulletin_objects'])} bulletin draft(s); decisions written to {args.out}/decisions.json")
     return 0
 
 
@@ -151,40 +200,65 @@ def _cmd_audit(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
-    from forecast import forecasting
     from response import evaluation as E
 
-    inputs = forecasting.load_inputs(args.data, cache=args.cache, progress=not args.quiet)
-    if args.episode:
-        windows = [E.parse_episode(args.episode)]
-    else:
-        eps = E.detect_episodes(inputs.obs.daily)
-        if args.season:
-            s, e = E.parse_episode(args.season)
-            eps = eps[(eps["start"] >= s) & (eps["end"] <= e)]
-        windows = list(zip(eps["start"], eps["end"]))
-        if not windows:
-            raise E.EvaluationError("no episode (daily AQI > 200) found; give --episode START:END")
-    reports = []
-    for start, end in windows:
-        report = E.evaluate_episode(args.data, start, end, areas=args.areas, model_dir=args.model,
-                                    warnings=args.warnings, cache=args.cache, inputs=inputs,
-                                    decisions=args.decisions)
-        paths = E.write_report(report, args.out)
-        reports.append(report)
+    result = E.evaluate(args.data, args.out, episode=args.episode, season=args.season, areas=args.areas,
+                        model_dir=args.model, warnings=args.warnings, cache=args.cache, decisions=args.decisions,
+                        progress=not args.quiet)
+    for report, paths in zip(result["reports"], result["paths"]):
         print(report["summary_zh"])
         print(f"  report: {paths['html']}")
         for area, gaps in report["gaps"].items():
             print(f"  data gaps {area}: {', '.join(gaps)}", file=sys.stderr)
-    if len(reports) > 1:
-        summary = E.season_summary(reports)
-        (Path(args.out) / "season_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
-        print(json.dumps(summary, ensure_ascii=False))
+    if result["season_summary"] is not None:
+        print(json.dumps(result["season_summary"], ensure_ascii=False))
     return 0
 
 
-def register(sub, data_args) -> None:
-    """Add the subcommands to the ``lantian`` parser's subparsers."""
+# ---- the parser --------------------------------------------------------------------------------------------------
+
+def _data_args(p, required=True):
+    p.add_argument("--data", required=required, help="data directory (layout in README)")
+    p.add_argument("--cache", help="cache directory (default DIR/.lantian, or ~/.cache/lantian if read-only)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _model_args(p, out_help):
+    _data_args(p)
+    p.add_argument("--model", required=True, help="trained model directory")
+    p.add_argument("--out", help=out_help)
+    p.add_argument("--rules", help="warning rule set (MEE-2019, MEE-2024; default: the one in force on the date)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lantian", description="lantian 蓝天: heavy-pollution forecasting and "
+                                     "emergency response for Inner Mongolia")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("stations", help="read + quality-control the CNEMC station archive into a parquet store")
+    _data_args(p)
+    p.add_argument("--out", help="also write the store here (parquet)")
+    p.add_argument("--refresh", action="store_true", help="ignore the cached store")
+    p.set_defaults(func=_cmd_stations)
+
+    p = sub.add_parser("daily", help="area (league/city, banner/county) daily or rolling-24-h AQI")
+    _data_args(p)
+    p.add_argument("--out", help="CSV file (default: print)")
+    p.add_argument("--area", action="append", help="only these area ids (repeatable)")
+    p.add_argument("--rolling", action="store_true", help="hourly rolling-24-h values instead of natural days")
+    p.add_argument("--standard", default="auto", help="HJ633-2012, HJ633-2026 or auto (by date)")
+    p.set_defaults(func=_cmd_daily)
+
+    p = sub.add_parser("aqi", help="AQI of a concentration table, or IAQI of one value")
+    p.add_argument("--table", help="CSV with pollutant-key columns (pm25_24h, o3_8h, …)")
+    p.add_argument("--out", help="CSV output for --table")
+    p.add_argument("--pollutant", help="pollutant key for a single value")
+    p.add_argument("--value", type=float, help="concentration [ug/m3; mg/m3 for CO]")
+    p.add_argument("--standard", default="HJ633-2012", help="HJ633-2012, HJ633-2026 or auto (needs --date-column)")
+    p.add_argument("--date-column", help="date column for --standard auto")
+    p.set_defaults(func=_cmd_aqi)
+
     p = sub.add_parser("simulate", help="write the embedded demo world (GRIB2 + CNEMC files + truth)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=7)
@@ -199,15 +273,18 @@ def register(sub, data_args) -> None:
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("ingest", help="GRIB meteorology → per-area series and daily drivers (cached)")
-    data_args(p)
+    _data_args(p)
     p.add_argument("--workers", type=int, help="local worker processes (default: CPU count, at most 4)")
     p.add_argument("--scheduler", help="address of a dask.distributed scheduler to run on instead")
     p.add_argument("--refresh", action="store_true", help="ignore cached series and extract every file again")
+    p.add_argument("--at", default="auto", choices=["auto", "stations", "areas"],
+                   help="stations: at each area's monitoring stations, the cache `train` and `forecast` use; areas: "
+                        "means over the area polygons; auto (default): stations when DIR has a station list")
     p.add_argument("--out", help="directory for drivers_daily.parquet / drivers_lead_days.parquet (default: cache)")
     p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("train", help="train the LightGBM AQI forecaster and write it with its model card")
-    data_args(p)
+    _data_args(p)
     p.add_argument("--model", required=True, help="model directory to write")
     p.add_argument("--until", help="last day whose observations may be used (default: all)")
     p.add_argument("--start", help="first issue date (default: the start of the history)")
@@ -215,19 +292,13 @@ def register(sub, data_args) -> None:
     p.add_argument("--rounds", type=int, default=300, help="boosting rounds per booster (default 300)")
     p.set_defaults(func=_cmd_train)
 
-    def model_args(p, out_help):
-        data_args(p)
-        p.add_argument("--model", required=True, help="trained model directory")
-        p.add_argument("--out", help=out_help)
-        p.add_argument("--rules", help="warning rule set (MEE-2019, MEE-2024; default by date)")
-
     p = sub.add_parser("forecast", help="forecast AQI, exceedance and warning-level probabilities for an issue date")
-    model_args(p, "write the forecast as .json or .csv")
+    _model_args(p, "write the forecast as .json or .csv")
     p.add_argument("--issued", required=True, help="issue date (YYYY-MM-DD; issue time 16:00 CST)")
     p.set_defaults(func=_cmd_forecast)
 
     p = sub.add_parser("verify", help="rolling-origin hindcast against persistence and climatology")
-    model_args(p, "write the scores (JSON contract) here")
+    _model_args(p, "write the scores (JSON contract) here")
     p.add_argument("--start", required=True, help="first issue date")
     p.add_argument("--end", required=True, help="last issue date")
     p.set_defaults(func=_cmd_verify)
@@ -235,8 +306,9 @@ def register(sub, data_args) -> None:
     p = sub.add_parser("respond", help="forecast → proposed warnings per tier, plan measures and bulletin drafts")
     p.add_argument("--forecast", required=True, help="forecast JSON from `lantian forecast --out F.json`")
     p.add_argument("--out", required=True, help="output directory (decisions.json, bulletins/*.md, *.docx)")
-    p.add_argument("--rules", help="warning rule set (default: the forecast's)")
-    p.add_argument("--audit", help="audit database: read the levels in force, record the proposals")
+    p.add_argument("--rules", help="warning rule set (default: the one in force on the issue date)")
+    p.add_argument("--audit", help="audit database: the warning state per area comes from its events, and the "
+                                   "proposals are recorded there")
     p.add_argument("--data", help="data directory with enterprises.csv and inventory.csv: activate the "
                                   "emission-reduction lists and check the reduction shares; the consultation's "
                                   "adjustments stored there for the issue date are applied first")
@@ -252,7 +324,7 @@ def register(sub, data_args) -> None:
     p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("evaluate", help="post-episode evaluation: timeline, forecast and warning quality, effect")
-    data_args(p)
+    _data_args(p)
     p.add_argument("--model", help="model directory whose archived forecasts to use")
     p.add_argument("--episode", help="START:END (default: every detected episode)")
     p.add_argument("--season", help="START:END: evaluate every detected episode inside (season summary)")
@@ -262,3 +334,29 @@ def register(sub, data_args) -> None:
                                        "target_date, lead_day, aqi (default: DIR/forecasts/decision_forecasts.csv)")
     p.add_argument("--out", required=True, help="output directory (JSON, HTML, summary)")
     p.set_defaults(func=_cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("lantian: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, KeyError) as exc:
+        if args.debug:
+            raise
+        message = str(exc) if not isinstance(exc, KeyError) else f"missing key {exc}"
+        if isinstance(exc, OSError) and exc.filename:
+            message = f"{exc.filename}: {exc.strerror or exc}"
+        print(f"lantian {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import counterfactual as CF
+from response import counterfactual as CF
 
 AREAS = ("a1", "a2", "a3")
 CUT = 0.12  # log growth removed on a warned day
