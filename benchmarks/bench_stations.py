@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import stations as S
+from simulate.cnemc import write_cnemc_day
 from forecast.areas import load_areas
 
 from ._util import header, max_rss_mib, timed
@@ -33,7 +34,7 @@ def make_archive(root: Path, n_stations: int = 60, days: int = 365, seed: int = 
                 "SO2_24h": pm25, "NO2": rng.uniform(10, 70, (24, n_stations)).round(), "NO2_24h": pm25,
                 "O3": rng.uniform(5, 160, (24, n_stations)).round(), "O3_24h": pm25, "O3_8h": pm25,
                 "O3_8h_24h": pm25, "CO": rng.uniform(0.3, 2.5, (24, n_stations)), "CO_24h": pm25}
-        S.write_cnemc_day(root / "stations" / f"china_sites_{day:%Y%m%d}.csv", day, vals, codes)
+        write_cnemc_day(root / "stations" / f"china_sites_{day:%Y%m%d}.csv", day, vals, codes)
     return sites
 
 

@@ -153,7 +153,7 @@ def apply(doc: dict, adjustments: pd.DataFrame, *, n_samples: int = 400, seed: i
         q = np.array([[d["aqi"]["q10"], d["aqi"]["q50"], d["aqi"]["q90"]] for d in ordered], float)
         graded = sequence_levels(q, np.array([d["dust"] for d in ordered], bool),
                                  np.array([d["lead_day"] for d in ordered], int), rho=rho,
-                                 rules=area.get("rules") or levels.default_rules(issue), rng=rng,
+                                 rules=area.get("rules") or levels.rules_in_force(issue), rng=rng,
                                  n_samples=n_samples)
         area["model_level"] = area["level"]
         area["model_level_probabilities"] = area["level_probabilities"]

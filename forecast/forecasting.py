@@ -141,7 +141,7 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
     per_rules = rules
     lv_frames = []
     for d in dates:
-        r = per_rules or levels.default_rules(d)
+        r = per_rules or levels.rules_in_force(d)
         lv = model.level_probabilities(pred[pred["issue_date"] == d], rules=r)
         lv["rules"] = r
         lv_frames.append(lv)

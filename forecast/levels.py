@@ -52,8 +52,17 @@ def _rule(rules: str, path=None) -> dict:
     return table[rules]
 
 
-def default_rules(date, path=None) -> str:
-    """Rule set that applies in Inner Mongolia on ``date`` (configurable in the rules file)."""
+def rules_in_force(date, path=None) -> str:
+    """The warning rule set in force on ``date`` (the ``inner_mongolia_default`` history of the rules file).
+
+    This is the one place the rule set is chosen by date: the forecaster, the response (levels, life cycle,
+    reduction shares), the evaluation and the simulator all ask it.
+
+    Raises
+    ------
+    WarningRuleError
+        No rule set is configured for so early a date.
+    """
     day = pd.Timestamp(date)
     chosen = None
     for entry in load_rules(path)["inner_mongolia_default"]:

@@ -91,7 +91,7 @@ def design(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, *, warnings: pd.Dat
     if warnings is not None and len(warnings):
         w = warnings.assign(date=pd.to_datetime(warnings["date"]).dt.normalize())
         w = w[w["level"].isin(levels.LEVELS[1:])]
-        shares = pd.Series([levels.reduction_share(lv, levels.default_rules(d)) for lv, d in zip(w["level"], w["date"])],
+        shares = pd.Series([levels.reduction_share(lv, levels.rules_in_force(d)) for lv, d in zip(w["level"], w["date"])],
                            index=pd.MultiIndex.from_arrays([w["area_id"], w["date"]]))
         shares = shares.groupby(level=[0, 1]).max()
         key = pd.MultiIndex.from_arrays([frame["area_id"], frame["date"]])

@@ -6,11 +6,11 @@ the colour warnings and the enterprise measures; sand/dust and O3 episodes give 
 """
 from __future__ import annotations
 
-from forecast.levels import (LEVEL_COLOURS, LEVEL_NAMES_ZH, LEVEL_RANK, LEVELS, Grading, default_rules, grade,
+from forecast.levels import (LEVEL_COLOURS, LEVEL_NAMES_ZH, LEVEL_RANK, LEVELS, Grading, rules_in_force, grade,
                              reduction_share, rule_sets, warning_level)
 
 __all__ = ["LEVELS", "LEVEL_RANK", "LEVEL_NAMES_ZH", "LEVEL_COLOURS", "Grading", "grade", "warning_level",
-           "default_rules", "reduction_share", "rule_sets", "response_kind", "CAUSES"]
+           "rules_in_force", "reduction_share", "rule_sets", "response_kind", "CAUSES"]
 
 #: primary pollutant / cause → what the episode gets
 CAUSES = {"pm25": "warning", "pm10": "warning", "dust": "health_advisory", "o3": "health_advisory",

@@ -27,7 +27,7 @@ from forecast import aqi as _aqi
 from forecast import levels as _levels
 from .grib import Grid, GribWriter
 from forecast.progress import bar as progress_bar
-from forecast.stations import CNEMC_TYPE_ORDER
+from .cnemc import CNEMC_TYPE_ORDER
 from .chemistry import run_box_model
 from .weather import Weather
 from .world import calendar, world_areas, world_stations
@@ -111,7 +111,7 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
     cover = np.zeros((n_days, n_areas), dtype=int)
     issued = np.full((n_days, n_areas), -1)
     for d in range(n_days - 1):
-        rules = _levels.default_rules(days[d])
+        rules = _levels.rules_in_force(days[d])
         horizon = np.arange(d + 1, min(d + 4, n_days))
         err = np.exp(rng.normal(0, AUTHORITY_ERROR[: len(horizon)], (n_areas, len(horizon))))
         for a in range(n_areas):
@@ -134,7 +134,7 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
         for x in np.flatnonzero(cover[:, a]):
             level = _levels.LEVELS[cover[x, a]]
             rows.append((area, days[x], level, days[issued[x, a]], _levels.reduction_share(level,
-                                                                                          _levels.default_rules(days[x]))))
+                                                                                          _levels.rules_in_force(days[x]))))
     return pd.DataFrame(rows, columns=["area_id", "date", "level", "issued", "cut_share"])
 
 

@@ -46,7 +46,7 @@ def test_stations_and_daily_on_archive(tmp_path, capsys):
     from tests.forecast.test_stations import CODES, SITES, _values
     import numpy as np
     import pandas as pd
-    from forecast.stations import write_cnemc_day
+    from simulate.cnemc import write_cnemc_day
 
     (tmp_path / "stations").mkdir()
     SITES.to_csv(tmp_path / "stations" / "sites.csv", index=False)

@@ -67,6 +67,6 @@ def test_unknown_rules_and_level():
 
 
 def test_defaults_and_shares():
-    assert L.default_rules("2023-12-01") == "MEE-2019"
-    assert L.default_rules("2024-04-25") == "MEE-2024"
+    assert L.rules_in_force("2023-12-01") == "MEE-2019"
+    assert L.rules_in_force("2024-04-25") == "MEE-2024"
     assert [L.reduction_share(x) for x in L.LEVELS] == [0.0, 0.1, 0.2, 0.3]

@@ -5,6 +5,7 @@ import pytest
 
 from forecast import aqi as A
 from forecast import stations as S
+from simulate.cnemc import write_cnemc_day
 
 CODES = ["1001A", "1002A", "1003A", "1004A"]
 SITES = pd.DataFrame({"监测点编码": CODES, "监测点名称": ["市监测站", "工业园", "昆区", "对照点"],
@@ -28,7 +29,7 @@ def archive(tmp_path):
     (tmp_path / "stations").mkdir()
     SITES.to_csv(tmp_path / "stations" / "sites.csv", index=False)
     for k, day in enumerate(pd.date_range("2024-01-01", "2024-01-04")):
-        S.write_cnemc_day(tmp_path / "stations" / f"china_sites_{day:%Y%m%d}.csv", day, _values(k, rng), CODES)
+        write_cnemc_day(tmp_path / "stations" / f"china_sites_{day:%Y%m%d}.csv", day, _values(k, rng), CODES)
     return tmp_path
 
 
