@@ -32,7 +32,7 @@ def run():
     for level in R.LEVELS:
         levels = {c: level for c in cities}
         act = R.activate(registry, levels)
-        R.share_check(act, registry, inv, levels)
+        R.share_check(act, registry, inv, levels, rules="MEE-2024")
         n_act += len(act)
     dt = time.perf_counter() - t
     print(f"{'baseline: plain merge with the measures table':<52} {base:7.3f} s")

@@ -200,7 +200,7 @@ class Forecaster:
         return out
 
     # ---- warning levels --------------------------------------------------------------------------------------
-    def level_probabilities(self, pred: pd.DataFrame, *, rules: str = "MEE-2024", n_samples: int = 400,
+    def level_probabilities(self, pred: pd.DataFrame, *, rules: str, n_samples: int = 400,
                             seed: int | None = None) -> pd.DataFrame:
         """Warning level (from the median sequence) and the probability of each level per area and issue date.
 
@@ -276,7 +276,7 @@ def _best_ts_threshold(prob: np.ndarray, y: np.ndarray) -> float:
     return best
 
 
-def sequence_levels(q: np.ndarray, dust: np.ndarray, leads: np.ndarray, *, rho: float, rules: str = "MEE-2024",
+def sequence_levels(q: np.ndarray, dust: np.ndarray, leads: np.ndarray, *, rho: float, rules: str,
                     rng: np.random.Generator | None = None, n_samples: int = 400) -> dict:
     """Warning level of one area's forecast sequence and the probability of each level.
 

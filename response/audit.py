@@ -155,16 +155,6 @@ class AuditStore:
             out.append(rec)
         return out
 
-    def current_levels(self) -> dict[str, dict]:
-        """The level in force per area: the last issued/upgraded/downgraded/lifted/cancelled event (corrections of
-        such an event replace it)."""
-        state: dict[str, dict] = {}
-        for e in self.events():
-            if e["action"] in ("issued", "upgraded", "downgraded", "lifted", "cancelled", "corrected"):
-                state[e["area_id"]] = {"level": "none" if e["action"] in ("lifted", "cancelled") else e["level"],
-                                       "since": e["valid_from"] or e["recorded_at"], "event_id": e["id"]}
-        return state
-
     def verify_bulletins(self) -> list[int]:
         """Ids of events whose stored bulletin text no longer matches its hash (should be empty)."""
         bad = []

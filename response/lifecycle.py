@@ -11,16 +11,37 @@ forecast daily AQI of the next days; the machine answers with an action:
 - ``lift`` — the forecast is below the lowest trigger for the coming ``lift_hours`` (> 36 h: the first two forecast
   days); a proposal of none with AQI still above the trigger keeps the warning (``maintain``);
 - ``maintain`` / ``none``.
+
+This module is the one owner of the life cycle. Its state per area is derived from the audit store's events
+(:func:`states_from_events`): the level in force comes from the last decision an officer recorded (issued,
+upgraded, downgraded, lifted, cancelled, corrected), and a pending lower level from the proposal of the previous
+consultation (an earlier issue date) — so "downgrade after two consecutive lower proposals" holds across restarts
+and is the same for ``lantian respond`` and the duty page. The duty page records the officer's decision with
+:func:`decision_event`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from forecast.levels import LEVEL_RANK, clause_leaves
+from forecast.levels import LEVEL_RANK, LEVELS, clause_leaves
+
+from . import audit as audit_mod
 
 LIFT_HOURS = 36
+#: the issue hour of the afternoon consultation [h, CST] (the forecaster's ``forecast.features.ISSUE_HOUR``)
+ISSUE_HOUR = 16
+#: audit actions that set the level in force (officers' decisions)
+DECISIONS = ("issued", "upgraded", "downgraded", "lifted", "cancelled", "corrected", "maintained")
+#: life-cycle action → the audit action that records it
+EVENT_OF_ACTION = {"issue": "issued", "upgrade": "upgraded", "downgrade": "downgraded", "lift": "lifted",
+                   "maintain": "maintained"}
+
+
+class LifecycleError(ValueError):
+    """A decision that cannot be recorded (names the bad value)."""
 
 
 @dataclass
@@ -45,8 +66,8 @@ def lowest_trigger(rules: str) -> float:
     return float(min(c.get("above", c.get("at_least")) for c in clause_leaves(rules)))
 
 
-def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, rules: str = "MEE-2024",
-         first_trigger_day: int | None = None, issue_hour: int = 16) -> tuple[WarningState, Transition]:
+def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, rules: str,
+         first_trigger_day: int | None = None, issue_hour: int = ISSUE_HOUR) -> tuple[WarningState, Transition]:
     """Advance one area's warning state by one issue date.
 
     Parameters
@@ -55,9 +76,15 @@ def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, r
         Level the forecast implies (``none``/``yellow``/``orange``/``red``), dust days already excluded.
     forecast_aqi : sequence of float
         Forecast daily AQI for lead days 1, 2, …
+    issue_date : str
+        The consultation's date (YYYY-MM-DD).
+    rules : str
+        The rule set in force (:func:`forecast.levels.rules_in_force`); it sets the lifting threshold.
     first_trigger_day : int, optional
         Lead day on which the triggering run starts (for the lead-time check).
     """
+    if proposed not in LEVEL_RANK:
+        raise LifecycleError(f"unknown level {proposed!r}; allowed: {', '.join(LEVELS)}")
     cur = state.level
     aqi = np.asarray(forecast_aqi, float)
     lead = None
@@ -87,7 +114,7 @@ def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, r
         "maintain", cur, cur, f"预报级别低于现行级别（{proposed}），待下次会商确认后降级；级别反复时按高级别执行")
 
 
-def run_sequence(proposals: list[tuple[str, str, list]], *, rules: str = "MEE-2024") -> list[Transition]:
+def run_sequence(proposals: list[tuple[str, str, list]], *, rules: str) -> list[Transition]:
     """Run the machine over ``[(issue_date, proposed_level, forecast_aqi), …]`` from no warning."""
     state = WarningState()
     out = []
@@ -95,3 +122,94 @@ def run_sequence(proposals: list[tuple[str, str, list]], *, rules: str = "MEE-20
         state, t = step(state, proposed, aqi, issue_date=date, rules=rules)
         out.append(t)
     return out
+
+
+# ---- state from the audit store ----------------------------------------------------------------------------------
+
+def states_from_events(events: list[dict], *, before: str | None = None) -> dict[str, WarningState]:
+    """The warning state per area from audit events (as :meth:`response.audit.AuditStore.events` gives them).
+
+    Parameters
+    ----------
+    events : list of dict
+        Audit events, any order (they are taken in id order).
+    before : str, optional
+        The issue date being decided (YYYY-MM-DD): proposals of that date or later are ignored, so a re-run of the
+        same consultation never confirms itself. Officers' decisions always count.
+
+    Returns
+    -------
+    dict
+        ``area_id`` → :class:`WarningState`: the level in force (the last decision; lifted / cancelled → none), the
+        date it was set, and ``pending_lower`` — the lower level the previous consultation proposed, if it did.
+    """
+    states: dict[str, WarningState] = {}
+    cutoff = str(before)[:10] if before else None
+    for e in sorted(events, key=lambda ev: ev["id"]):
+        area = e["area_id"]
+        cur = states.get(area, WarningState())
+        if e["action"] in DECISIONS:
+            level = "none" if e["action"] in ("lifted", "cancelled") else e["level"]
+            states[area] = WarningState(level, e.get("issue_date") or e.get("valid_from") or e.get("recorded_at"),
+                                        None)
+        elif e["action"] == "proposed":
+            if cutoff is not None and (e.get("issue_date") or "")[:10] >= cutoff:
+                continue
+            proposed = (e.get("details") or {}).get("proposed", e["level"])
+            lower = proposed in LEVEL_RANK and proposed != "none" and LEVEL_RANK[proposed] < LEVEL_RANK[cur.level]
+            states[area] = WarningState(cur.level, cur.since, proposed if lower else None)
+    return states
+
+
+def in_force(store) -> dict[str, WarningState]:
+    """The state per area now, from an open :class:`response.audit.AuditStore`."""
+    return states_from_events(store.events())
+
+
+def valid_from(issue_date, trigger_days=None) -> pd.Timestamp:
+    """When a warning decided on ``issue_date`` takes effect: 00:00 CST of the first triggering lead day (the day
+    after the issue date when none is given) — tz-aware, China Standard Time."""
+    from forecast.nomenclature import TZ
+
+    first = min(trigger_days) if trigger_days else 1
+    return (pd.Timestamp(issue_date).normalize() + pd.Timedelta(days=int(first))).tz_localize(TZ)
+
+
+def officer_action(current: str, chosen: str) -> str:
+    """The audit action of an officer's decision ``chosen`` while ``current`` is in force."""
+    for name, value in (("level in force", current), ("chosen level", chosen)):
+        if value not in LEVEL_RANK:
+            raise LifecycleError(f"unknown {name} {value!r}; allowed: {', '.join(LEVELS)}")
+    if chosen == current:
+        return "maintained"
+    if chosen == "none":
+        return "lifted"
+    if current == "none":
+        return "issued"
+    return "upgraded" if LEVEL_RANK[chosen] > LEVEL_RANK[current] else "downgraded"
+
+
+def decision_event(decision: dict, *, chosen: str, current: str, officer: str, issue_date, model_version=None,
+                   reason: str = "", bulletin_text: str | None = None) -> audit_mod.Event:
+    """The audit event of an officer's decision on one proposal of :func:`response.respond.respond`.
+
+    ``decision`` is the area's record (``area_id``, ``tier``, ``level``, ``model_level``, ``reason``,
+    ``valid_from``, ``consultation_adjusted``); ``chosen`` the level the officer confirms. A level other than
+    the proposed one is an override and needs a ``reason``.
+
+    Raises
+    ------
+    LifecycleError
+        An override without a reason, or an unknown level.
+    """
+    override = chosen != decision["level"]
+    if override and not str(reason).strip():
+        raise LifecycleError("调整级别必须说明理由 / an override of the proposed level needs a reason")
+    action = officer_action(current, chosen)
+    return audit_mod.Event(
+        action, decision["area_id"], decision["tier"], chosen, officer,
+        valid_from=str(decision.get("valid_from") or valid_from(issue_date)), issue_date=str(issue_date)[:10],
+        forecast_ref=f"{str(issue_date)[:10]}/{model_version}", model_version=model_version,
+        reason=str(reason).strip() or decision.get("reason"), bulletin_text=bulletin_text or None,
+        details={"proposed": decision["level"], "override": override, "model_level": decision.get("model_level"),
+                 "consultation_adjusted": bool(decision.get("consultation_adjusted"))})

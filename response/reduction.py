@@ -180,7 +180,7 @@ def _lookup_measures(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def activate(registry: pd.DataFrame, levels: dict[str, str], *, rules: str = "MEE-2024") -> pd.DataFrame:
+def activate(registry: pd.DataFrame, levels: dict[str, str]) -> pd.DataFrame:
     """The activated emission-reduction list: one row per enterprise under a warning.
 
     Columns: enterprise, area, level, grade, industry, ``action_zh``, cut fractions ``cut_<p>`` and expected cuts
@@ -241,7 +241,7 @@ class ShareCheck:
 
 
 def share_check(activated: pd.DataFrame, registry: pd.DataFrame, inventory: pd.DataFrame,
-                levels: dict[str, str], *, rules: str = "MEE-2024", shares: dict | None = None,
+                levels: dict[str, str], *, rules: str, shares: dict | None = None,
                 top: int = 10) -> ShareCheck:
     """Reduction achieved per league/city and pollutant against the target share of society-wide emissions."""
     sec = sector_rules()["sectors"]

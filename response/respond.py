@@ -1,10 +1,12 @@
 """Orchestrator: a forecast → proposed warnings per tier, plan measures, bulletins, and proposal events.
 
 Input is the forecast document of ``lantian forecast --out F.json`` (or the dict :func:`forecast.forecasting.
-forecast_json` returns). For every area: the level its own forecast implies (dust- or O3-dominated days give a
-health advisory, not a colour), the regional and league/city cascade (:mod:`response.plans`), the life-cycle action
-against the level in force (from the audit store when one is given, :mod:`response.lifecycle`), the plan measures
-and the bulletin drafts (:mod:`response.bulletins`).
+forecast_json` returns). For every area: the level its own forecast implies (dust-dominated days give a health
+advisory, not a colour: :mod:`response.causes`), the regional and league/city cascade (:mod:`response.plans`), the
+life-cycle action against the state in force (derived from the audit store's events when one is given:
+:mod:`response.lifecycle`), the plan measures and the bulletin drafts (:mod:`response.bulletins`). The rule set is
+the one in force on the issue date (:func:`forecast.levels.rules_in_force`) unless the caller or the forecast
+names one.
 """
 from __future__ import annotations
 
@@ -17,20 +19,19 @@ import pandas as pd
 
 from forecast import areas as areas_mod
 from forecast import consultation as consultation_mod
-from forecast.levels import LEVEL_NAMES_ZH
+from forecast.levels import LEVEL_NAMES_ZH, rules_in_force
 
 from . import audit as audit_mod
 from . import bulletins as B
-from . import lifecycle
+from . import causes, lifecycle
 from . import plans as plans_mod
 
 CAUSE_ZH = {"ventilation": "风速小、边界层低，扩散条件差", "inversion": "逆温和静稳天气持续",
             "humidity": "湿度大，有利于二次颗粒物生成", "transport": "区域污染输送",
             "persistence": "前期污染累积", "emissions_calendar": "供暖期排放增加",
             "area_climatology": "本地污染背景较高", "lead_time": ""}
-KIND_OF_ACTION = {"issue": "issue", "upgrade": "upgrade", "downgrade": "downgrade", "lift": "lift"}
-EVENT_OF_ACTION = {"issue": "issued", "upgrade": "upgraded", "downgrade": "downgraded", "lift": "lifted",
-                   "maintain": "maintained"}
+#: life-cycle actions that get a bulletin of the same kind
+BULLETIN_ACTIONS = ("issue", "upgrade", "downgrade", "lift")
 
 
 class RespondError(ValueError):
@@ -51,15 +52,7 @@ def load_forecast(source) -> dict:
     return doc
 
 
-def _advisory(area: dict) -> tuple[bool, str]:
-    """A health advisory when a coming day (1–3) is forecast heavy but dust-dominated."""
-    for d in area["days"][:3]:
-        if d.get("dust") and d["aqi"]["q50"] > 150:
-            return True, "dust"
-    return False, ""
-
-
-def _window(area: dict, days: list[int]) -> tuple[str, str, str]:
+def _window(area: dict, days: list[int]) -> tuple[str, str]:
     by_lead = {d["lead_day"]: d for d in area["days"]}
     sel = [by_lead[k] for k in days if k in by_lead] or area["days"][:1]
     first, last = pd.Timestamp(sel[0]["date"]), pd.Timestamp(sel[-1]["date"])
@@ -68,7 +61,11 @@ def _window(area: dict, days: list[int]) -> tuple[str, str, str]:
     lo = min(d["aqi"]["q10"] for d in sel)
     hi = max(d["aqi"]["q90"] for d in sel)
     rng = f"{int(round(min(q50)))}–{int(round(max(q50)))}（可能范围 {int(round(lo))}–{int(round(hi))}）"
-    return window, rng, f"{first.year}年{first.month}月{first.day}日0时"
+    return window, rng
+
+
+def _start_text(start: pd.Timestamp) -> str:
+    return f"{start.year}年{start.month}月{start.day}日{start.hour}时"
 
 
 def _cause(area: dict, days: list[int]) -> str:
@@ -84,11 +81,16 @@ def _cause(area: dict, days: list[int]) -> str:
 
 def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = None, store=None,
             officer: str = "lantian（系统建议）", adjacency=None, plans: dict | None = None,
-            write_docx: bool = True, data: str | Path | None = None, consultation: bool = True) -> dict:
+            write_docx: bool = True, data: str | Path | None = None, consultation: bool = True,
+            states: dict | None = None) -> dict:
     """Proposed decisions per tier for one forecast; writes ``decisions.json`` and bulletins to ``out_dir``.
 
-    ``store``: an :class:`response.audit.AuditStore` (or a path) — the level in force per area is read from it and a
-    ``proposed`` event is appended for every area whose action is not ``none``.
+    ``store``: an :class:`response.audit.AuditStore` (or a path) — the warning state per area is derived from its
+    events (:func:`response.lifecycle.states_from_events`: the level in force and a lower level the previous
+    consultation proposed) and a ``proposed`` event is appended for every area whose action is not ``none``.
+    ``states``: the warning state per area when the caller derived it already (the duty page reads the store
+    without recording proposals); ignored when ``store`` is given.
+    ``rules``: the warning rule set; default the forecast's, else the one in force on the issue date.
     ``data``: a data directory with ``enterprises.csv`` and ``inventory.csv``: the emission-reduction lists are
     activated for the proposed levels and the reduction shares checked (``reduction`` in the result; files in
     ``out_dir/reduction``); with ``consultation`` (default) the consultation's adjustments stored there for the
@@ -104,31 +106,36 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     for area in doc["areas"]:
         if area["area_id"] not in table.index:
             raise RespondError(f"forecast names unknown area {area['area_id']!r}")
-        advisory, cause = _advisory(area)
+        advisory, cause = causes.advisory(area)
         own[area["area_id"]] = area["level"]
         per_area[area["area_id"]] = {"area": area, "advisory": advisory, "cause": cause}
     final, regional = plans_mod.cascade(own, plans=plans, adjacency=adjacency)
     close_store = False
     if store is not None and not isinstance(store, audit_mod.AuditStore):
         store, close_store = audit_mod.open_store(store), True
-    in_force = store.current_levels() if store is not None else {}
     issue_date = doc["issue_date"]
+    if store is not None:
+        states = lifecycle.states_from_events(store.events(), before=issue_date)
+    states = states or {}
     issued_at = f"{pd.Timestamp(issue_date).year}年{pd.Timestamp(issue_date).month}月{pd.Timestamp(issue_date).day}日"
     decisions = {"issue_date": issue_date, "model_version": doc.get("model_version"),
-                 "rules": rules or (doc["areas"][0].get("rules") if doc["areas"] else None),
+                 "rules": rules or (doc["areas"][0].get("rules") if doc["areas"] else None) or
+                 rules_in_force(issue_date),
                  "region": [], "city": [], "county": []}
     bulletins: list[B.Bulletin] = []
     for area_id, info in per_area.items():
         area = info["area"]
         tier = str(table.loc[area_id, "tier"])
         level = final[area_id]["level"]
-        r = rules or area.get("rules") or "MEE-2024"
-        state = lifecycle.WarningState(level=in_force.get(area_id, {}).get("level", "none"))
+        r = rules or area.get("rules") or decisions["rules"]
+        state = states.get(area_id, lifecycle.WarningState())
         trig = area.get("trigger_days") or []
         aqi = [d["aqi"]["q50"] for d in sorted(area["days"], key=lambda d: d["lead_day"])]
         _, t = lifecycle.step(state, level, aqi, issue_date=issue_date, rules=r,
                               first_trigger_day=trig[0] if trig else (1 if level != "none" else None))
-        window, aqi_range, start = _window(area, trig or [1, 2])
+        window, aqi_range = _window(area, trig or [1, 2])
+        valid_from = lifecycle.valid_from(issue_date, trig)
+        start = _start_text(valid_from)
         met_cause = _cause(area, trig)
         reason = (f"{area['clause']}（第{'、'.join(str(k) for k in trig)}天）" if trig else area["clause"]) \
             if final[area_id]["source"] == "own" else \
@@ -138,15 +145,16 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         rec = {"area_id": area_id, "name_zh": table.loc[area_id, "name_zh"], "tier": tier,
                "own_level": own.get(area_id, "none"), "level": level,
                "consultation_adjusted": bool(area.get("adjusted")), "model_level": area.get("model_level", own.get(area_id, "none")), "source": final[area_id]["source"],
-               "in_force": state.level, "action": t.action, "reason": reason, "trigger_days": trig,
+               "in_force": state.level, "pending_lower": state.pending_lower, "action": t.action,
+               "reason": reason, "trigger_days": trig, "valid_from": valid_from.isoformat(), "rules": r,
                "lead_hours": t.lead_hours, "lead_time_ok": t.lead_time_ok,
                "level_probabilities": area.get("level_probabilities"), "health_advisory": info["advisory"],
                "measures": plans_mod.measures(area_id, level, plans=plans) if level != "none" else
                (plans_mod.measures(area_id, "health_advisory", plans=plans) if info["advisory"] else []),
                "bulletins": []}
         kinds = []
-        if t.action in KIND_OF_ACTION:
-            kinds.append(KIND_OF_ACTION[t.action])
+        if t.action in BULLETIN_ACTIONS:
+            kinds.append(t.action)
         if info["advisory"] and level == "none":
             kinds.append("advisory")
         for kind in kinds:
@@ -160,16 +168,17 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         if store is not None and t.action != "none":
             store.append(audit_mod.Event(
                 "proposed", area_id, tier, t.level if t.action != "lift" else "none", officer,
-                valid_from=start, issue_date=issue_date, forecast_ref=f"{issue_date}/{doc.get('model_version')}",
-                model_version=doc.get("model_version"), reason=f"{t.action}: {reason}",
-                bulletin_text=bulletins[-1].markdown if kinds else None,
-                details={"action": t.action, "source": final[area_id]["source"]}))
+                valid_from=valid_from.isoformat(), issue_date=issue_date,
+                forecast_ref=f"{issue_date}/{doc.get('model_version')}", model_version=doc.get("model_version"),
+                reason=f"{t.action}: {reason}", bulletin_text=bulletins[-1].markdown if kinds else None,
+                details={"action": t.action, "proposed": level, "source": final[area_id]["source"]}))
         decisions[tier].append(rec)
     for w in regional:
         area_name = w.name_zh
         days = sorted({k for m in w.triggered_by if m in per_area for k in (per_area[m]["area"]["trigger_days"] or [])})
         anchor = per_area[w.triggered_by[0]]["area"] if w.triggered_by and w.triggered_by[0] in per_area else None
-        window, aqi_range, start = _window(anchor, days or [1]) if anchor else ("", "", "")
+        window, aqi_range = _window(anchor, days or [1]) if anchor else ("", "")
+        start = _start_text(lifecycle.valid_from(issue_date, days)) if anchor else ""
         b = B.render("issue", area_id="inner_mongolia", level=w.level, window=window, start=start,
                      aqi_range=aqi_range, clause=f"{len(w.triggered_by)}个成员达到预警条件", issued_at=issued_at,
                      plans=plans, area_name=area_name)
@@ -199,8 +208,8 @@ def _reduction(data: Path, decisions: dict, out_dir) -> dict:
     registry, bad = R.load_registry(reg_path)
     inventory = R.load_inventory(inv_path)
     levels = {r["area_id"]: r["level"] for tier in ("city", "county") for r in decisions[tier]}
-    rules = decisions.get("rules") or "MEE-2024"
-    act = R.activate(registry, levels, rules=rules)
+    rules = decisions["rules"]
+    act = R.activate(registry, levels)
     check = R.share_check(act, registry, inventory, levels, rules=rules)
     result = {"enterprises": int(len(registry)), "bad_rows": bad.to_dict("records"), "activated": int(len(act)),
               "share_check": check.totals.to_dict("records"), "shortfalls": check.shortfalls.to_dict("records")}

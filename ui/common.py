@@ -99,11 +99,12 @@ def forecast_doc(data: str, model_dir: str, issued: str, stamp: float) -> dict:
 
 def adjusted_doc(data, doc: dict) -> tuple[dict, "pd.DataFrame"]:
     """The forecast with the consultation's latest adjustments of its issue date applied, and those records."""
+    import pandas as pd
+
     from forecast import consultation
 
-    records, _ = consultation.load(data)
-    adj = consultation.latest(records, doc["issue_date"])
-    return (consultation.apply(doc, adj) if len(adj) else doc), adj
+    adjusted, info = consultation.adjusted_forecast(doc, data)
+    return adjusted, pd.DataFrame(info["records"])
 
 
 def issue_dates(inp) -> list:

@@ -7,14 +7,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from forecast import workspace
 from forecast.levels import LEVEL_NAMES_ZH, LEVELS
 from response import accounts as accounts_mod
-from response import audit
-from response.respond import respond
+from response import audit, lifecycle
 from response.bulletins import markdown_to_docx
-from ui.common import adjusted_doc, forecast_doc, page_start, t
-
-EVENT = {"issue": "issued", "upgrade": "upgraded", "downgrade": "downgraded", "lift": "lifted"}
+from response.respond import respond
+from ui.common import audit_path, forecast_doc, page_start, t
 
 
 def login(cfg) -> dict | None:
@@ -43,16 +42,18 @@ def render():
     cfg, _, _, dates = start
     issued = st.selectbox(t("issue_date"), [d.date() for d in dates][::-1])
     doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), (cfg["model"] / "model.json").stat().st_mtime)
-    doc, adjustments = adjusted_doc(cfg["data"], doc)
-    if len(adjustments):
+    out_dir = workspace.output_dir(cfg["data"], "app", str(issued))
+    store_path = audit_path(cfg)
+    # the proposals: the life cycle's state from the audit store's events (read only: nothing is recorded until
+    # an officer issues), the consultation's adjustments applied
+    with audit.open_store(store_path) as store:
+        states = lifecycle.states_from_events(store.events(), before=str(issued))
+        in_force = {a: s.level for a, s in lifecycle.in_force(store).items()}
+    result = respond(doc, store=None, states=states, data=cfg["data"], out_dir=out_dir, write_docx=False)
+    if (result.get("consultation") or {}).get("adjustments"):
         st.info(t("adjusted_note"))
-    out_dir = Path(cfg["data"]) / ".lantian" / "app" / str(issued)
-    with audit.open_store(cfg["audit"]) as store:
-        result = respond(doc, store=None, data=cfg["data"], out_dir=out_dir, write_docx=False)
-        in_force = store.current_levels()
-    rows = [{"tier": tier, "area_id": r["area_id"], "name": r["name_zh"], "in_force": in_force.get(r["area_id"], {})
-             .get("level", "none"), "proposed": r["level"], "model": r["model_level"], "action": r["action"],
-             "reason": r["reason"]}
+    rows = [{"tier": tier, "area_id": r["area_id"], "name": r["name_zh"], "in_force": r["in_force"],
+             "proposed": r["level"], "model": r["model_level"], "action": r["action"], "reason": r["reason"]}
             for tier in ("city", "county") for r in result[tier]]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     for z in result["region"]:
@@ -73,22 +74,15 @@ def render():
             word = markdown_to_docx(text, Path(tmp) / f"{area_id}.docx").read_bytes()
         st.download_button(f"{t('bulletin')} (Word)", word, file_name=f"{issued}_{area_id}_bulletin.docx")
     if st.button(t("issue"), disabled=officer is None):
-        if level != rec["level"] and not reason.strip():
-            st.error("调整级别必须说明理由 / an override needs a reason")
+        try:
+            event = lifecycle.decision_event(rec, chosen=level, current=in_force.get(area_id, "none"),
+                                             officer=officer["name_zh"], issue_date=str(issued),
+                                             model_version=doc["model_version"], reason=reason, bulletin_text=text)
+        except lifecycle.LifecycleError as exc:
+            st.error(str(exc))
         else:
-            current = in_force.get(area_id, {}).get("level", "none")
-            action = "issued" if current == "none" and level != "none" else \
-                "lifted" if level == "none" else "upgraded" if LEVELS.index(level) > LEVELS.index(current) \
-                else "downgraded" if LEVELS.index(level) < LEVELS.index(current) else "maintained"
-            with audit.open_store(cfg["audit"]) as store:
-                store.append(audit.Event(action, area_id, rec["tier"], level, officer["name_zh"],
-                                         valid_from=str(pd.Timestamp(issued) + pd.Timedelta(days=1)),
-                                         issue_date=str(issued), forecast_ref=f"{issued}/{doc['model_version']}",
-                                         model_version=doc["model_version"],
-                                         reason=reason or rec["reason"], bulletin_text=text or None,
-                                         details={"proposed": rec["level"], "override": level != rec["level"],
-                                                  "model_level": rec["model_level"],
-                                                  "consultation_adjusted": rec["consultation_adjusted"]}))
+            with audit.open_store(store_path) as store:
+                store.append(event)
             st.success(t("issued"))
     st.subheader(t("reduction"))
     red = result.get("reduction", {})
@@ -103,6 +97,6 @@ def render():
     else:
         st.caption(red.get("note", ""))
     with st.expander(t("audit")):
-        with audit.open_store(cfg["audit"]) as store:
+        with audit.open_store(store_path) as store:
             st.dataframe(pd.DataFrame(store.events())[["id", "recorded_at", "action", "area_id", "level", "officer",
                                                        "reason"]] if store.events() else pd.DataFrame())

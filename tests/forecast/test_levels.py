@@ -70,3 +70,37 @@ def test_defaults_and_shares():
     assert L.rules_in_force("2023-12-01") == "MEE-2019"
     assert L.rules_in_force("2024-04-25") == "MEE-2024"
     assert [L.reduction_share(x) for x in L.LEVELS] == [0.0, 0.1, 0.2, 0.3]
+
+
+# (rules, daily AQI sequence, expected level) — REFERENCE 1.2 (MEE-2019) and 1.3 (MEE-2024); "> 200" is strict
+CASES = [
+    ("MEE-2019", [201, 150], "none"),            # 1 day > 200: blue was dropped
+    ("MEE-2019", [201, 201], "yellow"),          # 48 h > 200
+    ("MEE-2019", [200, 250], "none"),            # 200 is not > 200
+    ("MEE-2019", [210, 220, 230], "orange"),     # 72 h > 200
+    ("MEE-2019", [310, 320, 230, 240], "red"),   # 96 h > 200 and 48 h > 300
+    ("MEE-2019", [310, 220, 230, 240], "orange"),  # only 24 h > 300
+    ("MEE-2019", [500, 100], "red"),             # AQI reaching 500
+    ("MEE-2019", [499, 100], "none"),
+    ("MEE-2024", [201, 100], "yellow"),          # any day > 200
+    ("MEE-2024", [151, 151], "yellow"),          # 48 h > 150
+    ("MEE-2024", [151, 100], "none"),
+    ("MEE-2024", [201, 201], "orange"),          # 48 h > 200
+    ("MEE-2024", [151, 151, 151], "orange"),     # 72 h > 150
+    ("MEE-2024", [210, 220, 301], "red"),        # 72 h > 200 and 24 h > 300
+    ("MEE-2024", [210, 220, 300], "orange"),     # 300 is not > 300
+    ("MEE-2024", [500, 100], "yellow"),          # no "reaching 500" clause in 2024
+    ("MEE-2019", [201, 201, 100, 201], "orange"),  # one-day gap (< 36 h): one episode spanning 4 days
+    ("MEE-2019", [201, 100, 100, 201], "none"),    # two-day gap: two one-day episodes
+]
+
+
+@pytest.mark.parametrize("rules, seq, want", CASES)
+def test_clauses(rules, seq, want):
+    assert L.warning_level(seq, rules=rules) == want
+
+
+def test_hourly_rolling_input_crosses_days():
+    hourly = np.r_[np.full(10, 120), np.full(48, 210), np.full(20, 120)]  # 48 h > 200 from 10:00 to 10:00
+    assert L.warning_level(hourly, rules="MEE-2019", step_hours=1) == "yellow"
+    assert L.warning_level(hourly[:-30], rules="MEE-2019", step_hours=1) == "none"  # only 38 h > 200 left

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from response import audit
+from response.lifecycle import in_force
 
 
 def event(i=0, **kw):
@@ -49,9 +50,9 @@ def test_corrections_are_new_events(tmp_path):
         with pytest.raises(audit.AuditError, match="event 99 to supersede does not exist"):
             s.append(event(action="corrected", supersedes=99))
         s.append(event(action="corrected", level="red", supersedes=first, reason="级别填写错误"))
-        assert len(s.events()) == 2 and s.current_levels()["baotou"]["level"] == "red"
+        assert len(s.events()) == 2 and in_force(s)["baotou"].level == "red"
         s.append(event(action="lifted", level="none"))
-        assert s.current_levels()["baotou"]["level"] == "none"
+        assert in_force(s)["baotou"].level == "none"
 
 
 @pytest.mark.parametrize("kw, match", [({"action": "approved"}, "unknown action"), ({"level": "blue"}, "unknown level"),

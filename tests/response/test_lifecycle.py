@@ -1,7 +1,8 @@
 """The warning life cycle on sequences of successive forecasts."""
 import pytest
 
-from response.lifecycle import WarningState, lowest_trigger, run_sequence, step
+from response.lifecycle import (LifecycleError, WarningState, decision_event, lowest_trigger, officer_action,
+                                run_sequence, states_from_events, step, valid_from)
 
 
 def actions(seq, rules="MEE-2024"):
@@ -41,11 +42,61 @@ def test_lift_threshold_depends_on_rule_set():
 
 
 def test_lead_time_flag():
-    _, t = step(WarningState(), "yellow", [100, 210, 220], issue_date="d", first_trigger_day=2)
+    _, t = step(WarningState(), "yellow", [100, 210, 220], issue_date="d", rules="MEE-2024", first_trigger_day=2)
     assert t.lead_hours == 32 and t.lead_time_ok
-    _, t = step(WarningState(), "yellow", [210, 220], issue_date="d", first_trigger_day=1)
+    _, t = step(WarningState(), "yellow", [210, 220], issue_date="d", rules="MEE-2024", first_trigger_day=1)
     assert t.lead_hours == 8 and t.lead_time_ok is False
 
 
 def test_direct_jump_to_red_is_an_issue():
     assert actions([("d1", "red", [320, 330, 310])]) == [("issue", "red")]
+
+
+# ---- the state from the audit store's events ------------------------------------------------------------------
+
+def _ev(i, action, level, issue_date, proposed=None, area="baotou"):
+    return {"id": i, "action": action, "area_id": area, "level": level, "issue_date": issue_date,
+            "valid_from": None, "recorded_at": "t", "details": {"proposed": proposed} if proposed else None}
+
+
+def test_state_from_events_level_and_pending_lower():
+    events = [_ev(1, "issued", "orange", "2024-12-01"),
+              _ev(2, "proposed", "orange", "2024-12-02", proposed="yellow")]   # maintain, a lower level pending
+    s = states_from_events(events, before="2024-12-03")["baotou"]
+    assert (s.level, s.pending_lower) == ("orange", "yellow")
+    # a re-run of the same consultation never confirms itself
+    assert states_from_events(events, before="2024-12-02")["baotou"].pending_lower is None
+    # a proposal at the level in force clears the pending lower level; an officer's decision too
+    assert states_from_events(events + [_ev(3, "proposed", "orange", "2024-12-03", proposed="orange")],
+                              before="2024-12-04")["baotou"].pending_lower is None
+    assert states_from_events(events + [_ev(3, "lifted", "none", "2024-12-03")])["baotou"] == WarningState(
+        "none", "2024-12-03", None)
+
+
+def test_two_consecutive_lower_proposals_from_the_store_downgrade():
+    events = [_ev(1, "issued", "orange", "2024-12-01"), _ev(2, "proposed", "orange", "2024-12-02", "yellow")]
+    state = states_from_events(events, before="2024-12-03")["baotou"]
+    _, t = step(state, "yellow", [205, 140, 100], issue_date="2024-12-03", rules="MEE-2024")
+    assert (t.action, t.level) == ("downgrade", "yellow")
+
+
+@pytest.mark.parametrize("current, chosen, action", [("none", "yellow", "issued"), ("yellow", "red", "upgraded"),
+                                                     ("red", "orange", "downgraded"), ("orange", "none", "lifted"),
+                                                     ("orange", "orange", "maintained")])
+def test_officer_action(current, chosen, action):
+    assert officer_action(current, chosen) == action
+
+
+def test_decision_event_needs_a_reason_for_an_override():
+    rec = {"area_id": "baotou", "tier": "city", "level": "orange", "model_level": "orange", "reason": "r",
+           "valid_from": "2024-12-21T00:00:00+08:00"}
+    with pytest.raises(LifecycleError, match="needs a reason"):
+        decision_event(rec, chosen="red", current="none", officer="李", issue_date="2024-12-20")
+    e = decision_event(rec, chosen="orange", current="none", officer="李", issue_date="2024-12-20")
+    assert (e.action, e.level, e.valid_from, e.details["override"]) == ("issued", "orange",
+                                                                        "2024-12-21T00:00:00+08:00", False)
+
+
+def test_valid_from_is_the_first_trigger_day_in_cst():
+    assert valid_from("2024-12-20", [2, 3]).isoformat() == "2024-12-22T00:00:00+08:00"
+    assert valid_from("2024-12-20").isoformat() == "2024-12-21T00:00:00+08:00"

@@ -107,7 +107,7 @@ def test_shortfall_names_enterprises_that_could_close_it():
     inv = pd.DataFrame([{"area_id": "baotou", "sector": "industry", "so2": 365, "nox": 365 * 100, "pm": 365,
                          "vocs": 365}]).set_index(["area_id", "sector"])
     act = R.activate(g, {"baotou": "red"})
-    chk = R.share_check(act, g, inv, {"baotou": "red"})
+    chk = R.share_check(act, g, inv, {"baotou": "red"}, rules="MEE-2024")
     sf = chk.shortfalls[chk.shortfalls["pollutant"] == "nox"]
     assert list(sf["enterprise_id"]) == ["E0"]  # the A-grade plant is never proposed
     assert sf["extra_cut_td"].iloc[0] == pytest.approx(8 * 0.7)
@@ -158,7 +158,7 @@ def test_exports(tmp_path):
     inventory = R.load_inventory(tmp_path / "inv.csv")
     levels = {"baotou": "orange", "wuhai": "red"}
     act = R.activate(g, levels)
-    chk = R.share_check(act, g, inventory, levels)
+    chk = R.share_check(act, g, inventory, levels, rules="MEE-2024")
     paths = R.write_outputs(act, chk, tmp_path / "out")
     import openpyxl
 

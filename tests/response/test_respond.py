@@ -94,3 +94,62 @@ def test_reduction_lists_next_to_decisions(tmp_path):
     assert {r["level"] for r in baotou} == {"orange"} and {r["target_share"] for r in baotou} == {0.2}
     missing = respond(forecast_doc(), adjacency=ADJ, data=tmp_path)
     assert "no enterprises.csv" in missing["reduction"]["note"]
+
+
+def _respond_cli(tmp_path, doc, db, name):
+    from lantian.cli import main
+
+    f = tmp_path / f"{name}.json"
+    f.write_text(json.dumps(doc, ensure_ascii=False))
+    assert main(["respond", "--forecast", str(f), "--out", str(tmp_path / name), "--audit", str(db)]) == 0
+    saved = json.loads((tmp_path / name / "decisions.json").read_text())
+    return {r["area_id"]: r for tier in ("city", "county") for r in saved[tier]}, saved
+
+
+def _with(doc, area_id, issue_date, **kw):
+    doc = json.loads(json.dumps(doc))
+    doc["issue_date"] = issue_date
+    i = next(i for i, a in enumerate(doc["areas"]) if a["area_id"] == area_id)
+    doc["areas"][i] = area_doc(area_id, **kw)
+    return doc
+
+
+def test_two_consecutive_lower_forecasts_downgrade_through_the_audit_store(tmp_path):
+    """The life cycle's state lives in the audit store: a lower proposal survives between two runs of the
+    command (a new process each day) and the second consecutive one proposes the downgrade."""
+    db = tmp_path / "audit.db"
+    with audit.open_store(db) as s:
+        s.append(audit.Event("issued", "baotou", "city", "orange", "李值班", issue_date="2024-12-19"))
+    yellow = dict(level="yellow", aqi=(210, 140, 120, 100, 100, 100, 100), trigger=(1,), clause="AQI>200 持续≥24h")
+    day1, _ = _respond_cli(tmp_path, _with(forecast_doc(), "baotou", "2024-12-20", **yellow), db, "d1")
+    assert (day1["baotou"]["in_force"], day1["baotou"]["action"], day1["baotou"]["level"]) == \
+        ("orange", "maintain", "yellow")
+    # the same consultation run again does not confirm itself
+    again, _ = _respond_cli(tmp_path, _with(forecast_doc(), "baotou", "2024-12-20", **yellow), db, "d1b")
+    assert again["baotou"]["action"] == "maintain"
+    day2, _ = _respond_cli(tmp_path, _with(forecast_doc(), "baotou", "2024-12-21", **yellow), db, "d2")
+    assert (day2["baotou"]["in_force"], day2["baotou"]["pending_lower"], day2["baotou"]["action"]) == \
+        ("orange", "yellow", "downgrade")
+    assert any(b["kind"] == "downgrade" for b in day2["baotou"]["bulletins"])
+
+
+def test_rule_set_in_force_on_the_issue_date(tmp_path):
+    """A forecast that names no rule set is graded and lifted by the rules in force on its issue date:
+    MEE-2019 (648号) in 2023 — lifting below AQI 200 — and MEE-2024 after 2024-04-25 — lifting below 150."""
+    def doc(issue_date):
+        d = forecast_doc()
+        d["issue_date"] = issue_date
+        for a in d["areas"]:
+            a.pop("rules")
+        i = next(i for i, a in enumerate(d["areas"]) if a["area_id"] == "baotou")
+        d["areas"][i] = {k: v for k, v in area_doc("baotou", "none", (180, 170, 120, 100, 100, 100, 100)).items()
+                         if k != "rules"}
+        return d
+
+    for issue_date, rules, action in (("2023-12-20", "MEE-2019", "lift"), ("2024-12-20", "MEE-2024", "maintain")):
+        db = tmp_path / f"{rules}.db"
+        with audit.open_store(db) as s:
+            s.append(audit.Event("issued", "baotou", "city", "yellow", "李值班", issue_date="2023-01-01"))
+        city, saved = _respond_cli(tmp_path, doc(issue_date), db, rules)
+        assert saved["rules"] == rules and city["baotou"]["rules"] == rules
+        assert city["baotou"]["action"] == action
