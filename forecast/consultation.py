@@ -1,7 +1,7 @@
 """Consultation adjustments (会商订正): the joint consultation's corrected AQI, kept beside the model's forecast.
 
 The environment–meteorology consultation may correct the forecast AQI of an area and lead day, with a reason. The
-record is its own: it is stored (append-only JSON lines, ``<data>/.lantian/consultations.jsonl``) next to the
+record is its own: it is stored (append-only JSON lines, ``<workspace>/consultations.jsonl``) next to the
 model's value and version, it drives the proposed warnings (:func:`apply` gives the adjusted forecast document that
 ``response.respond`` grades), and it is scored later next to the model (:func:`score`), in the verification and in
 the post-episode review.

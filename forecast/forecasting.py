@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import consultation
-from . import distributions as D
 from . import features as F
-from . import history, levels, meteorology, workspace
+from . import archive, history, levels, meteorology, modelcard
 from . import model as M
 from . import verification as V
 from .progress import Progress
@@ -48,12 +46,6 @@ def load_inputs(data, *, cache=None, progress: bool = False, workers: int | None
 
 def _dates(start, end) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
-
-
-def archive_dir(data, cache=None) -> Path:
-    path = workspace.cache_dir(data, cache) / "archive" / "forecasts"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 # ---- training --------------------------------------------------------------------------------------------------
@@ -92,29 +84,7 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
         model = M.Forecaster.fit(frame, seed=seed, rounds=rounds, progress=lambda n: bar.update())
     finally:
         bar.close()
-    used = frame[frame["y_aqi"].notna()]
-    met_vars = sorted({c.removeprefix("met_").removesuffix("_prev").removesuffix("_d0")
-                       for c in model.features if c.startswith("met_")})
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    dhash = M.data_hash(used)
-    model.card = {
-        "name": name, "version": f"{pd.Timestamp(last).strftime('%Y%m%d')}-{dhash[:8]}",
-        "created": stamp, "training_period": [str(used["issue_date"].min().date()), str(last.date())],
-        "issue_hour_cst": F.ISSUE_HOUR, "lead_days": list(F.LEADS), "areas": model.areas,
-        "rows": int(len(used)), "heavy_rows": int((used["y_aqi"] > 200).sum()),
-        "met_variables": met_vars,
-        "met_source": {k: int(v) for k, v in used["met_source"].value_counts().items()},
-        "met_source_note": "forecast = 00 UTC run of the issue day (lead days k, k-1, 0); analysis = the analyses "
-                           "of those days ('perfect prog'), used only where no run exists",
-        "data_hash": dhash, "seed": seed, "rounds": rounds, "params": M.DEFAULT_PARAMS,
-        "quantiles": list(M.QUANTILES), "thresholds": list(M.THRESHOLDS),
-        "imbalance": "classifiers: scale_pos_weight = min(10, sqrt(neg/pos)); 5 cross-fitted fold models by "
-                     "interleaved weeks, each calibrated (isotonic) on its held-out weeks; event forecast at the "
-                     "out-of-fold TS-maximising probability",
-        "lead_correlation": model.lead_correlation, "libraries": M.library_versions(),
-        "verification": None,
-        "verification_note": "filled by `lantian verify` on a period after the training period",
-    }
+    model.card = modelcard.training_card(model, frame, last=last, name=name, seed=seed, rounds=rounds)
     out = model.save(model_dir)
     clim.reset_index().to_parquet(out / "climatology.parquet", index=False)
     return model
@@ -175,11 +145,7 @@ def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | 
         raise M.ModelError(f"issue date {issued.date()} is after the last observed day {last_obs.date()} + 1: "
                            "no observations to start from")
     table = forecast_table(model, inputs, [issued], _climatology(model_dir), rules=rules)
-    arch = archive_dir(data, cache) / model.version
-    arch.mkdir(parents=True, exist_ok=True)
-    tmp = arch / f"{issued:%Y%m%d}.parquet.tmp"
-    table.assign(issued_at=datetime.now(timezone.utc).isoformat()).to_parquet(tmp, index=False)
-    tmp.replace(arch / f"{issued:%Y%m%d}.parquet")
+    archive.store(table, data, model.version, issued, cache=cache)
     if out:
         write_forecast(table, out, model)
     return table
@@ -224,16 +190,6 @@ def write_forecast(table: pd.DataFrame, out, model=None) -> Path:
     return out
 
 
-def archived_forecasts(data, *, cache=None, model_version: str | None = None) -> pd.DataFrame:
-    """Every archived forecast (optionally of one model version), newest archive rows last."""
-    root = archive_dir(data, cache)
-    dirs = [root / model_version] if model_version else sorted(p for p in root.iterdir() if p.is_dir())
-    files = [f for d in dirs if d.is_dir() for f in sorted(d.glob("*.parquet"))]
-    if not files:
-        return pd.DataFrame()
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-
-
 # ---- verification ---------------------------------------------------------------------------------------------
 
 def hindcast(model: M.Forecaster, inputs: Inputs, start, end, clim: pd.DataFrame, *,
@@ -241,69 +197,6 @@ def hindcast(model: M.Forecaster, inputs: Inputs, start, end, clim: pd.DataFrame
     """Rolling-origin hindcast: a forecast for every issue date in [start, end], each from the data available at
     its issue time (the features guarantee it), with observations attached."""
     return forecast_table(model, inputs, _dates(start, end), clim, rules=rules, explain=False, with_targets=True)
-
-
-def verification_cases(hc: pd.DataFrame, clim_samples: dict) -> pd.DataFrame:
-    """Verification cases of lantian and the two baselines from a hindcast table."""
-    base = hc[["area_id", "issue_date", "lead", "target_date", "y_aqi", "y_pm25", "clim_p150", "clim_p200",
-               "clim_p300"]].rename(columns={"y_aqi": "obs_aqi", "y_pm25": "obs_pm25"})
-    lt = base.assign(model="lantian", aqi=hc["aqi_q50"].to_numpy(), pm25=hc["pm25_q50"].to_numpy(),
-                     p_gt150=hc["p_aqi_gt150"].to_numpy(), p_gt200=hc["p_aqi_gt200"].to_numpy(),
-                     p_gt300=hc["p_aqi_gt300"].to_numpy(),
-                     **{f"event_gt{th}": hc[f"event_gt{th}"].to_numpy(float) for th in V.THRESHOLDS})
-    ok = np.isfinite(lt["obs_aqi"].to_numpy(float))
-    crps = np.full(len(lt), np.nan)
-    samples = D.split_normal_samples(hc["aqi_q10"].to_numpy(float)[ok], hc["aqi_q50"].to_numpy(float)[ok],
-                                     hc["aqi_q90"].to_numpy(float)[ok])
-    crps[ok] = V.crps_ensemble(samples, lt["obs_aqi"].to_numpy(float)[ok])
-    lt["crps_aqi"] = crps
-    now = hc["aqi_now"].to_numpy(float)
-    pe = base.assign(model="persistence", aqi=now, pm25=hc["pm25_now"].to_numpy(float),
-                     **{f"p_gt{th}": np.where(np.isfinite(now), (now > th).astype(float), np.nan)
-                        for th in V.THRESHOLDS},
-                     **{f"event_gt{th}": np.where(np.isfinite(now), (now > th).astype(float), np.nan)
-                        for th in V.THRESHOLDS})
-    pe["crps_aqi"] = np.abs(pe["aqi"] - pe["obs_aqi"])
-    cl = base.assign(model="climatology", aqi=hc["clim_aqi"].to_numpy(float), pm25=hc["clim_pm25"].to_numpy(float),
-                     **{f"p_gt{th}": hc[f"clim_p{th}"].to_numpy(float) for th in V.THRESHOLDS},
-                     **{f"event_gt{th}": (hc["clim_aqi"].to_numpy(float) > th).astype(float)
-                        for th in V.THRESHOLDS})
-    crps_c = np.full(len(cl), np.nan)
-    months = pd.to_datetime(cl["target_date"]).dt.month.to_numpy()
-    for i, (area, month, y) in enumerate(zip(cl["area_id"], months, cl["obs_aqi"])):
-        s = clim_samples.get((area, month))
-        if s is not None and np.isfinite(y):
-            crps_c[i] = V.crps_ensemble(s[None, :], np.array([y]))[0]
-    cl["crps_aqi"] = crps_c
-    return pd.concat([lt, pe, cl], ignore_index=True)
-
-
-def level_scores(hc: pd.DataFrame) -> list[dict]:
-    """Warning-level verification per model: forecast level vs the level the observed 7 days imply."""
-    out = []
-    for model_name in V.MODELS:
-        counts = {"hits": 0, "misses": 0, "false_alarms": 0, "correct_negatives": 0, "exact": 0, "n": 0}
-        for (area, issue), g in hc.sort_values("lead").groupby(["area_id", "issue_date"]):
-            obs = g["y_aqi"].to_numpy(float)
-            if np.isnan(obs).any():
-                continue
-            rules = g["rules"].iloc[0]
-            obs_level = levels.warning_level(np.where(g["y_dust"].fillna(False).to_numpy(bool), 0, obs), rules=rules)
-            if model_name == "lantian":
-                fc_level = g["level"].iloc[0]
-            elif model_name == "persistence":
-                fc_level = levels.warning_level(np.full(len(g), g["aqi_now"].iloc[0]), rules=rules) \
-                    if np.isfinite(g["aqi_now"].iloc[0]) else "none"
-            else:
-                fc_level = levels.warning_level(g["clim_aqi"].fillna(0).to_numpy(float), rules=rules)
-            o, f = obs_level != "none", fc_level != "none"
-            key = "hits" if o and f else "misses" if o else "false_alarms" if f else "correct_negatives"
-            counts[key] += 1
-            counts["exact"] += int(obs_level == fc_level)
-            counts["n"] += 1
-        counts["exact_level_accuracy"] = round(counts["exact"] / counts["n"], 4) if counts["n"] else None
-        out.append({"model": model_name, **counts})
-    return out
 
 
 def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str | None = None,
@@ -321,9 +214,9 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     d = d[d["date"] <= pd.Timestamp(train_end)] if train_end else d
     clim_samples = {(a, m): g["aqi"].dropna().to_numpy(float)
                     for (a, m), g in d.assign(m=d["date"].dt.month).groupby(["area_id", "m"])}
-    cases = verification_cases(hc, clim_samples)
+    cases = V.verification_cases(hc, clim_samples)
     result = V.score_table(cases)
-    result["levels"] = level_scores(hc)
+    result["levels"] = V.level_scores(hc)
     result["period"] = [str(pd.Timestamp(start).date()), str(pd.Timestamp(end).date())]
     result["model_version"] = model.version
     result["cases"] = int(np.isfinite(hc["y_aqi"].to_numpy(float)).sum())
@@ -338,12 +231,5 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(result, ensure_ascii=False, indent=1))
     if update_card:
-        card_path = Path(model_dir) / "model_card.json"
-        card = json.loads(card_path.read_text())
-        s = pd.DataFrame(result["scores"])
-        s = s[(s["model"] == "lantian") & (s["threshold"] == 200)]
-        card["verification"] = {"period": result["period"], "cases": result["cases"],
-                                "aqi_gt200": s[["lead_day", "ts", "pod", "far", "brier_skill_score"]]
-                                .to_dict("records")}
-        card_path.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str))
+        modelcard.record_verification(model_dir, result)
     return result

@@ -19,9 +19,7 @@ One set of boosters serves every area and lead day (``area`` and ``lead`` are fe
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -330,18 +328,3 @@ def _grade_states(code: tuple, reps: np.ndarray, rules: str) -> str:
     if key not in _GRADE_CACHE:
         _GRADE_CACHE[key] = levels.warning_level(reps[list(code)], rules=rules)
     return _GRADE_CACHE[key]
-
-
-def data_hash(frame: pd.DataFrame) -> str:
-    """Short hash of the training table (keys and targets) for the model card."""
-    cols = [c for c in ("area_id", "issue_date", "lead", "y_aqi", "y_pm25") if c in frame.columns]
-    h = hashlib.sha1(pd.util.hash_pandas_object(frame[cols], index=False).to_numpy().tobytes())
-    return h.hexdigest()[:16]
-
-
-def library_versions() -> dict:
-    import lightgbm
-    import sklearn
-
-    return {"python": platform.python_version(), "lightgbm": lightgbm.__version__, "numpy": np.__version__,
-            "pandas": pd.__version__, "scikit-learn": sklearn.__version__}

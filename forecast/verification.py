@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from . import aqi as aqi_mod
+from . import levels
+from .distributions import split_normal_samples
 
 MODELS = ("lantian", "persistence", "climatology")
 THRESHOLDS = (150, 200, 300)
@@ -170,3 +172,88 @@ def table_text(result: dict, thresholds=(200,), leads=None) -> str:
                      " | ".join(g("category_accuracy", m, "{:.2f}") for m in MODELS) + " | " +
                      " | ".join(g("crps", m) for m in MODELS) + " |")
     return "\n".join(lines)
+
+
+# ---- the hindcast's cases ---------------------------------------------------------------------------------------
+
+def verification_cases(hc: pd.DataFrame, clim_samples: dict) -> pd.DataFrame:
+    """Verification cases of lantian and the two baselines from a hindcast table.
+
+    Parameters
+    ----------
+    hc : DataFrame
+        Hindcast rows (:func:`forecast.forecasting.hindcast`): quantiles, probabilities and event flags of the
+        model, ``aqi_now``/``pm25_now`` (persistence: the rolling-24-h value at the issue time), ``clim_*``
+        (climatology of the training period) and the observed ``y_aqi``, ``y_pm25``. [1], [µg m⁻³]
+    clim_samples : dict
+        ``(area_id, month)`` → observed daily AQI of the training period (climatology's CRPS). [1]
+
+    Returns
+    -------
+    DataFrame
+        One row per model and case, the input of :func:`score_table`.
+    """
+    base = hc[["area_id", "issue_date", "lead", "target_date", "y_aqi", "y_pm25", "clim_p150", "clim_p200",
+               "clim_p300"]].rename(columns={"y_aqi": "obs_aqi", "y_pm25": "obs_pm25"})
+    lt = base.assign(model="lantian", aqi=hc["aqi_q50"].to_numpy(), pm25=hc["pm25_q50"].to_numpy(),
+                     p_gt150=hc["p_aqi_gt150"].to_numpy(), p_gt200=hc["p_aqi_gt200"].to_numpy(),
+                     p_gt300=hc["p_aqi_gt300"].to_numpy(),
+                     **{f"event_gt{th}": hc[f"event_gt{th}"].to_numpy(float) for th in THRESHOLDS})
+    ok = np.isfinite(lt["obs_aqi"].to_numpy(float))
+    crps = np.full(len(lt), np.nan)
+    samples = split_normal_samples(hc["aqi_q10"].to_numpy(float)[ok], hc["aqi_q50"].to_numpy(float)[ok],
+                                     hc["aqi_q90"].to_numpy(float)[ok])
+    crps[ok] = crps_ensemble(samples, lt["obs_aqi"].to_numpy(float)[ok])
+    lt["crps_aqi"] = crps
+    now = hc["aqi_now"].to_numpy(float)
+    pe = base.assign(model="persistence", aqi=now, pm25=hc["pm25_now"].to_numpy(float),
+                     **{f"p_gt{th}": np.where(np.isfinite(now), (now > th).astype(float), np.nan)
+                        for th in THRESHOLDS},
+                     **{f"event_gt{th}": np.where(np.isfinite(now), (now > th).astype(float), np.nan)
+                        for th in THRESHOLDS})
+    pe["crps_aqi"] = np.abs(pe["aqi"] - pe["obs_aqi"])
+    cl = base.assign(model="climatology", aqi=hc["clim_aqi"].to_numpy(float), pm25=hc["clim_pm25"].to_numpy(float),
+                     **{f"p_gt{th}": hc[f"clim_p{th}"].to_numpy(float) for th in THRESHOLDS},
+                     **{f"event_gt{th}": (hc["clim_aqi"].to_numpy(float) > th).astype(float)
+                        for th in THRESHOLDS})
+    crps_c = np.full(len(cl), np.nan)
+    months = pd.to_datetime(cl["target_date"]).dt.month.to_numpy()
+    for i, (area, month, y) in enumerate(zip(cl["area_id"], months, cl["obs_aqi"])):
+        s = clim_samples.get((area, month))
+        if s is not None and np.isfinite(y):
+            crps_c[i] = crps_ensemble(s[None, :], np.array([y]))[0]
+    cl["crps_aqi"] = crps_c
+    return pd.concat([lt, pe, cl], ignore_index=True)
+
+
+def level_scores(hc: pd.DataFrame) -> list[dict]:
+    """Warning-level verification per model: forecast level vs the level the observed 7 days imply.
+
+    Observed dust-dominated days count as below every threshold (they get an advisory, not a warning); the rule
+    set is the one the hindcast graded with (column ``rules``). Returns hits, misses, false alarms, correct
+    negatives and the exact-level accuracy per model.
+    """
+    out = []
+    for model_name in MODELS:
+        counts = {"hits": 0, "misses": 0, "false_alarms": 0, "correct_negatives": 0, "exact": 0, "n": 0}
+        for (area, issue), g in hc.sort_values("lead").groupby(["area_id", "issue_date"]):
+            obs = g["y_aqi"].to_numpy(float)
+            if np.isnan(obs).any():
+                continue
+            rules = g["rules"].iloc[0]
+            obs_level = levels.warning_level(np.where(g["y_dust"].fillna(False).to_numpy(bool), 0, obs), rules=rules)
+            if model_name == "lantian":
+                fc_level = g["level"].iloc[0]
+            elif model_name == "persistence":
+                fc_level = levels.warning_level(np.full(len(g), g["aqi_now"].iloc[0]), rules=rules) \
+                    if np.isfinite(g["aqi_now"].iloc[0]) else "none"
+            else:
+                fc_level = levels.warning_level(g["clim_aqi"].fillna(0).to_numpy(float), rules=rules)
+            o, f = obs_level != "none", fc_level != "none"
+            key = "hits" if o and f else "misses" if o else "false_alarms" if f else "correct_negatives"
+            counts[key] += 1
+            counts["exact"] += int(obs_level == fc_level)
+            counts["n"] += 1
+        counts["exact_level_accuracy"] = round(counts["exact"] / counts["n"], 4) if counts["n"] else None
+        out.append({"model": model_name, **counts})
+    return out

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast import archive
 from forecast import features as F
 from forecast import forecasting as FC
 from forecast import levels
@@ -100,7 +101,7 @@ def test_forecast_archive_and_json(winter_world, winter_model, winter_inputs, tm
     assert set(area["level_probabilities"]) == set(levels.LEVELS) and len(area["days"]) == 7
     day = area["days"][0]
     assert day["aqi"]["q10"] <= day["aqi"]["q50"] <= day["aqi"]["q90"] and len(day["drivers"]) == 3
-    archived = FC.archived_forecasts(winter_world)
+    archived = archive.archived_forecasts(winter_world)
     assert (archived["issue_date"] == pd.Timestamp("2023-12-21")).sum() >= 21 * 7
     FC.write_forecast(table, tmp_path / "fc.csv")
     assert len(pd.read_csv(tmp_path / "fc.csv")) == 21 * 7

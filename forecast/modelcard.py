@@ -1,0 +1,82 @@
+"""The model card: what a trained forecaster was trained on, how, with which libraries, and how it verified.
+
+A card (``model_card.json`` beside the boosters in ``models/<name>/``) is written at training
+(:func:`training_card`) and completed by ``lantian verify`` (:func:`record_verification`) with the scores on a
+period after the training period. The app, the briefing and the evaluation read it; it never decides anything.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import features as F
+from . import model as M
+
+
+def data_hash(frame: pd.DataFrame) -> str:
+    """Short hash of the training table (keys and targets) for the model card."""
+    cols = [c for c in ("area_id", "issue_date", "lead", "y_aqi", "y_pm25") if c in frame.columns]
+    h = hashlib.sha1(pd.util.hash_pandas_object(frame[cols], index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def library_versions() -> dict:
+    """Versions of Python and the libraries a model's results depend on."""
+    import lightgbm
+    import sklearn
+
+    return {"python": platform.python_version(), "lightgbm": lightgbm.__version__, "numpy": np.__version__,
+            "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
+
+
+def training_card(model: M.Forecaster, frame: pd.DataFrame, *, last, name: str, seed: int, rounds: int) -> dict:
+    """The card of a model just trained on ``frame`` (feature rows with targets) up to the day ``last``.
+
+    The version is ``<last day YYYYMMDD>-<data hash>``: the same data give the same version.
+    """
+    used = frame[frame["y_aqi"].notna()]
+    met_vars = sorted({c.removeprefix("met_").removesuffix("_prev").removesuffix("_d0")
+                       for c in model.features if c.startswith("met_")})
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    dhash = data_hash(used)
+    return {
+        "name": name, "version": f"{pd.Timestamp(last).strftime('%Y%m%d')}-{dhash[:8]}",
+        "created": stamp, "training_period": [str(used["issue_date"].min().date()), str(pd.Timestamp(last).date())],
+        "issue_hour_cst": F.ISSUE_HOUR, "lead_days": list(F.LEADS), "areas": model.areas,
+        "rows": int(len(used)), "heavy_rows": int((used["y_aqi"] > 200).sum()),
+        "met_variables": met_vars,
+        "met_source": {k: int(v) for k, v in used["met_source"].value_counts().items()},
+        "met_source_note": "forecast = 00 UTC run of the issue day (lead days k, k-1, 0); analysis = the analyses "
+                           "of those days ('perfect prog'), used only where no run exists",
+        "data_hash": dhash, "seed": seed, "rounds": rounds, "params": M.DEFAULT_PARAMS,
+        "quantiles": list(M.QUANTILES), "thresholds": list(M.THRESHOLDS),
+        "imbalance": "classifiers: scale_pos_weight = min(10, sqrt(neg/pos)); 5 cross-fitted fold models by "
+                     "interleaved weeks, each calibrated (isotonic) on its held-out weeks; event forecast at the "
+                     "out-of-fold TS-maximising probability",
+        "lead_correlation": model.lead_correlation, "libraries": library_versions(),
+        "verification": None,
+        "verification_note": "filled by `lantian verify` on a period after the training period",
+    }
+
+
+def record_verification(model_dir, result: dict) -> Path:
+    """Write the day-k scores for AQI > 200 of a verification result (``lantian verify``) into the model's card.
+
+    The card is replaced atomically (written beside it, then renamed).
+    """
+    card_path = Path(model_dir) / "model_card.json"
+    card = json.loads(card_path.read_text())
+    s = pd.DataFrame(result["scores"])
+    s = s[(s["model"] == "lantian") & (s["threshold"] == 200)]
+    card["verification"] = {"period": result["period"], "cases": result["cases"],
+                            "aqi_gt200": s[["lead_day", "ts", "pod", "far", "brier_skill_score"]].to_dict("records")}
+    tmp = card_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str))
+    tmp.replace(card_path)
+    return card_path

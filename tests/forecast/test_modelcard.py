@@ -1,0 +1,28 @@
+"""The model card: written at training, completed by verification."""
+import json
+
+import pandas as pd
+
+from forecast import modelcard
+
+
+def test_data_hash_depends_on_keys_and_targets_only():
+    a = pd.DataFrame({"area_id": ["x", "y"], "issue_date": pd.to_datetime(["2024-01-01"] * 2), "lead": [1, 1],
+                      "y_aqi": [100.0, 200.0], "y_pm25": [70.0, 150.0], "feature": [1.0, 2.0]})
+    assert modelcard.data_hash(a) == modelcard.data_hash(a.assign(feature=[5.0, 6.0]))
+    assert modelcard.data_hash(a) != modelcard.data_hash(a.assign(y_aqi=[100.0, 201.0]))
+    assert len(modelcard.data_hash(a)) == 16
+
+
+def test_record_verification_keeps_the_card_and_adds_day_k_scores(tmp_path):
+    (tmp_path / "model_card.json").write_text(json.dumps({"name": "m", "version": "v", "verification": None}))
+    result = {"period": ["2025-01-01", "2025-02-01"], "cases": 10,
+              "scores": [{"model": "lantian", "threshold": 200, "lead_day": 1, "ts": 0.5, "pod": 0.6, "far": 0.2,
+                          "brier_skill_score": 0.3},
+                         {"model": "persistence", "threshold": 200, "lead_day": 1, "ts": 0.2, "pod": 0.3,
+                          "far": 0.5, "brier_skill_score": None}]}
+    modelcard.record_verification(tmp_path, result)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    assert card["name"] == "m" and card["verification"]["aqi_gt200"] == [
+        {"lead_day": 1, "ts": 0.5, "pod": 0.6, "far": 0.2, "brier_skill_score": 0.3}]
+    assert not list(tmp_path.glob("*.tmp"))
