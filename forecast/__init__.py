@@ -1,4 +1,21 @@
-"""lantian forecasting library: meteorology and station data in, daily AQI forecasts and warning levels out."""
+"""lantian forecasting library: meteorology and station data in, daily AQI forecasts and warning levels out.
+
+The public face — what a notebook user imports::
+
+    import forecast
+    inputs = forecast.load_inputs("demo")
+    model = forecast.train("demo", "models/m", until="2024-05-31", inputs=inputs)
+    table = forecast.run_forecast("demo", "models/m", "2025-01-05", inputs=inputs)
+    scores = forecast.run_verify("demo", "models/m", "2024-10-01", "2025-03-31", inputs=inputs)
+    forecast.aqi(frame), forecast.warning_level([210, 230, 120], rules=forecast.rules_in_force("2025-01-05"))
+
+Names are loaded on first use (``import forecast`` stays light for the command line). Modules, one per concept:
+``nomenclature`` (names, units, time zone, thresholds), ``aqi`` (HJ 633), ``cnemc`` / ``qc`` / ``averaging`` /
+``history`` (station data), ``gribread`` / ``extraction`` / ``drivers`` / ``meteorology`` / ``loaders``
+(meteorology), ``levels`` (warning rules), ``distributions``, ``features``, ``model``, ``modelcard``,
+``verification``, ``archive``, ``consultation``, ``products``, ``workspace``; ``forecasting`` sequences them.
+"""
+import importlib as _importlib
 import os as _os
 
 # LightGBM's OpenMP threads spin-wait 300,000 times before sleeping (GNU libgomp default). With two LightGBM
@@ -7,3 +24,25 @@ import os as _os
 # keeps ~90 % of the solo speed and avoids the collapse (4.6 s side by side); set GOMP_SPINCOUNT to override.
 # Must be set before libgomp loads, hence here.
 _os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+
+#: public name → module that defines it
+_PUBLIC = {
+    "Inputs": "forecasting", "load_inputs": "forecasting", "train": "forecasting", "run_forecast": "forecasting",
+    "run_verify": "forecasting", "forecast_json": "forecasting", "hindcast": "forecasting",
+    "Forecaster": "model", "aqi": "aqi", "iaqi": "aqi", "warning_level": "levels", "grade": "levels",
+    "rules_in_force": "levels", "build_history": "history", "ingest": "meteorology",
+    "archived_forecasts": "archive",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(_importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

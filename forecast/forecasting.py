@@ -1,9 +1,9 @@
-"""Orchestrator for the forecaster: a data directory → train / forecast / verify, and the forecast archive.
+"""Orchestrator for the forecaster: a data directory → train / forecast / verify.
 
-Inputs come from the cached station store (:mod:`forecast.history`) and the cached meteorology
-(:mod:`forecast.meteorology`), so repeated calls decode nothing. Every forecast is written to the archive
-``<cache>/archive/forecasts/<model version>/<issue date>.parquet`` (one row per area and lead day), which the
-evaluation and the app read.
+It only sequences calls: inputs from the cached station store (:mod:`forecast.history`) and the cached
+meteorology (:mod:`forecast.meteorology`), features (:mod:`forecast.features`), the model (:mod:`forecast.model`),
+its card (:mod:`forecast.modelcard`), the scores (:mod:`forecast.verification`) and the archive of every forecast
+issued (:mod:`forecast.archive`).
 """
 from __future__ import annotations
 
@@ -35,7 +35,26 @@ class Inputs:
 
 
 def load_inputs(data, *, cache=None, progress: bool = False, workers: int | None = None) -> Inputs:
-    """Station observations and daily meteorological drivers of a data directory (both cached)."""
+    """Station observations and daily meteorological drivers of a data directory (both cached).
+
+    Parameters
+    ----------
+    data : path-like
+        Data directory (``stations/``, ``meteorology/``; layout in :mod:`forecast.workspace`).
+    cache : path-like, optional
+        Workspace for derived products (default ``DIR/.lantian``, see :func:`forecast.workspace.cache_dir`).
+    progress : bool
+        Show progress bars while reading and extracting.
+    workers : int, optional
+        Local processes for the GRIB extraction (default: CPU count, at most 4).
+
+    Returns
+    -------
+    Inputs
+        ``obs`` (daily, hourly and rolling-24-h area observations: AQI [1], concentrations [µg m⁻³]),
+        ``met_daily`` (daily drivers per area and CST day), ``met_lead`` (per forecast run and lead day),
+        ``met_summary`` and ``history_meta`` (what was read, from cache or not).
+    """
     hist, sites, meta = history.build_history(data, cache=cache, progress=progress)
     obs = F.observations(hist, sites)
     # the drivers where the AQI is measured: at each area's monitoring stations
@@ -68,8 +87,38 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
           rounds: int | None = None, name: str = "lantian-aqi", inputs: Inputs | None = None) -> M.Forecaster:
     """Train the forecaster on a data directory's history up to ``until`` and save it with its model card.
 
-    ``progress``: ``True`` for a terminal bar, or a callable ``f(done, total)`` called after every booster.
-    ``rounds``: boosting rounds per booster (default ``forecast.model.N_ROUNDS``, read at call time).
+    Parameters
+    ----------
+    data : path-like
+        Data directory.
+    model_dir : path-like
+        Folder to write the model to (boosters, ``model.json``, ``climatology.parquet``, ``model_card.json``).
+    until : date-like, optional
+        Last day whose observations may be used (default: all); verify on days after it.
+    start : date-like, optional
+        First issue date (default: three days after the first observed day).
+    cache : path-like, optional
+        Workspace (see :func:`load_inputs`).
+    progress : bool or callable
+        ``True`` for a terminal bar, or ``f(done, total)`` called after every booster.
+    seed : int
+        LightGBM seed (the same data and seed give the same model).
+    rounds : int, optional
+        Boosting rounds per booster (default ``forecast.model.N_ROUNDS``, read at call time).
+    name : str
+        The model's name in its card.
+    inputs : Inputs, optional
+        Already loaded inputs (:func:`load_inputs`), to avoid reading twice.
+
+    Returns
+    -------
+    Forecaster
+        The trained model, its card in ``.card``.
+
+    Raises
+    ------
+    ModelError
+        An empty training period.
     """
     rounds = rounds or M.N_ROUNDS
     inputs = inputs or load_inputs(data, cache=cache, progress=bool(progress) and not callable(progress))
@@ -136,7 +185,36 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
 
 def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | None = None,
                  inputs: Inputs | None = None, progress: bool = False) -> pd.DataFrame:
-    """Forecast for one issue date, archive it, and write ``out`` (``.json`` or ``.csv``) when given."""
+    """Forecast for one issue date (16:00 CST), archive it, and write ``out`` (``.json`` or ``.csv``) when given.
+
+    Parameters
+    ----------
+    data : path-like
+        Data directory.
+    model_dir : path-like
+        A trained model (:func:`train`).
+    issued : date-like
+        Issue date ``D``; observations up to 16:00 CST of ``D`` are used, lead days are ``D + 1 … D + 7``.
+    cache : path-like, optional
+        Workspace (the archive is written there, :mod:`forecast.archive`).
+    out : path-like, optional
+        Also write the forecast as a JSON document (:func:`forecast_json`) or a CSV table.
+    rules : str, optional
+        Warning rule set (default: the one in force on the issue date, :func:`forecast.levels.rules_in_force`).
+    inputs : Inputs, optional
+        Already loaded inputs.
+
+    Returns
+    -------
+    DataFrame
+        One row per area and lead day: ``aqi_q10/q50/q90`` [1], ``pm25_q10/q50/q90`` [µg m⁻³],
+        ``p_aqi_gt150/200/300`` [0–1], ``dust``, ``level``, ``p_level_<level>``, ``drivers`` (JSON).
+
+    Raises
+    ------
+    ModelError
+        An issue date more than one day after the last observed day.
+    """
     model = M.Forecaster.load(model_dir)
     inputs = inputs or load_inputs(data, cache=cache, progress=progress)
     issued = pd.Timestamp(issued).normalize()
@@ -152,7 +230,11 @@ def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | 
 
 
 def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dict:
-    """The forecast as a JSON-able document: per area, its level and the lead days."""
+    """The forecast as a JSON-able document: per area its level, clause, trigger days, level probabilities, rule
+    set and the lead days (AQI and PM2.5 quantiles, exceedance probabilities, dust flag, drivers).
+
+    This document is the contract between the forecaster and the response (:func:`response.respond.respond`).
+    """
     areas = []
     for area, g in table.sort_values("lead").groupby("area_id", sort=True):
         first = g.iloc[0]
@@ -201,7 +283,31 @@ def hindcast(model: M.Forecaster, inputs: Inputs, start, end, clim: pd.DataFrame
 
 def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str | None = None,
                inputs: Inputs | None = None, progress: bool = False, update_card: bool = True) -> dict:
-    """Verify the model on [start, end] (issue dates) against persistence and climatology; JSON contract."""
+    """Verify the model on issue dates [start, end] against persistence and climatology (the JSON contract).
+
+    Parameters
+    ----------
+    data, model_dir : path-like
+        Data directory and trained model.
+    start, end : date-like
+        First and last issue date; must lie after the model's training period.
+    cache, out, rules, inputs, progress
+        As for :func:`run_forecast`; ``out`` writes the result as JSON.
+    update_card : bool
+        Record the day-k scores for AQI > 200 in the model card (:func:`forecast.modelcard.record_verification`).
+
+    Returns
+    -------
+    dict
+        ``scores`` (TS/POD/FAR/frequency bias/Brier skill per model, lead day and threshold), ``continuous``
+        (MAE/RMSE/bias [1], category accuracy), ``levels`` (warning hits/misses/false alarms), ``period``,
+        ``cases``, ``table`` (text) and ``consultation`` (model vs consultation on the adjusted cases).
+
+    Raises
+    ------
+    ModelError
+        A period that overlaps the training period.
+    """
     model = M.Forecaster.load(model_dir)
     train_end = model.card.get("training_period", [None, None])[1]
     if train_end and pd.Timestamp(start) <= pd.Timestamp(train_end):
