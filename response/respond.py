@@ -85,16 +85,49 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             states: dict | None = None) -> dict:
     """Proposed decisions per tier for one forecast; writes ``decisions.json`` and bulletins to ``out_dir``.
 
-    ``store``: an :class:`response.audit.AuditStore` (or a path) — the warning state per area is derived from its
-    events (:func:`response.lifecycle.states_from_events`: the level in force and a lower level the previous
-    consultation proposed) and a ``proposed`` event is appended for every area whose action is not ``none``.
-    ``states``: the warning state per area when the caller derived it already (the duty page reads the store
-    without recording proposals); ignored when ``store`` is given.
-    ``rules``: the warning rule set; default the forecast's, else the one in force on the issue date.
-    ``data``: a data directory with ``enterprises.csv`` and ``inventory.csv``: the emission-reduction lists are
-    activated for the proposed levels and the reduction shares checked (``reduction`` in the result; files in
-    ``out_dir/reduction``); with ``consultation`` (default) the consultation's adjustments stored there for the
-    issue date are applied first (``consultation`` in the result: how many, which areas, skipped records).
+    Parameters
+    ----------
+    forecast : dict or path-like
+        A forecast document (:func:`forecast.forecasting.forecast_json`, ``lantian forecast --out F.json``).
+    out_dir : path-like, optional
+        Where to write ``decisions.json``, ``bulletins/*.md`` (and ``.docx``) and ``reduction/``.
+    rules : str, optional
+        Warning rule set; default the forecast's, else the one in force on the issue date
+        (:func:`forecast.levels.rules_in_force`).
+    store : AuditStore or path-like, optional
+        The audit store: the warning state per area is derived from its events
+        (:func:`response.lifecycle.states_from_events`: the level in force and a lower level the previous
+        consultation proposed) and a ``proposed`` event is appended for every area whose action is not ``none``.
+    officer : str
+        Who the proposal events name (the system, not a person: proposals are not decisions).
+    adjacency : dict, optional
+        ``area_id`` → neighbouring league/cities (default: from the boundaries), for the ≥ 3-adjacent zone.
+    plans : dict, optional
+        The three-tier plans (default :func:`response.plans.load_plans`).
+    write_docx : bool
+        Also write Word bulletins.
+    data : path-like, optional
+        A data directory with ``enterprises.csv`` and ``inventory.csv``: the emission-reduction lists are
+        activated for the proposed levels and the reduction shares checked (``reduction`` in the result; files in
+        ``out_dir/reduction``).
+    consultation : bool
+        With ``data``, apply the consultation's adjustments stored there for the issue date first
+        (``consultation`` in the result: how many, which areas, skipped records).
+    states : dict, optional
+        The warning state per area when the caller derived it already (the duty page reads the store without
+        recording proposals); ignored when ``store`` is given.
+
+    Returns
+    -------
+    dict
+        ``issue_date``, ``rules``, ``region`` (zone warnings), ``city`` and ``county`` (one record per area:
+        ``level``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``, ``measures``,
+        ``bulletins`` …), ``reduction``, ``consultation`` and ``bulletin_objects``.
+
+    Raises
+    ------
+    RespondError
+        An unreadable forecast document or an area the area table does not know.
     """
     doc = load_forecast(forecast)
     cons_info = None
