@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import stations as S
+from forecast import averaging, cnemc, qc
 from simulate.cnemc import write_cnemc_day
 from forecast.areas import load_areas
 
@@ -43,19 +43,19 @@ def run():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_archive(root)
-        files = S.archive_files(root / "stations")
-        sites = S.read_station_list(root / "stations" / "sites.csv")
+        files = cnemc.archive_files(root / "stations")
+        sites = cnemc.read_station_list(root / "stations" / "sites.csv")
         r = {}
         with timed(r, "baseline_read_csv"):
             n_raw = sum(len(pd.read_csv(f)) for f in files)
         with timed(r, "read"):
-            history, removed, log = S.read_cnemc_archive(files, sites)
+            history, removed, log = cnemc.read_cnemc_archive(files, sites)
         with timed(r, "qc"):
-            clean, removed_qc = S.quality_control(history)
+            clean, removed_qc = qc.quality_control(history)
         with timed(r, "area_daily"):
-            daily = S.area_daily(clean, sites)
+            daily = averaging.area_daily(clean, sites)
         with timed(r, "area_rolling_24h"):
-            rolling = S.area_rolling_24h(clean, sites)
+            rolling = averaging.area_rolling_24h(clean, sites)
         rows = len(history)
         print(f"files {len(files)}, CSV rows {n_raw}, hourly values {rows}")
         print(f"baseline pandas.read_csv only : {r['baseline_read_csv']:7.2f} s")

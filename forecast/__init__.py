@@ -7,7 +7,10 @@ The public face — what a notebook user imports::
     model = forecast.train("demo", "models/m", until="2024-05-31", inputs=inputs)
     table = forecast.run_forecast("demo", "models/m", "2025-01-05", inputs=inputs)
     scores = forecast.run_verify("demo", "models/m", "2024-10-01", "2025-03-31", inputs=inputs)
-    forecast.aqi(frame), forecast.warning_level([210, 230, 120], rules=forecast.rules_in_force("2025-01-05"))
+    forecast.iaqi("pm25_24h", 180.0), forecast.warning_level([210, 230, 120],
+                                                             rules=forecast.rules_in_force("2025-01-05"))
+
+(a public name never equals a module's name: ``forecast.aqi`` is the module, ``forecast.aqi.aqi`` its function.)
 
 Names are loaded on first use (``import forecast`` stays light for the command line). Modules, one per concept:
 ``nomenclature`` (names, units, time zone, thresholds), ``aqi`` (HJ 633), ``cnemc`` / ``qc`` / ``averaging`` /
@@ -29,7 +32,7 @@ _os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 _PUBLIC = {
     "Inputs": "forecasting", "load_inputs": "forecasting", "train": "forecasting", "run_forecast": "forecasting",
     "run_verify": "forecasting", "forecast_json": "forecasting", "hindcast": "forecasting",
-    "Forecaster": "model", "aqi": "aqi", "iaqi": "aqi", "warning_level": "levels", "grade": "levels",
+    "Forecaster": "model", "iaqi": "aqi", "warning_level": "levels", "grade": "levels",
     "rules_in_force": "levels", "build_history": "history", "ingest": "meteorology",
     "archived_forecasts": "archive",
 }

@@ -27,7 +27,7 @@ import yaml
 
 from . import areas as _areas_mod
 from . import aqi as aqi_mod
-from . import stations
+from . import averaging
 from .nomenclature import CST_OFFSET, TZ
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -101,7 +101,7 @@ class Observations:
 
 def area_hourly(history: pd.DataFrame, sites: pd.DataFrame, pollutant: str) -> pd.DataFrame:
     """Hourly area means of one pollutant over each area's assessment stations (time × area_id)."""
-    wide = stations._wide(history, pollutant)
+    wide = averaging.station_hourly(history, pollutant)
     if wide.empty:
         return wide
     assess = sites[~sites["background"].astype(bool)]
@@ -114,12 +114,12 @@ def observations(history: pd.DataFrame, sites: pd.DataFrame, *, standard: str = 
     """Daily, hourly and rolling-24-h area observations from a quality-controlled station history."""
     if history.empty:
         raise FeatureError("no station observations")
-    daily = stations.area_daily(history, sites, standard=standard)
+    daily = averaging.area_daily(history, sites, standard=standard)
     daily["date"] = pd.to_datetime(daily["date"])
     daily = daily.set_index(["area_id", "date"]).sort_index()
     daily["dust"] = aqi_mod.dust_dominated(daily)
     keep = ["aqi", "pm25_24h", "pm10_24h", "dust", "n_stations", "primary_pollutant"]
-    rolling = stations.area_rolling_24h(history, sites, standard=standard)
+    rolling = averaging.area_rolling_24h(history, sites, standard=standard)
     rolling = rolling.pivot_table(index="time", columns="area_id", values="aqi")
     hourly = {p: area_hourly(history, sites, p) for p in ("pm25", "pm10")}
     return Observations(daily[[c for c in keep if c in daily.columns]], hourly, rolling)
@@ -144,7 +144,7 @@ def issue_state(obs: Observations, issue_dates, *, issue_hour: int = ISSUE_HOUR)
     parts["aqi_now"] = _at(roll, t_issue)
     for p in ("pm25", "pm10"):
         h = obs.hourly[p]
-        r24 = h.rolling(24, min_periods=stations.MIN_HOURS_24H).mean()
+        r24 = h.rolling(24, min_periods=averaging.MIN_HOURS_24H).mean()
         r6 = h.rolling(6, min_periods=4).mean()
         parts[f"{p}_now"] = _at(r24, t_issue)
         parts[f"{p}_6h"] = _at(r6, t_issue)

@@ -1,15 +1,92 @@
-"""Orchestrator for station history: archive → QC → parquet store → area daily AQI, with a cache keyed by the files."""
+"""The station history store and its orchestrator: archive → QC → parquet store → area daily AQI.
+
+The store is one parquet file of the tidy ``history`` table (:data:`HISTORY_COLUMNS`, defined with the reader in
+:mod:`forecast.cnemc`), written atomically by :func:`save_history` and read back, checked, by
+:func:`load_history`. :func:`build_history` sequences :mod:`forecast.cnemc` (reading), :mod:`forecast.qc` (quality
+control) and the store, with a cache keyed by the archive files; :func:`area_table` adds :mod:`forecast.averaging`
+(HJ 663-2013 daily or rolling-24-h area values and their HJ 633 AQI).
+"""
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from . import stations, workspace
+from . import averaging, cnemc, qc, workspace
+from .cnemc import HISTORY_COLUMNS, StationDataError
+
+# --------------------------------------------------------------------------------------------------- store
+def save_history(history: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``history`` to parquet atomically (a failed write never damages an existing store).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Tidy hourly values (:data:`HISTORY_COLUMNS`); ``station``, ``area_id`` and ``pollutant`` are stored as
+        categories.
+    path : path-like
+        The parquet file; its directory is created if needed. The data go to a temporary file beside it that
+        replaces ``path`` only once complete.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        frame = history.copy()
+        for col in ("station", "area_id", "pollutant"):
+            if col in frame:
+                frame[col] = frame[col].astype("category")
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
 
 
+def load_history(path: str | Path) -> pd.DataFrame:
+    """Read a parquet ``history`` store written by :func:`save_history`.
+
+    Parameters
+    ----------
+    path : path-like
+        The parquet file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy hourly values (:data:`HISTORY_COLUMNS`): ``time`` (end of the hour, CST), ``station``, ``area_id``,
+        ``pollutant`` (string dtype), ``value`` [µg m⁻³; mg m⁻³ for CO].
+
+    Raises
+    ------
+    StationDataError
+        The file is not readable parquet, or lacks a column of :data:`HISTORY_COLUMNS`.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise StationDataError(f"{path}: cannot read station history store ({exc})") from None
+    missing = [c for c in HISTORY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise StationDataError(f"{path}: not a lantian station history (missing {missing})")
+    for col in ("station", "area_id", "pollutant"):
+        frame[col] = frame[col].astype("string")
+    return frame
+
+
+# --------------------------------------------------------------------------------------------------- orchestrator
 def _fingerprint(files: list[Path]) -> str:
     h = hashlib.sha1()
     for p in files:
@@ -21,6 +98,20 @@ def _fingerprint(files: list[Path]) -> str:
 def build_history(data, *, cache=None, progress: bool = False, refresh: bool = False, out=None):
     """Read and quality-control a data directory's CNEMC archive, reusing the cached store when files are unchanged.
 
+    Parameters
+    ----------
+    data : path-like
+        Data directory with ``stations/sites.csv`` and ``stations/china_sites_YYYYMMDD.csv``
+        (:mod:`forecast.workspace`).
+    cache : path-like, optional
+        Cache directory (default: ``DATA/.lantian``, or the user cache when that is not writable).
+    progress : bool
+        Show a progress bar while reading.
+    refresh : bool
+        Re-read the archive even when the cached store matches the files.
+    out : path-like, optional
+        Also write the quality-controlled store to this parquet file.
+
     Returns
     -------
     history : pandas.DataFrame
@@ -30,11 +121,14 @@ def build_history(data, *, cache=None, progress: bool = False, refresh: bool = F
     report : dict
         ``files``, ``rows``, ``skipped`` (read log rows), ``removed`` (QC counts), ``cached`` (bool), ``store``.
 
-    ``out``: also write the quality-controlled store to this parquet file.
+    Raises
+    ------
+    StationDataError
+        No archive files, or an unusable station list.
     """
     history, sites, meta = _build_history(data, cache=cache, progress=progress, refresh=refresh)
     if out:
-        stations.save_history(history, out)
+        save_history(history, out)
     return history, sites, meta
 
 
@@ -45,17 +139,17 @@ def area_table(data, *, cache=None, rolling: bool = False, standard: str = "auto
     ``areas``: only these area ids (default all).
     """
     history, sites, _ = build_history(data, cache=cache, progress=progress)
-    table = (stations.area_rolling_24h if rolling else stations.area_daily)(history, sites, standard=standard)
+    table = (averaging.area_rolling_24h if rolling else averaging.area_daily)(history, sites, standard=standard)
     if areas:
         table = table[table["area_id"].isin(list(areas))]
     return table
 
 
 def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = False):
-    sites = stations.read_station_list(workspace.sites_file(data))
-    files = stations.archive_files(workspace.stations_dir(data))
+    sites = cnemc.read_station_list(workspace.sites_file(data))
+    files = cnemc.archive_files(workspace.stations_dir(data))
     if not files:
-        raise stations.StationDataError(f"{workspace.stations_dir(data)}: no china_sites_YYYYMMDD.csv files")
+        raise StationDataError(f"{workspace.stations_dir(data)}: no china_sites_YYYYMMDD.csv files")
     cdir = workspace.cache_dir(data, cache)
     store, meta_path = cdir / "history.parquet", cdir / "history.json"
     key = _fingerprint(files)
@@ -63,15 +157,15 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
         meta = json.loads(meta_path.read_text())
         if meta.get("key") == key:
             meta["cached"] = True
-            return stations.load_history(store), sites, meta
-    history, removed_read, log = stations.read_cnemc_archive(files, sites, progress=progress)
-    clean, removed_qc = stations.quality_control(history)
+            return load_history(store), sites, meta
+    history, removed_read, log = cnemc.read_cnemc_archive(files, sites, progress=progress)
+    clean, removed_qc = qc.quality_control(history)
     removed = pd.concat([removed_read, removed_qc], ignore_index=True)
-    stations.save_history(clean, store)
+    save_history(clean, store)
     removed.astype({"raw": "string"}).to_csv(cdir / "qc_removed.csv", index=False)
     log.to_frame().to_csv(cdir / "read_log.csv", index=False)
     meta = {"key": key, "files": len(files), "files_read": log.files_read, "rows": int(len(clean)),
-            "skipped": log.entries, "removed": stations.qc_summary(removed).to_dict("records"),
+            "skipped": log.entries, "removed": qc.qc_summary(removed).to_dict("records"),
             "store": str(store), "period": [str(clean["time"].min()), str(clean["time"].max())] if len(clean) else None}
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str))
     meta["cached"] = False

@@ -84,7 +84,7 @@ def targets(data, at: str = "areas", area_table: pd.DataFrame | None = None) -> 
     if at == "stations":
         from shapely.geometry import MultiPoint
 
-        from . import stations as st
+        from . import cnemc as st
 
         sites = st.read_station_list(workspace.sites_file(data))
         sites = sites[~sites["background"].astype(bool) & sites["lon"].notna() & sites["lat"].notna()]

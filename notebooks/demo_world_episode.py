@@ -20,7 +20,7 @@ import pandas as pd  # noqa: E402
 
 from forecast.areas import boundaries, load_areas  # noqa: E402
 from forecast.history import build_history  # noqa: E402
-from forecast.stations import area_daily  # noqa: E402
+from forecast.averaging import area_daily  # noqa: E402
 
 CITIES = ["hohhot", "baotou", "wuhai", "chifeng"]
 

@@ -3,7 +3,8 @@
 The public face::
 
     import response
-    decisions = response.respond("forecast.json", out_dir="out", store="audit.db", data="demo")
+    from response.respond import respond        # the module and its function share the name
+    decisions = respond("forecast.json", out_dir="out", store="audit.db", data="demo")
     report = response.evaluate_episode("demo", "2024-12-25", "2024-12-30", model_dir="models/demo")
 
 Names are loaded on first use. Modules, one per concept: ``causes`` (warning or health advisory), ``lifecycle``
@@ -17,7 +18,7 @@ import importlib as _importlib
 import forecast as _forecast  # noqa: F401  (sets the OpenMP spin policy before LightGBM loads)
 
 _PUBLIC = {
-    "respond": "respond", "load_forecast": "respond", "open_store": "audit", "Event": "audit",
+    "load_forecast": "respond", "open_store": "audit", "Event": "audit",
     "evaluate_episode": "evaluation", "evaluate": "evaluation", "load_plans": "plans", "load_registry": "reduction",
     "activate": "reduction", "share_check": "reduction", "render": "bulletins",
 }

@@ -43,7 +43,7 @@ def test_aqi_single_value(capsys):
 
 
 def test_stations_and_daily_on_archive(tmp_path, capsys):
-    from tests.forecast.test_stations import CODES, SITES, _values
+    from tests.forecast._archive import CODES, SITES, hourly_values as _values
     import numpy as np
     import pandas as pd
     from simulate.cnemc import write_cnemc_day

@@ -12,6 +12,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("package", [forecast, response])
+def test_no_public_name_shadows_a_module(package):
+    modules = {p.stem for p in Path(package.__file__).parent.glob("*.py")}
+    assert not set(package.__all__) & modules
+
+
+@pytest.mark.parametrize("package", [forecast, response])
 def test_every_public_name_resolves(package):
     for name in package.__all__:
         assert getattr(package, name) is not None, name
@@ -46,6 +52,6 @@ def test_no_module_imports_upwards(package):
 
 def test_old_module_paths_are_gone():
     for old in ("response.cli", "response.commands", "response.levels", "forecast.simulate", "forecast.gribio",
-                "forecast.counterfactual"):
+                "forecast.counterfactual", "forecast.stations"):
         with pytest.raises(ModuleNotFoundError):
             importlib.import_module(old)

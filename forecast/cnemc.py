@@ -1,54 +1,53 @@
-"""Monitoring-station history: the CNEMC hourly archive, quality control, and area daily / rolling-24-h AQI.
+"""The CNEMC hourly archive and station list: read once, translated into the nomenclature.
 
-The CNEMC archive is one ``china_sites_YYYYMMDD.csv`` per day with columns ``date,hour,type,<station code>…`` and one
-row per hour and type; the station list (站点列表) has columns ``监测点编码,监测点名称,城市,经度,纬度[,对照点]``.
-Both are translated here, once, into the nomenclature:
+This is the I/O edge for station data: CNEMC's file layout, ``type`` names and Chinese column names are known here
+and nowhere else.
 
-``history`` (tidy, one row per hourly value)
+The archive is one ``china_sites_YYYYMMDD.csv`` per day with columns ``date,hour,type,<station code>…`` and one row
+per hour and type; the station list (站点列表) has columns ``监测点编码,监测点名称,城市,经度,纬度[,对照点]``. Both
+become
+
+``history`` (tidy, one row per hourly value; columns :data:`HISTORY_COLUMNS`)
     ``time`` end of the averaging hour, China Standard Time (tz-aware ``Asia/Shanghai``); ``station``;
     ``area_id``; ``pollutant`` in ``pm25, pm10, so2, no2, co, o3``; ``value`` [µg m⁻³; mg m⁻³ for CO].
 ``sites``
     ``station, station_name, city, area_id, lon, lat, background``.
 
-A day D holds the hourly values whose hour *ends* in (D 00:00, D+1 00:00], i.e. CNEMC hours 1–23 of D and hour 0 of
-D+1, as HJ 663 forms natural-day means from the 1:00 … 24:00 values.
+CNEMC's ``hour`` 0 … 23 labels the hour by its end, so hour 0 of D+1 is the 24:00 value of day D (HJ 663-2013
+forms natural-day means from the 1:00 … 24:00 values; the day itself is formed in :mod:`forecast.averaging`).
+The derived rows of the archive (``AQI``, ``PM2.5_24h`` …, :data:`CNEMC_DERIVED_TYPES`) are skipped: lantian
+recomputes them from the hourly values. Nothing is dropped silently: the reader's :class:`ReadLog` lists every
+skipped file, row and column, and non-numeric cells are returned as removals with reason ``non_numeric``.
 
 References
 ----------
-GB 3095-2012 Table 4 note and HJ 663-2013 section 5 (data validity: ≥ 20 hourly values for a 24-h mean, ≥ 6 for an
-8-h O3 mean, ≥ 14 valid 8-h means between 08:00 and 24:00 for the daily maximum 8-h O3).
+.. [1] HJ 663-2013 Technical Regulation for Ambient Air Quality Assessment (on trial), clause 3 (terms: 1-h mean,
+   24-h mean as the mean of a natural day's hourly values).
+.. [2] China National Environmental Monitoring Centre (CNEMC), national real-time air quality release: hourly
+   station data ``china_sites_YYYYMMDD.csv`` and the station list.
 """
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import aqi as _aqi
-from .nomenclature import TZ
-from ._tables import read_commented_csv
 from .areas import load_areas, resolve
+from .nomenclature import SPECIES, TZ
 
-DATA_DIR = Path(__file__).parent / "data"
-SPECIES = ("pm25", "pm10", "so2", "no2", "co", "o3")
 #: CNEMC ``type`` values of the hourly concentrations → nomenclature (the _24h / AQI rows are derived and skipped)
 CNEMC_TYPES = {"PM2.5": "pm25", "PM10": "pm10", "SO2": "so2", "NO2": "no2", "CO": "co", "O3": "o3"}
+#: CNEMC ``type`` values derived from the hourly rows (skipped without a log entry)
 CNEMC_DERIVED_TYPES = ("AQI", "PM2.5_24h", "PM10_24h", "SO2_24h", "NO2_24h", "O3_24h", "O3_8h", "O3_8h_24h", "CO_24h")
+#: station-list columns (Chinese CNEMC header → nomenclature)
 SITE_COLUMNS = {"监测点编码": "station", "监测点名称": "station_name", "城市": "city", "经度": "lon", "纬度": "lat",
                 "对照点": "background"}
+#: columns of the tidy ``history`` table, in order (the store, :mod:`forecast.history`, keeps the same)
 HISTORY_COLUMNS = ("time", "station", "area_id", "pollutant", "value")
-QC_REASONS = ("non_numeric", "duplicate", "negative", "implausible", "stuck", "pm25_gt_pm10")
-#: minimum valid hours (GB 3095-2012 / HJ 663-2013)
-MIN_HOURS_24H = 20
-MIN_HOURS_8H = 6
-MIN_8H_MEANS_DAILY = 14
-O3_8H_LIMIT = 160.0  # GB 3095-2012 grade II daily max 8-h O3 [µg m⁻³]
 
 
 class StationDataError(ValueError):
@@ -57,25 +56,39 @@ class StationDataError(ValueError):
 
 @dataclass
 class ReadLog:
-    """What the reader skipped or dropped, file by file and row by row (nothing is dropped silently)."""
+    """What the reader skipped or dropped, file by file and row by row (nothing is dropped silently).
+
+    Attributes
+    ----------
+    entries : list of dict
+        One entry per note: ``file``, ``row`` (line number in the file, 1 = header; ``None`` for the whole file),
+        ``problem`` (what was wrong) and ``action`` (``"row skipped"``, ``"file skipped"``, ``"column(s) dropped"``).
+    files_read : int
+        Files with at least one usable data row.
+    """
 
     entries: list[dict] = field(default_factory=list)
     files_read: int = 0
 
     def add(self, file, problem: str, row: int | None = None, action: str = "row skipped"):
+        """Record one note about ``file`` (``row`` its line number, or ``None`` for the whole file)."""
         self.entries.append({"file": str(file), "row": row, "problem": problem, "action": action})
 
     def skip_file(self, file, problem: str):
+        """Record that ``file`` could not be used at all."""
         self.add(file, problem, None, "file skipped")
 
     @property
     def files_skipped(self) -> list[str]:
+        """The files that were skipped whole."""
         return [e["file"] for e in self.entries if e["action"] == "file skipped"]
 
     def to_frame(self) -> pd.DataFrame:
+        """The entries as a table ``file, row, problem, action``."""
         return pd.DataFrame(self.entries, columns=["file", "row", "problem", "action"])
 
     def summary(self) -> str:
+        """One line: files read and skipped, rows skipped, other notes."""
         skipped = len(self.files_skipped)
         rows = sum(1 for e in self.entries if e["action"] == "row skipped")
         other = len(self.entries) - skipped - rows
@@ -130,7 +143,8 @@ def read_station_list(path: str | Path, areas: pd.DataFrame | None = None, *, ke
             raise StationDataError(f"{path}: station(s) {list(bad)[:10]} have {col} outside {lo}–{hi} or non-numeric")
         table[col] = values
     if "background" in table.columns:
-        table["background"] = table["background"].fillna("").str.strip().str.upper().isin(["Y", "YES", "是", "1", "TRUE"])
+        flag = table["background"].fillna("").str.strip().str.upper()
+        table["background"] = flag.isin(["Y", "YES", "是", "1", "TRUE"])
     else:
         table["background"] = False
     table["area_id"] = resolve(table["city"], load_areas() if areas is None else areas).to_numpy()
@@ -262,6 +276,24 @@ def read_cnemc_file(path: str | Path, stations=None, *, log: ReadLog | None = No
     logged with their line number; columns of station codes not in ``stations`` are dropped and logged;
     non-numeric cells are removed and recorded in ``removed`` (reason ``non_numeric``). A file that cannot be used
     at all (wrong header, binary, empty) is logged and gives ``None``.
+
+    Parameters
+    ----------
+    path : path-like
+        The daily file (UTF-8 or GB18030).
+    stations : iterable of str, optional
+        Station codes to keep (default: every column of the file).
+    log : ReadLog, optional
+        Log to append to (default: a new one, not returned).
+    removed : list, optional
+        A list to which a frame of the non-numeric cells is appended
+        (``time, station, pollutant, value, raw, reason, source``).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``time`` (end of the hour, CST), ``station``, ``pollutant``, ``value`` [µg m⁻³; mg m⁻³ for CO], or
+        ``None`` when the file cannot be used.
     """
     path = Path(path)
     log = ReadLog() if log is None else log
@@ -282,7 +314,24 @@ def _empty_history(with_area: bool = True) -> pd.DataFrame:
 
 
 def archive_files(directory: str | Path, start=None, end=None) -> list[Path]:
-    """``china_sites_YYYYMMDD.csv`` files of a directory in date order, optionally within [start, end]."""
+    """The ``china_sites_YYYYMMDD.csv`` files of a directory in date order, optionally within [start, end].
+
+    Parameters
+    ----------
+    directory : path-like
+        The archive directory.
+    start, end : date-like, optional
+        First and last day (inclusive) by the date in the file name.
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    Raises
+    ------
+    StationDataError
+        ``directory`` does not exist.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise StationDataError(f"{directory}: no such directory (expected the CNEMC archive china_sites_*.csv)")
@@ -310,6 +359,8 @@ def read_cnemc_archive(files, sites: pd.DataFrame, *, progress: bool = False, lo
         Station list from :func:`read_station_list`; stations not in it are dropped (and logged).
     progress : bool
         Show a progress bar on stderr.
+    log : ReadLog, optional
+        Log to append to (default: a new one).
 
     Returns
     -------
@@ -319,6 +370,11 @@ def read_cnemc_archive(files, sites: pd.DataFrame, *, progress: bool = False, lo
         Non-numeric cells removed while reading (reason ``non_numeric``).
     log : ReadLog
         Files and rows skipped, with the reason. A bad file never loses the files read before it.
+
+    Raises
+    ------
+    StationDataError
+        ``files`` is a directory that does not exist.
     """
     if isinstance(files, (str, Path)):
         files = archive_files(files)
@@ -363,8 +419,11 @@ def read_cnemc_archive(files, sites: pd.DataFrame, *, progress: bool = False, lo
 def _attach_area(history: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     area = dict(zip(sites["station"], sites["area_id"]))
     history = history.copy()
-    station = pd.Categorical(history["station"])
-    order = np.lexsort((_time_ns(history["time"]), _codes(history["pollutant"]), station.codes))
+    # sort by (station, pollutant, time) on integer keys: much faster than sort_values on strings
+    station = pd.Categorical(history["station"]).codes
+    pollutant = pd.Categorical(history["pollutant"]).codes
+    time = pd.DatetimeIndex(history["time"]).as_unit("ns").asi8
+    order = np.lexsort((time, pollutant, station))
     history = history.iloc[order].reset_index(drop=True)
     history["area_id"] = history["station"].map(area).astype("string")
     history["station"] = history["station"].astype("string")
@@ -376,7 +435,20 @@ def _attach_area(history: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
 def read_long_csv(path: str | Path, sites: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a plain long CSV ``time,station,pollutant,value`` (time in CST unless it carries an offset).
 
-    Pollutant names may be the nomenclature (``pm25``) or CNEMC's (``PM2.5``). Returns ``(history, removed)``.
+    Parameters
+    ----------
+    path : path-like
+        CSV with one row per hourly value; ``time`` is the end of the hour. Pollutant names may be the
+        nomenclature (``pm25``) or CNEMC's (``PM2.5``); values in µg m⁻³ (mg m⁻³ for CO).
+    sites : pandas.DataFrame, optional
+        Station list (:func:`read_station_list`) giving ``area_id``; without it ``area_id`` is ``<NA>``.
+
+    Returns
+    -------
+    history : pandas.DataFrame
+        Tidy hourly values (:data:`HISTORY_COLUMNS`), sorted by station, pollutant and time.
+    removed : pandas.DataFrame
+        Non-numeric values (reason ``non_numeric``).
 
     Raises
     ------
@@ -421,268 +493,3 @@ def _empty_removed() -> pd.DataFrame:
                          "pollutant": pd.Series(dtype="string"), "value": pd.Series(dtype=float),
                          "raw": pd.Series(dtype="string"), "reason": pd.Series(dtype="string"),
                          "source": pd.Series(dtype="string")})
-
-
-# --------------------------------------------------------------------------------------------------- QC
-def load_qc_limits(path: str | Path | None = None) -> pd.DataFrame:
-    """QC limits per pollutant (``max_hourly`` [µg m⁻³; mg m⁻³ for CO], ``stuck_hours`` [h])."""
-    table = read_commented_csv(path or DATA_DIR / "qc_limits.csv").set_index("pollutant")
-    missing = set(SPECIES) - set(table.index)
-    if missing:
-        raise StationDataError(f"QC limits table {path}: no row for {sorted(missing)}")
-    return table
-
-
-def quality_control(history: pd.DataFrame, *, limits: pd.DataFrame | None = None,
-                    pm_tolerance: float = 5.0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Remove bad hourly values and record each removal with its reason.
-
-    Checks, in order: duplicate (time, station, pollutant) rows (the first is kept); negative values; values above
-    the pollutant's ``max_hourly``; stuck sensors (identical values on at least ``stuck_hours`` consecutive hours);
-    PM2.5 above PM10 + ``pm_tolerance`` in the same station-hour (both values removed).
-
-    Parameters
-    ----------
-    history : pandas.DataFrame
-        Tidy hourly values.
-    limits : pandas.DataFrame, optional
-        From :func:`load_qc_limits` (default: the shipped table).
-    pm_tolerance : float
-        Allowance for instrument noise in the PM2.5 ≤ PM10 check. [µg m⁻³]
-
-    Returns
-    -------
-    clean : pandas.DataFrame
-        ``history`` without the removed values.
-    removed : pandas.DataFrame
-        ``time, station, pollutant, value, raw, reason, source`` with ``reason`` in :data:`QC_REASONS`.
-    """
-    limits = load_qc_limits() if limits is None else limits
-    h = history.sort_values(["station", "pollutant", "time"], kind="stable").reset_index(drop=True)
-    reason = pd.Series(pd.NA, index=h.index, dtype="string")
-
-    dup = h.duplicated(["time", "station", "pollutant"], keep="first")
-    reason[dup] = "duplicate"
-    value = h["value"].to_numpy(float)
-    reason[(value < 0) & reason.isna().to_numpy()] = "negative"
-    max_hourly = h["pollutant"].map(limits["max_hourly"]).to_numpy(float)
-    reason[(value > max_hourly) & reason.isna().to_numpy()] = "implausible"
-
-    live = reason.isna().to_numpy()
-    idx = np.flatnonzero(live)
-    if len(idx):
-        sub = h.iloc[idx]
-        v = sub["value"].to_numpy(float)
-        t = _time_ns(sub["time"])
-        series = _codes(sub["station"]) * 16 + _codes(sub["pollutant"])
-        key_change = series != np.roll(series, 1)
-        step = np.diff(t, prepend=t[:1]) != 3_600_000_000_000
-        new_run = key_change | step | (v != np.roll(v, 1))
-        new_run[0] = True
-        run_id = np.cumsum(new_run)
-        run_len = np.bincount(run_id)[run_id]
-        stuck_hours = sub["pollutant"].map(limits["stuck_hours"]).to_numpy(float)
-        stuck = run_len >= stuck_hours
-        reason.iloc[idx[stuck]] = "stuck"
-
-    live = reason.isna().to_numpy()
-    pollutant = h["pollutant"].to_numpy(dtype=object)
-    is25, is10 = live & (pollutant == "pm25"), live & (pollutant == "pm10")
-    if is25.any() and is10.any():
-        key = _codes(h["station"]).astype(np.int64) * (1 << 40) + _time_ns(h["time"]) // 3_600_000_000_000
-        pm10 = pd.Series(value[is10], index=key[is10])
-        paired = pm10.reindex(key[is25]).to_numpy()
-        bad_keys = key[is25][value[is25] > paired + pm_tolerance]
-        if len(bad_keys):
-            hit = np.isin(key, bad_keys) & (is25 | is10)
-            reason[hit] = "pm25_gt_pm10"
-
-    drop = reason.notna().to_numpy()
-    removed = h.loc[drop, ["time", "station", "pollutant", "value"]].copy()
-    removed["raw"] = h.loc[drop, "value"].map(repr).astype("string")
-    removed["reason"] = reason[drop]
-    removed["source"] = "qc"
-    return h.loc[~drop].reset_index(drop=True), removed.reset_index(drop=True)
-
-
-def _time_ns(times: pd.Series) -> np.ndarray:
-    """int64 nanoseconds since the epoch (UTC) of a tz-aware or naive datetime Series, without object arrays."""
-    return pd.DatetimeIndex(times).as_unit("ns").asi8
-
-
-def _codes(values: pd.Series) -> np.ndarray:
-    return pd.Categorical(values).codes.astype(np.int64)
-
-
-def qc_summary(removed: pd.DataFrame) -> pd.DataFrame:
-    """Counts of removed values per reason and pollutant."""
-    if removed.empty:
-        return pd.DataFrame(columns=["reason", "pollutant", "count"])
-    return removed.groupby(["reason", "pollutant"]).size().rename("count").reset_index()
-
-
-# --------------------------------------------------------------------------------------------------- storage
-def save_history(history: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``history`` to parquet atomically (a failed write never damages an existing store)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        frame = history.copy()
-        for col in ("station", "area_id", "pollutant"):
-            if col in frame:
-                frame[col] = frame[col].astype("category")
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def load_history(path: str | Path) -> pd.DataFrame:
-    """Read a parquet ``history`` store written by :func:`save_history`."""
-    path = Path(path)
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise StationDataError(f"{path}: cannot read station history store ({exc})") from None
-    missing = [c for c in HISTORY_COLUMNS if c not in frame.columns]
-    if missing:
-        raise StationDataError(f"{path}: not a lantian station history (missing {missing})")
-    for col in ("station", "area_id", "pollutant"):
-        frame[col] = frame[col].astype("string")
-    return frame
-
-
-# --------------------------------------------------------------------------------------------------- aggregation
-def _wide(history: pd.DataFrame, pollutant: str) -> pd.DataFrame:
-    """Hourly values of one pollutant as a complete hourly (time × station) frame; gaps are NaN."""
-    sub = history[history["pollutant"] == pollutant]
-    if sub.empty:
-        return pd.DataFrame()
-    wide = sub.pivot_table(index="time", columns="station", values="value", aggfunc="first", observed=True)
-    full = pd.date_range(wide.index.min(), wide.index.max(), freq="h")
-    return wide.reindex(full)
-
-
-def _day_of(end_times: pd.DatetimeIndex) -> pd.DatetimeIndex:
-    """Natural day of hourly values labelled by the end of their hour (01:00 … 24:00 belong to the day)."""
-    return (end_times - pd.Timedelta(hours=1)).tz_localize(None).floor("D")
-
-
-def station_daily(history: pd.DataFrame) -> pd.DataFrame:
-    """Daily values per station with the validity rules of GB 3095-2012 / HJ 663-2013.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index (``date``, ``station``); columns ``pm25_24h, pm10_24h, so2_24h, no2_24h, co_24h`` (24-h means, NaN
-        with fewer than 20 valid hours), ``o3_8h`` (daily maximum 8-h running mean over the windows ending 08:00 …
-        24:00; needs ≥ 14 valid 8-h means, each from ≥ 6 hours, unless the maximum exceeds 160 µg m⁻³) and
-        ``o3_1h`` (daily maximum 1-h O3, ≥ 20 valid hours). [µg m⁻³; mg m⁻³ for CO]
-    """
-    parts = {}
-    for p in ("pm25", "pm10", "so2", "no2", "co"):
-        wide = _wide(history, p)
-        if wide.empty:
-            continue
-        day = _day_of(wide.index)
-        grouped = wide.groupby(day)
-        mean = grouped.mean().where(grouped.count() >= MIN_HOURS_24H)
-        parts[f"{p}_24h"] = mean.stack(future_stack=True)
-    wide = _wide(history, "o3")
-    if not wide.empty:
-        day = _day_of(wide.index)
-        grouped = wide.groupby(day)
-        parts["o3_1h"] = grouped.max().where(grouped.count() >= MIN_HOURS_24H).stack(future_stack=True)
-        run8 = wide.rolling(8, min_periods=MIN_HOURS_8H).mean()
-        start = wide.index - pd.Timedelta(hours=1)  # start hour of the last hour in the window
-        in_window = (start.hour >= 7)  # windows ending 08:00 … 24:00
-        run8 = run8[in_window]
-        d8 = _day_of(run8.index)
-        g8 = run8.groupby(d8)
-        mx, n = g8.max(), g8.count()
-        parts["o3_8h"] = mx.where((n >= MIN_8H_MEANS_DAILY) | (mx > O3_8H_LIMIT)).stack(future_stack=True)
-    if not parts:
-        return pd.DataFrame(columns=["pm25_24h"]).rename_axis(["date", "station"])
-    out = pd.DataFrame(parts)
-    out.index = out.index.set_names(["date", "station"])
-    return out.sort_index()
-
-
-def station_rolling_24h(history: pd.DataFrame) -> pd.DataFrame:
-    """Rolling 24-h means (≥ 20 valid hours) per station and hour, and the trailing-24-h maximum 8-h O3.
-
-    The rolling value at time t averages the 24 hours ending at t; it can cross calendar days, as the warning rules
-    ask (REFERENCE 1.1). Index (``time``, ``station``); columns as in :func:`station_daily`.
-    """
-    parts = {}
-    for p in ("pm25", "pm10", "so2", "no2", "co"):
-        wide = _wide(history, p)
-        if not wide.empty:
-            parts[f"{p}_24h"] = wide.rolling(24, min_periods=MIN_HOURS_24H).mean().stack(future_stack=True)
-    wide = _wide(history, "o3")
-    if not wide.empty:
-        run8 = wide.rolling(8, min_periods=MIN_HOURS_8H).mean()
-        parts["o3_8h"] = run8.rolling(24, min_periods=MIN_8H_MEANS_DAILY).max().stack(future_stack=True)
-    out = pd.DataFrame(parts)
-    out.index = out.index.set_names(["time", "station"])
-    return out.sort_index()
-
-
-def _area_mean(per_station: pd.DataFrame, sites: pd.DataFrame, level: str) -> pd.DataFrame:
-    """Mean over each area's assessment stations (background stations excluded) of valid station values."""
-    assess = sites[~sites["background"].astype(bool)]
-    area = dict(zip(assess["station"], assess["area_id"]))
-    frame = per_station.reset_index()
-    frame["area_id"] = frame["station"].map(area)
-    frame = frame[frame["area_id"].notna()]
-    value_cols = [c for c in per_station.columns]
-    grouped = frame.groupby([level, "area_id"])
-    out = grouped[value_cols].mean()
-    out["n_stations"] = grouped["pm25_24h"].count() if "pm25_24h" in value_cols else grouped.size()
-    return out
-
-
-def area_daily(history: pd.DataFrame, sites: pd.DataFrame, *, standard: str = "auto") -> pd.DataFrame:
-    """Daily concentrations and AQI per area (league/city or banner/county).
-
-    Parameters
-    ----------
-    history : pandas.DataFrame
-        Tidy hourly values, quality controlled.
-    sites : pandas.DataFrame
-        Station list with ``area_id`` and ``background``.
-    standard : str
-        AQI edition (``"auto"``: by date, HJ 633-2026 from 2026-03-01).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (``date``, ``area_id``) with the daily concentrations of :func:`station_daily` averaged over the
-        area's assessment stations, ``n_stations`` (stations with a valid PM2.5 day) and the AQI columns of
-        :func:`forecast.aqi.aqi`. Days that fail validity are missing (NaN AQI), never zero.
-    """
-    daily = _area_mean(station_daily(history), sites, "date").reset_index()
-    return _with_aqi(daily, "date", standard)
-
-
-def area_rolling_24h(history: pd.DataFrame, sites: pd.DataFrame, *, standard: str = "auto") -> pd.DataFrame:
-    """Hourly rolling-24-h concentrations and AQI per area (for warnings that cross calendar days)."""
-    rolling = _area_mean(station_rolling_24h(history), sites, "time").reset_index()
-    return _with_aqi(rolling, "time", standard)
-
-
-def _with_aqi(frame: pd.DataFrame, date_col: str, standard: str) -> pd.DataFrame:
-    if frame.empty:
-        return frame
-    conc = frame[[c for c in _aqi.DAILY_KEYS if c in frame.columns]].copy()
-    dates = frame[date_col]
-    if getattr(dates.dt, "tz", None) is not None:
-        dates = dates.dt.tz_localize(None)
-    conc["_date"] = dates.to_numpy()
-    table = _aqi.aqi(conc, standard=standard, date_column="_date" if standard == "auto" else None)
-    table = table.drop(columns=[c for c in table.columns if c.startswith("iaqi_")])
-    return pd.concat([frame.reset_index(drop=True), table.reset_index(drop=True)], axis=1)

@@ -1,0 +1,141 @@
+"""The CNEMC reader: station list, daily archive files, long CSV; every skipped file, row and cell is logged."""
+import pandas as pd
+import pytest
+
+from forecast import cnemc
+from forecast.nomenclature import SPECIES
+from tests.forecast._archive import SITES, read_archive, write_archive
+
+
+@pytest.fixture
+def archive(tmp_path):
+    return write_archive(tmp_path)
+
+
+# ------------------------------------------------------------------ station list
+def test_station_list_chinese_header(archive):
+    sites = cnemc.read_station_list(archive / "stations" / "sites.csv")
+    assert list(sites["area_id"]) == ["hohhot", "hohhot", "baotou", "hohhot"]
+    assert list(sites["background"]) == [False, False, False, True]
+
+
+def test_station_list_english_header_and_outside_region(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("station,station_name,city,lon,lat\n1001A,a,Hohhot,111.6,40.8\n1011A,b,北京,116.4,39.9\n")
+    sites = cnemc.read_station_list(path)
+    assert list(sites["station"]) == ["1001A"]  # Beijing is not an Inner Mongolia area
+    assert len(cnemc.read_station_list(path, keep_unknown=True)) == 2
+
+
+@pytest.mark.parametrize("text,match", [
+    ("监测点编码,城市,经度,纬度\n1001A,呼和浩特,111,40\n", r"lacks column\(s\) \['station_name'\]"),
+    ("监测点编码,监测点名称,城市,经度,纬度\n1001A,a,呼和浩特,111,40\n1001A,b,包头,110,40\n", "duplicate station"),
+    ("监测点编码,监测点名称,城市,经度,纬度\n1001A,a,呼和浩特,211,40\n", "lon outside"),
+])
+def test_station_list_errors_name_file(tmp_path, text, match):
+    path = tmp_path / "sites.csv"
+    path.write_text(text)
+    with pytest.raises(cnemc.StationDataError, match=match) as info:
+        cnemc.read_station_list(path)
+    assert str(path) in str(info.value)
+
+
+def test_station_data_error_is_a_value_error():
+    assert issubclass(cnemc.StationDataError, ValueError)
+
+
+# ------------------------------------------------------------------ archive reading
+def test_archive_round_trip_and_time_labels(archive):
+    history, removed, log, sites = read_archive(archive)
+    assert set(history["pollutant"]) == set(SPECIES)  # derived types (AQI, *_24h) are not read as hourly data
+    assert log.files_read == 4 and not log.entries and removed.empty
+    assert str(history["time"].dt.tz) == "Asia/Shanghai"
+    assert list(history.columns) == list(cnemc.HISTORY_COLUMNS)
+    raw = pd.read_csv(archive / "stations" / "china_sites_20240102.csv")
+    cell = raw[(raw["hour"] == 0) & (raw["type"] == "PM2.5")]["1002A"].iloc[0]
+    got = history[(history["station"] == "1002A") & (history["pollutant"] == "pm25")
+                  & (history["time"] == pd.Timestamp("2024-01-02 00:00", tz="Asia/Shanghai"))]["value"]
+    assert got.iloc[0] == cell
+
+
+def test_read_one_file_matches_archive(archive):
+    history, _, _, _ = read_archive(archive)
+    log = cnemc.ReadLog()
+    one = cnemc.read_cnemc_file(archive / "stations" / "china_sites_20240103.csv", log=log)
+    assert log.files_read == 1 and not log.entries
+    day = history[history["time"].dt.strftime("%Y%m%d") == "20240103"]
+    assert len(one) == len(day)
+
+
+def test_archive_files_date_window_and_missing_directory(archive):
+    files = cnemc.archive_files(archive / "stations", start="2024-01-02", end="2024-01-03")
+    assert [f.name for f in files] == ["china_sites_20240102.csv", "china_sites_20240103.csv"]
+    with pytest.raises(cnemc.StationDataError, match="no such directory"):
+        cnemc.archive_files(archive / "nowhere")
+
+
+def test_bad_files_are_logged_and_do_not_lose_others(archive):
+    d = archive / "stations"
+    (d / "china_sites_20240105.csv").write_bytes(b"\x00\x01\x02 not csv")
+    (d / "china_sites_20240106.csv").write_text("foo,bar\n1,2\n")
+    good = (d / "china_sites_20240104.csv").read_text()
+    (d / "china_sites_20240104.csv").write_text(good[: len(good) - 9])  # truncated mid-row
+    history, removed, log, _ = read_archive(archive)
+    frame = log.to_frame()
+    skipped = frame[frame["action"] == "file skipped"]
+    assert set(skipped["file"].map(lambda f: f[-12:])) == {"20240105.csv", "20240106.csv"}
+    assert skipped["problem"].str.contains("binary").any() and skipped["problem"].str.contains("wrong header").any()
+    trunc = frame[frame["problem"].str.contains("truncated row")]
+    n_lines = len(good.splitlines())
+    assert list(trunc["row"]) == [n_lines]
+    assert history["time"].max() == pd.Timestamp("2024-01-04 23:00", tz="Asia/Shanghai")
+    assert history["time"].min() == pd.Timestamp("2024-01-01 00:00", tz="Asia/Shanghai")
+    assert log.summary().startswith("4 file(s) read, 2 skipped, 1 row(s) skipped")
+
+
+def test_unknown_station_and_non_numeric(archive):
+    d = archive / "stations"
+    text = (d / "china_sites_20240101.csv").read_text().splitlines()
+    text[0] = text[0] + ",9999A"
+    text = [text[0]] + [line + ",5" for line in text[1:]]
+    row = next(i for i, line in enumerate(text) if ",3,PM10," in line)
+    parts = text[row].split(",")
+    parts[4] = "--"
+    text[row] = ",".join(parts)
+    (d / "china_sites_20240101.csv").write_text("\n".join(text) + "\n")
+    history, removed, log, _ = read_archive(archive)
+    assert "9999A" not in set(history["station"])
+    assert log.to_frame()["problem"].str.contains("9999A").any()
+    assert list(removed["reason"]) == ["non_numeric"] and removed["raw"].iloc[0] == "--"
+    assert removed["station"].iloc[0] == "1002A"  # parts[3] is 1001A, parts[4] is 1002A
+
+
+# ------------------------------------------------------------------ long CSV
+def _sites_file(tmp_path):
+    p = tmp_path / "sites.csv"
+    SITES.to_csv(p, index=False)
+    return p
+
+
+def test_long_csv(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("time,station,pollutant,value\n2024-01-01 01:00,1001A,PM2.5,35\n"
+                    "2024-01-01 02:00,1001A,pm10,x\n2024-01-01 02:00,1001A,o3,80\n")
+    sites = cnemc.read_station_list(_sites_file(tmp_path))
+    history, removed = cnemc.read_long_csv(path, sites)
+    assert list(history["pollutant"]) == ["o3", "pm25"]
+    assert history["area_id"].iloc[0] == "hohhot"
+    assert removed["reason"].tolist() == ["non_numeric"]
+    path.write_text("time,station,pollutant,value\n2024-01-01 01:00,1001A,PM1,35\n")
+    with pytest.raises(cnemc.StationDataError, match=r"unknown pollutant\(s\) \['pm1'\]; allowed: pm25"):
+        cnemc.read_long_csv(path, sites)
+    path.write_text("time,station,value\n")
+    with pytest.raises(cnemc.StationDataError, match="missing column"):
+        cnemc.read_long_csv(path, sites)
+
+
+def test_long_csv_unparseable_time_names_line(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("time,station,pollutant,value\n2024-01-01 01:00,1001A,pm25,35\nyesterday,1001A,pm25,36\n")
+    with pytest.raises(cnemc.StationDataError, match="line 3: unparseable time 'yesterday'"):
+        cnemc.read_long_csv(path)
