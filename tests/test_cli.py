@@ -84,6 +84,24 @@ def test_ingest_twice_second_from_cache(winter_world, tmp_path, capsys):
     assert "5 GRIB file(s): 5 from cache, 0 failed" in second
 
 
+def test_ingest_fills_the_cache_the_forecaster_reads(winter_world, tmp_path, capsys):
+    """With a station list, `lantian ingest` extracts at the monitoring stations — the meteorology `train` and
+    `forecast` use — so loading the inputs afterwards decodes nothing."""
+    import shutil
+
+    from forecast import meteorology
+
+    data = tmp_path / "data"
+    shutil.copytree(winter_world / "stations", data / "stations")
+    (data / "meteorology" / "analysis").mkdir(parents=True)
+    for f in sorted((winter_world / "meteorology" / "analysis").glob("*_202312.grib2"))[:2]:
+        shutil.copy(f, data / "meteorology" / "analysis")
+    assert main(["ingest", "--data", str(data), "--quiet", "--workers", "1"]) == 0
+    assert "2 GRIB file(s): 0 from cache" in capsys.readouterr().out
+    met = meteorology.ingest(data, at="stations", workers=1)
+    assert met.summary()["from_cache"] == 2
+
+
 def test_ingest_errors(tmp_path, capsys):
     assert main(["ingest", "--data", str(tmp_path / "missing")]) == 2
     assert "no such data directory" in capsys.readouterr().err
