@@ -76,7 +76,8 @@ def _cmd_simulate(args) -> int:
     from simulate import simulate
 
     summary = simulate(args.out, seed=args.seed, start=args.start, end=args.end, forecasts=args.forecasts,
-                       progress=not args.quiet, workers=args.workers, analysis_step=args.analysis_step)
+                       progress=not args.quiet, workers=args.workers, analysis_step=args.analysis_step,
+                       areas=args.areas)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     print(f"demo world written to {args.out}")
     return 0
@@ -269,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="processes writing GRIB (default 2)")
     p.add_argument("--analysis-step", type=float, default=0.25,
                    help="analysis grid spacing in degrees (default 0.25 as ERA5; coarser = faster)")
+    p.add_argument("--areas", help="area table CSV to build the world for (default: the shipped Inner Mongolia table)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
 

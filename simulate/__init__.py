@@ -1,4 +1,11 @@
-"""Embedded demo world: a physically coupled Inner Mongolia simulation written as real GRIB2 and CNEMC files.
+"""The demo world: a physically coupled simulation of the areas lantian serves, written as real GRIB2 and CNEMC
+files, with the truth that real data never has.
+
+This package sits above both library packages: it may import :mod:`forecast` and :mod:`response`, and neither
+imports it. It decides nothing the library owns: days, China Standard Time, HJ 663 averaging, the AQI, the dust-day
+test, humidity and the warning rule set in force come from :mod:`forecast`. The areas are whatever area table it
+is given (default the shipped Inner Mongolia table, :func:`forecast.areas.load_areas`); the simulator's own
+fictional parameters are in ``simulate/data`` (:mod:`.world`).
 
 ``simulate(out, seed=…, start=…, end=…)`` writes::
 
@@ -23,17 +30,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import aqi as _aqi
+from forecast import areas as _areas
 from forecast import levels as _levels
-from .grib import Grid, GribWriter
+from forecast.aqi import DAILY_KEYS, aqi as aqi_of_table, dust_dominated
+from forecast.averaging import daily_max_8h, daily_mean
+from forecast.drivers import relative_humidity
+from forecast.nomenclature import CST_OFFSET, HEAVY_AQI, SPECIES, cst_day, utc_to_cst
 from forecast.progress import bar as progress_bar
-from .cnemc import CNEMC_TYPE_ORDER
-from .chemistry import run_box_model
-from .weather import Weather
-from .world import calendar, world_areas, world_stations
 
-ANALYSIS_GRID = Grid(step=0.25)
-FORECAST_GRID = Grid(step=0.5)
+from .chemistry import run_box_model
+from .cnemc import cnemc_derived, write_cnemc
+from .grib import Grid, GribWriter
+from .registry import write_registry
+from .weather import Weather
+from .world import area_boundaries, calendar, grid_extent, world_areas, world_stations
+
+#: grid spacing of the analyses (as ERA5) and of the forecast runs [degrees]
+ANALYSIS_STEP = 0.25
+FORECAST_STEP = 0.5
 FORECAST_STEPS = tuple(range(0, 73, 6)) + tuple(range(84, 169, 12))
 SPINUP_DAYS = 6
 AUTHORITY_ERROR = (0.15, 0.22, 0.30)  # lognormal σ of the authorities' simple forecast for days 1–3
@@ -46,51 +60,29 @@ class SimulationError(ValueError):
 # --------------------------------------------------------------------------------------------------- helpers
 def _met_at(weather: Weather, times, lon, lat, **kw):
     m = weather.evaluate(times, lon, lat, **kw)
-    m["rh"] = rh_from_dewpoint(m["temp_air"], m["dewpoint"])
+    m["rh"] = relative_humidity(m["temp_air"], m["dewpoint"])
     return m
 
 
-def rh_from_dewpoint(temp_air, dewpoint):
-    """Relative humidity [%] from temperature and dew point [°C] (Magnus, Alduchov & Eskridge 1996)."""
-    a, b = 17.625, 243.04
-    return 100.0 * np.exp(a * dewpoint / (b + dewpoint) - a * temp_air / (b + temp_air))
-
-
-def _daily_local(hourly: np.ndarray, times_utc: pd.DatetimeIndex) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Daily means over CST natural days (hours ending 01:00 … 24:00)."""
-    day = (times_utc + pd.Timedelta(hours=8) - pd.Timedelta(hours=1)).floor("D")
-    frame = pd.DataFrame(hourly, index=day)
-    g = frame.groupby(level=0)
-    mean = g.mean().where(g.count() >= 20)
-    return pd.DatetimeIndex(mean.index), mean.to_numpy()
-
-
-def _daily_max8h(hourly: np.ndarray, times_utc) -> np.ndarray:
-    frame = pd.DataFrame(hourly, index=times_utc + pd.Timedelta(hours=8))
-    run8 = frame.rolling(8, min_periods=6).mean()
-    start = run8.index - pd.Timedelta(hours=1)
-    run8 = run8[start.hour >= 7]
-    day = (run8.index - pd.Timedelta(hours=1)).floor("D")
-    return run8.groupby(day).max().to_numpy()
-
-
 def daily_aqi_table(conc: dict, times_utc) -> dict:
-    """Daily concentrations and AQI per area from hourly area concentrations."""
-    days, pm25 = _daily_local(conc["pm25"], times_utc)
+    """Daily concentrations, AQI and the dust-dominated flag per area from hourly area concentrations.
+
+    The hourly values at ``times_utc`` are the hours ending then; days are CST natural days with the HJ 663 rules of
+    :func:`forecast.averaging.daily_mean` and :func:`forecast.averaging.daily_max_8h`, the AQI is
+    :func:`forecast.aqi.aqi` and the dust flag :func:`forecast.aqi.dust_dominated`.
+    """
+    end_times = utc_to_cst(times_utc)
+    days, pm25 = daily_mean(conc["pm25"], end_times)
     out = {"date": days, "pm25_24h": pm25}
     for sp in ("pm10", "so2", "no2", "co"):
-        out[f"{sp}_24h"] = _daily_local(conc[sp], times_utc)[1]
-    o3 = _daily_max8h(conc["o3"], times_utc)
-    out["o3_8h"] = o3[: len(days)] if len(o3) >= len(days) else np.vstack([o3, np.full((len(days) - len(o3),
-                                                                                       o3.shape[1]), np.nan)])
+        out[f"{sp}_24h"] = daily_mean(conc[sp], end_times)[1]
+    out["o3_8h"] = daily_max_8h(conc["o3"], end_times)[1]
     A = pm25.shape[1]
-    flat = pd.DataFrame({k: out[k].ravel() for k in _aqi.DAILY_KEYS})
-    table = _aqi.aqi(flat)
+    flat = pd.DataFrame({k: out[k].ravel() for k in DAILY_KEYS})
+    table = aqi_of_table(flat)
     out["aqi"] = table["aqi"].to_numpy().reshape(-1, A)
     out["iaqi_pm25"] = table["iaqi_pm25_24h"].to_numpy().reshape(-1, A)
-    ratio = out["pm25_24h"] / np.maximum(out["pm10_24h"], 1e-6)
-    primary_pm10 = table["iaqi_pm10_24h"].to_numpy().reshape(-1, A) > out["iaqi_pm25"]
-    out["dust"] = primary_pm10 & (ratio < 0.45)
+    out["dust"] = dust_dominated(flat.assign(aqi=table["aqi"].to_numpy())).to_numpy().reshape(-1, A)
     return out
 
 
@@ -152,7 +144,7 @@ def write_decision_forecasts(out: Path, rows: list) -> Path:
 
 def _cut_matrix(warnings: pd.DataFrame, areas: pd.DataFrame, times_utc) -> np.ndarray:
     cuts = np.zeros((len(times_utc), len(areas)))
-    local_day = (times_utc + pd.Timedelta(hours=8)).floor("D")
+    local_day = cst_day(times_utc)
     col = {a: i for i, a in enumerate(areas["area_id"])}
     for row in warnings.itertuples():
         mask = np.asarray(local_day == row.date)
@@ -169,7 +161,7 @@ def station_hourly(actual: dict, stations: pd.DataFrame, areas: pd.DataFrame, rn
     T, S = actual["pm25"].shape[0], len(stations)
     out = {}
     factor = stations["factor"].to_numpy()
-    for sp in ("pm25", "pm10", "so2", "no2", "co", "o3"):
+    for sp in SPECIES:
         base = actual[sp][:, idx]
         f = factor if sp != "o3" else np.where(stations["kind"] == "background", 1.1, 1.0)
         noisy = base * f * np.exp(rng.normal(0, 0.08, (T, S))) + rng.normal(0, 0.5 if sp != "co" else 0.01, (T, S))
@@ -189,53 +181,6 @@ def station_hourly(actual: dict, stations: pd.DataFrame, areas: pd.DataFrame, rn
     for _ in range(3):
         out["no2"][rng.integers(0, T), rng.integers(0, S)] = -5.0
     out["pm10"][rng.integers(0, T), rng.integers(0, S)] = 99999.0
-    return out
-
-
-def _cnemc_derived(hourly: dict) -> dict:
-    """CNEMC's derived rows: rolling 24-h means, O3 8-h, and the real-time AQI."""
-    frames = {sp: pd.DataFrame(v) for sp, v in hourly.items()}
-    r24 = {sp: frames[sp].rolling(24, min_periods=20).mean().to_numpy() for sp in frames}
-    o3_8 = frames["o3"].rolling(8, min_periods=6).mean()
-    with np.errstate(invalid="ignore"):
-        sub = [_aqi.iaqi("pm25_24h", np.clip(hourly["pm25"], 0, None)), _aqi.iaqi("pm10_24h", np.clip(hourly["pm10"], 0, 1e4)),
-               _aqi.iaqi("so2_1h", np.clip(hourly["so2"], 0, 800)), _aqi.iaqi("no2_1h", np.clip(hourly["no2"], 0, None)),
-               _aqi.iaqi("co_1h", np.clip(hourly["co"], 0, None)), _aqi.iaqi("o3_1h", np.clip(hourly["o3"], 0, None))]
-    stack = np.stack(sub)
-    aqi = np.where(np.all(np.isnan(stack), axis=0), np.nan, np.nanmax(np.where(np.isnan(stack), -1, stack), axis=0))
-    return {"AQI": aqi, "PM2.5": hourly["pm25"], "PM2.5_24h": r24["pm25"], "PM10": hourly["pm10"],
-            "PM10_24h": r24["pm10"], "SO2": hourly["so2"], "SO2_24h": r24["so2"], "NO2": hourly["no2"],
-            "NO2_24h": r24["no2"], "O3": hourly["o3"], "O3_24h": frames["o3"].rolling(24, min_periods=20).max().to_numpy(),
-            "O3_8h": o3_8.to_numpy(), "O3_8h_24h": o3_8.rolling(24, min_periods=14).max().to_numpy(),
-            "CO": hourly["co"], "CO_24h": r24["co"]}
-
-
-def write_cnemc(out_dir: Path, values: dict, times_utc: pd.DatetimeIndex, codes, first_day, last_day):
-    """One ``china_sites_YYYYMMDD.csv`` per CST day: hour h holds the hour ending at h (h = 0 … 23)."""
-    local = times_utc + pd.Timedelta(hours=8)
-    cols = ["date", "hour", "type", *codes]
-    for day in pd.date_range(first_day, last_day, freq="D"):
-        sel = np.flatnonzero((local >= day) & (local < day + pd.Timedelta(days=1)))
-        if len(sel) < 24:
-            continue
-        blocks = [_cnemc_text(values[typ][sel], 3 if typ.startswith("CO") else 0) for typ in CNEMC_TYPE_ORDER]
-        data = np.stack(blocks, axis=1).reshape(24 * len(CNEMC_TYPE_ORDER), -1)
-        lead = np.column_stack([np.full(len(data), day.strftime("%Y%m%d")),
-                                np.repeat(np.arange(24), len(CNEMC_TYPE_ORDER)).astype(str),
-                                np.tile(CNEMC_TYPE_ORDER, 24)])
-        rows = np.concatenate([lead, data], axis=1)
-        text = ",".join(cols) + "\n" + "\n".join(",".join(r) for r in rows) + "\n"
-        (out_dir / f"china_sites_{day:%Y%m%d}.csv").write_text(text, encoding="utf-8")
-
-
-def _cnemc_text(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Values as CNEMC writes them: integers (CO with up to 3 decimals), empty where missing."""
-    out = np.full(values.shape, "", dtype=object)
-    ok = np.isfinite(values)
-    if decimals == 0:
-        out[ok] = np.round(values[ok]).astype(np.int64).astype(str)
-    else:
-        out[ok] = [f"{v:.10g}" for v in np.round(values[ok], decimals)]
     return out
 
 
@@ -293,10 +238,10 @@ def _write_analysis_month(args):
 
 
 def _write_forecast_run(args):
-    seed, start, end, init, directory = args
+    seed, start, end, init, directory, grid = args
     weather = _weather(start, end, seed)
-    lon, lat = _grid_points(FORECAST_GRID)
-    shape = FORECAST_GRID.shape
+    lon, lat = _grid_points(grid)
+    shape = grid.shape
     init = pd.Timestamp(init)
     run_dir = directory / f"{init:%Y%m%d%H}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -310,7 +255,7 @@ def _write_forecast_run(args):
                           precip_only=True)["precip"]
     acc = np.concatenate([np.zeros((1, pr.shape[1])), np.cumsum(pr[1:], axis=0)]) / 1000.0
     with open(run_dir / f"ifs_{init:%Y%m%d%H}.grib2", "wb") as fh:
-        w = GribWriter(fh, FORECAST_GRID)
+        w = GribWriter(fh, grid)
         for i, step in enumerate(steps):
             for name in ("2t", "2d", "10u", "10v", "sp", "blh"):
                 w.write(name, ec[name][i].reshape(shape), time=init, step=int(step))
@@ -335,11 +280,48 @@ def forecast_init_days(start, end, which: str) -> pd.DatetimeIndex:
 
 
 def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", forecasts: str = "heating",
-             progress=True, workers: int = 2, analysis_step: float = ANALYSIS_GRID.step) -> dict:
+             progress=True, workers: int = 2, analysis_step: float = ANALYSIS_STEP,
+             areas: pd.DataFrame | str | Path | None = None, boundaries: dict | None = None,
+             profiles: pd.DataFrame | None = None) -> dict:
     """Simulate the demo world and write it to ``out`` (see module docstring). Returns a summary dict.
 
-    ``analysis_step``: grid spacing of the analyses [degrees] (0.25 as ERA5; a coarser grid makes long test worlds
-    cheap — the weather is the same field, sampled more coarsely). ``forecasts``: which days get a forecast run.
+    Parameters
+    ----------
+    out : path-like
+        Output directory.
+    seed : int
+        The world's random seed (the same seed and settings write identical files).
+    start, end : date-like
+        First and last CST day (at least 14 days apart).
+    forecasts : str
+        Days with a forecast run: ``all``, ``heating`` (Oct–Apr) or ``none``.
+    progress : bool
+        Show a progress bar.
+    workers : int
+        Processes writing GRIB.
+    analysis_step : float
+        Grid spacing of the analyses (0.25 as ERA5; a coarser grid makes long test worlds cheap — the weather is
+        the same field, sampled more coarsely). [degrees]
+    areas : DataFrame or path-like, optional
+        The area table the world is built for (columns ``area_id, name_zh, short_zh, tier, seat_lon, seat_lat``;
+        ``gb`` for the default boundaries), or the path of one (read with :func:`forecast.areas.load_areas`).
+        Default the shipped table.
+    boundaries : dict, optional
+        ``area_id`` → shapely polygon [lon/lat degrees]; default :func:`forecast.areas.boundaries` of the areas
+        that have one. Areas without a polygon get their stations at the seat.
+    profiles : DataFrame, optional
+        Per-area emission profiles and station counts (:func:`simulate.world.load_profiles`); default the
+        simulator's own ``simulate/data/profiles.csv``. Areas not listed take their tier's defaults.
+
+    The grids of the analyses and forecast runs cover the areas (:func:`simulate.world.grid_extent`; the shipped
+    table gives 97–126°E, 37–54°N).
+
+    Raises
+    ------
+    SimulationError
+        Bad period, forecast-run selection or grid spacing.
+    forecast.areas.AreaError
+        An area table or profiles the world cannot be built from.
     """
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     if end <= start:
@@ -348,18 +330,25 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
         raise SimulationError(f"period {start.date()}–{end.date()} is shorter than 14 days")
     if not 0.1 <= analysis_step <= 2.0:
         raise SimulationError(f"analysis_step {analysis_step}° outside the allowed 0.1–2.0°")
-    grid = Grid(step=analysis_step)
-    out = Path(out)
     init_days = forecast_init_days(start, end, forecasts)
+    if areas is None or isinstance(areas, (str, Path)):
+        areas = _areas.load_areas(areas)
+    areas = world_areas(areas, seed, profiles)
+    geoms = area_boundaries(areas, boundaries)
+    extent = grid_extent(areas, geoms)
+    grid, forecast_grid = Grid(step=analysis_step, **extent), Grid(step=FORECAST_STEP, **extent)
+    out = Path(out)
     bar = progress_bar(progress, 4 + len(pd.date_range(start, end, freq="MS")) + len(init_days), "simulating")
     rng = np.random.default_rng([seed, 1])
     weather = Weather(start, end, seed)
-    areas = world_areas(seed)
-    stations = world_stations(areas, seed)
-    # hourly UTC times; CST day D starts at D-1 16:00 UTC
-    times = pd.date_range(start - pd.Timedelta(days=SPINUP_DAYS, hours=8), end + pd.Timedelta(hours=16), freq="h")
+    stations = world_stations(areas, geoms, seed)
+    # hourly UTC times, hour-ending: from CST day start − SPINUP_DAYS 00:00 to CST day end + 1 00:00
+    times = pd.date_range(start - pd.Timedelta(days=SPINUP_DAYS) - CST_OFFSET, end + pd.Timedelta(days=1) - CST_OFFSET,
+                          freq="h")
     met = _met_at(weather, times, areas["seat_lon"].to_numpy(), areas["seat_lat"].to_numpy())
-    local_hour = ((times.hour.to_numpy() + 8) % 24)[:, None] + areas["seat_lon"].to_numpy()[None] / 15 - 8
+    # local solar time at the seat [h]
+    local_hour = utc_to_cst(times).hour.to_numpy()[:, None] + areas["seat_lon"].to_numpy()[None] / 15 - \
+        CST_OFFSET / pd.Timedelta(hours=1)
     met["day"] = np.clip(np.cos(2 * np.pi * (local_hour - 13) / 24) * 1.25 - 0.15, 0, 1)
     met["day_lag"] = np.clip(np.cos(2 * np.pi * (local_hour - 15) / 24) * 1.25 - 0.15, 0, 1)
     cal = calendar(times, areas, met["temp_air"])
@@ -367,21 +356,21 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     counterfactual = run_box_model(met, areas, cal, np.zeros_like(met["blh"]), seed)
     cf_daily = daily_aqi_table(counterfactual, times)
     keep = (cf_daily["date"] >= start) & (cf_daily["date"] <= end)
-    cf_daily = {k: (v[keep] if k != "date" else v[keep]) for k, v in cf_daily.items()}
+    cf_daily = {k: v[keep] for k, v in cf_daily.items()}
     decision_fc: list = []
     warnings = simulate_authorities(cf_daily, areas, rng, record=decision_fc)
     cuts = _cut_matrix(warnings, areas, times)
     actual = run_box_model(met, areas, cal, cuts, seed)
     act_daily = daily_aqi_table(actual, times)
-    act_daily = {k: v[(act_daily["date"] >= start) & (act_daily["date"] <= end)] if k != "date" else
-                 v[(v >= start) & (v <= end)] for k, v in act_daily.items()}
+    keep = (act_daily["date"] >= start) & (act_daily["date"] <= end)
+    act_daily = {k: v[keep] for k, v in act_daily.items()}
     bar.update(1)
 
     # stations
     sdir = out / "stations"
     sdir.mkdir(parents=True, exist_ok=True)
     st_values = station_hourly(actual, stations, areas, rng)
-    derived = _cnemc_derived(st_values)
+    derived = cnemc_derived(st_values)
     write_cnemc(sdir, derived, times, stations["station"].tolist(), start, end)
     sites = stations.rename(columns={"station": "监测点编码", "station_name": "监测点名称", "city": "城市",
                                      "lon": "经度", "lat": "纬度", "background": "对照点"})
@@ -402,12 +391,12 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     warnings.to_csv(tdir / "warnings.csv", index=False)
     write_decision_forecasts(out, decision_fc)
     hourly_truth = []
-    local = times + pd.Timedelta(hours=8)
+    local = utc_to_cst(times)
     sel = (local >= start) & (local < end + pd.Timedelta(days=1))
     for a, area in enumerate(ids):
         hourly_truth.append(pd.DataFrame({
             "time": local[sel], "area_id": area, "cut_share": cuts[sel, a],
-            **{f"{sp}_actual": actual[sp][sel, a] for sp in ("pm25", "pm10", "so2", "no2", "co", "o3")},
+            **{f"{sp}_actual": actual[sp][sel, a] for sp in SPECIES},
             **{f"{sp}_counterfactual": counterfactual[sp][sel, a] for sp in ("pm25", "pm10")},
             "pm10_dust": actual["pm10_dust"][sel, a],
             **{k: met[k][sel, a] for k in ("temp_air", "rh", "wind_u", "wind_v", "blh", "precip", "temp_850")}}))
@@ -415,7 +404,7 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     syn = weather.synoptic
     pd.DataFrame({"front_time_at_97E": pd.to_datetime(syn.fronts * 3.6e12), "strength": syn.strength,
                   "stagnation_depth": syn.depth, "wetness": syn.wetness}).to_csv(tdir / "fronts.csv", index=False)
-    areas.drop(columns=["gb"]).to_csv(tdir / "areas.csv", index=False)
+    areas.drop(columns=["gb"], errors="ignore").to_csv(tdir / "areas.csv", index=False)
     stations.to_csv(tdir / "stations.csv", index=False)
     bar.update(1)
 
@@ -426,7 +415,7 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     fdir.mkdir(parents=True, exist_ok=True)
     months = pd.date_range(start.replace(day=1), end, freq="MS")
     jobs = [(_write_analysis_month, (seed, start, end, m, adir, grid)) for m in months]
-    jobs += [(_write_forecast_run, (seed, start, end, d, fdir)) for d in init_days]
+    jobs += [(_write_forecast_run, (seed, start, end, d, fdir, forecast_grid)) for d in init_days]
     n_messages = 0
     if workers > 1 and len(jobs) > 1:
         ctx = mp.get_context("fork")
@@ -440,19 +429,18 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
             bar.update(1)
     bar.close()
 
-    heavy = daily_truth[daily_truth["aqi_actual"] > 200]
+    heavy = daily_truth[daily_truth["aqi_actual"] > HEAVY_AQI]
     summary = {"seed": seed, "start": str(start.date()), "end": str(end.date()), "areas": len(areas),
                "stations": len(stations), "grib_messages": n_messages, "forecast_runs": len(init_days),
-               "heavy_area_days": int(len(heavy)), "severe_area_days": int((daily_truth["aqi_actual"] > 300).sum()),
+               "heavy_area_days": int(len(heavy)),
+               "severe_area_days": int((daily_truth["aqi_actual"] > 300).sum()),  # 严重污染, HJ 633-2012 Table 2
                "dust_area_days": int(daily_truth["dust_actual"].sum()),
                "warning_area_days": int(len(warnings)),
                "heavy_days_by_area": heavy.groupby("area_id").size().sort_values(ascending=False).to_dict()}
-    from .registry import write_registry
-
-    reg_path, _ = write_registry(out, seed)
+    reg_path, _ = write_registry(out, seed, areas=areas)
     summary["enterprises"] = int(sum(1 for _ in open(reg_path, encoding="utf-8")) - 1)
     (tdir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
-    _write_readme(out, summary)
+    _write_readme(out, summary, areas, grid, forecast_grid)
     return summary
 
 
@@ -461,18 +449,21 @@ def _call(job):
     return func(args)
 
 
-def _write_readme(out: Path, summary: dict):
+def _write_readme(out: Path, summary: dict, areas: pd.DataFrame, grid: Grid, forecast_grid: Grid):
+    tiers = areas["tier"].value_counts()
+    extent = f"{grid.west:g}–{grid.east:g}°E, {grid.south:g}–{grid.north:g}°N"
     text = f"""# lantian demo world (simulated)
 
 Simulated with `lantian simulate --seed {summary['seed']} --start {summary['start']} --end {summary['end']}`.
-Nothing here is real data: fictional stations in the 12 leagues/cities and key banners/counties of Inner Mongolia,
-a synthetic atmosphere, and a box model of pollution that responds to it (see `forecast/simulate`).
+Nothing here is real data: fictional stations in the {tiers.get('city', 0)} leagues/cities and
+{tiers.get('county', 0)} banners/counties of the area table, a synthetic atmosphere, and a box model of pollution
+that responds to it (see the `simulate` package).
 
 | part | content |
 |---|---|
-| meteorology/analysis/era5_sfc_YYYYMM.grib2 | 6-hourly 2t, 2d, 10u, 10v, sp, blh and tp (6-h accumulation), 0.25° over 97–126°E, 37–54°N, UTC |
+| meteorology/analysis/era5_sfc_YYYYMM.grib2 | 6-hourly 2t, 2d, 10u, 10v, sp, blh and tp (6-h accumulation), {grid.step:g}° over {extent}, UTC |
 | meteorology/analysis/era5_pl_YYYYMM.grib2 | 6-hourly t at 850 and 925 hPa |
-| meteorology/forecast/YYYYMMDD00/ | 00 UTC forecast runs, steps 0–72 h every 6 h and 84–168 h every 12 h, 0.5°; tp accumulated from step 0 |
+| meteorology/forecast/YYYYMMDD00/ | 00 UTC forecast runs, steps 0–72 h every 6 h and 84–168 h every 12 h, {forecast_grid.step:g}°; tp accumulated from step 0 |
 | stations/sites.csv, china_sites_YYYYMMDD.csv | CNEMC station list and hourly archive (all types), CST, hour h = hour ending at h |
 | truth/area_daily.csv | daily PM2.5, PM10, AQI and dust flag per area, with and without emission cuts |
 | truth/area_hourly.parquet | hourly area concentrations (actual and counterfactual), cut share in force, meteorology |
@@ -481,7 +472,7 @@ a synthetic atmosphere, and a box model of pollution that responds to it (see `f
 | enterprises.csv, inventory.csv | fictional emergency emission-reduction registry (names marked 演示) and league/city emission inventories by sector [t/a] |
 
 Summary: {summary['areas']} areas, {summary['stations']} stations, {summary['forecast_runs']} forecast runs,
-{summary['grib_messages']} GRIB messages; {summary['heavy_area_days']} heavy (AQI > 200) and
+{summary['grib_messages']} GRIB messages; {summary['heavy_area_days']} heavy (AQI > {HEAVY_AQI}) and
 {summary['severe_area_days']} severe (> 300) area-days, {summary['dust_area_days']} dust area-days,
 {summary['warning_area_days']} area-days under warning.
 """

@@ -1,5 +1,6 @@
-"""A box model of each area's air: emissions into the mixed layer, ventilation with upwind inflow, secondary
-formation at high humidity, wet removal, dust uplift in spring, and emission cuts during warnings.
+"""The demo world's chemistry, a box model of each area's air: emissions into the mixed layer, ventilation with
+upwind inflow, secondary formation at high humidity, wet removal, dust uplift in spring, and emission cuts during
+warnings.
 
 Per area a (one box of horizontal size L_a), per hour:
 
@@ -14,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-SPECIES = ("pm25", "pm10", "so2", "no2", "co", "o3")
 
 
 def upwind_weights(lon, lat, wind_u, wind_v, max_km: float = 700.0):

@@ -1,4 +1,5 @@
-"""Writing GRIB2 with ecCodes (the simulator and the tests write real GRIB that cfgrib reads back).
+"""Writing GRIB2 with ecCodes: the demo world's writer (the simulator and the tests write real GRIB that cfgrib reads
+back; the library only reads GRIB, :mod:`forecast.gribread`).
 
 Messages use ECMWF short names (``2t, 2d, 10u, 10v, sp, msl, blh, tp, tcc`` and ``t`` on pressure levels) on a
 regular lat/lon grid scanned north to south, west to east, with centre ``ecmf`` so that ecCodes' ECMWF local
@@ -25,7 +26,11 @@ class GribWriteError(ValueError):
 
 @dataclass(frozen=True)
 class Grid:
-    """Regular lat/lon grid: ``lat`` from north to south, ``lon`` from west to east. [degrees]"""
+    """Regular lat/lon grid: ``lat`` from north to south, ``lon`` from west to east. [degrees]
+
+    The default extent is the shipped Inner Mongolia domain; :func:`simulate.world.grid_extent` gives the extent
+    that covers an area table.
+    """
 
     west: float = 97.0
     east: float = 126.0

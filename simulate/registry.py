@@ -6,6 +6,9 @@ chlor-alkali/PVC, calcium carbide and ferroalloy around Wuhai, Alxa and Ordos; f
 and coal chemicals in Ordos, Xilingol and Hulunbuir; cement everywhere), performance grades, 保障类 heating plants,
 and league/city inventories of society-wide emissions by sector. Written as ``DIR/enterprises.csv`` and
 ``DIR/inventory.csv``.
+
+A league/city of the area table without a mix here gets :data:`DEFAULT_MIX` and :data:`DEFAULT_SIZE`; a county
+hosts part of its league's industry only where :data:`COUNTIES` says so.
 """
 from __future__ import annotations
 
@@ -56,6 +59,19 @@ SIZE = {"hohhot": 1.0, "baotou": 0.9, "ordos": 0.8, "chifeng": 1.0, "tongliao": 
 #: Hohhot-size emissions by sector [t/a] (SO2, NOx, PM, VOCs)
 SECTORS = {"mobile": (150, 14000, 900, 7000), "dust": (0, 0, 22000, 0), "residential": (3500, 1800, 7000, 3500),
            "other": (400, 1200, 1500, 6000)}
+#: industry → the word in an enterprise name
+INDUSTRY_ZH = {"steel_long": "钢铁", "steel_eaf": "特钢", "coking": "焦化", "cement": "水泥", "ferroalloy": "铁合金",
+               "aluminium": "铝业", "calcium_carbide": "电石", "chlor_alkali": "氯碱化工", "coal_power": "热电",
+               "coal_chemical": "煤化工", "rare_earth": "稀土材料", "lime": "石灰", "brick": "建材",
+               "glass": "玻璃", "copper": "铜业", "carbon": "炭素", "foundry": "铸造", "pharma": "制药",
+               "coatings": "涂料", "industrial_coating": "机械制造", "coal_fertiliser": "化肥",
+               "electrolytic_mn": "锰业", "other": "实业"}
+#: a league/city without an entry in MIX and SIZE: a small generic industry and society
+DEFAULT_MIX = (25, {"coal_power": 3, "cement": 2, "brick": 2, "lime": 1, "other": 4})
+DEFAULT_SIZE = 0.5
+#: columns of ``enterprises.csv``
+COLUMNS = ["enterprise_id", "name", "area_id", "county_id", "lon", "lat", "industry", "grade", "guarantee",
+           "guarantee_reason", "guarantee_load", "capacity", "so2_t", "nox_t", "pm_t", "vocs_t"]
 SYLLABLES = list("瑞晟泰丰鑫华源通达恒昌隆兴盛宏远锦辉祥和润安永佳茂新宇嘉利")
 
 
@@ -67,22 +83,32 @@ def _name(rng, short: str, industry_zh: str, used: set) -> str:
             return name
 
 
-def make_registry(seed: int = 7, *, scale: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The demo registry (``enterprises.csv`` columns) and inventory (``inventory.csv``); ``scale`` multiplies the
-    number of enterprises (for benchmarks)."""
-    from forecast.areas import load_areas
+def _mixes(areas: pd.DataFrame) -> dict:
+    """League/city → (number of enterprises, industry weights) for the cities of ``areas``: :data:`MIX` in its
+    order, then the cities it does not know with :data:`DEFAULT_MIX`."""
+    cities = areas.loc[areas["tier"] == "city", "area_id"].tolist()
+    mixes = {c: MIX[c] for c in MIX if c in cities}
+    mixes.update({c: DEFAULT_MIX for c in cities if c not in MIX})
+    return mixes
 
+
+def make_registry(seed: int = 7, *, scale: float = 1.0, areas: pd.DataFrame | None = None
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo registry (``enterprises.csv`` columns) and inventory (``inventory.csv``) for the leagues/cities of
+    ``areas`` (default the shipped area table; columns ``area_id, tier, short_zh, seat_lon, seat_lat``); ``scale``
+    multiplies the number of enterprises (for benchmarks)."""
+    if areas is None:
+        from forecast.areas import load_areas
+
+        areas = load_areas()
     rng = np.random.default_rng([seed, 77])
-    areas = load_areas().set_index("area_id")
-    names_zh = {"steel_long": "钢铁", "steel_eaf": "特钢", "coking": "焦化", "cement": "水泥", "ferroalloy": "铁合金",
-                "aluminium": "铝业", "calcium_carbide": "电石", "chlor_alkali": "氯碱化工", "coal_power": "热电",
-                "coal_chemical": "煤化工", "rare_earth": "稀土材料", "lime": "石灰", "brick": "建材",
-                "glass": "玻璃", "copper": "铜业", "carbon": "炭素", "foundry": "铸造", "pharma": "制药",
-                "coatings": "涂料", "industrial_coating": "机械制造", "coal_fertiliser": "化肥",
-                "electrolytic_mn": "锰业", "other": "实业"}
+    mixes = _mixes(areas)
+    counties = {city: [(c, share) for c, share in hosts if c in set(areas["area_id"])]
+                for city, hosts in COUNTIES.items()}
+    areas = areas.set_index("area_id")
     rows, used = [], set()
     n_id = 0
-    for city, (n, weights) in MIX.items():
+    for city, (n, weights) in mixes.items():
         inds = list(weights)
         p = np.array([weights[i] for i in inds], float)
         p /= p.sum()
@@ -90,7 +116,7 @@ def make_registry(seed: int = 7, *, scale: float = 1.0) -> tuple[pd.DataFrame, p
             n_id += 1
             ind = str(rng.choice(inds, p=p))
             county = None
-            for c, share in COUNTIES.get(city, []):
+            for c, share in counties.get(city, []):
                 if rng.random() < share:
                     county = c
                     break
@@ -105,7 +131,7 @@ def make_registry(seed: int = 7, *, scale: float = 1.0) -> tuple[pd.DataFrame, p
             em = [round(e * size, 1) for e in EMISSIONS[ind]]
             guarantee = ind == "coal_power" and rng.random() < 0.6
             rows.append({"enterprise_id": f"E{n_id:05d}", "name": _name(rng, areas.loc[city, "short_zh"],
-                                                                       names_zh[ind], used),
+                                                                       INDUSTRY_ZH[ind], used),
                          "area_id": city, "county_id": county or "",
                          "lon": round(float(seat["seat_lon"]) + rng.normal(0, 0.15), 4),
                          "lat": round(float(seat["seat_lat"]) + rng.normal(0, 0.1), 4),
@@ -114,22 +140,23 @@ def make_registry(seed: int = 7, *, scale: float = 1.0) -> tuple[pd.DataFrame, p
                          "guarantee_load": round(float(rng.uniform(0.7, 0.95)), 2) if guarantee else "",
                          "capacity": round(size * 100, 1), "so2_t": em[0], "nox_t": em[1], "pm_t": em[2],
                          "vocs_t": em[3]})
-    registry = pd.DataFrame(rows)
+    registry = pd.DataFrame(rows, columns=COLUMNS)
     inv = []
-    for city in MIX:
+    for city in mixes:
         ind_total = registry[registry["area_id"] == city][["so2_t", "nox_t", "pm_t", "vocs_t"]].sum() / max(scale, 1e-9)
         inv.append({"area_id": city, "sector": "industry",
                     **{p: round(float(ind_total[f"{p}_t"]) * 1.25, 1) for p in ("so2", "nox", "pm", "vocs")}})
         for sector, em in SECTORS.items():
-            f = SIZE[city] * rng.uniform(0.85, 1.15)
+            f = SIZE.get(city, DEFAULT_SIZE) * rng.uniform(0.85, 1.15)
             inv.append({"area_id": city, "sector": sector,
                         **{p: round(e * f, 1) for p, e in zip(("so2", "nox", "pm", "vocs"), em)}})
     return registry, pd.DataFrame(inv)
 
 
-def write_registry(out: str | Path, seed: int = 7) -> tuple[Path, Path]:
+def write_registry(out: str | Path, seed: int = 7, *, areas: pd.DataFrame | None = None) -> tuple[Path, Path]:
+    """Write ``out/enterprises.csv`` and ``out/inventory.csv`` (:func:`make_registry`)."""
     out = Path(out)
-    registry, inventory = make_registry(seed)
+    registry, inventory = make_registry(seed, areas=areas)
     reg_path, inv_path = out / "enterprises.csv", out / "inventory.csv"
     registry.to_csv(reg_path, index=False, encoding="utf-8")
     inventory.to_csv(inv_path, index=False, encoding="utf-8")

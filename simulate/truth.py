@@ -1,4 +1,4 @@
-"""What only the simulator knows, read back: the concentrations without the cuts, and so the cuts' true effect.
+"""What only the demo world knows, read back: the concentrations without the cuts, and so the cuts' true effect.
 
 Used to check the emission-cut estimator (:mod:`response.counterfactual`) against the truth on simulated episodes.
 """

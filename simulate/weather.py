@@ -1,4 +1,5 @@
-"""Synthetic but structured meteorology over Inner Mongolia, evaluable at any points and times.
+"""The demo world's synthetic but structured meteorology, shaped on Inner Mongolia and evaluable at any points and
+times (the grids the simulator writes only sample it).
 
 Structure (not noise): cold fronts sweep west → east every few days (longer gaps in winter), each followed by strong
 north-westerly wind, cold dry air and a deep mixed layer; between fronts the air stagnates — weak southerly wind,

@@ -8,8 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast import stations as S
+from shapely.geometry import Point, box
+
+from forecast import cnemc
+from forecast.areas import AreaError, boundaries, load_areas
+from forecast.nomenclature import DUST_RATIO, HEAVY_AQI
+from forecast.qc import quality_control
 from simulate import SimulationError, simulate
+from simulate import world as W
+from simulate.registry import DEFAULT_MIX, make_registry
 from simulate.weather import Weather
 
 
@@ -93,14 +100,14 @@ def test_forecast_error_grows_with_lead(winter_world):
 
 
 def test_station_files_parse_and_qc_finds_faults(winter_world):
-    sites = S.read_station_list(winter_world / "stations" / "sites.csv")
+    sites = cnemc.read_station_list(winter_world / "stations" / "sites.csv")
     assert set(sites["area_id"]) >= {"hohhot", "baotou", "wuhai", "alxa", "jungar"}
     assert sites["background"].sum() == 3
-    history, removed, log = S.read_cnemc_archive(winter_world / "stations", sites)
+    history, removed, log = cnemc.read_cnemc_archive(winter_world / "stations", sites)
     assert log.files_read == 28 and not log.files_skipped
     raw = pd.read_csv(winter_world / "stations" / "china_sites_20231205.csv")
     assert {"AQI", "PM2.5_24h", "O3_8h", "CO_24h"} <= set(raw["type"])
-    clean, qc = S.quality_control(history)
+    clean, qc = quality_control(history)
     reasons = set(qc["reason"])
     assert {"stuck", "negative", "implausible"} <= reasons
 
@@ -131,17 +138,22 @@ def test_heavy_episodes_exist_and_are_haze(winter_world):
     assert ratio.median() > 0.6  # winter haze is PM2.5-dominated
 
 
-def test_dust_days_have_low_pm25_to_pm10(winter_world, spring_world):
-    spring = pd.read_csv(spring_world / "truth" / "area_daily.csv")
+def test_dust_days_are_lifted_dust_and_haze_is_not(winter_world, spring_world):
+    """The library's dust-day test (forecast.aqi.dust_dominated) finds the days the box model lifted dust on, and
+    not the winter haze."""
+    spring = pd.read_csv(spring_world / "truth" / "area_daily.csv", parse_dates=["date"])
     dust = spring[spring["dust_actual"]]
     assert len(dust) >= 5
     assert set(dust["area_id"]) & {"alxa", "bayannur", "wuhai", "urad_front"}
     assert dust["pm10_24h_actual"].max() > 400  # a dust storm, far above haze PM10
+    lifted = _truth_daily(spring_world).set_index(["area_id", "date"])
+    lifted = lifted["pm10_dust"] / lifted["pm10_actual"]
+    on_dust_days = lifted.loc[list(zip(dust["area_id"], dust["date"]))]
+    assert on_dust_days.min() > 0.5 and lifted.median() < 0.2  # the flagged days' PM10 is mostly lifted dust
     winter = pd.read_csv(winter_world / "truth" / "area_daily.csv")
-    haze = winter[(winter["aqi_actual"] > 200) & ~winter["dust_actual"]]
-    dust_ratio = (dust["pm25_24h_actual"] / dust["pm10_24h_actual"]).median()
-    haze_ratio = (haze["pm25_24h_actual"] / haze["pm10_24h_actual"]).median()
-    assert dust_ratio < 0.45 < haze_ratio
+    haze = winter[winter["aqi_actual"] > HEAVY_AQI]
+    assert not haze["dust_actual"].any()
+    assert (haze["pm25_24h_actual"] / haze["pm10_24h_actual"]).min() > DUST_RATIO
 
 
 def test_warnings_cut_emissions_and_truth_records_counterfactual(winter_world):
@@ -236,3 +248,135 @@ def test_true_effect(winter_world, tmp_path):
         T.true_effect(table, [["baotou", "1999-01-01"]])
     with pytest.raises(SimulationError, match="no simulator truth here"):
         T.read_area_daily(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------------- area tables
+#: a league that is not in the shipped table (nor in the simulator's profiles), seated inside the shipped grid
+TEST_LEAGUE = {"area_id": "testleague", "name_zh": "测试盟", "short_zh": "测试", "name_en": "Test League",
+               "tier": "city", "parent_id": None, "gb": "156159900", "seat_lon": 114.5, "seat_lat": 45.5}
+
+
+def _short_world(out, **kwargs):
+    return simulate(out, seed=5, start="2024-01-01", end="2024-01-15", forecasts="none", analysis_step=1.0,
+                    progress=False, workers=1, **kwargs)
+
+
+def _grid_of(world):
+    ds = cfgrib.open_dataset(world / "meteorology" / "analysis" / "era5_sfc_202401.grib2",
+                             backend_kwargs={"indexpath": ""}, filter_by_keys={"shortName": "blh"})
+    return ds["longitude"].values, ds["latitude"].values
+
+
+@pytest.mark.parametrize("polygon", [None, box(114.3, 45.35, 114.7, 45.65)], ids=["no-polygon", "square"])
+def test_league_added_to_area_table_simulates(tmp_path, polygon):
+    areas = pd.concat([load_areas(), pd.DataFrame([TEST_LEAGUE])], ignore_index=True)
+    geoms = boundaries(load_areas())
+    if polygon is None:
+        with pytest.warns(UserWarning, match="no boundary polygon for testleague: their stations stand at the seat"):
+            summary = _short_world(tmp_path, areas=areas, boundaries=geoms)
+    else:
+        summary = _short_world(tmp_path, areas=areas, boundaries={**geoms, "testleague": polygon})
+    assert summary["areas"] == 22 and summary["stations"] == 63 + 3  # a city without a profile: 3 stations
+    sites = cnemc.read_station_list(tmp_path / "stations" / "sites.csv", areas)
+    mine = sites[sites["area_id"] == "testleague"]
+    assert len(mine) == 3 and not mine["background"].any()
+    if polygon is None:
+        assert (mine["lon"] == 114.5).all() and (mine["lat"] == 45.5).all()
+    else:
+        assert all(polygon.contains(Point(x, y)) for x, y in zip(mine["lon"], mine["lat"]))
+    history, _, _ = cnemc.read_cnemc_archive(tmp_path / "stations", sites)
+    observed = history[history["area_id"] == "testleague"]
+    assert set(observed["station"]) == set(mine["station"]) and observed["value"].notna().sum() > 1000
+    truth = pd.read_csv(tmp_path / "truth" / "area_daily.csv")
+    league = truth[truth["area_id"] == "testleague"]
+    assert len(league) == 15 and league["aqi_actual"].notna().all()
+    registry = pd.read_csv(tmp_path / "enterprises.csv")
+    assert (registry["area_id"] == "testleague").sum() == DEFAULT_MIX[0]
+    lon, lat = _grid_of(tmp_path)  # the league lies inside the shipped domain: the grid is unchanged
+    assert (lon.min(), lon.max(), lat.min(), lat.max()) == (97, 126, 37, 54)
+
+
+def test_world_builds_for_a_few_areas_only(tmp_path):
+    path = tmp_path / "areas.csv"
+    shipped = load_areas()
+    shipped[shipped["area_id"].isin(["hohhot", "baotou", "tumed_left"])].to_csv(path, index=False)
+    summary = _short_world(tmp_path / "world", areas=path)  # a path, as `lantian simulate --areas` gives it
+    world = tmp_path / "world"
+    assert summary["areas"] == 3 and summary["stations"] == 8 + 7 + 1  # no background station among them
+    sites = pd.read_csv(world / "truth" / "stations.csv")
+    assert set(sites["area_id"]) == {"hohhot", "baotou", "tumed_left"}
+    truth = pd.read_csv(world / "truth" / "area_daily.csv")
+    assert set(truth["area_id"]) == {"hohhot", "baotou", "tumed_left"} and len(truth) == 3 * 15
+    assert set(pd.read_csv(world / "enterprises.csv")["area_id"]) == {"hohhot", "baotou"}
+    lon, lat = _grid_of(world)  # bounds 109.25–112.31°E, 39.59–42.74°N + 0.25°, rounded
+    assert (lon.min(), lon.max(), lat.min(), lat.max()) == (109, 113, 39, 43)
+
+
+def test_profiles_listed_or_tier_defaults():
+    profiles = W.load_profiles()
+    areas = pd.DataFrame({"area_id": ["wuhai", "newcity", "newcounty"], "tier": ["city", "city", "county"]})
+    params = W.area_parameters(areas, profiles)
+    assert params.loc[0, "pm"] == 1.30 and params.loc[0, "stations"] == 4 and params.loc[0, "profile"] == "listed"
+    cities = profiles[profiles["tier"] == "city"]
+    assert params.loc[1, "pm"] == pytest.approx(cities["pm"].mean())
+    assert params.loc[1, "dust_source"] == pytest.approx(cities["dust_source"].mean())
+    assert params.loc[1, "stations"] == 3 and params.loc[2, "stations"] == 1
+    assert params.loc[2, "so2"] == pytest.approx(profiles.loc[profiles["tier"] == "county", "so2"].mean())
+    assert list(params["background"]) == [0, 0, 0] and not params["long_heating"].any()
+    assert list(params["profile"]) == ["listed", "tier mean", "tier mean"]
+
+
+def test_shipped_profiles_keep_the_demo_network():
+    params = W.area_parameters(load_areas())
+    assert params["stations"].sum() == 60 and (params["profile"] == "listed").all()
+    assert list(load_areas().loc[params["background"] > 0, "area_id"]) == ["hulunbuir", "xilingol", "alxa"]
+
+
+def test_grid_extent():
+    shipped = load_areas()
+    assert W.grid_extent(shipped, boundaries(shipped)) == {"west": 97, "east": 126, "south": 37, "north": 54}
+    one = pd.DataFrame([TEST_LEAGUE])  # no polygon: the seat ± 1°, + 0.25°, rounded
+    assert W.grid_extent(one, {}) == {"west": 113, "east": 116, "south": 44, "north": 47}
+    tiny = {"testleague": box(114.4, 45.4, 114.6, 45.6)}  # at least 2° wide and high
+    assert W.grid_extent(one, tiny) == {"west": 114, "east": 116, "south": 45, "north": 47}
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda a: a.drop(columns=["seat_lat"]), r"missing columns \['seat_lat'\]"),
+    (lambda a: a.assign(tier=a["tier"].replace("county", "banner")),
+     r"unknown tier\(s\) \['banner'\]; allowed: city, county"),
+    (lambda a: pd.concat([a, a.iloc[:1]]), r"areas listed twice: \['hohhot'\]"),
+    (lambda a: a.assign(seat_lon=a["seat_lon"].where(a["area_id"] != "wuhai")),
+     r"no seat_lon/seat_lat for \['wuhai'\]"),
+    (lambda a: a.iloc[:0], "no areas"),
+])
+def test_bad_area_table(change, match):
+    with pytest.raises(AreaError, match=match):
+        W.world_areas(change(load_areas()), seed=1)
+
+
+@pytest.mark.parametrize("text,match", [
+    ("area_id,tier,pm\nx,city,1\n", "missing columns"),
+    ("area_id,tier,pm,so2,nox,co,dust_source,stations,background,long_heating\nx,town,1,1,1,1,0,1,0,0\n",
+     r"unknown tier\(s\) \['town'\]"),
+    ("area_id,tier,pm,so2,nox,co,dust_source,stations,background,long_heating\nx,city,1,1,1,1,0,1,0,0\n"
+     "x,city,1,1,1,1,0,1,0,0\n", r"areas listed twice: \['x'\]"),
+    ("area_id,tier,pm,so2,nox,co,dust_source,stations,background,long_heating\nx,city,1,1,1,1,0,0,0,0\n",
+     r"at least 1 station, found \['x'\]"),
+])
+def test_bad_profiles(tmp_path, text, match):
+    path = tmp_path / "profiles.csv"
+    path.write_text(text)
+    with pytest.raises(AreaError, match=match):
+        W.load_profiles(path)
+
+
+def test_registry_for_the_given_cities():
+    areas = pd.concat([load_areas(), pd.DataFrame([TEST_LEAGUE])], ignore_index=True)
+    shipped, _ = make_registry(3)
+    extended, inventory = make_registry(3, areas=areas)
+    # the shipped cities' enterprises are unchanged; the new league gets the default mix, after them
+    pd.testing.assert_frame_equal(extended.iloc[:len(shipped)], shipped)
+    assert (extended["area_id"] == "testleague").sum() == DEFAULT_MIX[0]
+    assert set(inventory.loc[inventory["area_id"] == "testleague", "sector"]) == {"industry", "mobile", "dust",
+                                                                                 "residential", "other"}
