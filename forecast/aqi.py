@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ._tables import read_commented_csv
+from .tables import read_commented_csv
 from .nomenclature import DUST_MIN_AQI, DUST_RATIO, TZ
 
 DATA_DIR = Path(__file__).parent / "data"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._tables import read_commented_csv
+from .tables import read_commented_csv
 
 DATA_DIR = Path(__file__).parent / "data"
 TIERS = ("city", "county")

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._tables import read_commented_csv
+from .tables import read_commented_csv
 
 DATA_DIR = Path(__file__).parent / "data"
 #: the drivers the forecaster uses; a file without some of them is reported, not refused

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._tables import read_commented_csv
+from .tables import read_commented_csv
 from .cnemc import StationDataError
 from .nomenclature import SPECIES
 

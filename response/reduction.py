@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from forecast import areas as areas_mod
-from forecast._tables import read_commented_csv
+from forecast.tables import read_commented_csv
 from forecast.levels import LEVEL_RANK, reduction_share
 
 DATA_DIR = Path(__file__).parent / "data"

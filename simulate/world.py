@@ -15,8 +15,9 @@ import pandas as pd
 from shapely.geometry import Point
 
 from forecast import areas as _areas
-from forecast._tables import read_commented_csv
+from forecast.features import calendar_facts
 from forecast.nomenclature import utc_to_cst
+from forecast.tables import read_commented_csv
 
 DATA_DIR = Path(__file__).parent / "data"
 #: columns an area table needs for the simulator
@@ -32,12 +33,14 @@ TIER_STATIONS = {"city": 3, "county": 1}
 BOX_KM = {"city": 60.0, "county": 40.0}
 #: emissions of the reference area (Hohhot) outside heating [µg m⁻² h⁻¹]: primary + precursor PM2.5, SO2, NOx, CO
 BASE_EMISSIONS = {"pm": 700.0, "so2": 2600.0, "nox": 3800.0, "co": 90000.0}
-#: heating season (month·100 + day, first and last day): the region's and the north-eastern leagues' longer one
+#: heating season (month·100 + day, first and last day): the region's and the north-eastern leagues' longer one.
+#: The simulated world's heating seasons and fireworks timing are its own truth, deliberately not copied from the
+#: forecaster's belief (``forecast/data/calendar.yaml``): a real forecaster does not know them exactly either.
 HEATING_SEASON = (1015, 415)
 LONG_HEATING_SEASON = (1001, 430)
-#: Spring Festival (除夕 is the day before) dates; the Lantern Festival is 14 days after
-SPRING_FESTIVAL = ["2021-02-12", "2022-02-01", "2023-01-22", "2024-02-10", "2025-01-29", "2026-02-17",
-                   "2027-02-06", "2028-01-26"]
+#: Spring Festival (除夕 is the day before) dates — a calendar fact, from the library's calendar (one home); the
+#: Lantern Festival is 14 days after
+SPRING_FESTIVAL = tuple(calendar_facts()["spring_festival"])
 #: fireworks nights start at this local hour and last this many hours
 FIREWORKS_START_HOUR = 19
 FIREWORKS_HOURS = 8
