@@ -51,3 +51,14 @@ def season_world(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("season_world")
     simulate(out, seed=7, start="2023-10-01", end="2025-02-28", forecasts="none", progress=False, analysis_step=1.0)
     return out
+
+
+#: fixtures that build or read a simulated world: any test using one (directly or through another fixture) is
+#: marked ``slow``, so ``pytest -m "not slow"`` is the quick subset (unit tests on hand-made inputs)
+WORLD_FIXTURES = {"winter_world", "spring_world", "season_world", "winter_inputs", "winter_model"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if WORLD_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
