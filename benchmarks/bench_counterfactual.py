@@ -1,6 +1,6 @@
 """The emission-cut estimator against the simulator's truth, on the three-winter demo world.
 
-Every episode of winter 2024/25 (observed AQI > 200 runs, :func:`response.evaluation.detect_episodes`) is evaluated
+Every episode of winter 2024/25 (observed AQI > 200 runs, :func:`response.episodes.detect_episodes`) is evaluated
 as an officer would (``evaluate_episode``: the counterfactual is trained on every day outside the episode window),
 with the warnings the simulated authorities issued and the forecasts they decided on; the estimate and its 90 %
 interval are compared with the true effect on the same area-days (``truth/``). Quiet windows without any measure
@@ -20,6 +20,7 @@ import pandas as pd
 
 from forecast import forecasting
 from simulate import truth as T
+from response import episodes as EP
 from response import evaluation as E
 
 from ._util import header
@@ -43,7 +44,7 @@ def run():
         truth = T.read_area_daily(data)
         wfile = data / "truth" / "warnings.csv"
         warnings = pd.read_csv(wfile, parse_dates=["date"])
-        eps = E.detect_episodes(inputs.obs.daily)
+        eps = EP.detect_episodes(inputs.obs.daily)
         eps = eps[(eps["start"] >= WINTER[0]) & (eps["start"] <= WINTER[1])]
         print(f"{'episode':<24}{'area-days':>10}  {'estimate [90 % interval]':<28}{'truth':>8}  inside  time")
         inside = []
@@ -64,14 +65,14 @@ def run():
         print(f"coverage of the 90 % intervals: {sum(inside)} of {len(inside)} episodes")
         zero = []
         # quiet windows: region-wide if there are any, else per area (the areas with the fewest warnings first)
-        windows = [(None, a, b) for a, b in E.quiet_windows(warnings, *WINTER, days=PLACEBO_DAYS)]
+        windows = [(None, a, b) for a, b in EP.quiet_windows(warnings, *WINTER, days=PLACEBO_DAYS)]
         for area in warnings["area_id"].value_counts(ascending=True).index:
             if len(windows) >= 4:
                 break
             # spread over the winter: each area's search starts three weeks after the previous one's
             start = pd.Timestamp(WINTER[0]) + pd.Timedelta(days=31 + 21 * len(windows))
-            windows += [([area], a, b) for a, b in E.quiet_windows(warnings, start, WINTER[1], days=PLACEBO_DAYS,
-                                                                  n=1, areas=[area])]
+            windows += [([area], a, b) for a, b in EP.quiet_windows(warnings, start, WINTER[1], days=PLACEBO_DAYS,
+                                                                   n=1, areas=[area])]
         for areas, a, b in windows[:4]:
             rep = E.evaluate_episode(data, a, b, areas=areas, warnings=wfile, inputs=inputs)
             p = rep["effect"].get("placebo_pm25") or {}

@@ -107,17 +107,6 @@ def adjusted_doc(data, doc: dict) -> tuple[dict, "pd.DataFrame"]:
     return adjusted, pd.DataFrame(info["records"])
 
 
-def issue_dates(inp) -> list:
-    """Issue dates with observations up to the day before and a forecast run of the day (else observed days)."""
-    import pandas as pd
-
-    days = inp.obs.daily.index.get_level_values("date")
-    runs = pd.to_datetime(inp.met_lead.index.get_level_values("init_time")).normalize().unique() \
-        if len(inp.met_lead) else days.unique()
-    usable = sorted(set(runs) & set(days + pd.Timedelta(days=1)))
-    return usable or sorted(days.unique())
-
-
 def prepare_demo(cfg: dict) -> None:
     """First start: simulate the demo world and train the demo model, with visible progress."""
     from forecast import forecasting
@@ -163,5 +152,7 @@ def page_start(title_key: str):
     if m is None:
         st.info(t("no_model"))
         return None
+    from forecast import products
+
     inp = inputs(str(cfg["data"]))
-    return cfg, m, inp, issue_dates(inp)
+    return cfg, m, inp, products.issue_dates(inp.obs.daily, inp.met_lead)

@@ -1,11 +1,10 @@
 """数据 Data & model: what is loaded, train or retrain with a progress bar, run a forecast or a verification."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from forecast import forecasting
-from ui.common import inputs, issue_dates, model_or_none, settings, t, data_ready
+from forecast import archive, forecasting, products
+from ui.common import inputs, model_or_none, settings, t, data_ready
 
 
 def render():
@@ -33,9 +32,8 @@ def render():
                  f"{card.get('rows')} rows")
     else:
         st.info(t("no_model"))
-    days = inp.obs.daily.index.get_level_values("date")
-    until = st.date_input("训练截止 / train until", value=days.max().date(), min_value=days.min().date(),
-                          max_value=days.max().date())
+    first, last = products.observed_period(inp.obs.daily)
+    until = st.date_input("训练截止 / train until", value=last.date(), min_value=first.date(), max_value=last.date())
     if st.button(t("train")):
         bar = st.progress(0.0, text=t("train"))
         model = forecasting.train(cfg["data"], cfg["model"], until=str(until), inputs=inp,
@@ -47,19 +45,15 @@ def render():
     if m is None:
         return
     st.subheader(t("forecast_run"))
-    dates = [d.date() for d in issue_dates(inp)]
-    issued = st.selectbox(t("issue_date"), dates[::-1], key="data_issue")
+    issuable = products.issue_dates(inp.obs.daily, inp.met_lead)
+    issued = st.selectbox(t("issue_date"), [d.date() for d in issuable][::-1], key="data_issue")
     if st.button(t("forecast_run")):
         with st.spinner(t("forecast_run")):
             table = forecasting.run_forecast(cfg["data"], cfg["model"], str(issued), inputs=inp)
-        day1 = table[table["lead"] == 1].sort_values("area_id")
-        shown = day1[["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust", "level"]]
-        st.dataframe(shown.round({c: 2 for c in ("aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200")}), hide_index=True,
-                     width="stretch")
-        st.caption(f"已存档 / archived: {forecasting.archive_dir(cfg['data']) / table['model_version'].iloc[0]}")
+        st.dataframe(products.day_one_table(table), hide_index=True, width="stretch")
+        st.caption(f"已存档 / archived: {archive.archive_dir(cfg['data']) / table['model_version'].iloc[0]}")
     st.subheader(t("verify_run"))
-    trained_until = pd.Timestamp(m.card.get("training_period", [None, str(days.min().date())])[1])
-    after = [d for d in dates if pd.Timestamp(d) > trained_until]
+    after = [d.date() for d in products.verifiable_dates(issuable, m.card, first_observed=first)]
     if not after:
         st.caption("训练期之后没有可检验的日期 / no issue dates after the training period")
         return
@@ -70,4 +64,4 @@ def render():
         st.code(res["table"])
         if res.get("consultation"):
             st.markdown("**模型 vs 会商订正 / model vs consultation**")
-            st.dataframe(pd.DataFrame(res["consultation"]).round(2), hide_index=True)
+            st.dataframe(products.scores_table(res["consultation"]), hide_index=True)

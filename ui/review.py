@@ -3,20 +3,19 @@ report."""
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from forecast.consultation import store_path as consultation_store
-from response import evaluation as E
+from response import episodes, evaluation, figures
+from response import report as R
 from ui.common import audit_path, data_ready, inputs, settings, t
 
 
 @st.cache_data(show_spinner="评估中 / evaluating …")
 def evaluate(data: str, start: str, end: str, model_dir: str | None, warnings: str | None, stamp: float) -> dict:
-    return E.evaluate_episode(data, start, end, model_dir=model_dir, warnings=warnings, inputs=inputs(data))
+    return evaluation.evaluate_episode(data, start, end, model_dir=model_dir, warnings=warnings, inputs=inputs(data))
 
 
 def _stamp(*paths) -> float:
@@ -29,20 +28,18 @@ def render():
     if not data_ready(cfg):
         return
     inp = inputs(str(cfg["data"]))
-    eps = E.detect_episodes(inp.obs.daily)
+    eps = episodes.detect_episodes(inp.obs.daily)
     if eps.empty:
         st.info("没有重污染过程（AQI>200）/ no heavy episode in the data")
         return
-    labels = [f"{r.start.date()} – {r.end.date()}（{r.heavy_area_days} 地区日，峰值 {r.peak_aqi:.0f}）"
-              for r in eps.itertuples()]
+    labels = R.episode_labels(eps)
     i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: labels[k], index=len(eps) - 1)
     ep = eps.iloc[i]
-    warnings = audit_path(cfg) if audit_path(cfg).exists() else None
-    truth_warnings = Path(cfg["data"]) / "truth" / "warnings.csv"
-    if warnings is None and truth_warnings.exists():
-        warnings = truth_warnings
+    warnings = episodes.warnings_record(cfg["data"], audit_path(cfg))
     if warnings is not None:
         st.caption(f"预警记录 / warnings from: `{warnings}`")
+    else:
+        st.caption(f"没有预警记录 / no warnings record (audit store or `{episodes.ISSUED_WARNINGS}`)")
     model_dir = str(cfg["model"]) if (cfg["model"] / "model.json").exists() else None
     cons = consultation_store(cfg["data"])
     report = evaluate(str(cfg["data"]), str(ep["start"].date()), str(ep["end"].date()), model_dir,
@@ -63,18 +60,16 @@ def render():
     for key in ("caveat", "caveat_history"):
         if eff.get(key):
             st.warning(eff[key])
-    for fig in E.report_figures(report):
+    for fig in figures.report_figures(report):
         st.plotly_chart(fig, width="stretch")
     st.subheader("预警评估 / warning quality")
-    st.dataframe(pd.DataFrame(report["warning_quality"]).T, width="stretch")
+    st.dataframe(R.warning_quality_table(report), width="stretch")
     st.subheader("预报评估 / forecast quality")
-    st.dataframe(pd.DataFrame(report["forecast_quality"]).T, width="stretch")
+    st.dataframe(R.forecast_quality_table(report), width="stretch")
     if report.get("consultation"):
         st.subheader("模型 vs 会商订正 / model vs consultation")
-        st.dataframe(pd.DataFrame(report["consultation"]).round(2), hide_index=True)
-    with tempfile.TemporaryDirectory(prefix="lantian-report-") as out:
-        paths = E.write_report(report, out)
-        html, name = Path(paths["html"]).read_bytes(), Path(paths["html"]).name
+        st.dataframe(R.consultation_table(report), hide_index=True)
     c1, c2 = st.columns(2)
-    c1.download_button("下载报告 HTML / download report", html, file_name=name, mime="text/html")
+    c1.download_button("下载报告 HTML / download report", R.html(report).encode("utf-8"),
+                       file_name=f"{R.report_stem(report)}.html", mime="text/html")
     c2.download_button("JSON", json.dumps(report, ensure_ascii=False, default=str), file_name="report.json")

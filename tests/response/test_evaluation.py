@@ -1,50 +1,22 @@
-"""Post-episode evaluation on the winter world: timeline, gaps, forecast and warning quality, effect, report files."""
+"""Post-episode evaluation end to end on simulated worlds: timeline, gaps, forecast and warning quality, effect,
+report files and figures, the command; the effect checked against the simulator's truth."""
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from forecast import forecasting as FC
-from response import audit
+from response import episodes as EP
 from response import evaluation as E
-
-
-def test_detect_episodes_merges_areas_and_short_gaps():
-    idx = pd.MultiIndex.from_tuples([(a, pd.Timestamp(d)) for a, d in [
-        ("baotou", "2024-01-01"), ("hohhot", "2024-01-02"), ("baotou", "2024-01-04"), ("wuhai", "2024-01-10")]],
-        names=["area_id", "date"])
-    obs = pd.DataFrame({"aqi": [230, 260, 210, 300]}, index=idx)
-    eps = E.detect_episodes(obs)
-    assert len(eps) == 2
-    assert eps.iloc[0]["start"] == pd.Timestamp("2024-01-01") and eps.iloc[0]["end"] == pd.Timestamp("2024-01-04")
-    assert eps.iloc[0]["areas"] == ["baotou", "hohhot"] and eps.iloc[0]["heavy_area_days"] == 3
-    assert eps.iloc[1]["peak_aqi"] == 300
-
-
-def test_parse_episode():
-    assert E.parse_episode("2024-01-01:2024-01-05")[1] == pd.Timestamp("2024-01-05")
-    with pytest.raises(E.EvaluationError, match="expected START:END"):
-        E.parse_episode("2024-01-01")
-    with pytest.raises(E.EvaluationError, match="end before start"):
-        E.parse_episode("2024-01-05:2024-01-01")
-
-
-def test_warnings_from_audit_events(tmp_path):
-    with audit.open_store(tmp_path / "a.db") as s:
-        s.append(audit.Event("issued", "baotou", "city", "yellow", "officer", valid_from="2024-01-02"))
-        s.append(audit.Event("upgraded", "baotou", "city", "orange", "officer", valid_from="2024-01-03"))
-        s.append(audit.Event("lifted", "baotou", "city", "none", "officer", valid_from="2024-01-05"))
-        w = E.warnings_from_store(s)
-    assert list(w["level"]) == ["yellow", "orange", "orange"]
-    assert list(w["date"].dt.day) == [2, 3, 4]
+from response import figures
+from response import report as R
 
 
 @pytest.fixture(scope="module")
 def episode(winter_world, winter_inputs, winter_model):
     """The winter world's heavy episode (mid-December), with archived forecasts issued before and during it (the
     small test model saw part of it in training: the mechanics are tested here, skill in `make bench`)."""
-    eps = E.detect_episodes(winter_inputs.obs.daily)
+    eps = EP.detect_episodes(winter_inputs.obs.daily)
     assert len(eps) >= 1
     ep = eps.sort_values("heavy_area_days").iloc[-1]
     for d in pd.date_range(ep["start"] - pd.Timedelta(days=3), ep["end"]):
@@ -80,7 +52,7 @@ def test_episode_report(winter_world, winter_inputs, winter_model, episode, tmp_
         lo, hi = eff["pm25"]["interval"]
         assert lo <= eff["pm25"]["estimate"] <= hi and eff["pm25"]["n_days"] == eff["area_days"]
         assert "caveat_history" in eff and "不足两个采暖季" in report["summary_zh"]  # four weeks of history
-    paths = E.write_report(report, tmp_path)
+    paths = R.write_report(report, tmp_path)
     html = open(paths["html"], encoding="utf-8").read()
     assert "重污染过程评估" in html and "Plotly.newPlot" in html and "<script src=\"http" not in html  # offline
     assert json.loads(open(paths["json"], encoding="utf-8").read())["episode"] == report["episode"]
@@ -100,7 +72,7 @@ def test_missing_station_days_are_reported(winter_world, winter_inputs, episode)
 
 
 def test_unknown_area(winter_world, winter_inputs):
-    with pytest.raises(E.EvaluationError, match="unknown area"):
+    with pytest.raises(EP.EvaluationError, match="unknown area"):
         E.evaluate_episode(winter_world, "2023-12-10", "2023-12-12", areas=["beijing"], inputs=winter_inputs)
 
 
@@ -124,7 +96,7 @@ def season(season_world):
 
     inputs = FC.load_inputs(season_world)
     warnings = pd.read_csv(season_world / "truth" / "warnings.csv", parse_dates=["date"])
-    eps = E.detect_episodes(inputs.obs.daily)
+    eps = EP.detect_episodes(inputs.obs.daily)
     eps = eps[eps["start"] >= "2024-10-01"].copy()
     eps["warned"] = [int((warnings["area_id"].isin(e.areas) & warnings["date"].between(e.start, e.end)).sum())
                      for e in eps.itertuples()]
@@ -149,7 +121,7 @@ def test_effect_within_its_interval_of_the_truth(season_world, season, tmp_path)
         assert "caveat_history" not in report["effect"]  # two heating seasons of history
         if i == 0:  # the largest episode: effect detected; the full report, figures included
             assert hi < 0, eff
-            figs = E.report_figures(report)
+            figs = figures.report_figures(report)
             titles = [f.layout.title.text for f in figs]
             assert len(figs) == len(ep.areas) + 2 and titles[-1].startswith("应急减排效果")
             bars = figs[-1].data[0]
@@ -157,7 +129,7 @@ def test_effect_within_its_interval_of_the_truth(season_world, season, tmp_path)
             assert bars.error_y.array[0] == pytest.approx(hi - eff["estimate"])
             timeline = figs[0]
             assert any(t.name == "实况日均AQI" for t in timeline.data) and timeline.layout.shapes  # warning bands
-            paths = E.write_report(report, tmp_path)
+            paths = R.write_report(report, tmp_path)
             assert open(paths["html"], encoding="utf-8").read().count("Plotly.newPlot") == len(figs)
             assert "减排" in report["summary_zh"]
 
@@ -165,7 +137,7 @@ def test_effect_within_its_interval_of_the_truth(season_world, season, tmp_path)
 def test_episode_without_measures_is_compatible_with_zero(season_world, season):
     from simulate import truth as T
 
-    windows = E.quiet_windows(season["warnings"], "2024-11-01", "2025-02-28")
+    windows = EP.quiet_windows(season["warnings"], "2024-11-01", "2025-02-28")
     assert windows
     a, b = windows[0]
     report = E.evaluate_episode(season_world, a, b, inputs=season["inputs"],
@@ -174,13 +146,3 @@ def test_episode_without_measures_is_compatible_with_zero(season_world, season):
     assert p["n_days"] >= 21 * 3
     assert p["interval"][0] <= 0 <= p["interval"][1], p
     assert abs(T.true_effect(season["truth"], p["rows"])) < 1.0  # no measures: the truth is (almost) no effect
-
-
-def test_quiet_windows():
-    w = pd.DataFrame({"area_id": ["a", "a"], "date": pd.to_datetime(["2024-11-10", "2024-12-20"])})
-    got = E.quiet_windows(w, "2024-11-01", "2025-01-31", days=4)
-    for a, b in got:
-        assert (b - a).days == 3 and not w["date"].between(a - pd.Timedelta(days=3), b + pd.Timedelta(days=3)).any()
-    assert got[0][0] == pd.Timestamp("2024-11-14") and len(got) == 4
-    assert all((y[0] - x[0]).days >= 21 for x, y in zip(got, got[1:]))
-    assert E.quiet_windows(w, "2024-11-01", "2025-01-31", days=4, areas=["b"])[0][0] == pd.Timestamp("2024-11-04")

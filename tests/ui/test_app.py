@@ -24,8 +24,32 @@ def page(name):
     return AppTest.from_string(f"from ui import {name}\n{name}.render()", default_timeout=TIMEOUT)
 
 
+@pytest.fixture()
+def issued_warnings(winter_world):
+    """The winter world's issued-warnings record (``DIR/warnings/issued.csv``, what the review page evaluates
+    against without an audit store), made from the simulated authorities' warnings when the simulator has not
+    written it; removed afterwards if made here."""
+    import pandas as pd
+
+    from response import episodes
+
+    path = winter_world / episodes.ISSUED_WARNINGS
+    made, made_dir = not path.exists(), not path.parent.exists()
+    if made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        truth = pd.read_csv(winter_world / "truth" / "warnings.csv")
+        truth[["area_id", "date", "level", "issued"]].to_csv(path, index=False)
+    yield path
+    if made:
+        path.unlink()
+    if made_dir:
+        path.parent.rmdir()
+
+
 @pytest.mark.parametrize("name", ["consultation", "duty", "review", "data"])
-def test_every_page_renders(env, name):
+def test_every_page_renders(env, name, request):
+    if name == "review":
+        request.getfixturevalue("issued_warnings")
     at = page(name).run()
     assert not at.exception, at.exception
     if name == "review":  # four weeks of history: the effect is flagged as learned from too little

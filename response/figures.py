@@ -1,0 +1,192 @@
+"""Every plotly figure lantian draws: the consultation's level map, fan chart and driver maps, and the
+post-episode report's timelines, warning outcomes and emission-cut effect.
+
+Each function takes library results (a forecast document, a report, a field from
+:func:`forecast.products.map_field`) and returns a ``plotly.graph_objects.Figure``; the pages and the HTML report
+only place them. ``names`` (area id → Chinese name) and ``geoms`` (area id → shapely geometry) default to the
+shipped area table and boundaries (:mod:`forecast.areas`).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from forecast import areas as areas_mod
+from forecast import products
+from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
+from forecast.nomenclature import HEAVY_AQI
+
+#: the consultation's driver maps: field → (Chinese name, English name, unit, colour scale)
+MAP_VARS = {"blh": ("边界层高度", "boundary-layer height", "m", "Viridis"),
+            "wind_speed": ("10米风速", "10-m wind speed", "m/s", "Blues"),
+            "inversion": ("逆温强度 T850−T2m", "inversion T850−T2m", "K", "RdBu_r"),
+            "relative_humidity": ("相对湿度", "relative humidity", "%", "YlGnBu")}
+#: wind arrows: every n-th grid point, and degrees per m/s of the arrow length
+ARROW_STRIDE = 2
+ARROW_DEG_PER_MS = 0.08
+FAN_COLOUR = "rgba(70,130,180,0.3)"
+
+
+def _names(names=None):
+    return areas_mod.load_areas().set_index("area_id")["name_zh"] if names is None else names
+
+
+def _outline(fig: go.Figure, geoms, ids, colours=None, texts=None) -> None:
+    for i, area_id in enumerate(ids):
+        geom = geoms[area_id]
+        for p in [geom] if geom.geom_type == "Polygon" else list(geom.geoms):
+            x, y = p.exterior.xy
+            if colours is None:
+                fig.add_trace(go.Scatter(x=list(x), y=list(y), mode="lines", line=dict(color="black", width=0.7),
+                                         showlegend=False, hoverinfo="skip"))
+            else:
+                fig.add_trace(go.Scatter(x=list(x), y=list(y), fill="toself", mode="lines",
+                                         line=dict(color="white", width=0.6), fillcolor=colours[i],
+                                         showlegend=False, hoverinfo="text", text=texts[i]))
+
+
+# ---- the consultation ----------------------------------------------------------------------------------------
+
+def level_map(doc: dict, lead_day: int | None, *, geoms=None, names=None) -> go.Figure:
+    """Areas coloured by warning level: the area's level (``lead_day`` None) or the level covering that day
+    (:func:`forecast.products.level_on_day`); the hover text gives the day's AQI median and 10–90 % range."""
+    geoms = areas_mod.boundaries() if geoms is None else geoms
+    names = _names(names)
+    ids, colours, texts = [], [], []
+    for area in doc["areas"]:
+        level = products.level_on_day(area, lead_day)
+        day = products.day_of(area, lead_day)
+        ids.append(area["area_id"])
+        colours.append(LEVEL_COLOURS[level])
+        texts.append(f"{names.get(area['area_id'], area['area_id'])}：{LEVEL_NAMES_ZH[level]}，"
+                     f"AQI {day['aqi']['q50']:.0f}（{day['aqi']['q10']:.0f}–{day['aqi']['q90']:.0f}）"
+                     + ("，会商订正" if area.get("adjusted") else ""))
+    fig = go.Figure()
+    _outline(fig, geoms, ids, colours, texts)
+    fig.update_layout(height=430, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(visible=False),
+                      yaxis=dict(visible=False, scaleanchor="x", scaleratio=1.3), plot_bgcolor="white")
+    return fig
+
+
+def driver_map(lat, lon, values, var: str, u=None, v=None, *, geoms=None, areas=None) -> go.Figure:
+    """One meteorological field (``var`` of :data:`MAP_VARS`) on its grid [degrees], the cities' outlines, and
+    wind arrows (every :data:`ARROW_STRIDE`-th point) on the wind-speed map when ``u``, ``v`` [m/s] are given."""
+    zh, en, unit, scale = MAP_VARS[var]
+    fig = go.Figure(go.Heatmap(x=lon, y=lat, z=values, colorscale=scale, colorbar=dict(title=unit),
+                               zmid=0 if var == "inversion" else None, hovertemplate="%{x:.1f}°E %{y:.1f}°N: %{z:.1f}"))
+    areas = areas_mod.load_areas() if areas is None else areas
+    geoms = areas_mod.boundaries() if geoms is None else geoms
+    cities = areas.loc[areas["tier"] == "city", "area_id"]
+    _outline(fig, geoms, [a for a in cities if a in geoms])
+    if var == "wind_speed" and u is not None:
+        s = ARROW_STRIDE
+        la, lo = np.meshgrid(lat[::s], lon[::s], indexing="ij")
+        xs, ys = [], []
+        for y0, x0, du, dv in zip(la.ravel(), lo.ravel(), u[::s, ::s].ravel(), v[::s, ::s].ravel()):
+            xs += [x0, x0 + du * ARROW_DEG_PER_MS, None]
+            ys += [y0, y0 + dv * ARROW_DEG_PER_MS, None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="black", width=1), showlegend=False,
+                                 hoverinfo="skip"))
+    fig.update_layout(height=430, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(range=[lon.min(), lon.max()]),
+                      yaxis=dict(range=[lat.min(), lat.max()], scaleanchor="x", scaleratio=1.3))
+    return fig
+
+
+def fan_chart(area: dict, history: pd.Series) -> go.Figure:
+    """One area's forecast: the 10–90 % fan, the median, the model's values where the consultation adjusted them,
+    the observed daily AQI before the issue date (``history``) and the heavy-pollution line."""
+    days = pd.to_datetime([d["date"] for d in area["days"]])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q90"] for d in area["days"]], line=dict(width=0),
+                             showlegend=False))
+    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q10"] for d in area["days"]], fill="tonexty", line=dict(width=0),
+                             fillcolor=FAN_COLOUR, name="10–90%"))
+    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q50"] for d in area["days"]], name="中位数 median",
+                             line=dict(color="steelblue")))
+    adj = [d for d in area["days"] if d.get("adjusted")]
+    if adj:
+        fig.add_trace(go.Scatter(x=pd.to_datetime([d["date"] for d in adj]),
+                                 y=[d["adjusted"]["model_aqi"]["q50"] for d in adj], mode="markers",
+                                 marker=dict(symbol="x", color="grey", size=9), name="模型原值 model"))
+    fig.add_trace(go.Scatter(x=history.index, y=history.values, name="实况 observed", line=dict(color="black")))
+    fig.add_hline(y=HEAVY_AQI, line=dict(color="red", dash="dot"))
+    fig.update_layout(height=320, margin=dict(t=10, b=10))
+    return fig
+
+
+# ---- the post-episode report ---------------------------------------------------------------------------------
+
+def episode_timeline(report: dict, area: str, *, names=None) -> go.Figure:
+    """One area of an episode: observed daily and rolling-24-h AQI, the day-1 forecast fan, warning bands."""
+    names = _names(names)
+    tl = pd.DataFrame(report["timeline"])
+    g = tl[tl["area_id"] == area]
+    fig = go.Figure()
+    dates = pd.to_datetime(g["date"])
+    if "fc_lead1" in g:
+        fc = g["fc_lead1"].apply(lambda v: v if isinstance(v, dict) else {"q10": None, "q50": None, "q90": None})
+        fig.add_trace(go.Scatter(x=dates, y=[f["q90"] for f in fc], line=dict(width=0), showlegend=False))
+        fig.add_trace(go.Scatter(x=dates, y=[f["q10"] for f in fc], fill="tonexty", line=dict(width=0),
+                                 name="预报 10–90%", fillcolor="rgba(70,130,180,0.25)"))
+        fig.add_trace(go.Scatter(x=dates, y=[f["q50"] for f in fc], name="预报中位数（提前1天）",
+                                 line=dict(color="steelblue", dash="dash")))
+    fig.add_trace(go.Scatter(x=dates, y=g["aqi"], name="实况日均AQI", mode="lines+markers",
+                             line=dict(color="black")))
+    roll = report["rolling_24h"].get(area)
+    if roll:
+        fig.add_trace(go.Scatter(x=[pd.Timestamp(t).tz_localize(None) for t, _ in roll], y=[v for _, v in roll],
+                                 name="滑动24小时AQI", line=dict(color="grey", width=1)))
+    for d, lv in zip(dates, g["warning"]):
+        if lv != "none":
+            fig.add_vrect(x0=d - pd.Timedelta(hours=12), x1=d + pd.Timedelta(hours=12),
+                          fillcolor=LEVEL_COLOURS[lv], opacity=0.25, line_width=0)
+    fig.add_hline(y=HEAVY_AQI, line=dict(color="red", dash="dot"))
+    fig.update_layout(title=f"{names.get(area, area)}：实况、预报与预警", height=320, margin=dict(t=40, b=20))
+    return fig
+
+
+def warning_outcomes(report: dict) -> go.Figure:
+    """Number of areas per warning outcome (hit, miss, false alarm, correct negative)."""
+    wq = report["warning_quality"]
+    skill = make_subplots(rows=1, cols=1)
+    skill.add_trace(go.Bar(x=["命中", "漏报", "空报", "正确无预警"],
+                           y=[sum(v["outcome"] == k for v in wq.values())
+                              for k in ("hit", "miss", "false_alarm", "correct_negative")]))
+    skill.update_layout(title="预警效果（地区数）", height=300)
+    return skill
+
+
+def effect_bars(report: dict, *, names=None) -> go.Figure | None:
+    """The PM2.5 effect of the measures with its 90 % interval: episode-wide first, then per area (``None``
+    without an estimate)."""
+    names = _names(names)
+    eff = dict(report["effect"].get("pm25_by_area") or {})
+    whole = report["effect"].get("pm25") or report["effect"].get("placebo_pm25")
+    if whole and whole.get("estimate") is not None:
+        eff = {"全部 / all": whole, **eff}
+    if not eff:
+        return None
+    ef = go.Figure()
+    keys = list(eff)
+    est = [eff[k]["estimate"] for k in keys]
+    lo = [eff[k]["estimate"] - eff[k]["interval"][0] for k in keys]
+    hi = [eff[k]["interval"][1] - eff[k]["estimate"] for k in keys]
+    ef.add_trace(go.Bar(x=[names.get(k, k) for k in keys], y=est,
+                        error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
+                        name="PM2.5 减排效果"))
+    ef.update_layout(title="应急减排效果（实况 − 反事实，µg/m³，90%区间）", height=320)
+    return ef
+
+
+def report_figures(report: dict, *, names=None) -> list:
+    """The report's plotly figures: per-area timelines (observed, forecast fan, warnings), warning outcomes, effect."""
+    names = _names(names)
+    areas = list(dict.fromkeys(rec["area_id"] for rec in report["timeline"]))
+    figs = [episode_timeline(report, area, names=names) for area in areas]
+    figs.append(warning_outcomes(report))
+    effect = effect_bars(report, names=names)
+    if effect is not None:
+        figs.append(effect)
+    return figs

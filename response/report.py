@@ -1,0 +1,146 @@
+"""The post-episode report as people read it: the Chinese summary paragraph, the season's totals, the tables the
+review page shows, and the files (JSON, self-contained HTML with offline plotly, the summary as text)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecast import areas as areas_mod
+
+
+def _names(names=None):
+    return areas_mod.load_areas().set_index("area_id")["name_zh"] if names is None else names
+
+
+def summary_zh(report: dict, names=None) -> str:
+    """A plain-language paragraph in Chinese for the post-episode review document.
+
+    ``names``: area id → Chinese name (default: the shipped area table's ``name_zh``).
+    """
+    ep = report["episode"]
+    names = _names(names)
+    area_text = "、".join(names.get(a, a) for a in ep["areas"][:6]) + ("等" if len(ep["areas"]) > 6 else "")
+    wq = report["warning_quality"]
+    hits = sum(v["outcome"] == "hit" for v in wq.values())
+    misses = sum(v["outcome"] == "miss" for v in wq.values())
+    fas = sum(v["outcome"] == "false_alarm" for v in wq.values())
+    heavy = sum(v["heavy_days"] for v in wq.values())
+    parts = [f"{ep['start']}至{ep['end']}，{area_text}出现污染过程，共{heavy}个地区日达到重度及以上污染（AQI>200）。"]
+    parts.append(f"预警方面：命中{hits}个地区，漏报{misses}个，空报{fas}个。")
+    leads = [v["lead_time_h"] for v in wq.values() if v.get("lead_time_h") is not None]
+    if leads:
+        parts.append(f"预警平均提前{np.mean(leads):.0f}小时发布（要求≥24小时）。")
+    fq = report["forecast_quality"]
+    ahead = [v.get("first_heavy_day_forecast_days_ahead") for v in fq.values()
+             if v.get("first_heavy_day_forecast_days_ahead") is not None]
+    if ahead:
+        parts.append(f"模型最早提前{max(ahead)}天预报出首个重污染日。")
+    eff = report["effect"].get("pm25")
+    if eff and eff.get("estimate") is not None:
+        lo, hi = eff["interval"]
+        rel = f"（约{-eff['relative']:.0%}）" if eff.get("relative") else ""
+        sign = "降低" if eff["estimate"] < 0 else "升高"
+        parts.append(f"经气象条件归一化的反事实模型估算，应急减排措施使预警期间PM2.5日均浓度{sign}"
+                     f"{abs(eff['estimate']):.1f} µg/m³{rel}，{eff['level']:.0%}置信区间为{lo:.1f}至{hi:.1f} µg/m³"
+                     f"（共{eff['n_days']}个地区日）。")
+        if lo <= 0 <= hi:
+            parts.append("该区间包含0，减排效果在统计上尚不显著。")
+        if report["effect"].get("caveat_history"):
+            parts.append("注意：反事实模型训练数据不足两个采暖季，减排效果估算仅供参考。")
+    elif "placebo_pm25" in report["effect"]:
+        parts.append("本次过程未启动应急减排措施。")
+    if report.get("gaps"):
+        parts.append("注意：部分地区存在监测数据缺失日（见数据缺口），相关评估结果仅供参考。")
+    return "".join(parts)
+
+
+def season_summary(reports: list[dict]) -> dict:
+    """Totals over many episodes: hits, misses, false alarms, mean lead time, mean effect."""
+    outcomes = [v["outcome"] for r in reports for v in r["warning_quality"].values()]
+    leads = [v["lead_time_h"] for r in reports for v in r["warning_quality"].values() if v.get("lead_time_h")]
+    effects = [r["effect"]["pm25"]["estimate"] for r in reports
+               if isinstance(r["effect"].get("pm25"), dict) and r["effect"]["pm25"].get("estimate") is not None]
+    return {"episodes": len(reports), "hits": outcomes.count("hit"), "misses": outcomes.count("miss"),
+            "false_alarms": outcomes.count("false_alarm"), "correct_negatives": outcomes.count("correct_negative"),
+            "mean_lead_time_h": float(np.mean(leads)) if leads else None,
+            "mean_pm25_effect": float(np.mean(effects)) if effects else None}
+
+
+# ---- what the review page shows ------------------------------------------------------------------------------
+
+def episode_labels(episodes: pd.DataFrame) -> list[str]:
+    """One line per detected episode (:func:`response.episodes.detect_episodes`): dates, heavy area-days, peak."""
+    return [f"{r.start.date()} – {r.end.date()}（{r.heavy_area_days} 地区日，峰值 {r.peak_aqi:.0f}）"
+            for r in episodes.itertuples()]
+
+
+def warning_quality_table(report: dict) -> pd.DataFrame:
+    """The warning quality, one row per area."""
+    return pd.DataFrame(report["warning_quality"]).T
+
+
+def forecast_quality_table(report: dict) -> pd.DataFrame:
+    """The forecast quality, one row per area."""
+    return pd.DataFrame(report["forecast_quality"]).T
+
+
+def consultation_table(report: dict) -> pd.DataFrame:
+    """Model vs consultation on the adjusted cases (scores rounded to 0.01; empty without adjustments)."""
+    return pd.DataFrame(report.get("consultation") or []).round(2)
+
+
+# ---- files -------------------------------------------------------------------------------------------------------
+
+def _consultation_html(rows: list[dict]) -> str:
+    """Model vs consultation on the adjusted cases (empty when the consultation adjusted nothing)."""
+    if not rows:
+        return ""
+    t = pd.DataFrame(rows).rename(columns={"model": "预报", "lead_day": "时效(天)", "n": "订正次数", "mae": "平均绝对误差",
+                                           "bias": "偏差", "hits": "命中", "misses": "漏报", "false_alarms": "空报"})
+    t["预报"] = t["预报"].map({"lantian": "模型", "consultation": "会商订正"})
+    return ("<h2>会商订正与模型对比（AQI，同一批订正样本）</h2>" +
+            t.drop(columns=["ts"]).to_html(index=False, float_format=lambda v: f"{v:.1f}"))
+
+
+def report_stem(report: dict) -> str:
+    """The report files' name without suffix: ``episode_<start>_<end>``."""
+    ep = report["episode"]
+    return f"episode_{ep['start']}_{ep['end']}"
+
+
+def html(report: dict) -> str:
+    """The report as a self-contained HTML page (plotly embedded: works offline)."""
+    from . import figures
+
+    figs = figures.report_figures(report)
+    body = "".join(f.to_html(full_html=False, include_plotlyjs=("inline" if i == 0 else False))
+                   for i, f in enumerate(figs))
+    ep = report["episode"]
+    data = json.dumps({k: report[k] for k in ("warning_quality", "gaps")}, ensure_ascii=False, indent=1)
+    return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>重污染过程评估 "
+            f"{ep['start']}–{ep['end']}</title></head><body style='font-family:sans-serif;max-width:1100px;"
+            f"margin:auto'><h1>重污染过程评估：{ep['start']} 至 {ep['end']}</h1><p>{report['summary_zh']}</p>"
+            f"{body}{_consultation_html(report.get('consultation') or [])}<h2>数据</h2><pre>{data}"
+            f"</pre></body></html>")
+
+
+def render_html(report: dict, path: str | Path) -> Path:
+    """Write :func:`html` to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html(report), encoding="utf-8")
+    return path
+
+
+def write_report(report: dict, out: str | Path) -> dict:
+    """``<out>/episode_<start>_<end>.json``, ``.html`` and ``_summary_zh.txt``; returns the JSON and HTML paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = report_stem(report)
+    (out / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+    render_html(report, out / f"{stem}.html")
+    (out / f"{stem}_summary_zh.txt").write_text(report["summary_zh"] + "\n", encoding="utf-8")
+    return {"json": str(out / f"{stem}.json"), "html": str(out / f"{stem}.html")}

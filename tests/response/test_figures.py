@@ -1,0 +1,87 @@
+"""Every figure: the report's (timelines, warning outcomes, effect) and the consultation's (level map, fan chart,
+driver map)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.levels import LEVEL_COLOURS
+from response import figures
+
+from ._report import small_report
+
+
+def test_report_figures():
+    rep = small_report()
+    figs = figures.report_figures(rep)
+    titles = [f.layout.title.text for f in figs]
+    assert titles == ["包头市：实况、预报与预警", "呼和浩特市：实况、预报与预警", "预警效果（地区数）",
+                      "应急减排效果（实况 − 反事实，µg/m³，90%区间）"]
+    baotou = figs[0]
+    names = [t.name for t in baotou.data]
+    assert "实况日均AQI" in names and "预报中位数（提前1天）" in names and "滑动24小时AQI" in names
+    assert len(baotou.layout.shapes) == 3  # two orange warning days + the AQI 200 line
+    assert {s.fillcolor for s in baotou.layout.shapes if s.type == "rect"} == {LEVEL_COLOURS["orange"]}
+    assert list(figs[2].data[0].y) == [1, 1, 0, 0]  # hit, miss, false alarm, correct negative
+    bars = figs[3].data[0]
+    assert list(bars.x) == ["全部 / all", "包头市"] and bars.y[0] == pytest.approx(-20.0)
+    assert bars.error_y.array[0] == pytest.approx(10.0) and bars.error_y.arrayminus[0] == pytest.approx(10.0)
+
+
+def test_report_figures_without_an_effect():
+    figs = figures.report_figures(small_report(effect={"note": "no days with measures in force in this episode"}))
+    assert len(figs) == 3 and figures.effect_bars(small_report(effect={"note": ""})) is None
+
+
+def test_placebo_effect_is_drawn():
+    rep = small_report(effect={"placebo_pm25": {"estimate": 0.5, "interval": [-1.0, 2.0]}})
+    bars = figures.report_figures(rep)[-1].data[0]
+    assert list(bars.x) == ["全部 / all"] and bars.error_y.array[0] == pytest.approx(1.5)
+
+
+def _doc():
+    def day(lead, q50, adjusted=False):
+        d = {"lead_day": lead, "date": f"2024-01-0{1 + lead}", "aqi": {"q10": q50 - 40, "q50": q50, "q90": q50 + 60},
+             "p_aqi_gt": {"150": 0.5, "200": 0.3, "300": 0.1}, "dust": False, "drivers": []}
+        if adjusted:
+            d["adjusted"] = {"model_aqi": {"q50": q50 - 50}}
+        return d
+
+    return {"issue_date": "2024-01-01", "areas": [
+        {"area_id": "baotou", "level": "orange", "trigger_days": [2, 3], "adjusted": True,
+         "days": [day(1, 180), day(2, 260, adjusted=True), day(3, 240)]},
+        {"area_id": "hohhot", "level": "none", "trigger_days": [], "days": [day(1, 120), day(2, 130)]}]}
+
+
+@pytest.mark.parametrize("lead_day, baotou", [(None, "orange"), (1, "none"), (2, "orange")])
+def test_level_map_colours_the_level_covering_the_day(lead_day, baotou):
+    fig = figures.level_map(_doc(), lead_day)
+    colour = {t.text.split("：")[0]: t.fillcolor for t in fig.data}
+    assert colour["包头市"] == LEVEL_COLOURS[baotou] and colour["呼和浩特市"] == LEVEL_COLOURS["none"]
+    text = next(t.text for t in fig.data if t.text.startswith("包头市"))
+    q50 = {None: 180, 1: 180, 2: 260}[lead_day]
+    assert f"AQI {q50}（{q50 - 40}–{q50 + 60}）" in text and text.endswith("会商订正")
+
+
+def test_fan_chart():
+    area = _doc()["areas"][0]
+    history = pd.Series([150.0, 170.0], index=pd.to_datetime(["2023-12-31", "2024-01-01"]))
+    fig = figures.fan_chart(area, history)
+    names = [t.name for t in fig.data]
+    assert names[1:] == ["10–90%", "中位数 median", "模型原值 model", "实况 observed"]
+    assert list(fig.data[3].y) == [210]  # the model's median where the consultation adjusted it
+    assert list(fig.data[2].y) == [180, 260, 240] and fig.layout.shapes[0].y0 == 200
+
+
+@pytest.mark.parametrize("var, arrows", [("wind_speed", True), ("blh", False)])
+def test_driver_map(var, arrows):
+    lat, lon = np.arange(40.0, 42.1, 0.5), np.arange(109.0, 112.1, 0.5)
+    values = np.ones((len(lat), len(lon)))
+    u, v = np.full_like(values, 5.0), np.zeros_like(values)
+    fig = figures.driver_map(lat, lon, values, var, u, v)
+    assert fig.data[0].type == "heatmap" and fig.data[0].colorbar.title.text == figures.MAP_VARS[var][2]
+    last = fig.data[-1]
+    if arrows:  # every second point: 3 × 4 arrows of 5 m/s → 0.4° eastwards, each three points (x0, x1, gap)
+        assert len(last.x) == 3 * 4 * 3 and last.x[1] - last.x[0] == pytest.approx(0.4)
+    else:
+        assert last.line.width == 0.7  # a city outline, no arrows
+    assert list(fig.layout.xaxis.range) == [109.0, 112.0]

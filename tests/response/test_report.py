@@ -1,0 +1,89 @@
+"""The report as people read it: the Chinese summary, the season's totals, the review page's tables, the files."""
+import json
+
+import pytest
+
+from response import report as R
+
+from ._report import small_report
+
+
+def test_summary_zh_of_a_hit_and_a_miss_with_a_detected_effect():
+    assert R.summary_zh(small_report()) == (
+        "2024-01-01至2024-01-03，包头市、呼和浩特市出现污染过程，共3个地区日达到重度及以上污染（AQI>200）。"
+        "预警方面：命中1个地区，漏报1个，空报0个。"
+        "预警平均提前8小时发布（要求≥24小时）。"
+        "模型最早提前2天预报出首个重污染日。"
+        "经气象条件归一化的反事实模型估算，应急减排措施使预警期间PM2.5日均浓度降低20.0 µg/m³（约10%），"
+        "90%置信区间为-30.0至-10.0 µg/m³（共2个地区日）。")
+
+
+def test_summary_zh_flags_an_insignificant_effect_short_history_and_gaps():
+    effect = {"pm25": {"estimate": 3.0, "interval": [-5.0, 9.0], "level": 0.9, "n_days": 4},
+              "caveat_history": "…"}
+    text = R.summary_zh(small_report(effect=effect, gaps={"hohhot": ["2024-01-03"]}))
+    assert "浓度升高3.0 µg/m³，90%置信区间为-5.0至9.0 µg/m³（共4个地区日）。" in text
+    assert "该区间包含0，减排效果在统计上尚不显著。" in text
+    assert "不足两个采暖季" in text and "数据缺失" in text
+
+
+def test_summary_zh_without_measures():
+    text = R.summary_zh(small_report(effect={"placebo_pm25": {"estimate": 0.5, "interval": [-1, 2]}}))
+    assert text.endswith("本次过程未启动应急减排措施。")
+
+
+def test_summary_zh_names_at_most_six_areas():
+    rep = small_report()
+    rep["episode"]["areas"] = [f"a{i}" for i in range(7)]
+    assert "a0、a1、a2、a3、a4、a5等出现污染过程" in R.summary_zh(rep, names={})
+
+
+def test_season_summary():
+    a, b = small_report(), small_report(effect={"note": "no days with measures"})
+    b["warning_quality"] = {"x": {"outcome": "false_alarm", "heavy_days": 0, "lead_time_h": None},
+                            "y": {"outcome": "correct_negative", "heavy_days": 0},
+                            "z": {"outcome": "hit", "heavy_days": 1, "lead_time_h": 20.0}}
+    assert R.season_summary([a, b]) == {"episodes": 2, "hits": 2, "misses": 1, "false_alarms": 1,
+                                        "correct_negatives": 1, "mean_lead_time_h": 14.0, "mean_pm25_effect": -20.0}
+    assert R.season_summary([b])["mean_pm25_effect"] is None
+
+
+def test_review_tables():
+    rep = small_report()
+    wq = R.warning_quality_table(rep)
+    assert list(wq.index) == ["baotou", "hohhot"] and wq.loc["hohhot", "outcome"] == "miss"
+    assert R.forecast_quality_table(rep).loc["baotou", "observed_peak_aqi"] == 260.0
+    assert R.consultation_table(rep).empty
+    rep["consultation"] = [{"model": "lantian", "lead_day": 1, "n": 3, "mae": 12.3456, "bias": -1.004}]
+    assert R.consultation_table(rep).loc[0, "mae"] == 12.35
+
+
+def test_episode_labels():
+    import pandas as pd
+
+    eps = pd.DataFrame({"start": [pd.Timestamp("2024-01-01")], "end": [pd.Timestamp("2024-01-04")],
+                        "areas": [["baotou"]], "heavy_area_days": [3], "peak_aqi": [287.6]})
+    assert R.episode_labels(eps) == ["2024-01-01 – 2024-01-04（3 地区日，峰值 288）"]
+
+
+def test_write_report_files(tmp_path):
+    rep = small_report()
+    rep["consultation"] = [{"model": "lantian", "lead_day": 1, "n": 3, "mae": 12.3, "bias": -1.0, "hits": 1,
+                            "misses": 0, "false_alarms": 0, "ts": 1.0},
+                           {"model": "consultation", "lead_day": 1, "n": 3, "mae": 8.1, "bias": 2.0, "hits": 1,
+                            "misses": 0, "false_alarms": 0, "ts": 1.0}]
+    paths = R.write_report(rep, tmp_path)
+    assert paths["html"].endswith("episode_2024-01-01_2024-01-03.html")
+    html = open(paths["html"], encoding="utf-8").read()
+    assert "重污染过程评估" in html and "<script src=\"http" not in html  # offline
+    assert html.count("Plotly.newPlot") == 4  # two timelines, outcomes, effect
+    assert "会商订正与模型对比" in html and "会商订正" in html and "12.3" in html
+    assert json.loads(open(paths["json"], encoding="utf-8").read())["episode"] == rep["episode"]
+    assert (tmp_path / "episode_2024-01-01_2024-01-03_summary_zh.txt").read_text(encoding="utf-8") == "摘要\n"
+
+
+@pytest.mark.parametrize("rows", [[], None])
+def test_no_consultation_section_without_adjustments(rows):
+    rep = small_report()
+    rep["consultation"] = rows
+    assert "会商订正与模型对比" not in R.html(rep)
