@@ -206,6 +206,7 @@ def _cmd_evaluate(args) -> int:
     result = E.evaluate(args.data, args.out, episode=args.episode, season=args.season, areas=args.areas,
                         model_dir=args.model, warnings=args.warnings, cache=args.cache, decisions=args.decisions,
                         progress=not args.quiet)
+    print(f"warnings record: {result['warnings'] or 'none (no audit store with decisions, no warnings/issued.csv)'}")
     for report, paths in zip(result["reports"], result["paths"]):
         print(report["summary_zh"])
         print(f"  report: {paths['html']}")
@@ -331,7 +332,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episode", help="START:END (default: every detected episode)")
     p.add_argument("--season", help="START:END: evaluate every detected episode inside (season summary)")
     p.add_argument("--areas", nargs="+", help="areas (default: those with AQI > 200 in the window)")
-    p.add_argument("--warnings", help="warnings in force: audit database (.db) or CSV area_id,date,level[,issued]")
+    p.add_argument("--warnings", help="warnings in force: audit database (.db) or CSV area_id,date,level[,issued] "
+                                      "(default: the workspace's audit store if it holds decisions, else "
+                                      "DIR/warnings/issued.csv)")
     p.add_argument("--decisions", help="the forecasts the warnings were decided on: CSV area_id, issue_date, "
                                        "target_date, lead_day, aqi (default: DIR/forecasts/decision_forecasts.csv)")
     p.add_argument("--out", required=True, help="output directory (JSON, HTML, summary)")

@@ -26,8 +26,6 @@ from forecast.nomenclature import HEAVY_AQI, TZ
 ISSUED_WARNINGS = "warnings/issued.csv"
 #: the forecasts the warnings were decided on (relative to the data directory)
 DECISION_FORECASTS = "forecasts/decision_forecasts.csv"
-#: audit-store actions that change the level in force
-WARNING_ACTIONS = ("issued", "upgraded", "downgraded", "lifted", "cancelled")
 WARNING_COLUMNS = ["area_id", "date", "level", "issued"]
 
 
@@ -123,28 +121,11 @@ def quiet_windows(warnings: pd.DataFrame, start, end, *, days: int = 4, n: int =
 # ---- the warnings record -----------------------------------------------------------------------------------------
 
 def warnings_from_store(store) -> pd.DataFrame:
-    """Days each area had a warning in force, from the audit events (issued/upgraded/downgraded … lifted)."""
-    rows = []
-    events = store.events()
-    by_area: dict = {}
-    for e in events:
-        by_area.setdefault(e["area_id"], []).append(e)
-    for area, evs in by_area.items():
-        current, since, issued = "none", None, None
-        for e in evs + [None]:
-            if e is not None and e["action"] not in WARNING_ACTIONS:
-                continue
-            start = pd.Timestamp(e["valid_from"] or e["recorded_at"][:10]).normalize() if e is not None else None
-            if current != "none" and since is not None:
-                stop = start - pd.Timedelta(days=1) if start is not None else since
-                for d in pd.date_range(since, max(stop, since)):
-                    rows.append({"area_id": area, "date": d, "level": current, "issued": issued})
-            if e is None:
-                break
-            current = "none" if e["action"] in ("lifted", "cancelled") else e["level"]
-            since = start
-            issued = e["recorded_at"][:10] if e["action"] == "issued" else issued
-    return pd.DataFrame(rows, columns=WARNING_COLUMNS)
+    """Days each area had a warning in force, from the audit store's decisions (:mod:`response.lifecycle` owns how
+    events become periods)."""
+    from . import lifecycle
+
+    return lifecycle.periods_in_force(store.events())[WARNING_COLUMNS]
 
 
 def read_warnings(source) -> pd.DataFrame:
@@ -180,10 +161,10 @@ def read_warnings(source) -> pd.DataFrame:
 
 
 def _has_decisions(audit_path: Path) -> bool:
-    from . import audit
+    from . import audit, lifecycle
 
     with audit.open_store(audit_path) as store:
-        return any(e["action"] in WARNING_ACTIONS for e in store.events())
+        return any(e["action"] in lifecycle.DECISIONS for e in store.events())
 
 
 def warnings_record(data, audit=None) -> Path | None:

@@ -15,6 +15,7 @@ import pandas as pd
 from forecast import areas as areas_mod
 from forecast import consultation
 from forecast import forecasting as FC
+from forecast import workspace
 from forecast.levels import rules_in_force
 from response import episodes as EP
 from response import report as R
@@ -71,6 +72,10 @@ def evaluate(data, out, *, episode: str | None = None, season: str | None = None
     """Evaluate one episode (``episode="START:END"``) or every detected one (inside ``season`` when given) and
     write each report to ``out`` (plus ``season_summary.json`` for several).
 
+    ``warnings``: the warnings record (audit store or CSV); default the one the app uses,
+    :func:`response.episodes.warnings_record` (the workspace's audit store when it holds decisions, else
+    ``DIR/warnings/issued.csv``). The result names the record used (``warnings``).
+
     Returns
     -------
     dict
@@ -82,6 +87,8 @@ def evaluate(data, out, *, episode: str | None = None, season: str | None = None
         A malformed window, or no episode found.
     """
     inputs = FC.load_inputs(data, cache=cache, progress=progress)
+    if warnings is None:
+        warnings = EP.warnings_record(data, workspace.audit_path(data, cache))
     if episode:
         windows = [EP.parse_episode(episode)]
     else:
@@ -103,4 +110,5 @@ def evaluate(data, out, *, episode: str | None = None, season: str | None = None
         summary = R.season_summary(reports)
         Path(out).mkdir(parents=True, exist_ok=True)
         (Path(out) / "season_summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
-    return {"reports": reports, "paths": paths, "season_summary": summary}
+    return {"reports": reports, "paths": paths, "season_summary": summary,
+            "warnings": str(warnings) if warnings is not None else None}

@@ -166,6 +166,54 @@ def in_force(store) -> dict[str, WarningState]:
     return states_from_events(store.events())
 
 
+def _event_day(e: dict) -> pd.Timestamp:
+    """The CST calendar day an event takes effect (its ``valid_from``, else the day it was recorded)."""
+    from forecast.nomenclature import TZ
+
+    if e.get("valid_from"):
+        t = pd.Timestamp(e["valid_from"])
+        if t.tzinfo is not None:
+            t = t.tz_convert(TZ).tz_localize(None)
+        return t.normalize()
+    return pd.Timestamp(str(e["recorded_at"])[:10])
+
+
+def periods_in_force(events: list[dict]) -> pd.DataFrame:
+    """The days each area had a warning in force, from the officers' decisions among audit events.
+
+    Each decision takes effect on the CST day of its ``valid_from`` and holds until the day before the next
+    decision of that area; lifted / cancelled end it. A warning still in force at the end of the record counts its
+    first day only (the record does not say how long it lasted).
+
+    Returns
+    -------
+    DataFrame
+        ``area_id, date, level, issued`` — ``issued`` the issue date of the warning that governs the day.
+    """
+    cols = ["area_id", "date", "level", "issued"]
+    by_area: dict[str, list] = {}
+    for e in sorted(events, key=lambda ev: ev["id"]):
+        if e["action"] in DECISIONS:
+            by_area.setdefault(e["area_id"], []).append(e)
+    rows = []
+    for area, evs in by_area.items():
+        current, since, issued = "none", None, None
+        for e in evs + [None]:
+            start = _event_day(e) if e is not None else None
+            if current != "none" and since is not None:
+                stop = start - pd.Timedelta(days=1) if start is not None else since
+                for d in pd.date_range(since, max(stop, since)):
+                    rows.append({"area_id": area, "date": d, "level": current, "issued": issued})
+            if e is None:
+                break
+            previous, current, since = current, ("none" if e["action"] in ("lifted", "cancelled") else e["level"]), start
+            if current == "none":
+                issued = None
+            elif previous == "none" or e["action"] == "issued":
+                issued = str(e.get("issue_date") or e["recorded_at"])[:10]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def valid_from(issue_date, trigger_days=None) -> pd.Timestamp:
     """When a warning decided on ``issue_date`` takes effect: 00:00 CST of the first triggering lead day (the day
     after the issue date when none is given) — tz-aware, China Standard Time."""

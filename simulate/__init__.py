@@ -37,6 +37,7 @@ from forecast.averaging import daily_max_8h, daily_mean
 from forecast.drivers import relative_humidity
 from forecast.nomenclature import CST_OFFSET, HEAVY_AQI, SPECIES, cst_day, utc_to_cst
 from forecast.progress import bar as progress_bar
+from response.episodes import DECISION_FORECASTS, ISSUED_WARNINGS
 
 from .chemistry import run_box_model
 from .cnemc import cnemc_derived, write_cnemc
@@ -130,11 +131,9 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
     return pd.DataFrame(rows, columns=["area_id", "date", "level", "issued", "cut_share"])
 
 
-DECISION_FORECASTS = "forecasts/decision_forecasts.csv"
-
-
 def write_decision_forecasts(out: Path, rows: list) -> Path:
-    """The forecasts the simulated authorities decided on (the consultation's archive; not part of the truth)."""
+    """The forecasts the simulated authorities decided on (the consultation's archive; not part of the truth), at
+    the place the library reads them (:data:`response.episodes.DECISION_FORECASTS`)."""
     path = Path(out) / DECISION_FORECASTS
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(rows, columns=["area_id", "issue_date", "target_date", "lead_day", "aqi"])
@@ -389,6 +388,10 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     daily_truth = pd.concat(daily_rows, axis=1).rename_axis(["date", "area_id"]).reset_index()
     daily_truth.to_csv(tdir / "area_daily.csv", index=False)
     warnings.to_csv(tdir / "warnings.csv", index=False)
+    # what the simulated authorities issued, as a real duty team's record of it (not part of the truth)
+    issued_path = out / ISSUED_WARNINGS
+    issued_path.parent.mkdir(parents=True, exist_ok=True)
+    warnings[["area_id", "date", "level", "issued"]].to_csv(issued_path, index=False)
     write_decision_forecasts(out, decision_fc)
     hourly_truth = []
     local = utc_to_cst(times)
@@ -468,6 +471,8 @@ that responds to it (see the `simulate` package).
 | truth/area_daily.csv | daily PM2.5, PM10, AQI and dust flag per area, with and without emission cuts |
 | truth/area_hourly.parquet | hourly area concentrations (actual and counterfactual), cut share in force, meteorology |
 | truth/warnings.csv | warnings the simulated authorities had in force per area and day, with the cut share |
+| warnings/issued.csv | the same warnings as a duty team's record (area_id, date, level, issued): what the evaluation reads |
+| forecasts/decision_forecasts.csv | the forecasts the simulated authorities decided on (the consultation's archive) |
 | truth/fronts.csv, areas.csv, stations.csv | the synoptic sequence, emission parameters, station factors |
 | enterprises.csv, inventory.csv | fictional emergency emission-reduction registry (names marked 演示) and league/city emission inventories by sector [t/a] |
 

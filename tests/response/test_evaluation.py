@@ -87,6 +87,11 @@ def test_evaluate_command(winter_world, winter_model, episode, tmp_path, capsys)
     assert main(["evaluate", "--data", str(winter_world), "--episode", "2023-12-10", "--out", str(tmp_path),
                  "--quiet"]) == 2
     assert "expected START:END" in capsys.readouterr().err
+    # without --warnings: the record the app uses (here the simulated duty team's warnings/issued.csv)
+    assert main(["evaluate", "--data", str(winter_world), "--model", str(winter_model), "--episode", ep,
+                 "--out", str(tmp_path / "default"), "--quiet"]) == 0
+    assert "warnings record: " in capsys.readouterr().out and "issued.csv" in str(
+        E.evaluate(winter_world, tmp_path / "d2", episode=ep, model_dir=winter_model)["warnings"])
 
 
 # ---------------------------------------------------------------------------------- against the simulator's truth

@@ -100,3 +100,21 @@ def test_decision_event_needs_a_reason_for_an_override():
 def test_valid_from_is_the_first_trigger_day_in_cst():
     assert valid_from("2024-12-20", [2, 3]).isoformat() == "2024-12-22T00:00:00+08:00"
     assert valid_from("2024-12-20").isoformat() == "2024-12-21T00:00:00+08:00"
+
+
+def test_periods_in_force_from_decisions_with_cst_valid_from():
+    """A decision recorded by the duty page (valid_from 00:00 CST, tz-aware) counts from that CST day; proposals
+    never make a warning; the next decision ends the previous level the day before it takes effect."""
+    import pandas as pd
+
+    from response.lifecycle import periods_in_force
+
+    events = [dict(_ev(1, "proposed", "orange", "2024-12-19", "orange"), valid_from="2024-12-20T00:00:00+08:00"),
+              dict(_ev(2, "issued", "orange", "2024-12-19"), valid_from="2024-12-20T00:00:00+08:00"),
+              dict(_ev(3, "upgraded", "red", "2024-12-21"), valid_from="2024-12-22T00:00:00+08:00"),
+              dict(_ev(4, "lifted", "none", "2024-12-23"), valid_from="2024-12-24T00:00:00+08:00")]
+    p = periods_in_force(events)
+    assert p["date"].dt.strftime("%m-%d").tolist() == ["12-20", "12-21", "12-22", "12-23"]
+    assert p["level"].tolist() == ["orange", "orange", "red", "red"]
+    assert set(p["issued"]) == {"2024-12-19"} and p["date"].dt.tz is None
+    assert pd.api.types.is_datetime64_any_dtype(p["date"])

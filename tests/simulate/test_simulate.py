@@ -158,6 +158,12 @@ def test_dust_days_are_lifted_dust_and_haze_is_not(winter_world, spring_world):
 
 def test_warnings_cut_emissions_and_truth_records_counterfactual(winter_world):
     warnings = pd.read_csv(winter_world / "truth" / "warnings.csv")
+    # the duty team's record of the same warnings, where the evaluation reads it (no cut share: not a truth)
+    from response import episodes
+
+    issued = pd.read_csv(winter_world / episodes.ISSUED_WARNINGS)
+    assert list(issued.columns) == ["area_id", "date", "level", "issued"] and len(issued) == len(warnings)
+    assert issued[["area_id", "date", "level"]].equals(warnings[["area_id", "date", "level"]])
     assert len(warnings) > 0 and set(warnings["level"]) <= {"yellow", "orange", "red"}
     assert set(warnings["cut_share"]) <= {0.1, 0.2, 0.3}
     truth = pd.read_csv(winter_world / "truth" / "area_daily.csv", parse_dates=["date"])

@@ -26,24 +26,13 @@ def page(name):
 
 @pytest.fixture()
 def issued_warnings(winter_world):
-    """The winter world's issued-warnings record (``DIR/warnings/issued.csv``, what the review page evaluates
-    against without an audit store), made from the simulated authorities' warnings when the simulator has not
-    written it; removed afterwards if made here."""
-    import pandas as pd
-
+    """The winter world's issued-warnings record (``DIR/warnings/issued.csv``, written by the simulator): what the
+    review page evaluates against without an audit store."""
     from response import episodes
 
     path = winter_world / episodes.ISSUED_WARNINGS
-    made, made_dir = not path.exists(), not path.parent.exists()
-    if made:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        truth = pd.read_csv(winter_world / "truth" / "warnings.csv")
-        truth[["area_id", "date", "level", "issued"]].to_csv(path, index=False)
-    yield path
-    if made:
-        path.unlink()
-    if made_dir:
-        path.parent.rmdir()
+    assert path.exists()
+    return path
 
 
 @pytest.mark.parametrize("name", ["consultation", "duty", "review", "data"])
