@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from forecast.areas import load_areas
 from response import audit
 
 TIMEOUT = 240
@@ -35,14 +36,61 @@ def issued_warnings(winter_world):
     return path
 
 
+def _texts(at, kind):
+    return [str(el.value) for el in at.get(kind)]
+
+
+def _check_consultation(at, world):
+    # the level map, the fan chart and a driver map; a row per area with its level probabilities and 7 days
+    assert len(at.get("plotly_chart")) >= 3
+    areas = at.dataframe[0].value
+    assert len(areas) == N_AREAS and {"预警级别", "P(none)", "P(red)", "D1", "D7"} <= set(areas.columns)
+    assert len(at.dataframe[1].value) == 7  # the driver contributions of the chosen area, one row per lead day
+    assert any(c.startswith("模型说明") and "lantian-aqi" in c for c in _texts(at, "caption"))
+    assert any(c.startswith("模型预报中位数：D1") for c in _texts(at, "caption"))
+    assert {"气象驱动因子贡献", "气象要素场", "会商订正"} <= set(_texts(at, "subheader"))
+
+
+def _check_duty(at, world):
+    proposals = at.dataframe[0].value
+    assert len(proposals) == N_AREAS and set(proposals["proposed"]) <= {"none", "yellow", "orange", "red"}
+    assert set(proposals["in_force"]) == {"none"}  # an empty audit store: nothing in force
+    assert {"值班员登录", "应急减排清单"} <= set(_texts(at, "subheader"))
+    assert next(b for b in at.button if "发布" in b.label).disabled  # nobody logged in
+
+
+def _check_review(at, world):
+    # four weeks of history: the effect is flagged as learned from too little
+    assert any("采暖季" in w for w in _texts(at, "warning"))
+    assert any("warnings/issued.csv" in c for c in _texts(at, "caption"))  # the record it evaluated against
+    metrics = {m.label: m.value for m in at.get("metric")}
+    assert any(k.startswith("减排效果") for k in metrics) and int(metrics["预警地区日 warned area-days"]) > 0
+    assert any("预警方面" in m for m in _texts(at, "markdown"))  # the Chinese summary
+    quality = at.dataframe[0].value
+    assert len(quality) > 0 and {"outcome", "issued_level", "lead_time_h"} <= set(quality.columns)
+    assert set(quality["outcome"]) <= {"hit", "miss", "false_alarm", "correct_negative"}
+    assert len(at.get("plotly_chart")) >= 3
+
+
+def _check_data(at, world):
+    metrics = {m.label: m.value for m in at.get("metric")}
+    assert int(metrics["站点文件 station files"]) == len(list((world / "stations").glob("china_sites_*.csv")))
+    assert int(metrics["小时数据 hourly values"]) > 0 and metrics["时段 period"].startswith("2023-12-01")
+    assert {"训练模型", "运行预报", "运行检验"} <= {b.label for b in at.button}
+
+
+#: the winter world is built for the shipped area table: every area has stations and a forecast
+N_AREAS = len(load_areas())
+CHECKS = {"consultation": _check_consultation, "duty": _check_duty, "review": _check_review, "data": _check_data}
+
+
 @pytest.mark.parametrize("name", ["consultation", "duty", "review", "data"])
-def test_every_page_renders(env, name, request):
+def test_every_page_renders_what_it_should(env, winter_world, name, request):
     if name == "review":
         request.getfixturevalue("issued_warnings")
     at = page(name).run()
     assert not at.exception, at.exception
-    if name == "review":  # four weeks of history: the effect is flagged as learned from too little
-        assert any("采暖季" in w.value for w in at.warning)
+    CHECKS[name](at, winter_world)
 
 
 def test_app_routes_to_consultation(env):
