@@ -18,8 +18,9 @@ Names are loaded on first use (``import forecast`` stays light for the command l
 (meteorology), ``levels`` (warning rules), ``distributions``, ``features``, ``model``, ``modelcard``,
 ``verification``, ``archive``, ``consultation``, ``products``, ``workspace``; ``forecasting`` sequences them.
 """
-import importlib as _importlib
 import os as _os
+
+import lazy_loader as _lazy
 
 # LightGBM's OpenMP threads spin-wait 300,000 times before sleeping (GNU libgomp default). With two LightGBM
 # processes on two cores (the app training while `lantian evaluate` runs, a benchmark beside the tests) the
@@ -28,24 +29,9 @@ import os as _os
 # Must be set before libgomp loads, hence here.
 _os.environ.setdefault("GOMP_SPINCOUNT", "1000")
 
-#: public name → module that defines it
-_PUBLIC = {
-    "Inputs": "forecasting", "load_inputs": "forecasting", "train": "forecasting", "run_forecast": "forecasting",
-    "run_verify": "forecasting", "forecast_json": "forecasting", "hindcast": "forecasting",
-    "Forecaster": "model", "iaqi": "aqi", "warning_level": "levels", "grade": "levels",
-    "rules_in_force": "levels", "build_history": "history", "ingest": "meteorology",
-    "archived_forecasts": "archive",
-}
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name):
-    if name in _PUBLIC:
-        value = getattr(_importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+# the public face, loaded on first use (scientific-python's lazy_loader, as scikit-image and NetworkX do)
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+    "forecasting": ["Inputs", "load_inputs", "train", "run_forecast", "run_verify", "forecast_json", "hindcast"],
+    "model": ["Forecaster"], "aqi": ["iaqi"], "levels": ["warning_level", "grade", "rules_in_force"],
+    "history": ["build_history"], "meteorology": ["ingest"], "archive": ["archived_forecasts"],
+})

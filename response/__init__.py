@@ -13,25 +13,11 @@ Names are loaded on first use. Modules, one per concept: ``causes`` (warning or 
 the post-episode side ``episodes``, ``scoring``, ``counterfactual``, ``report``, ``figures``; ``respond`` and
 ``evaluation`` sequence them. ``response`` imports ``forecast``; ``forecast`` never imports ``response``.
 """
-import importlib as _importlib
+import lazy_loader as _lazy
 
 import forecast as _forecast  # noqa: F401  (sets the OpenMP spin policy before LightGBM loads)
 
-_PUBLIC = {
-    "load_forecast": "respond", "open_store": "audit", "Event": "audit",
-    "evaluate_episode": "evaluation", "evaluate": "evaluation", "load_plans": "plans", "load_registry": "reduction",
-    "activate": "reduction", "share_check": "reduction", "render": "bulletins",
-}
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name):
-    if name in _PUBLIC:
-        value = getattr(_importlib.import_module(f"{__name__}.{_PUBLIC[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+    "respond": ["load_forecast"], "audit": ["open_store", "Event"], "evaluation": ["evaluate_episode", "evaluate"],
+    "plans": ["load_plans"], "reduction": ["load_registry", "activate", "share_check"], "bulletins": ["render"],
+})

