@@ -73,7 +73,7 @@ def rules_in_force(date, path=None) -> str:
     return chosen
 
 
-def reduction_share(level: str, rules: str = "MEE-2024", path=None) -> float:
+def reduction_share(level: str, rules: str, path=None) -> float:
     """Required reduction share of society-wide emissions at a level (0 for ``none``)."""
     if level not in LEVELS:
         raise WarningRuleError(f"unknown warning level {level!r}; allowed: {', '.join(LEVELS)}")
@@ -157,7 +157,7 @@ def _candidate_runs(aqi, clause, step_hours, gap_steps, window):
     return [(lo + a, lo + b) for a, b in runs if b - a >= need]
 
 
-def grade(aqi, *, rules: str = "MEE-2024", step_hours: float = 24, path=None) -> Grading:
+def grade(aqi, *, rules: str, step_hours: float = 24, path=None) -> Grading:
     """Warning level implied by one forecast AQI sequence, with the clause that triggered it.
 
     Parameters
@@ -165,7 +165,7 @@ def grade(aqi, *, rules: str = "MEE-2024", step_hours: float = 24, path=None) ->
     aqi : array-like
         Forecast AQI in time order (day 1, 2, … or hourly rolling-24-h values). [1]
     rules : {"MEE-2019", "MEE-2024"}
-        Rule set.
+        Rule set — no default: the one in force on the day the warning is decided, :func:`rules_in_force`.
     step_hours : float
         Hours each value stands for: 24 for daily values, 1 for hourly rolling means.
 
@@ -184,7 +184,7 @@ def grade(aqi, *, rules: str = "MEE-2024", step_hours: float = 24, path=None) ->
     return Grading("none", "", None, None)
 
 
-def clause_leaves(rules: str = "MEE-2024", path=None) -> list[dict]:
+def clause_leaves(rules: str, path=None) -> list[dict]:
     """Every elementary clause (``{above|at_least: X, hours: H}``) of a rule set, all levels, in file order."""
     leaves: list[dict] = []
 
@@ -201,6 +201,6 @@ def clause_leaves(rules: str = "MEE-2024", path=None) -> list[dict]:
     return leaves
 
 
-def warning_level(daily_aqi, *, rules: str = "MEE-2024", step_hours: float = 24, path=None) -> str:
+def warning_level(daily_aqi, *, rules: str, step_hours: float = 24, path=None) -> str:
     """``"none" | "yellow" | "orange" | "red"`` for a sequence of forecast AQI values (see :func:`grade`)."""
     return grade(daily_aqi, rules=rules, step_hours=step_hours, path=path).level

@@ -63,13 +63,13 @@ def test_unknown_rules_and_level():
     with pytest.raises(L.WarningRuleError, match="allowed: MEE-2019, MEE-2024"):
         L.warning_level([100], rules="MEE-2017")
     with pytest.raises(L.WarningRuleError, match="allowed: none, yellow, orange, red"):
-        L.reduction_share("blue")
+        L.reduction_share("blue", "MEE-2024")
 
 
 def test_defaults_and_shares():
     assert L.rules_in_force("2023-12-01") == "MEE-2019"
     assert L.rules_in_force("2024-04-25") == "MEE-2024"
-    assert [L.reduction_share(x) for x in L.LEVELS] == [0.0, 0.1, 0.2, 0.3]
+    assert [L.reduction_share(x, "MEE-2024") for x in L.LEVELS] == [0.0, 0.1, 0.2, 0.3]
 
 
 # (rules, daily AQI sequence, expected level) — REFERENCE 1.2 (MEE-2019) and 1.3 (MEE-2024); "> 200" is strict
