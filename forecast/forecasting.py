@@ -20,6 +20,7 @@ from . import archive, history, levels, meteorology, modelcard
 from . import model as M
 from . import verification as V
 from .progress import Progress
+from .region import Region, load_region
 from .progress import bar as progress_bar
 
 
@@ -32,9 +33,11 @@ class Inputs:
     met_lead: pd.DataFrame
     met_summary: dict
     history_meta: dict
+    region: Region | None = None  #: the region the inputs were read for
 
 
-def load_inputs(data, *, cache=None, progress: bool = False, workers: int | None = None) -> Inputs:
+def load_inputs(data, *, cache=None, progress: bool = False, workers: int | None = None,
+                region: Region | None = None) -> Inputs:
     """Station observations and daily meteorological drivers of a data directory (both cached).
 
     Parameters
@@ -47,6 +50,9 @@ def load_inputs(data, *, cache=None, progress: bool = False, workers: int | None
         Show progress bars while reading and extracting.
     workers : int, optional
         Local processes for the GRIB extraction (default: CPU count, at most 4).
+    region : Region, optional
+        The region (areas, boundaries, calendar; :func:`forecast.region.load_region`); default the data
+        directory's ``region/`` folder, else ``$LANTIAN_REGION``, else the shipped Inner Mongolia.
 
     Returns
     -------
@@ -55,12 +61,21 @@ def load_inputs(data, *, cache=None, progress: bool = False, workers: int | None
         ``met_daily`` (daily drivers per area and CST day), ``met_lead`` (per forecast run and lead day),
         ``met_summary`` and ``history_meta`` (what was read, from cache or not).
     """
-    hist, sites, meta = history.build_history(data, cache=cache, progress=progress)
+    region = region or load_region(data=data)
+    hist, sites, meta = history.build_history(data, cache=cache, progress=progress, areas=region.areas)
     obs = F.observations(hist, sites)
     # the drivers where the AQI is measured: at each area's monitoring stations
-    met = meteorology.ingest(data, cache=cache, progress=progress, workers=workers, at="stations")
+    met = meteorology.ingest(data, cache=cache, progress=progress, workers=workers, at="stations",
+                             area_table=region.areas)
     by_day, by_lead = meteorology.daily(met)
-    return Inputs(obs, by_day, by_lead, met.summary(), meta)
+    return Inputs(obs, by_day, by_lead, met.summary(), meta, region)
+
+
+def _region_kw(inputs: Inputs) -> dict:
+    """The region's area table and calendar for the features (the shipped ones when the inputs name none)."""
+    if inputs.region is None:
+        return {}
+    return {"area_table": inputs.region.areas, "calendar": inputs.region.calendar}
 
 
 def _dates(start, end) -> pd.DatetimeIndex:
@@ -78,7 +93,7 @@ def training_table(inputs: Inputs, *, start=None, until=None, clim=None) -> pd.D
         raise M.ModelError(f"training period {first.date()} … {last_obs.date()} is empty")
     clim = F.climatology(inputs.obs.daily, until=last_obs) if clim is None else clim
     frame = F.make_features(inputs.obs, inputs.met_daily, inputs.met_lead, _dates(first, last_obs - pd.Timedelta(days=1)),
-                            clim=clim)
+                            clim=clim, **_region_kw(inputs))
     frame = frame[frame["target_date"] <= last_obs]
     return frame
 
@@ -154,7 +169,7 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
     probabilities (per area and issue date, repeated on its rows) and the top drivers."""
     dates = pd.DatetimeIndex(pd.to_datetime(issue_dates)).normalize()
     frame = F.make_features(inputs.obs, inputs.met_daily, inputs.met_lead, dates, clim=clim,
-                            areas=model.areas, with_targets=with_targets)
+                            areas=model.areas, with_targets=with_targets, **_region_kw(inputs))
     pred = model.predict(frame)
     pred["met_source"] = frame["met_source"].to_numpy()
     per_rules = rules

@@ -95,7 +95,7 @@ def _fingerprint(files: list[Path]) -> str:
     return h.hexdigest()
 
 
-def build_history(data, *, cache=None, progress: bool = False, refresh: bool = False, out=None):
+def build_history(data, *, cache=None, progress: bool = False, refresh: bool = False, out=None, areas=None):
     """Read and quality-control a data directory's CNEMC archive, reusing the cached store when files are unchanged.
 
     Parameters
@@ -133,26 +133,34 @@ def build_history(data, *, cache=None, progress: bool = False, refresh: bool = F
 
 
 def area_table(data, *, cache=None, rolling: bool = False, standard: str = "auto", areas=None,
-               progress: bool = False) -> pd.DataFrame:
+               progress: bool = False, region=None) -> pd.DataFrame:
     """Area daily (or hourly rolling-24-h) concentrations and AQI of a data directory's station archive.
 
     ``areas``: only these area ids (default all).
     """
-    history, sites, _ = build_history(data, cache=cache, progress=progress)
+    history, sites, _ = build_history(data, cache=cache, progress=progress,
+                                      areas=region.areas if region is not None else None)
     table = (averaging.area_rolling_24h if rolling else averaging.area_daily)(history, sites, standard=standard)
     if areas:
         table = table[table["area_id"].isin(list(areas))]
     return table
 
 
-def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = False):
-    sites = cnemc.read_station_list(workspace.sites_file(data))
+def _areas_key(areas) -> str:
+    if areas is None:
+        return "shipped"
+    cols = [c for c in ("area_id", "name_zh", "short_zh", "name_en") if c in areas.columns]
+    return hashlib.sha1(pd.util.hash_pandas_object(areas[cols], index=False).to_numpy().tobytes()).hexdigest()[:12]
+
+
+def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = False, areas=None):
+    sites = cnemc.read_station_list(workspace.sites_file(data), areas)
     files = cnemc.archive_files(workspace.stations_dir(data))
     if not files:
         raise StationDataError(f"{workspace.stations_dir(data)}: no china_sites_YYYYMMDD.csv files")
     cdir = workspace.cache_dir(data, cache)
     store, meta_path = cdir / "history.parquet", cdir / "history.json"
-    key = _fingerprint(files)
+    key = f"{_fingerprint(files)}:{_areas_key(areas)}"
     if not refresh and store.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("key") == key:

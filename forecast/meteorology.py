@@ -77,16 +77,17 @@ def grib_files(data: str | Path) -> tuple[list[Path], list[Path]]:
     return analysis, forecast
 
 
-def targets(data, at: str = "areas", area_table: pd.DataFrame | None = None) -> dict:
-    """Extraction targets per ``area_id``: boundary polygons, or the multi-point of the area's assessment stations."""
+def targets(data, at: str = "areas", area_table: pd.DataFrame | None = None, boundaries: dict | None = None) -> dict:
+    """Extraction targets per ``area_id``: boundary polygons (``boundaries``, default the offline ones of the area
+    table), or the multi-point of the area's assessment stations (matched to ``area_table``)."""
     if at == "areas":
-        return areas_mod.boundaries(area_table)
+        return boundaries if boundaries is not None else areas_mod.boundaries(area_table)
     if at == "stations":
         from shapely.geometry import MultiPoint
 
         from . import cnemc as st
 
-        sites = st.read_station_list(workspace.sites_file(data))
+        sites = st.read_station_list(workspace.sites_file(data), area_table)
         sites = sites[~sites["background"].astype(bool) & sites["lon"].notna() & sites["lat"].notna()]
         return {a: MultiPoint(list(zip(g["lon"], g["lat"]))) for a, g in sites.groupby("area_id", sort=True)}
     raise ValueError(f"unknown extraction target {at!r}; allowed: areas, stations")
@@ -179,7 +180,8 @@ def _combine(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 
 def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.DataFrame | None = None,
            client=None, workers: int | None = None, progress: bool = False, refresh: bool = False,
-           engine: str = "auto", scheduler: str = "threads", at: str = "areas") -> Meteorology:
+           engine: str = "auto", scheduler: str = "threads", at: str = "areas",
+           boundaries: dict | None = None) -> Meteorology:
     """Extract every GRIB file of a data directory into per-area series (cached; parallel).
 
     Parameters
@@ -189,7 +191,9 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
     cache : path-like, optional
         Cache directory (default: see :func:`forecast.workspace.cache_dir`).
     area_table : DataFrame, optional
-        Areas (default: the shipped league/city and banner/county table).
+        Areas (the region's; default: the shipped league/city and banner/county table).
+    boundaries : dict, optional
+        The region's polygons per ``area_id`` for ``at="areas"`` (default: the offline ones of ``area_table``).
     client : dask.distributed.Client, optional
         Run the file tasks on this cluster; else locally on ``workers`` (default: CPU count, ≤ 4).
     scheduler : {"threads", "processes"}
@@ -214,7 +218,7 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
     if refresh:
         for p in store.glob("*.parquet"):
             p.unlink()
-    polygons = targets(data, at, area_table)
+    polygons = targets(data, at, area_table, boundaries)
     sig = _areas_signature(polygons)
     index_dir = cdir / "grib-index"
     results: list = [None] * len(files)
