@@ -111,6 +111,9 @@ def build_history(data, *, cache=None, progress: bool = False, refresh: bool = F
         Re-read the archive even when the cached store matches the files.
     out : path-like, optional
         Also write the quality-controlled store to this parquet file.
+    areas : DataFrame, optional
+        The region's area table (:class:`forecast.region.Region`; default the shipped one): stations are matched
+        to its areas, and the cache is kept per area table.
 
     Returns
     -------
@@ -126,7 +129,7 @@ def build_history(data, *, cache=None, progress: bool = False, refresh: bool = F
     StationDataError
         No archive files, or an unusable station list.
     """
-    history, sites, meta = _build_history(data, cache=cache, progress=progress, refresh=refresh)
+    history, sites, meta = _build_history(data, cache=cache, progress=progress, refresh=refresh, areas=areas)
     if out:
         save_history(history, out)
     return history, sites, meta

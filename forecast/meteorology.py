@@ -295,13 +295,14 @@ def daily(met: Meteorology) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, workers: int | None = None,
-                   progress: bool = False, refresh: bool = False, out=None, at: str = "auto"):
+                   progress: bool = False, refresh: bool = False, out=None, at: str = "auto", region=None):
     """Ingest a data directory's GRIB files and write the daily drivers (``drivers_daily.parquet``,
     ``drivers_lead_days.parquet``) to ``out`` (default: the cache).
 
     ``at="stations"`` fills the same cache :func:`forecast.forecasting.load_inputs` reads, so a later ``train`` or
     ``forecast`` decodes nothing; ``"auto"`` (default) does that when the data directory has a station list, else
-    takes area means; ``scheduler_address`` runs the file tasks on a ``dask.distributed``
+    takes area means; ``region`` (:class:`forecast.region.Region`, default the data directory's) gives the areas
+    and their boundaries; ``scheduler_address`` runs the file tasks on a ``dask.distributed``
     scheduler. Returns the :class:`Meteorology` and the paths written.
     """
     client = None
@@ -315,7 +316,12 @@ def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, wo
             at = "stations"
         except workspace.DataLayoutError:
             at = "areas"
-    met = ingest(data, cache=cache, client=client, workers=workers, progress=progress, refresh=refresh, at=at)
+    if region is None:
+        from .region import load_region
+
+        region = load_region(data=data)
+    met = ingest(data, cache=cache, client=client, workers=workers, progress=progress, refresh=refresh, at=at,
+                 area_table=region.areas, boundaries=region.boundaries if at == "areas" else None)
     by_day, by_lead = daily(met)
     target = Path(out) if out else workspace.cache_dir(data, cache)
     target.mkdir(parents=True, exist_ok=True)

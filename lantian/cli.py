@@ -15,13 +15,29 @@ from pathlib import Path
 EXIT_ERROR = 2
 
 
+# ---- the region and the inputs of a data directory --------------------------------------------------------------
+
+def _region(args):
+    """The region of the command: ``--region``, else DIR/region/, else $LANTIAN_REGION, else the shipped one."""
+    from forecast.region import load_region
+
+    return load_region(getattr(args, "region", None), data=getattr(args, "data", None))
+
+
+def _inputs(args):
+    """Station observations and meteorology of ``--data`` for the command's region (read once, cached)."""
+    from forecast import forecasting
+
+    return forecasting.load_inputs(args.data, cache=args.cache, progress=not args.quiet, region=_region(args))
+
+
 # ---- station data ----------------------------------------------------------------------------------------------
 
 def _cmd_stations(args) -> int:
     from forecast.history import build_history
 
     history, sites, report = build_history(args.data, cache=args.cache, progress=not args.quiet,
-                                           refresh=args.refresh, out=args.out)
+                                           refresh=args.refresh, out=args.out, areas=_region(args).areas)
     state = "cached store" if report["cached"] else "read"
     print(f"{report['files']} archive file(s), {len(sites)} station(s); {report['rows']} hourly values ({state})")
     for entry in report["skipped"]:
@@ -40,7 +56,7 @@ def _cmd_daily(args) -> int:
     from forecast.history import area_table
 
     table = area_table(args.data, cache=args.cache, rolling=args.rolling, standard=args.standard, areas=args.area,
-                       progress=not args.quiet)
+                       progress=not args.quiet, region=_region(args))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
@@ -75,9 +91,12 @@ def _cmd_aqi(args) -> int:
 def _cmd_simulate(args) -> int:
     from simulate import simulate
 
+    region = _region(args) if args.region else None
     summary = simulate(args.out, seed=args.seed, start=args.start, end=args.end, forecasts=args.forecasts,
                        progress=not args.quiet, workers=args.workers, analysis_step=args.analysis_step,
-                       areas=args.areas)
+                       areas=region.areas if region is not None else args.areas,
+                       boundaries=region.boundaries if region is not None else None,
+                       region_folder=region.root if region is not None else None)
     print(json.dumps(summary, ensure_ascii=False, indent=1))
     print(f"demo world written to {args.out}")
     return 0
@@ -90,7 +109,7 @@ def _cmd_ingest(args) -> int:
 
     met, written = meteorology.ingest_drivers(args.data, cache=args.cache, scheduler_address=args.scheduler,
                                               workers=args.workers, progress=not args.quiet, refresh=args.refresh,
-                                              out=args.out, at=args.at)
+                                              out=args.out, at=args.at, region=_region(args))
     summary = met.summary()
     for rep in met.errors:
         print(f"  skipped {rep['file']}: {rep['error']}", file=sys.stderr)
@@ -114,7 +133,7 @@ def _cmd_train(args) -> int:
     from forecast import forecasting
 
     model = forecasting.train(args.data, args.model, until=args.until, start=args.start, cache=args.cache,
-                              progress=not args.quiet, seed=args.seed, rounds=args.rounds)
+                              progress=not args.quiet, seed=args.seed, rounds=args.rounds, inputs=_inputs(args))
     card = model.card
     print(f"model {card['name']} {card['version']} written to {args.model}")
     print(f"trained on {card['rows']} rows ({card['heavy_rows']} with AQI > 200), issue dates "
@@ -127,7 +146,7 @@ def _cmd_forecast(args) -> int:
     from forecast import forecasting
 
     table = forecasting.run_forecast(args.data, args.model, args.issued, cache=args.cache, out=args.out,
-                                     rules=args.rules, progress=not args.quiet)
+                                     rules=args.rules, progress=not args.quiet, inputs=_inputs(args))
     day1 = table[table["lead"] == 1].sort_values("area_id")
     cols = ["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust", "level"]
     print(day1[cols].to_string(index=False))
@@ -140,7 +159,7 @@ def _cmd_verify(args) -> int:
     from forecast import forecasting
 
     result = forecasting.run_verify(args.data, args.model, args.start, args.end, cache=args.cache, out=args.out,
-                                    rules=args.rules, progress=not args.quiet)
+                                    rules=args.rules, progress=not args.quiet, inputs=_inputs(args))
     print(result["table"])
     print("\nwarning levels (hits / misses / false alarms / exact-level accuracy):")
     for r in result["levels"]:
@@ -221,6 +240,9 @@ def _cmd_evaluate(args) -> int:
 
 def _data_args(p, required=True):
     p.add_argument("--data", required=required, help="data directory (layout in README)")
+    p.add_argument("--region", help="region folder (areas.csv, boundaries.geojson, plans.yaml, calendar.yaml, "
+                                    "warning_rules.yaml; default DIR/region/, else $LANTIAN_REGION, else the shipped "
+                                    "Inner Mongolia)")
     p.add_argument("--cache", help="cache directory (default DIR/.lantian, or ~/.cache/lantian if read-only)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -272,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--analysis-step", type=float, default=0.25,
                    help="analysis grid spacing in degrees (default 0.25 as ERA5; coarser = faster)")
     p.add_argument("--areas", help="area table CSV to build the world for (default: the shipped Inner Mongolia table)")
+    p.add_argument("--region", help="region folder to build the world for (its areas and boundaries; copied to "
+                                    "OUT/region/ so that every later command on OUT uses it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
 

@@ -281,7 +281,7 @@ def forecast_init_days(start, end, which: str) -> pd.DatetimeIndex:
 def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", forecasts: str = "heating",
              progress=True, workers: int = 2, analysis_step: float = ANALYSIS_STEP,
              areas: pd.DataFrame | str | Path | None = None, boundaries: dict | None = None,
-             profiles: pd.DataFrame | None = None) -> dict:
+             profiles: pd.DataFrame | None = None, region_folder: str | Path | None = None) -> dict:
     """Simulate the demo world and write it to ``out`` (see module docstring). Returns a summary dict.
 
     Parameters
@@ -311,6 +311,9 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     profiles : DataFrame, optional
         Per-area emission profiles and station counts (:func:`simulate.world.load_profiles`); default the
         simulator's own ``simulate/data/profiles.csv``. Areas not listed take their tier's defaults.
+    region_folder : path-like, optional
+        A region folder (:mod:`forecast.region`) the world is built for: its files are copied to ``out/region/`` so
+        that every later command on ``out`` uses the same region.
 
     The grids of the analyses and forecast runs cover the areas (:func:`simulate.world.grid_extent`; the shipped
     table gives 97–126°E, 37–54°N).
@@ -443,6 +446,10 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     reg_path, _ = write_registry(out, seed, areas=areas)
     summary["enterprises"] = int(sum(1 for _ in open(reg_path, encoding="utf-8")) - 1)
     (tdir / "summary.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+    if region_folder is not None:
+        import shutil
+
+        shutil.copytree(region_folder, out / "region", dirs_exist_ok=True)
     _write_readme(out, summary, areas, grid, forecast_grid)
     return summary
 

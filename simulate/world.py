@@ -46,6 +46,8 @@ FIREWORKS_START_HOUR = 19
 FIREWORKS_HOURS = 8
 #: the simulated grid: the areas' bounds plus this margin, rounded to whole degrees [degrees]
 GRID_MARGIN = 0.25
+#: … and at least every area's seat (where its stations stand) plus this margin [degrees]
+SEAT_GRID_MARGIN = 0.5
 #: an area without a polygon counts as its seat ± this for the grid's extent [degrees]
 SEAT_HALF_WIDTH = 1.0
 #: smallest extent of the grid in longitude and latitude [degrees]
@@ -172,7 +174,8 @@ def area_boundaries(areas: pd.DataFrame, boundaries: dict | None = None) -> dict
 
 def grid_extent(areas: pd.DataFrame, geoms: dict, *, margin: float = GRID_MARGIN) -> dict:
     """The simulated grid's extent: the areas' bounds (an area without a polygon: its seat ± :data:`SEAT_HALF_WIDTH`)
-    plus ``margin``, rounded to whole degrees, at least :data:`MIN_GRID_SPAN` wide and high.
+    plus ``margin``, rounded to whole degrees, at least :data:`MIN_GRID_SPAN` wide and high, and reaching at least
+    :data:`SEAT_GRID_MARGIN` beyond every seat (the stations stand near the seats).
 
     The shipped Inner Mongolia areas give 97–126°E, 37–54°N. [degrees]
 
@@ -186,6 +189,12 @@ def grid_extent(areas: pd.DataFrame, geoms: dict, *, margin: float = GRID_MARGIN
                        (a.seat_lon - h, a.seat_lat - h, a.seat_lon + h, a.seat_lat + h) for a in areas.itertuples()])
     west, south = np.floor(bounds[:, :2].min(axis=0) - margin + 0.5)
     east, north = np.floor(bounds[:, 2:].max(axis=0) + margin + 0.5)
+    # the stations stand near the seats: every seat ± SEAT_GRID_MARGIN stays inside (rounded outwards)
+    seats = areas[["seat_lon", "seat_lat"]].to_numpy(float)
+    west = min(west, np.floor(seats[:, 0].min() - SEAT_GRID_MARGIN))
+    south = min(south, np.floor(seats[:, 1].min() - SEAT_GRID_MARGIN))
+    east = max(east, np.ceil(seats[:, 0].max() + SEAT_GRID_MARGIN))
+    north = max(north, np.ceil(seats[:, 1].max() + SEAT_GRID_MARGIN))
     return {"west": float(west), "east": float(max(east, west + MIN_GRID_SPAN)), "south": float(south),
             "north": float(max(north, south + MIN_GRID_SPAN))}
 
