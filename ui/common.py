@@ -67,11 +67,19 @@ def audit_path(cfg: dict) -> Path:
     return cfg["audit"] or workspace.audit_path(cfg["data"])
 
 
+@st.cache_resource(show_spinner=False)
+def region(data: str):
+    """The data directory's region (its ``region/`` folder, else ``LANTIAN_REGION``, else the shipped one)."""
+    from forecast.region import load_region
+
+    return load_region(data=data)
+
+
 @st.cache_resource(show_spinner="读取观测与气象数据 / loading observations and meteorology …")
 def inputs(data: str):
     from forecast import forecasting
 
-    return forecasting.load_inputs(data)
+    return forecasting.load_inputs(data, region=region(data))
 
 
 @st.cache_resource(show_spinner="读取模型 / loading the model …")

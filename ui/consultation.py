@@ -8,7 +8,7 @@ from forecast import consultation as C
 from forecast import products
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
 from response import figures
-from ui.common import adjusted_doc, forecast_doc, page_start, t
+from ui.common import adjusted_doc, forecast_doc, page_start, region, t
 
 
 @st.cache_data(show_spinner="读取气象场 / reading the GRIB fields …", max_entries=64)
@@ -29,13 +29,14 @@ def render():
     if len(adjustments):
         use = st.toggle(t("show_adjusted"), value=True)
         doc = doc if use else model_doc
-    names = products.area_names()
+    reg = region(str(cfg["data"]))
+    names = products.area_names(reg.areas)
     left, right = st.columns([3, 2])
     with left:
         lead_opts = [None] + list(range(1, 8))
         lead = st.radio(t("lead_day"), lead_opts, horizontal=True,
                         format_func=lambda k: t("all_leads") if k is None else f"D{k}")
-        st.plotly_chart(figures.level_map(doc, lead, names=names), width="stretch")
+        st.plotly_chart(figures.level_map(doc, lead, names=names, geoms=reg.boundaries), width="stretch")
     with right:
         for lv, n in products.level_counts(doc).items():
             st.markdown(f"<span style='color:{LEVEL_COLOURS[lv]}'>■</span> {LEVEL_NAMES_ZH[lv]}：{n}",
@@ -82,8 +83,9 @@ def render_driver_maps(cfg, issued) -> None:
         return
     st.caption(f"{t('source')}: {'预报场 forecast run' if field.kind == 'forecast' else '再分析 analysis'}，"
                f"{labels[when]}（北京时 CST）")
-    st.plotly_chart(figures.driver_map(field.lat, field.lon, field.values, var, field.wind_u, field.wind_v),
-                    width="stretch")
+    reg = region(str(cfg["data"]))
+    st.plotly_chart(figures.driver_map(field.lat, field.lon, field.values, var, field.wind_u, field.wind_v,
+                                       geoms=reg.boundaries, areas=reg.areas), width="stretch")
 
 
 def render_adjustment(cfg, model_doc: dict, area_id: str, adjustments) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from forecast.consultation import store_path as consultation_store
 from response import episodes, evaluation, figures
 from response import report as R
-from ui.common import audit_path, data_ready, inputs, settings, t
+from ui.common import audit_path, data_ready, inputs, region, settings, t
 
 
 @st.cache_data(show_spinner="评估中 / evaluating …")
@@ -60,7 +60,7 @@ def render():
     for key in ("caveat", "caveat_history"):
         if eff.get(key):
             st.warning(eff[key])
-    for fig in figures.report_figures(report):
+    for fig in figures.report_figures(report, names=region(str(cfg["data"])).names()):
         st.plotly_chart(fig, width="stretch")
     st.subheader("预警评估 / warning quality")
     st.dataframe(R.warning_quality_table(report), width="stretch")
