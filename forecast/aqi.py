@@ -1,7 +1,10 @@
 """Air quality index per HJ 633 (2012 and 2026 editions).
 
 The individual air quality index (IAQI) of a pollutant is a piecewise-linear function of its concentration between
-breakpoints, rounded up to an integer; the AQI is the largest IAQI. Breakpoints, categories and the special rules
+breakpoints, rounded up to an integer; the AQI is the largest IAQI. An AQI computed from fewer than the six species
+(PM2.5, PM10, SO2, NO2, CO, O3) — an archive of PM2.5 alone, a species that failed validity that day — is a
+*partial AQI*: :func:`aqi` names the species it used (``aqi_pollutants``) and flags it (``aqi_partial``); it can
+only be lower than or equal to the full AQI. Breakpoints, categories and the special rules
 of each edition are data files in ``forecast/data`` (see :func:`load_breakpoints`), so another edition or a local
 table can be loaded with ``path=``.
 
@@ -260,12 +263,16 @@ def aqi(table: pd.DataFrame, *, standard: str = "HJ633-2012", date_column: str |
     pandas.DataFrame
         Same index as ``table``; columns ``iaqi_<key>`` per pollutant given, ``aqi`` [1], ``category`` (1–6),
         ``level_zh``, ``name_zh``, ``name_en``, ``colour``, ``primary_pollutant`` (names joined by ``","``, only
-        where AQI > 50; ties list all) and ``exceeding_pollutants`` (IAQI > 100).
+        where AQI > 50; ties list all), ``exceeding_pollutants`` (IAQI > 100), ``aqi_pollutants`` (the species
+        with a valid IAQI in the row, in the order PM2.5, PM10, SO2, NO2, CO, O3; ``<NA>`` without any) and
+        ``aqi_partial`` (bool: the AQI rests on fewer than the six species — a partial AQI, a lower bound of the
+        full one; ``False`` where there is no AQI).
 
     Raises
     ------
     AQIError
-        No pollutant column, or ``standard="auto"`` without ``date_column``.
+        No pollutant column (a table may hold any subset of :data:`POLLUTANTS`; absent and all-NaN columns simply
+        leave their species out of ``aqi_pollutants``), or ``standard="auto"`` without ``date_column``.
 
     Notes
     -----
@@ -308,6 +315,14 @@ def aqi(table: pd.DataFrame, *, standard: str = "HJ633-2012", date_column: str |
         exceeding.append(",".join(dict.fromkeys(over)) if len(over) else None)
     out["primary_pollutant"] = pd.array(primary, dtype="string")
     out["exceeding_pollutants"] = pd.array(exceeding, dtype="string")
+    base = np.array([_base(k) for k in keys], dtype=object)
+    species = [sp for sp in POLLUTANT_NAMES if sp in set(base)]
+    used = np.column_stack([~np.isnan(sub[:, base == sp]).all(axis=1) for sp in species])
+    label = np.array([POLLUTANT_NAMES[sp] for sp in species], dtype=object)
+    code = used.astype(np.int64) @ (1 << np.arange(len(species), dtype=np.int64))  # one label per combination
+    names_of = {c: ",".join(label[(c >> np.arange(len(species))) & 1 == 1]) or None for c in np.unique(code)}
+    out["aqi_pollutants"] = pd.array([names_of[c] for c in code], dtype="string")
+    out["aqi_partial"] = (used.sum(axis=1) < len(POLLUTANT_NAMES)) & ~all_nan
     return out
 
 
@@ -332,7 +347,8 @@ def dust_dominated(daily: pd.DataFrame, *, ratio: float = DUST_RATIO, min_aqi: f
     Parameters
     ----------
     daily : DataFrame
-        Daily ``pm25_24h``, ``pm10_24h`` [µg m⁻³] and ``aqi`` [1].
+        Daily ``pm25_24h``, ``pm10_24h`` [µg m⁻³] and ``aqi`` [1]. ``pm10_24h`` or ``pm25_24h`` may be absent
+        (an archive without PM10): then no day is dust-dominated.
     ratio, min_aqi : float
         Default :data:`forecast.nomenclature.DUST_RATIO` and ``DUST_MIN_AQI`` (UNVERIFIED working definition; the
         plans name dust episodes but give no numbers, REFERENCE 1.4).
@@ -340,8 +356,10 @@ def dust_dominated(daily: pd.DataFrame, *, ratio: float = DUST_RATIO, min_aqi: f
     Returns
     -------
     Series of bool
-        On the index of ``daily``.
+        On the index of ``daily``; ``False`` where PM10 or PM2.5 is missing (the test needs both).
     """
+    if "pm10_24h" not in daily.columns or "pm25_24h" not in daily.columns:
+        return pd.Series(False, index=daily.index)
     i25 = iaqi("pm25_24h", daily["pm25_24h"].to_numpy(float))
     i10 = iaqi("pm10_24h", daily["pm10_24h"].to_numpy(float))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -14,6 +14,11 @@ Day convention
     Hourly values are labelled by the *end* of their hour, in China Standard Time. A natural day D holds the values
     ending 01:00 … 24:00 of D, i.e. the hours ending in (D 00:00, D+1 00:00].
 
+Species present
+    Archives come as they are: the tables hold a column for each species the history has (an archive of PM2.5
+    alone gives ``pm25_24h`` only), and the area AQI is computed from what is there; an AQI from fewer than the six
+    species is a partial AQI, flagged ``aqi_partial`` with the species in ``aqi_pollutants`` (:func:`forecast.aqi.aqi`).
+
 Validity (a value that fails is NaN, never zero)
     - 24-h mean: at least :data:`MIN_HOURS_24H` (20) valid hourly values in the day;
     - 8-h running mean: at least :data:`MIN_HOURS_8H` (6) valid hourly values in the 8 hours;
@@ -352,7 +357,10 @@ def _area_mean(per_station: pd.DataFrame, sites: pd.DataFrame, level: str) -> pd
     value_cols = [c for c in per_station.columns]
     grouped = frame.groupby([level, "area_id"])
     out = grouped[value_cols].mean()
-    out["n_stations"] = grouped["pm25_24h"].count() if "pm25_24h" in value_cols else grouped.size()
+    if "pm25_24h" in value_cols:
+        out["n_stations"] = grouped["pm25_24h"].count()
+    else:  # no PM2.5 in the archive: stations with any valid value
+        out["n_stations"] = frame[value_cols].notna().any(axis=1).groupby([frame[level], frame["area_id"]]).sum()
     return out
 
 
@@ -372,9 +380,11 @@ def area_daily(history: pd.DataFrame, sites: pd.DataFrame, *, standard: str = "a
     -------
     pandas.DataFrame
         One row per (``date``, ``area_id``) with the daily concentrations of :func:`station_daily` averaged over the
-        area's assessment stations (background stations excluded) [µg m⁻³; mg m⁻³ for CO], ``n_stations``
-        (stations with a valid PM2.5 day) and the AQI columns of :func:`forecast.aqi.aqi`. Days that fail validity
-        are missing (NaN AQI), never zero.
+        area's assessment stations (background stations excluded) [µg m⁻³; mg m⁻³ for CO] — a column per species
+        the history has —, ``n_stations`` (stations with a valid PM2.5 day; without PM2.5, stations with any valid
+        daily value) and the AQI columns of :func:`forecast.aqi.aqi`, among them ``aqi_pollutants`` and
+        ``aqi_partial`` (the AQI rests on fewer than the six species). Days that fail validity are missing (NaN
+        AQI), never zero.
 
     References
     ----------
@@ -401,7 +411,8 @@ def area_rolling_24h(history: pd.DataFrame, sites: pd.DataFrame, *, standard: st
     -------
     pandas.DataFrame
         One row per (``time``, ``area_id``) with the values of :func:`station_rolling_24h` averaged over the
-        area's assessment stations [µg m⁻³; mg m⁻³ for CO], ``n_stations`` and the AQI columns.
+        area's assessment stations [µg m⁻³; mg m⁻³ for CO], ``n_stations`` and the AQI columns (with
+        ``aqi_pollutants`` and ``aqi_partial``, as in :func:`area_daily`).
     """
     rolling = _area_mean(station_rolling_24h(history), sites, "time").reset_index()
     return _with_aqi(rolling, "time", standard)

@@ -16,8 +16,11 @@ become
 CNEMC's ``hour`` 0 … 23 labels the hour by its end, so hour 0 of D+1 is the 24:00 value of day D (HJ 663-2013
 forms natural-day means from the 1:00 … 24:00 values; the day itself is formed in :mod:`forecast.averaging`).
 The derived rows of the archive (``AQI``, ``PM2.5_24h`` …, :data:`CNEMC_DERIVED_TYPES`) are skipped: lantian
-recomputes them from the hourly values. Nothing is dropped silently: the reader's :class:`ReadLog` lists every
-skipped file, row and column, and non-numeric cells are returned as removals with reason ``non_numeric``.
+recomputes them from the hourly values. Archives come as they are: any subset of the six species is read (an
+older archive may carry PM2.5 only); what the AQI can be computed from is decided downstream
+(:func:`forecast.aqi.aqi`, ``aqi_partial``). Nothing is dropped silently: the reader's :class:`ReadLog` lists every
+skipped file, row and column — a row dated otherwise than its daily file, and once per station list the stations
+of cities outside the area table — and non-numeric cells are returned as removals with reason ``non_numeric``.
 
 References
 ----------
@@ -48,6 +51,10 @@ SITE_COLUMNS = {"监测点编码": "station", "监测点名称": "station_name",
                 "对照点": "background"}
 #: columns of the tidy ``history`` table, in order (the store, :mod:`forecast.history`, keeps the same)
 HISTORY_COLUMNS = ("time", "station", "area_id", "pollutant", "value")
+#: the read-log action of the station-list note (stations of cities that match no area)
+STATIONS_DROPPED = "stations dropped"
+#: the columns of an area table (forecast/data/areas.csv), for the example row of the no-match error
+_AREA_ROW = "{area_id},{name_zh},{short_zh},{name_en},city,,{gb},{lon:.2f},{lat:.2f}"
 
 
 class StationDataError(ValueError):
@@ -62,7 +69,8 @@ class ReadLog:
     ----------
     entries : list of dict
         One entry per note: ``file``, ``row`` (line number in the file, 1 = header; ``None`` for the whole file),
-        ``problem`` (what was wrong) and ``action`` (``"row skipped"``, ``"file skipped"``, ``"column(s) dropped"``).
+        ``problem`` (what was wrong) and ``action`` (``"row skipped"``, ``"file skipped"``, ``"column(s) dropped"``,
+        ``"stations dropped"``).
     files_read : int
         Files with at least one usable data row.
     """
@@ -77,6 +85,11 @@ class ReadLog:
     def skip_file(self, file, problem: str):
         """Record that ``file`` could not be used at all."""
         self.add(file, problem, None, "file skipped")
+
+    @property
+    def stations_dropped(self) -> list[dict]:
+        """The station-list notes: stations of cities that match no area (:func:`stations_in_areas`)."""
+        return [e for e in self.entries if e["action"] == STATIONS_DROPPED]
 
     @property
     def files_skipped(self) -> list[str]:
@@ -97,8 +110,8 @@ class ReadLog:
 
 
 # --------------------------------------------------------------------------------------------------- station list
-def read_station_list(path: str | Path, areas: pd.DataFrame | None = None, *, keep_unknown: bool = False
-                      ) -> pd.DataFrame:
+def read_station_list(path: str | Path, areas: pd.DataFrame | None = None, *, keep_unknown: bool = False,
+                      log: ReadLog | None = None) -> pd.DataFrame:
     """Read a CNEMC station list into ``sites``.
 
     Parameters
@@ -107,8 +120,13 @@ def read_station_list(path: str | Path, areas: pd.DataFrame | None = None, *, ke
         CSV with ``监测点编码,监测点名称,城市,经度,纬度`` (optionally ``对照点``), or the English
         ``station,station_name,city,lon,lat[,background]``.
     areas : pandas.DataFrame, optional
-        Area table (:func:`forecast.areas.load_areas`); stations whose ``城市`` is not one of its areas (the national
-        list covers all of China) are dropped unless ``keep_unknown``.
+        Area table (the region's, :class:`forecast.region.Region`; default the shipped one); stations whose ``城市``
+        is not one of its areas (the national list covers all of China) are dropped unless ``keep_unknown``
+        (:func:`stations_in_areas`: one note in ``log`` names their cities and counts).
+    keep_unknown : bool
+        Keep the stations that match no area (``area_id`` ``<NA>``).
+    log : ReadLog, optional
+        Log to which the note on the dropped stations is added.
 
     Returns
     -------
@@ -118,7 +136,8 @@ def read_station_list(path: str | Path, areas: pd.DataFrame | None = None, *, ke
     Raises
     ------
     StationDataError
-        Unreadable file, missing columns, duplicate station codes, coordinates out of range.
+        Unreadable file, missing columns, duplicate station codes, coordinates out of range; no station in any
+        area of the area table (unless ``keep_unknown``; the message names the cities found and how to add one).
     """
     path = Path(path)
     try:
@@ -148,9 +167,71 @@ def read_station_list(path: str | Path, areas: pd.DataFrame | None = None, *, ke
     else:
         table["background"] = False
     table["area_id"] = resolve(table["city"], load_areas() if areas is None else areas).to_numpy()
-    if not keep_unknown:
-        table = table[table["area_id"].notna()]
-    return table[["station", "station_name", "city", "area_id", "lon", "lat", "background"]].reset_index(drop=True)
+    table = table[["station", "station_name", "city", "area_id", "lon", "lat", "background"]].reset_index(drop=True)
+    return table if keep_unknown else stations_in_areas(table, path, log)
+
+
+def stations_in_areas(sites: pd.DataFrame, source: str | Path, log: ReadLog | None = None) -> pd.DataFrame:
+    """The stations of a station list that lie in an area of the area table; the others are reported once.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        A station list read with ``keep_unknown=True`` (:func:`read_station_list`): ``area_id`` ``<NA>`` where the
+        station's city matches no area.
+    source : path-like
+        The station list's file, named in the note and the error.
+    log : ReadLog, optional
+        Receives one note (action ``"stations dropped"``) naming the cities of the dropped stations with their
+        counts, e.g. ``stations of cities not in the area table: 石家庄 (4), 保定 (3)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``sites`` with an ``area_id``.
+
+    Raises
+    ------
+    StationDataError
+        The list is empty, or none of its stations is in an area: the message names the cities found and gives an
+        example ``areas.csv`` row for the commonest (city names and the mean station coordinates filled in).
+    """
+    outside = sites["area_id"].isna().to_numpy()
+    if not len(sites):
+        raise StationDataError(f"{source}: the station list has no stations")
+    if outside.all():
+        counts = _city_counts(sites)
+        city = counts.index[0]
+        at = sites.loc[sites["city"].fillna("").astype(str).str.strip() == city, ["lon", "lat"]].mean()
+        if city.isascii():  # an English list: the name gives the id; the Chinese names are the user's to add
+            names = {"area_id": re.sub(r"\W+", "_", city.lower()), "name_zh": "<name_zh>", "short_zh": "<short_zh>",
+                     "name_en": city}
+        else:  # CNEMC writes 石家庄 for 石家庄市; an English name and id cannot be derived here
+            full = city if city.endswith(("市", "盟", "州", "地区")) else f"{city}市"
+            names = {"area_id": "<area_id>", "name_zh": full, "short_zh": city.removesuffix("市") or city,
+                     "name_en": "<name_en>"}
+        example = _AREA_ROW.format(**names, gb="<GB/T 2260 code>", lon=at["lon"], lat=at["lat"])
+        raise StationDataError(
+            f"{source}: none of its {len(sites)} stations is in an area of the area table (cities found: "
+            f"{_format_counts(counts)}); add the city to the region's areas.csv, e.g. \"{example}\", or give "
+            f"--region PATH (README: A region of your own)")
+    if outside.any() and log is not None:
+        log.add(source, f"stations of cities not in the area table: {_format_counts(_city_counts(sites[outside]))}",
+                None, STATIONS_DROPPED)
+    return sites[~outside].reset_index(drop=True)
+
+
+def _city_counts(sites: pd.DataFrame) -> pd.Series:
+    """Stations per city, the most first (ties by name)."""
+    cities = sites["city"].fillna("").astype(str).str.strip().replace("", "(no city)")
+    counts = cities.value_counts()
+    order = sorted(counts.index, key=lambda c: (-counts[c], c))
+    return counts[order]
+
+
+def _format_counts(counts: pd.Series, limit: int = 20) -> str:
+    shown = ", ".join(f"{city} ({n})" for city, n in counts.iloc[:limit].items())
+    return shown + (f", … ({len(counts) - limit} more cities)" if len(counts) > limit else "")
 
 
 # --------------------------------------------------------------------------------------------------- archive
@@ -208,14 +289,29 @@ def _validate_lines(path: Path, log: ReadLog):
     return header, good, numbers
 
 
-def _parse_block(header, lines, numbers, files, stations, log: ReadLog, removed: list | None) -> pd.DataFrame:
-    """Parse validated lines (of one or more files with the same header) into tidy rows."""
+def _file_days(files) -> np.ndarray:
+    """The date in each file's name (``china_sites_YYYYMMDD.csv``), NaT for other names; one value per line."""
+    days = {}
+    for f in dict.fromkeys(files):
+        m = _FILE_DATE.search(Path(f).name)
+        days[f] = np.datetime64(pd.Timestamp(m.group(1)).date(), "ns") if m else np.datetime64("NaT", "ns")
+    return np.array([days[f] for f in files], dtype="datetime64[ns]")
+
+
+def _parse_block(header, lines, numbers, files, stations, log: ReadLog, removed: list | None,
+                 listed=frozenset()) -> pd.DataFrame:
+    """Parse validated lines (of one or more files with the same header) into tidy rows.
+
+    ``stations``: the codes to keep (``None``: all); columns of other codes are dropped, with a note unless the code
+    is in ``listed`` (a station of the list outside the area table, reported once by :func:`stations_in_areas`).
+    A row whose date is not its file's date is skipped and logged.
+    """
     frame = pd.read_csv(io.StringIO(",".join(header) + "\n" + "\n".join(lines)), dtype={"date": str, "type": str},
                         na_values=[""], keep_default_na=False, engine="c")
     frame.columns = [c.strip() for c in frame.columns]
     station_cols = [c for c in frame.columns if c not in ("date", "hour", "type")]
     if stations is not None:
-        unknown = [c for c in station_cols if c not in stations]
+        unknown = [c for c in station_cols if c not in stations and c not in listed]
         if unknown:
             for f in dict.fromkeys(files):
                 log.add(f, f"unknown station code(s) not in the station list: {', '.join(unknown[:20])}"
@@ -227,6 +323,14 @@ def _parse_block(header, lines, numbers, files, stations, log: ReadLog, removed:
     for idx in np.flatnonzero(bad_time):
         log.add(files[idx], f"line {numbers[idx]}: bad date/hour {frame['date'].iat[idx]!r}/"
                 f"{frame['hour'].iat[idx]!r}", numbers[idx])
+    # a daily file holds the hours 0 … 23 of its own date: a row dated otherwise (a stale row of last year, a
+    # mis-named file) cannot be placed with confidence, so it is skipped, never moved silently to its own date
+    file_day = _file_days(files)
+    off_day = ~bad_time & ~np.isnat(file_day) & (date != file_day)
+    for idx in np.flatnonzero(off_day):
+        log.add(files[idx], f"line {numbers[idx]}: row dated {pd.Timestamp(date[idx]):%Y-%m-%d} in the file of "
+                f"{pd.Timestamp(file_day[idx]):%Y-%m-%d}", numbers[idx])
+    bad_time = bad_time | off_day
     types = frame["type"].str.strip().to_numpy(dtype=object)
     known_type = np.isin(types, list(CNEMC_TYPES))
     odd = ~known_type & ~np.isin(types, CNEMC_DERIVED_TYPES) & ~bad_time
@@ -272,8 +376,8 @@ def read_cnemc_file(path: str | Path, stations=None, *, log: ReadLog | None = No
                     removed: list | None = None) -> pd.DataFrame | None:
     """Read one ``china_sites_YYYYMMDD.csv`` into tidy rows (without ``area_id``).
 
-    Rows with a wrong number of fields (a truncated file), bad ``date``/``hour`` or unknown ``type`` are skipped and
-    logged with their line number; columns of station codes not in ``stations`` are dropped and logged;
+    Rows with a wrong number of fields (a truncated file), bad ``date``/``hour``, a date other than the one in the
+    file's name, or an unknown ``type`` are skipped and logged with their line number; columns of station codes not in ``stations`` are dropped and logged;
     non-numeric cells are removed and recorded in ``removed`` (reason ``non_numeric``). A file that cannot be used
     at all (wrong header, binary, empty) is logged and gives ``None``.
 
@@ -347,8 +451,8 @@ def archive_files(directory: str | Path, start=None, end=None) -> list[Path]:
     return sorted(files)
 
 
-def read_cnemc_archive(files, sites: pd.DataFrame, *, progress: bool = False, log: ReadLog | None = None
-                       ) -> tuple[pd.DataFrame, pd.DataFrame, ReadLog]:
+def read_cnemc_archive(files, sites: pd.DataFrame, *, progress: bool = False, log: ReadLog | None = None,
+                       listed=None) -> tuple[pd.DataFrame, pd.DataFrame, ReadLog]:
     """Read many CNEMC daily files into one ``history`` table.
 
     Parameters
@@ -361,6 +465,9 @@ def read_cnemc_archive(files, sites: pd.DataFrame, *, progress: bool = False, lo
         Show a progress bar on stderr.
     log : ReadLog, optional
         Log to append to (default: a new one).
+    listed : iterable of str, optional
+        Every station code of the station list, also those outside the area table (:func:`stations_in_areas`
+        reports them once): their columns are dropped without a note per file. Default: the codes of ``sites``.
 
     Returns
     -------
@@ -387,12 +494,13 @@ def read_cnemc_archive(files, sites: pd.DataFrame, *, progress: bool = False, lo
         from tqdm import tqdm
         iterator = tqdm(files, desc="station files", unit="file")
     stations = frozenset(sites["station"])
+    known = frozenset(listed) if listed is not None else frozenset()
     batch: dict = {"header": None, "lines": [], "numbers": [], "files": []}
 
     def flush():
         if batch["lines"]:
             part = _parse_block(batch["header"], batch["lines"], batch["numbers"], batch["files"], stations, log,
-                                removed)
+                                removed, known)
             if len(part):
                 parts.append(part)
         batch.update(header=None, lines=[], numbers=[], files=[])
@@ -438,8 +546,10 @@ def read_long_csv(path: str | Path, sites: pd.DataFrame | None = None) -> tuple[
     Parameters
     ----------
     path : path-like
-        CSV with one row per hourly value; ``time`` is the end of the hour. Pollutant names may be the
-        nomenclature (``pm25``) or CNEMC's (``PM2.5``); values in µg m⁻³ (mg m⁻³ for CO).
+        CSV with one row per hourly value; ``time`` is the end of the hour. Any subset of the six species (a file of
+        PM2.5 alone is fine). Pollutant names may be the nomenclature (``pm25``) or CNEMC's (``PM2.5``), in any
+        case, with or without the dot or an underscore (``PM25``, ``pm2_5``); CNEMC's derived rows (``AQI``,
+        ``PM2.5_24h`` …) are skipped as in the archive. Values in µg m⁻³ (mg m⁻³ for CO).
     sites : pandas.DataFrame, optional
         Station list (:func:`read_station_list`) giving ``area_id``; without it ``area_id`` is ``<NA>``.
 
@@ -453,7 +563,8 @@ def read_long_csv(path: str | Path, sites: pd.DataFrame | None = None) -> tuple[
     Raises
     ------
     StationDataError
-        Missing columns, unparseable times, unknown pollutants (the message lists them and the allowed set).
+        Missing columns, unparseable times, unknown pollutants (the message lists them and the allowed set), a row
+        without a station or pollutant (the message names its line).
     """
     path = Path(path)
     try:
@@ -464,14 +575,21 @@ def read_long_csv(path: str | Path, sites: pd.DataFrame | None = None) -> tuple[
     if missing:
         raise StationDataError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}; "
                                f"expected time,station,pollutant,value")
-    pollutant = frame["pollutant"].str.strip().map(lambda p: CNEMC_TYPES.get(p, p.lower() if isinstance(p, str) else p))
-    bad = sorted(set(pollutant.dropna()) - set(SPECIES))
+    for col in ("station", "pollutant"):
+        empty = frame[col].isna() | (frame[col].fillna("").str.strip() == "")
+        if empty.any():
+            raise StationDataError(f"{path}: line {int(np.flatnonzero(empty.to_numpy())[0]) + 2}: no {col}")
+    derived = frame["pollutant"].str.strip().isin(CNEMC_DERIVED_TYPES).to_numpy()
+    frame = frame[~derived]  # the index stays the row number: line = index + 2
+    pollutant = frame["pollutant"].map(_species_key)
+    bad = sorted(set(frame["pollutant"][pollutant.isna()].str.strip()))
     if bad:
-        raise StationDataError(f"{path}: unknown pollutant(s) {bad}; allowed: {', '.join(SPECIES)}")
+        raise StationDataError(f"{path}: unknown pollutant(s) {bad}; allowed: {', '.join(SPECIES)} "
+                               f"(or CNEMC's {', '.join(CNEMC_TYPES)})")
     time = pd.to_datetime(frame["time"], errors="coerce", utc=False, format="mixed")
     if time.isna().any():
-        first = int(np.flatnonzero(time.isna().to_numpy())[0]) + 2
-        raise StationDataError(f"{path}: line {first}: unparseable time {frame['time'].iat[first - 2]!r}")
+        first = frame.index[time.isna().to_numpy()][0]
+        raise StationDataError(f"{path}: line {first + 2}: unparseable time {frame['time'].loc[first]!r}")
     time = time.dt.tz_localize(TZ) if time.dt.tz is None else time.dt.tz_convert(TZ)
     value = pd.to_numeric(frame["value"], errors="coerce")
     nonnum = value.isna() & frame["value"].notna() & (frame["value"].str.strip() != "")
@@ -486,6 +604,12 @@ def read_long_csv(path: str | Path, sites: pd.DataFrame | None = None) -> tuple[
         history = history[list(HISTORY_COLUMNS)].sort_values(["station", "pollutant", "time"]).reset_index(drop=True)
         return history, removed.reset_index(drop=True)
     return _attach_area(history, sites), removed.reset_index(drop=True)
+
+
+def _species_key(name: str) -> str | None:
+    """The nomenclature's species for a pollutant name (``PM2.5``, ``pm25``, ``PM2_5``, ``o3`` …), else ``None``."""
+    key = re.sub(r"[\s._-]", "", str(name)).lower()
+    return key if key in SPECIES else None
 
 
 def _empty_removed() -> pd.DataFrame:

@@ -5,6 +5,11 @@ The store is one parquet file of the tidy ``history`` table (:data:`HISTORY_COLU
 :func:`load_history`. :func:`build_history` sequences :mod:`forecast.cnemc` (reading), :mod:`forecast.qc` (quality
 control) and the store, with a cache keyed by the archive files; :func:`area_table` adds :mod:`forecast.averaging`
 (HJ 663-2013 daily or rolling-24-h area values and their HJ 633 AQI).
+
+The report of a build (``meta``, also ``history.json`` and ``read_log.csv`` in the cache, :func:`last_report`) says
+what was read and what was not: the read log (files, rows and columns skipped; once, the stations of the station
+list whose city is in no area of the area table), the QC removals, the species the archive carries and ``notes`` on
+what follows from a missing one (a partial AQI, no dust days without PM10, a QC check that cannot apply).
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import pandas as pd
 
 from . import averaging, cnemc, qc, workspace
 from .cnemc import HISTORY_COLUMNS, StationDataError
+from .nomenclature import SPECIES, SPECIES_NAMES
 
 # --------------------------------------------------------------------------------------------------- store
 def save_history(history: pd.DataFrame, path: str | Path) -> Path:
@@ -87,6 +93,10 @@ def load_history(path: str | Path) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------------- orchestrator
+#: bumped when the store or its report changes meaning (old caches are then rebuilt)
+_STORE_FORMAT = "2"
+
+
 def _fingerprint(files: list[Path]) -> str:
     h = hashlib.sha1()
     for p in files:
@@ -120,14 +130,19 @@ def build_history(data, *, cache=None, progress: bool = False, refresh: bool = F
     history : pandas.DataFrame
         Quality-controlled tidy hourly values.
     sites : pandas.DataFrame
-        The station list.
+        The station list (the stations in an area of ``areas``).
     report : dict
-        ``files``, ``rows``, ``skipped`` (read log rows), ``removed`` (QC counts), ``cached`` (bool), ``store``.
+        ``files``, ``rows``, ``skipped`` (read log rows; the stations of cities not in the area table are one entry
+        with action ``"stations dropped"``, e.g. ``stations of cities not in the area table: 石家庄 (4), 保定 (3)``),
+        ``removed`` (QC counts), ``pollutants`` (species with values), ``notes`` (what a missing species implies:
+        a partial AQI, no dust days, a QC check not applied; :func:`coverage_notes`), ``cached`` (bool),
+        ``store``. :func:`report_lines` picks the lines for a user.
 
     Raises
     ------
     StationDataError
-        No archive files, or an unusable station list.
+        No archive files, or an unusable station list — among them one of which no station is in an area (the
+        message names the cities found and how to add one).
     """
     history, sites, meta = _build_history(data, cache=cache, progress=progress, refresh=refresh, areas=areas)
     if out:
@@ -157,27 +172,100 @@ def _areas_key(areas) -> str:
 
 
 def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = False, areas=None):
-    sites = cnemc.read_station_list(workspace.sites_file(data), areas)
+    log = cnemc.ReadLog()
+    sites_path = workspace.sites_file(data)
+    listed = cnemc.read_station_list(sites_path, areas, keep_unknown=True)
+    sites = cnemc.stations_in_areas(listed, sites_path, log)
     files = cnemc.archive_files(workspace.stations_dir(data))
     if not files:
         raise StationDataError(f"{workspace.stations_dir(data)}: no china_sites_YYYYMMDD.csv files")
     cdir = workspace.cache_dir(data, cache)
     store, meta_path = cdir / "history.parquet", cdir / "history.json"
-    key = f"{_fingerprint(files)}:{_areas_key(areas)}"
+    # the station list decides each station's area: a changed list is a changed store
+    key = f"{_STORE_FORMAT}:{_fingerprint(files)}:{_fingerprint([Path(sites_path)])}:{_areas_key(areas)}"
     if not refresh and store.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if meta.get("key") == key:
             meta["cached"] = True
             return load_history(store), sites, meta
-    history, removed_read, log = cnemc.read_cnemc_archive(files, sites, progress=progress)
+    history, removed_read, log = cnemc.read_cnemc_archive(files, sites, progress=progress, log=log,
+                                                          listed=listed["station"])
     clean, removed_qc = qc.quality_control(history)
     removed = pd.concat([removed_read, removed_qc], ignore_index=True)
     save_history(clean, store)
     removed.astype({"raw": "string"}).to_csv(cdir / "qc_removed.csv", index=False)
     log.to_frame().to_csv(cdir / "read_log.csv", index=False)
+    present = set(clean["pollutant"].unique())
+    pollutants = [p for p in SPECIES if p in present]
     meta = {"key": key, "files": len(files), "files_read": log.files_read, "rows": int(len(clean)),
             "skipped": log.entries, "removed": qc.qc_summary(removed).to_dict("records"),
+            "pollutants": pollutants, "notes": coverage_notes(pollutants, qc.checks_not_applied(clean)),
             "store": str(store), "period": [str(clean["time"].min()), str(clean["time"].max())] if len(clean) else None}
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str))
     meta["cached"] = False
     return clean, sites, meta
+
+
+def coverage_notes(pollutants, checks_not_applied=()) -> list[str]:
+    """What the species an archive lacks imply, one line per consequence group (for the history report).
+
+    Parameters
+    ----------
+    pollutants : iterable of str
+        Species with values (of ``pm25, pm10, so2, no2, co, o3``).
+    checks_not_applied : iterable of str
+        QC checks with nothing to apply to (:func:`forecast.qc.checks_not_applied`).
+
+    Returns
+    -------
+    list of str
+        Empty when all six species are present and every check applies; else one line, e.g. for PM2.5 alone:
+        ``the archive carries PM2.5 only (no PM10, SO2, NO2, CO, O3): every daily AQI is a partial AQI …; without
+        PM10 no day is flagged dust-dominated; QC check not applied: pm25_gt_pm10 (no PM10 values)``.
+    """
+    have = [p for p in SPECIES if p in set(pollutants)]
+    lack = [p for p in SPECIES if p not in have]
+    if not have:
+        return ["the archive holds no hourly value of any species: no AQI can be computed"]
+    parts = []
+    if lack:
+        names = ", ".join(SPECIES_NAMES[p] for p in have)
+        parts.append(f"the archive carries {names} only (no {', '.join(SPECIES_NAMES[p] for p in lack)}): every "
+                     f"daily AQI is a partial AQI, the largest IAQI of {names} (a lower bound of the full AQI; "
+                     f"flagged aqi_partial in the area tables)")
+    if "pm10" in lack:
+        parts.append("without PM10 no day is flagged dust-dominated (the dust test needs PM10's IAQI and PM2.5/PM10)")
+    parts.extend(f"QC check not applied: {check}" for check in checks_not_applied)
+    return ["; ".join(parts)] if parts else []
+
+
+def last_report(data, cache=None) -> dict | None:
+    """The report of the last :func:`build_history` of a data directory (its cache's ``history.json``), or None.
+
+    For a caller that read the archive through another function (:func:`area_table`) and wants its report.
+    """
+    path = workspace.cache_dir(data, cache) / "history.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def report_lines(report: dict | None) -> list[str]:
+    """The lines of a build report a user should see: the stations dropped (one line) and the coverage notes.
+
+    Parameters
+    ----------
+    report : dict or None
+        From :func:`build_history` (or :func:`last_report`; ``None`` gives no line).
+
+    Returns
+    -------
+    list of str
+        e.g. ``sites.csv: stations of cities not in the area table: 石家庄 (4), 保定 (3) — dropped``.
+    """
+    if not report:
+        return []
+    lines = [f"{e['file']}: {e['problem']} — dropped" for e in report.get("skipped", [])
+             if e.get("action") == cnemc.STATIONS_DROPPED]
+    return lines + list(report.get("notes", []))

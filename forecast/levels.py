@@ -4,15 +4,47 @@ The rules are data (``forecast/data/warning_rules.yaml``), versioned by the inst
 (环办大气函〔2019〕648号) and ``"MEE-2024"`` (环大气〔2024〕6号). Inputs are daily AQI (each value counts 24 h) or hourly
 rolling-24-h AQI (each value counts 1 h), so runs may cross calendar days.
 
+Which rule set is in force on a date is decided here and only here (:func:`rules_in_force_info`), in this order:
+
+1. ``in_force``: the region's own history (the shipped file holds Inner Mongolia's, the shipped region's);
+2. ``national``: the national grading of the time, for a date the region's history does not cover — a fallback;
+3. ``default``: a stated rule set, with its reason, for a date neither covers (before 2019-07-01) — a fallback.
+
+A region's ``warning_rules.yaml`` (:class:`forecast.region.Region`, ``rules_file``) is merged over the shipped file
+by :func:`load_rules`: it may add rule sets (and their ``reduction_shares``) or replace shipped ones by name, and
+states its own ``in_force`` history — never inherited from the shipped (Inner Mongolia) one; ``national`` and
+``default`` come from the shipped file unless the region file gives them. For example::
+
+    Hebei-2018:                       # a rule set of the region's own plan
+      source: 河北省重污染天气应急预案 (2018)
+      status: UNVERIFIED
+      merge_gap_hours: 36
+      levels:
+        red: {all: [{above: 200, hours: 96}, {above: 300, hours: 48}]}
+        orange: {all: [{above: 200, hours: 72}]}
+        yellow: {all: [{above: 200, hours: 48}]}
+    reduction_shares:
+      Hebei-2018: {yellow: 0.10, orange: 0.20, red: 0.30}
+    in_force:
+      - {from: "2018-10-01", rules: Hebei-2018}
+      - {from: "2019-07-01", rules: MEE-2019}
+
+Before 2019-07-01 no national grading is configured: the older plans had four colours (blue = AQI > 200 forecast for
+one day) and REFERENCE 1.2 gives neither the durations of the 2017 draft's yellow/orange/red nor the earlier plans'
+thresholds, while lantian's levels are ``none, yellow, orange, red``. Such a date is graded with the stated default
+(MEE-2019; a blue-only day grades ``none``) and reported as a fallback (:class:`RulesFallbackWarning`).
+
 References
 ----------
-REFERENCE.md sections 1.1–1.3 and 4.5.
+REFERENCE.md sections 0, 1.1–1.3 and 4.5.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -29,18 +61,102 @@ class WarningRuleError(ValueError):
     """Unknown rule set or malformed rule file."""
 
 
-@lru_cache(maxsize=4)
+class RulesFallbackWarning(UserWarning):
+    """The rule set in force on a date is a fallback (national rules of the time, or the stated default)."""
+
+
+class RulesInForce(NamedTuple):
+    """The rule set in force on a date and where the choice came from (:func:`rules_in_force_info`)."""
+
+    rules: str  #: the rule set's name, e.g. ``"MEE-2019"``
+    source: str  #: ``"in_force"`` (the region's history), ``"national"`` or ``"default"``
+    fallback: bool  #: True unless the region's own history covers the date
+    note: str  #: one sentence saying which rule set, from where, and why when it is a fallback
+
+
+#: the keys of a rules file that are not rule sets
+HISTORY_KEYS = ("in_force", "national", "default")
+SHIPPED_RULES = DATA_DIR / "warning_rules.yaml"
+
+
+@lru_cache(maxsize=8)
 def _read_rules(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            table = yaml.safe_load(fh)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise WarningRuleError(f"{path}: cannot read warning rules ({exc})") from None
+    if not isinstance(table, dict):
+        raise WarningRuleError(f"{path}: not a warning rules file (expected a mapping of rule sets)")
+    return table
+
+
+@lru_cache(maxsize=8)
+def _merged(path: str | None) -> dict:
+    shipped = _read_rules(str(SHIPPED_RULES))
+    if path is None or Path(path).resolve() == SHIPPED_RULES.resolve():
+        table = dict(shipped)
+    else:
+        own = _read_rules(path)
+        table = {k: v for k, v in shipped.items() if k != "in_force"}  # a region states its own history
+        for key, value in own.items():
+            if key == "reduction_shares":
+                table[key] = {**shipped.get(key, {}), **(value or {})}
+            else:
+                table[key] = value
+    _check(table, path or str(SHIPPED_RULES))
+    return table
+
+
+def _check(table: dict, path: str):
+    names = [k for k, v in table.items() if isinstance(v, dict) and "levels" in v]
+    for name in names:
+        missing = [lv for lv in LEVELS[1:] if lv not in (table[name]["levels"] or {})]
+        if missing:
+            raise WarningRuleError(f"{path}: rule set {name!r} lacks level(s) {missing}")
+    for key in ("in_force", "national"):
+        for entry in table.get(key) or []:
+            if not isinstance(entry, dict) or "from" not in entry or "rules" not in entry:
+                raise WarningRuleError(f"{path}: {key} entry {entry!r} needs 'from' (date) and 'rules' (rule set)")
+            if entry["rules"] not in names:
+                raise WarningRuleError(f"{path}: {key} names unknown rule set {entry['rules']!r}; "
+                                       f"allowed: {', '.join(names)}")
+            try:
+                pd.Timestamp(entry["from"])
+            except (ValueError, TypeError):
+                raise WarningRuleError(f"{path}: {key} entry {entry!r}: 'from' is not a date") from None
+    default = table.get("default")
+    if default is not None and (not isinstance(default, dict) or default.get("rules") not in names):
+        raise WarningRuleError(f"{path}: default must name a rule set (rules: one of {', '.join(names)})")
 
 
 def load_rules(path: str | Path | None = None) -> dict:
-    """All rule sets of a rules file (default the shipped ``warning_rules.yaml``)."""
-    return dict(_read_rules(str(path or DATA_DIR / "warning_rules.yaml")))
+    """All rule sets and the histories of the rules in force (see the module docstring).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A region's ``warning_rules.yaml``, merged over the shipped ``forecast/data/warning_rules.yaml``: its rule
+        sets are added (or replace shipped ones of the same name), its ``reduction_shares`` are merged per rule
+        set, its ``in_force`` is the history (never the shipped one), and ``national``/``default`` replace the
+        shipped ones when given. Default: the shipped file alone.
+
+    Returns
+    -------
+    dict
+        Rule sets by name (each with ``levels``), ``reduction_shares``, ``in_force`` (absent when a region file
+        has none), ``national`` and ``default``.
+
+    Raises
+    ------
+    WarningRuleError
+        An unreadable file, a rule set without a level, a history naming an unknown rule set or a bad date.
+    """
+    return dict(_merged(None if path is None else str(path)))
 
 
 def rule_sets(path=None) -> list[str]:
+    """Names of the rule sets (of the shipped file merged with ``path``)."""
     return [k for k, v in load_rules(path).items() if isinstance(v, dict) and "levels" in v]
 
 
@@ -52,25 +168,89 @@ def _rule(rules: str, path=None) -> dict:
     return table[rules]
 
 
-def rules_in_force(date, path=None) -> str:
-    """The warning rule set in force on ``date`` (the ``inner_mongolia_default`` history of the rules file).
+def _latest(history, day: pd.Timestamp):
+    """The last entry of a history (list of ``{from, rules}``) starting on or before ``day``, else None."""
+    chosen = None
+    for entry in sorted(history or [], key=lambda e: pd.Timestamp(e["from"])):
+        if day >= pd.Timestamp(entry["from"]):
+            chosen = entry
+    return chosen
+
+
+def rules_in_force_info(date, path=None) -> RulesInForce:
+    """The warning rule set in force on ``date``, where the choice came from and whether it is a fallback.
 
     This is the one place the rule set is chosen by date: the forecaster, the response (levels, life cycle,
-    reduction shares), the evaluation and the simulator all ask it.
+    reduction shares), the evaluation and the simulator all ask it (through :func:`rules_in_force`).
+
+    Parameters
+    ----------
+    date : date-like
+        The day the warning is decided (China Standard Time).
+    path : path-like, optional
+        A region's rules file (merged over the shipped one, :func:`load_rules`); default the shipped file, whose
+        history is Inner Mongolia's.
+
+    Returns
+    -------
+    RulesInForce
+        ``rules`` (name), ``source`` (``"in_force"``, ``"national"`` or ``"default"``), ``fallback`` (True
+        unless the region's own history covers the date) and ``note`` (which, from where, and why).
 
     Raises
     ------
     WarningRuleError
-        No rule set is configured for so early a date.
+        A malformed rules file, or one whose histories do not cover ``date`` and that names no ``default``.
+
+    Examples
+    --------
+    >>> rules_in_force_info("2025-01-05").rules
+    'MEE-2024'
+    >>> info = rules_in_force_info("2014-01-01")
+    >>> info.rules, info.source, info.fallback
+    ('MEE-2019', 'default', True)
     """
     day = pd.Timestamp(date)
-    chosen = None
-    for entry in load_rules(path)["inner_mongolia_default"]:
-        if day >= pd.Timestamp(entry["from"]):
-            chosen = entry["rules"]
-    if chosen is None:
-        raise WarningRuleError(f"no warning rule set configured for {day.date()}")
-    return chosen
+    if day.tzinfo is not None:
+        day = day.tz_localize(None)
+    day = day.normalize()
+    table = load_rules(path)
+    where = str(path) if path is not None else "the shipped Inner Mongolia rules"
+    own = table.get("in_force") or []
+    hit = _latest(own, day)
+    if hit is not None:
+        return RulesInForce(hit["rules"], "in_force", False,
+                            f"{hit['rules']}: in force from {pd.Timestamp(hit['from']).date()} ({where}, in_force)")
+    why = (f"the region's history ({where}) starts {min(pd.Timestamp(e['from']) for e in own).date()}" if own
+           else f"{where} states no in_force history")
+    hit = _latest(table.get("national"), day)
+    if hit is not None:
+        source = f" ({hit['source']})" if hit.get("source") else ""
+        return RulesInForce(hit["rules"], "national", True,
+                            f"{hit['rules']}: the national grading in force from {pd.Timestamp(hit['from']).date()}"
+                            f"{source} — a fallback: {why}")
+    default = table.get("default")
+    if default is None:
+        raise WarningRuleError(f"no warning rule set configured for {day.date()} ({why}; no national rules of "
+                               f"the time and no default in the rules file)")
+    first = [pd.Timestamp(e["from"]) for e in table.get("national") or []]
+    span = f"before {min(first).date()}" if first else "not covered by a history"
+    reason = " ".join(str(default.get("note", "")).split())
+    return RulesInForce(default["rules"], "default", True,
+                        f"{default['rules']}: the stated default for dates {span} — a fallback: {why}, and no "
+                        f"national rule set is configured then" + (f"; {reason}" if reason else ""))
+
+
+def rules_in_force(date, path=None) -> str:
+    """The name of the warning rule set in force on ``date`` (:func:`rules_in_force_info`).
+
+    A fallback choice (national rules of the time, or the stated default) is returned too, with a
+    :class:`RulesFallbackWarning` carrying the note (one per distinct note, whatever the date).
+    """
+    info = rules_in_force_info(date, path)
+    if info.fallback:
+        warnings.warn(f"warning rules: {info.note}", RulesFallbackWarning, stacklevel=2)
+    return info.rules
 
 
 def reduction_share(level: str, rules: str, path=None) -> float:
@@ -79,7 +259,11 @@ def reduction_share(level: str, rules: str, path=None) -> float:
         raise WarningRuleError(f"unknown warning level {level!r}; allowed: {', '.join(LEVELS)}")
     if level == "none":
         return 0.0
-    return float(load_rules(path)["reduction_shares"][rules][level])
+    shares = load_rules(path).get("reduction_shares") or {}
+    if rules not in shares or level not in (shares[rules] or {}):
+        raise WarningRuleError(f"no reduction share for rule set {rules!r} at {level} in the rules file "
+                               f"({path or SHIPPED_RULES}); rule sets with shares: {', '.join(shares)}")
+    return float(shares[rules][level])
 
 
 # --------------------------------------------------------------------------------------------------- kernel

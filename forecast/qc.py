@@ -3,7 +3,9 @@
 Checks, in order, on the tidy ``history`` table of :mod:`forecast.cnemc`: duplicate (time, station, pollutant)
 rows, negative values, values above a pollutant's plausible hourly maximum, stuck sensors (a run of identical
 values), and PM2.5 above PM10 in the same station-hour. Every removed value is returned with its reason
-(:data:`QC_REASONS`); nothing is dropped silently. The limits are data (``forecast/data/qc_limits.csv``, lantian
+(:data:`QC_REASONS`); nothing is dropped silently. Any subset of the species may be present: the PM2.5 ≤ PM10 check
+needs both in the same station-hour and is not applied where PM10 is missing (an archive of PM2.5 alone passes
+it untouched; :func:`checks_not_applied` says so for the history report). The limits are data (``forecast/data/qc_limits.csv``, lantian
 defaults), loaded by :func:`load_qc_limits` with a ``path=`` override.
 
 References
@@ -63,7 +65,8 @@ def quality_control(history: pd.DataFrame, *, limits: pd.DataFrame | None = None
 
     Checks, in order: duplicate (time, station, pollutant) rows (the first is kept); negative values; values above
     the pollutant's ``max_hourly``; stuck sensors (identical values on at least ``stuck_hours`` consecutive hours);
-    PM2.5 above PM10 + ``pm_tolerance`` in the same station-hour (both values removed).
+    PM2.5 above PM10 + ``pm_tolerance`` in the same station-hour (both values removed; station-hours without a
+    PM10 value are not checked).
 
     Parameters
     ----------
@@ -127,6 +130,24 @@ def quality_control(history: pd.DataFrame, *, limits: pd.DataFrame | None = None
     removed["reason"] = reason[drop]
     removed["source"] = "qc"
     return h.loc[~drop].reset_index(drop=True), removed.reset_index(drop=True)
+
+
+def checks_not_applied(history: pd.DataFrame) -> list[str]:
+    """The checks of :func:`quality_control` that the species of ``history`` leave nothing to apply to.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        Tidy hourly values (column ``pollutant``).
+
+    Returns
+    -------
+    list of str
+        e.g. ``["pm25_gt_pm10 (no PM10 values)"]``; empty when every check applies.
+    """
+    present = set(history["pollutant"].dropna().unique()) if len(history) else set()
+    missing = [name for sp, name in (("pm25", "PM2.5"), ("pm10", "PM10")) if sp not in present]
+    return [f"pm25_gt_pm10 (no {' or '.join(missing)} values)"] if missing else []
 
 
 def _time_ns(times: pd.Series) -> np.ndarray:

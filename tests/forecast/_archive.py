@@ -53,3 +53,23 @@ def hourly(station, pollutant, start, values):
     """A tidy history of one station and pollutant from consecutive hourly ``values`` (NaN rows left out)."""
     t = pd.date_range(start, periods=len(values), freq="h")
     return tidy([(ti, station, pollutant, v) for ti, v in zip(t, values) if not np.isnan(v)])
+
+
+def write_constant_archive(root, pm25, days=("2024-01-01", "2024-01-03"), sites=SITES, others=None):
+    """An archive of PM2.5 alone (plus ``others``, CNEMC type → value), one level per station.
+
+    ``pm25`` maps station code → PM2.5 [µg m⁻³] (a code missing from it gets empty cells); ``sites`` is written
+    as ``stations/sites.csv``. The hours alternate level + 1, level − 1 (+ 0.01 / − 0.01 for CO), so QC sees no
+    stuck sensor and every complete natural day (hours ending 01:00 … 24:00) averages to the level exactly.
+    Days ``days[0]`` … ``days[1]``; returns ``root``.
+    """
+    (root / "stations").mkdir(parents=True, exist_ok=True)
+    sites.to_csv(root / "stations" / "sites.csv", index=False)
+    codes = list(sites["监测点编码"])
+    sign = np.where(np.arange(24) % 2 == 0, 1.0, -1.0)[:, None]
+    levels = {"PM2.5": np.array([pm25.get(c, np.nan) for c in codes], dtype=float)}
+    levels.update({typ: np.full(len(codes), float(v)) for typ, v in (others or {}).items()})
+    for day in pd.date_range(*days):
+        values = {typ: row[None, :] + sign * (0.01 if typ == "CO" else 1.0) for typ, row in levels.items()}
+        write_cnemc_day(root / "stations" / f"china_sites_{day:%Y%m%d}.csv", day, values, codes)
+    return root

@@ -179,3 +179,28 @@ def test_custom_breakpoint_file(tmp_path):
     path.write_text(text)
     assert A.iaqi("pm25_24h", 30, breakpoints_path=path) == 50
     assert A.iaqi("pm25_24h", 30) == 43
+
+
+def test_partial_aqi_names_the_species_it_rests_on():
+    # HJ 633-2012 Table 1: PM2.5 24-h 80 µg/m³ -> 100 + (80 - 75) * 50 / 40 = 106.25 -> 107
+    table = pd.DataFrame({"pm25_24h": [80.0, 80.0, np.nan], "pm10_24h": [np.nan, 30.0, np.nan]})
+    out = A.aqi(table)
+    assert out["aqi"].iloc[0] == 107 and out["iaqi_pm25_24h"].iloc[0] == 107
+    assert list(out["aqi_pollutants"].iloc[:2]) == ["PM2.5", "PM2.5,PM10"] and pd.isna(out["aqi_pollutants"].iloc[2])
+    assert list(out["aqi_partial"]) == [True, True, False]  # no AQI at all is not a partial AQI
+
+
+def test_full_aqi_is_not_partial():
+    row = {"pm25_24h": 20, "pm10_24h": 30, "so2_24h": 5, "no2_24h": 20, "co_24h": 0.5, "o3_8h": 60}
+    out = A.aqi(pd.DataFrame([row, {**row, "co_24h": np.nan}]))
+    assert list(out["aqi_partial"]) == [False, True]
+    assert out["aqi_pollutants"].iloc[0] == "PM2.5,PM10,SO2,NO2,CO,O3"
+    assert out["aqi_pollutants"].iloc[1] == "PM2.5,PM10,SO2,NO2,O3"
+
+
+def test_dust_needs_pm10():
+    daily = pd.DataFrame({"pm25_24h": [40.0, 40.0], "pm10_24h": [400.0, np.nan], "aqi": [272.0, 57.0]})
+    # PM10 400 -> 200 + 50 * 100 / 70 = 271.4 -> 272 > PM2.5's 57; 40/400 = 0.1 < 0.35; AQI > 100: dust.
+    # The day without PM10 is not.
+    assert list(A.dust_dominated(daily)) == [True, False]
+    assert list(A.dust_dominated(daily.drop(columns="pm10_24h"))) == [False, False]  # an archive without PM10

@@ -224,3 +224,30 @@ def test_kernels_accept_tz_aware_times_as_cst():
     days_naive, v_naive = V.daily_mean(x, naive)
     days_utc, v_utc = V.daily_mean(x, naive.tz_localize("Asia/Shanghai").tz_convert("UTC"))
     assert list(days_naive) == list(days_utc) and np.array_equal(v_naive, v_utc)
+
+
+# ------------------------------------------------------------------ archives as they come
+def test_pm25_only_archive_daily_aqi_is_the_pm25_iaqi_and_partial(tmp_path):
+    from tests.forecast._archive import write_constant_archive
+
+    # hohhot: 1001A 80, 1002A 120 (1004A, background, 300 is left out) -> mean 100; baotou: its one station 40
+    archive = write_constant_archive(tmp_path, {"1001A": 80.0, "1002A": 120.0, "1003A": 40.0, "1004A": 300.0})
+    history, _, _, sites = read_archive(archive)
+    daily = V.area_daily(history, sites).set_index(["date", "area_id"])
+    day = daily.loc[pd.Timestamp("2024-01-02")]
+    # HJ 633-2012 Table 1, PM2.5 24 h: 100 -> 100 + 25 * 50 / 40 = 131.25 -> 132; 40 -> 50 + 5 * 50 / 40 = 56.25 -> 57
+    assert day.loc["hohhot", "aqi"] == 132 and day.loc["baotou", "aqi"] == 57
+    assert day.loc["hohhot", "pm25_24h"] == 100.0 and day.loc["baotou", "pm25_24h"] == 40.0
+    assert day.loc["baotou", "n_stations"] == 1  # a single-station area is an area like any other
+    assert day["aqi_partial"].all() and set(day["aqi_pollutants"]) == {"PM2.5"}
+    assert "pm10_24h" not in daily.columns
+    assert np.isnan(daily.loc[(pd.Timestamp("2023-12-31"), "hohhot"), "aqi"])  # 1 hour: no day, no AQI
+    rolling = V.area_rolling_24h(history, sites)
+    assert rolling["aqi_partial"][rolling["aqi"].notna()].all()
+
+
+def test_full_archive_days_are_not_partial(archive):
+    history, _, _, sites = read_archive(archive)
+    daily = V.area_daily(history, sites)
+    full = daily[daily["date"] == pd.Timestamp("2024-01-02")]
+    assert not full["aqi_partial"].any() and set(full["aqi_pollutants"]) == {"PM2.5,PM10,SO2,NO2,CO,O3"}

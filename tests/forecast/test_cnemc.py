@@ -4,7 +4,7 @@ import pytest
 
 from forecast import cnemc
 from forecast.nomenclature import SPECIES
-from tests.forecast._archive import SITES, read_archive, write_archive
+from tests.forecast._archive import SITES, read_archive, write_archive, write_constant_archive
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_long_csv(tmp_path):
     assert history["area_id"].iloc[0] == "hohhot"
     assert removed["reason"].tolist() == ["non_numeric"]
     path.write_text("time,station,pollutant,value\n2024-01-01 01:00,1001A,PM1,35\n")
-    with pytest.raises(cnemc.StationDataError, match=r"unknown pollutant\(s\) \['pm1'\]; allowed: pm25"):
+    with pytest.raises(cnemc.StationDataError, match=r"unknown pollutant\(s\) \['PM1'\]; allowed: pm25"):
         cnemc.read_long_csv(path, sites)
     path.write_text("time,station,value\n")
     with pytest.raises(cnemc.StationDataError, match="missing column"):
@@ -139,3 +139,91 @@ def test_long_csv_unparseable_time_names_line(tmp_path):
     path.write_text("time,station,pollutant,value\n2024-01-01 01:00,1001A,pm25,35\nyesterday,1001A,pm25,36\n")
     with pytest.raises(cnemc.StationDataError, match="line 3: unparseable time 'yesterday'"):
         cnemc.read_long_csv(path)
+
+
+def test_long_csv_any_subset_and_name_spellings(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("time,station,pollutant,value\n2024-01-01 01:00,1001A,PM2.5,35\n"
+                    "2024-01-01 02:00,1001A,pm2_5,36\n2024-01-01 03:00,1001A,PM25,37\n"
+                    "2024-01-01 03:00,1001A,PM2.5_24h,99\n")  # a derived row is skipped as in the archive
+    history, removed = cnemc.read_long_csv(path)
+    assert list(history["pollutant"]) == ["pm25", "pm25", "pm25"] and list(history["value"]) == [35, 36, 37]
+    assert removed.empty
+
+
+@pytest.mark.parametrize("row,match", [(",1001A,pm25,3", "line 2: unparseable time"), ("2024-01-01 01:00,,pm25,3",
+                                       "line 2: no station"), ("2024-01-01 01:00,1001A,,3", "line 2: no pollutant")])
+def test_long_csv_row_without_time_station_or_pollutant(tmp_path, row, match):
+    path = tmp_path / "long.csv"
+    path.write_text(f"time,station,pollutant,value\n{row}\n")
+    with pytest.raises(cnemc.StationDataError, match=match):
+        cnemc.read_long_csv(path)
+
+
+# ------------------------------------------------------------------ stations of cities outside the area table
+def _national_sites():
+    """The test list plus stations of two Hebei cities (4 in 石家庄, 3 in 保定), as a national list has them."""
+    extra = pd.DataFrame({"监测点编码": [f"{1100 + i}A" for i in range(7)], "监测点名称": [f"s{i}" for i in range(7)],
+                          "城市": ["石家庄"] * 4 + ["保定"] * 3, "经度": [114.5] * 4 + [115.5] * 3,
+                          "纬度": [38.0] * 4 + [38.9] * 3, "对照点": ["N"] * 7})
+    return pd.concat([SITES, extra], ignore_index=True)
+
+
+def test_stations_outside_the_areas_reported_once_with_cities_and_counts(tmp_path):
+    sites = _national_sites()
+    write_constant_archive(tmp_path, {c: 50.0 for c in sites["监测点编码"]}, sites=sites)
+    log = cnemc.ReadLog()
+    path = tmp_path / "stations" / "sites.csv"
+    kept = cnemc.read_station_list(path, log=log)
+    assert list(kept["station"]) == list(SITES["监测点编码"])
+    assert log.entries == [{"file": str(path), "row": None, "action": "stations dropped",
+                            "problem": "stations of cities not in the area table: 石家庄 (4), 保定 (3)"}]
+    assert log.stations_dropped == log.entries
+    # their archive columns are dropped without a note per file (the station list's note said it once)
+    listed = cnemc.read_station_list(path, keep_unknown=True)
+    assert listed["area_id"].isna().sum() == 7
+    history, _, log2 = cnemc.read_cnemc_archive(tmp_path / "stations", kept, listed=listed["station"])
+    assert set(history["station"]) == set(kept["station"]) and log2.entries == []
+    # without the full list they are unknown codes, noted per file
+    _, _, log3 = cnemc.read_cnemc_archive(tmp_path / "stations", kept)
+    assert len(log3.entries) == 3 and "1100A" in log3.entries[0]["problem"]
+
+
+def test_no_station_in_any_area_names_cities_and_how_to_add_one(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text("监测点编码,监测点名称,城市,经度,纬度\n1101A,a,石家庄,114.50,38.00\n1102A,b,石家庄,114.52,38.08\n"
+                    "1103A,c,石家庄,114.51,38.04\n")
+    with pytest.raises(cnemc.StationDataError) as info:
+        cnemc.read_station_list(path)
+    assert str(info.value) == (
+        f"{path}: none of its 3 stations is in an area of the area table (cities found: 石家庄 (3)); add the city "
+        "to the region's areas.csv, e.g. \"<area_id>,石家庄市,石家庄,<name_en>,city,,<GB/T 2260 code>,114.51,38.04\", "
+        "or give --region PATH (README: A region of your own)")
+    assert len(cnemc.read_station_list(path, keep_unknown=True)) == 3
+
+
+def test_no_station_in_any_area_latin_city_fills_the_id(tmp_path):
+    path = tmp_path / "sites.csv"
+    path.write_text("station,station_name,city,lon,lat\nX1,a,Shijiazhuang,114.5,38.0\nX2,b,Baoding,115.5,38.9\n")
+    with pytest.raises(cnemc.StationDataError, match=r"cities found: Baoding \(1\), Shijiazhuang \(1\)\); "
+                                                     r".*e\.g\. \"baoding,<name_zh>,<short_zh>,Baoding,city,"):
+        cnemc.read_station_list(path)
+    path.write_text("station,station_name,city,lon,lat\n")
+    with pytest.raises(cnemc.StationDataError, match="the station list has no stations"):
+        cnemc.read_station_list(path)
+
+
+# ------------------------------------------------------------------ a row dated otherwise than its file
+def test_row_dated_otherwise_than_its_file_is_logged_and_skipped(archive):
+    path = archive / "stations" / "china_sites_20240102.csv"
+    lines = path.read_text().splitlines()
+    number = next(i for i, line in enumerate(lines) if line.startswith("20240102,5,PM2.5,"))
+    lines[number] = lines[number].replace("20240102", "20230102", 1)  # a year earlier
+    path.write_text("\n".join(lines) + "\n")
+    history, _, log, _ = read_archive(archive)
+    assert log.entries == [{"file": str(path), "row": number + 1, "action": "row skipped",
+                            "problem": f"line {number + 1}: row dated 2023-01-02 in the file of 2024-01-02"}]
+    assert not (history["time"] < pd.Timestamp("2024-01-01", tz="Asia/Shanghai")).any()  # not moved a year back
+    at5 = history[(history["time"] == pd.Timestamp("2024-01-02 05:00", tz="Asia/Shanghai"))
+                  & (history["pollutant"] == "pm25")]
+    assert at5.empty  # and not kept at the file's date either

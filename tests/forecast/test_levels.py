@@ -104,3 +104,99 @@ def test_hourly_rolling_input_crosses_days():
     hourly = np.r_[np.full(10, 120), np.full(48, 210), np.full(20, 120)]  # 48 h > 200 from 10:00 to 10:00
     assert L.warning_level(hourly, rules="MEE-2019", step_hours=1) == "yellow"
     assert L.warning_level(hourly[:-30], rules="MEE-2019", step_hours=1) == "none"  # only 38 h > 200 left
+
+
+# ------------------------------------------------------------------ the rule set in force on any date
+def test_rules_in_force_from_the_region_history_is_no_fallback():
+    info = L.rules_in_force_info("2024-04-25")
+    assert (info.rules, info.source, info.fallback) == ("MEE-2024", "in_force", False)
+    assert info.note == "MEE-2024: in force from 2024-04-25 (the shipped Inner Mongolia rules, in_force)"
+
+
+def test_2014_is_graded_with_the_stated_default_as_a_fallback():
+    info = L.rules_in_force_info("2014-01-01")
+    assert (info.rules, info.source, info.fallback) == ("MEE-2019", "default", True)
+    assert info.note.startswith("MEE-2019: the stated default for dates before 2019-07-01 — a fallback: the "
+                                "region's history (the shipped Inner Mongolia rules) starts 2019-07-01, and no "
+                                "national rule set is configured then; before the 2019 system the plans graded four "
+                                "colours (blue = AQI > 200 for 1 day")
+    assert info.note.endswith("UNVERIFIED for that period")
+    assert L.load_rules()["default"]["status"] == "UNVERIFIED"
+    with pytest.warns(L.RulesFallbackWarning, match="stated default for dates before 2019-07-01"):
+        assert L.rules_in_force("2014-01-01") == "MEE-2019"
+    # a blue-only episode (one day above 200) grades none under the stated default
+    assert L.warning_level([250, 100], rules=L.rules_in_force_info("2014-01-01").rules) == "none"
+
+
+def test_in_force_dates_give_no_warning(recwarn):
+    assert L.rules_in_force("2019-07-01") == "MEE-2019"
+    assert not [w for w in recwarn if issubclass(w.category, L.RulesFallbackWarning)]
+
+
+REGION_RULES = """
+Hebei-2018:
+  source: a local plan (test)
+  status: UNVERIFIED
+  merge_gap_hours: 36
+  levels:
+    red: {all: [{above: 200, hours: 96}, {above: 300, hours: 48}]}
+    orange: {all: [{above: 200, hours: 72}]}
+    yellow: {any: [{above: 200, hours: 24}]}
+reduction_shares:
+  Hebei-2018: {yellow: 0.05, orange: 0.15, red: 0.25}
+in_force:
+  - {from: "2018-10-01", rules: Hebei-2018}
+  - {from: "2020-01-01", rules: MEE-2019}
+"""
+
+
+def test_region_file_adds_a_rule_set_and_its_history(tmp_path):
+    path = tmp_path / "warning_rules.yaml"
+    path.write_text(REGION_RULES)
+    assert L.rule_sets(path) == ["MEE-2019", "MEE-2024", "Hebei-2018"]
+    assert L.warning_level([201, 100], rules="Hebei-2018", path=path) == "yellow"  # its own one-day yellow
+    assert L.reduction_share("orange", "Hebei-2018", path) == 0.15
+    assert L.reduction_share("orange", "MEE-2024", path) == 0.2  # shipped shares kept
+    info = L.rules_in_force_info("2019-03-01", path)
+    assert (info.rules, info.source, info.fallback) == ("Hebei-2018", "in_force", False)
+    assert L.rules_in_force("2025-01-01", path) == "MEE-2019"  # its history, not Inner Mongolia's 2024-04-25
+    # before its history: the national rules of the time … or the stated default before 2019-07-01
+    early = L.rules_in_force_info("2018-01-01", path)
+    assert (early.rules, early.source, early.fallback) == ("MEE-2019", "default", True)
+    assert f"the region's history ({path}) starts 2018-10-01" in early.note
+    assert L.rule_sets() == ["MEE-2019", "MEE-2024"]  # the shipped file alone is unchanged
+
+
+def test_region_file_without_history_falls_back_to_the_national_rules(tmp_path):
+    path = tmp_path / "warning_rules.yaml"
+    path.write_text(REGION_RULES.split("in_force:")[0])
+    info = L.rules_in_force_info("2024-03-12", path)
+    assert (info.rules, info.source, info.fallback) == ("MEE-2024", "national", True)
+    assert info.note == (f"MEE-2024: the national grading in force from 2024-03-12 (环大气〔2024〕6号 (in force by this "
+                         f"date; issue date UNVERIFIED)) — a fallback: {path} states no in_force history")
+    assert L.rules_in_force_info("2024-03-11", path).rules == "MEE-2019"
+
+
+@pytest.mark.parametrize("text,match", [
+    ("in_force:\n  - {from: '2020-01-01', rules: MEE-2017}\n", r"in_force names unknown rule set 'MEE-2017'; "
+                                                              r"allowed: MEE-2019, MEE-2024"),
+    ("in_force:\n  - {from: someday, rules: MEE-2019}\n", "'from' is not a date"),
+    ("in_force:\n  - {rules: MEE-2019}\n", "needs 'from'"),
+    ("X:\n  levels: {red: {above: 300, hours: 24}}\n", r"rule set 'X' lacks level\(s\) \['yellow', 'orange'\]"),
+    ("default: {rules: nothing}\n", "default must name a rule set"),
+    ("- just a list\n", "not a warning rules file"),
+])
+def test_malformed_region_rules_file(tmp_path, text, match):
+    path = tmp_path / "warning_rules.yaml"
+    path.write_text(text)
+    with pytest.raises(L.WarningRuleError, match=match) as info:
+        L.rules_in_force_info("2024-01-01", path)
+    assert str(path) in str(info.value)
+
+
+def test_reduction_share_missing_for_a_rule_set(tmp_path):
+    path = tmp_path / "warning_rules.yaml"
+    path.write_text(REGION_RULES.replace("reduction_shares:\n  Hebei-2018: {yellow: 0.05, orange: 0.15, red: 0.25}\n",
+                                         ""))
+    with pytest.raises(L.WarningRuleError, match="no reduction share for rule set 'Hebei-2018' at red"):
+        L.reduction_share("red", "Hebei-2018", path)

@@ -43,3 +43,20 @@ def test_qc_limits_table_needs_every_species(tmp_path):
     with pytest.raises(StationDataError, match=r"no row for \['co', 'no2', 'o3', 'so2'\]"):
         qc.load_qc_limits(path)
     assert set(qc.load_qc_limits().columns) == {"max_hourly", "stuck_hours"}
+
+
+def test_pm25_only_history_passes_the_pm_check_untouched():
+    t0 = pd.Timestamp("2024-01-01 01:00")
+    rows = [(t0 + pd.Timedelta(hours=h), "A", "pm25", 500.0 + h) for h in range(6)]
+    clean, removed = qc.quality_control(tidy(rows))
+    assert removed.empty and len(clean) == 6
+    assert qc.checks_not_applied(tidy(rows)) == ["pm25_gt_pm10 (no PM10 values)"]
+
+
+def test_pm_check_skips_station_hours_without_pm10():
+    t0 = pd.Timestamp("2024-01-01 01:00")
+    rows = [(t0, "A", "pm25", 120.0), (t0, "A", "pm10", 60.0),  # pm25 > pm10 here
+            (t0, "B", "pm25", 120.0)]  # B has no PM10: not checked
+    clean, removed = qc.quality_control(tidy(rows))
+    assert list(removed["station"]) == ["A", "A"] and list(clean["station"]) == ["B"]
+    assert qc.checks_not_applied(tidy(rows)) == []
