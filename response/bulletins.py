@@ -12,6 +12,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from forecast import areas as areas_mod
 from forecast.levels import LEVEL_NAMES_ZH
 
@@ -45,21 +47,36 @@ class Bulletin:
         return self.markdown.splitlines()[0].lstrip("# ").strip()
 
 
-def authority_of(area_id: str, plans: dict | None = None) -> str:
-    plans = plans or plans_mod.load_plans()
-    for tier in ("cities", "counties"):
-        if area_id in plans[tier]:
-            return plans[tier][area_id]["office_zh"].removesuffix("办公室")
-    if area_id == plans["region"]["id"]:
-        return "内蒙古自治区重污染天气应对指挥部"
-    raise BulletinError(f"no plan (and so no issuing authority) for area {area_id!r}")
+def _plan_of(area_id: str, plans: dict, areas) -> tuple[str, dict]:
+    try:
+        return plans_mod.plan_of(area_id, plans=plans, areas=areas)
+    except plans_mod.PlanError:
+        raise BulletinError(f"no plan (and so no issuing authority) for area {area_id!r}") from None
 
 
-def plan_name(area_id: str) -> str:
-    if area_id == "inner_mongolia":
-        return "内蒙古自治区重污染天气应急预案"
-    name = areas_mod.load_areas().set_index("area_id").loc[area_id, "name_zh"]
-    return f"{name}重污染天气应急预案"
+def authority_of(area_id: str, plans: dict | None = None, *, areas: pd.DataFrame | None = None) -> str:
+    """The issuing authority of an area's bulletins: the office of the plan it implements (its own, else its
+    league/city's; the region plan's for the region's id, by default ``<region>重污染天气应对指挥部``)."""
+    plans = plans or plans_mod.load_plans(areas=areas)
+    owner, plan = _plan_of(area_id, plans, areas)
+    if owner == plans["region"]["id"]:
+        return plan.get("office_zh", f"{plan['name_zh']}重污染天气应对指挥部办公室").removesuffix("办公室")
+    if "office_zh" not in plan:
+        raise BulletinError(f"no plan (and so no issuing authority) for area {area_id!r}")
+    return plan["office_zh"].removesuffix("办公室")
+
+
+def plan_name(area_id: str, *, plans: dict | None = None, areas: pd.DataFrame | None = None) -> str:
+    """The name of the plan an area implements (``<area>重污染天气应急预案``; the region plan's for the region)."""
+    plans = plans or plans_mod.load_plans(areas=areas)
+    owner, plan = _plan_of(area_id, plans, areas)
+    if owner == plans["region"]["id"]:
+        return plan.get("plan_zh", f"{plan['name_zh']}重污染天气应急预案")
+    return f"{_names(areas).loc[owner]}重污染天气应急预案"
+
+
+def _names(areas: pd.DataFrame | None) -> pd.Series:
+    return (areas_mod.load_areas() if areas is None else areas).set_index("area_id")["name_zh"]
 
 
 def _measure_text(items: list[dict]) -> str:
@@ -69,20 +86,27 @@ def _measure_text(items: list[dict]) -> str:
 def render(kind: str, *, area_id: str, level: str, previous: str = "none", window: str, start: str,
            aqi_range: str, primary: str = "pm25", met_cause: str = "", clause: str = "", issued_at: str,
            cause: str = "dust", template_dir: str | Path | None = None, plans: dict | None = None,
-           area_name: str | None = None) -> Bulletin:
+           area_name: str | None = None, areas: pd.DataFrame | None = None) -> Bulletin:
     """Render one bulletin.
 
     Parameters
     ----------
     kind : {"issue", "upgrade", "downgrade", "lift", "advisory"}
     area_id : str
-        Issuing area (league/city, banner/county, or ``inner_mongolia`` for the region).
+        Issuing area (league/city or banner/county of ``areas``, or the region plan's id for a regional warning,
+        e.g. ``inner_mongolia``).
     level, previous : str
         Level after and before the action.
     window : str
         Expected time window of the episode, e.g. "12月21日至12月23日".
     aqi_range : str
         Expected daily AQI range, e.g. "210–260".
+    plans : dict, optional
+        The plan system (default :func:`response.plans.load_plans` for ``areas``).
+    area_name : str, optional
+        The area the bulletin names (default the area's ``name_zh``; the region plan's name for the region).
+    areas : DataFrame, optional
+        The area table (``Region.areas``); default the shipped one.
     """
     if kind not in KINDS:
         raise BulletinError(f"unknown bulletin kind {kind!r}; allowed: {', '.join(KINDS)}")
@@ -91,22 +115,21 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
     if not path.exists():
         raise BulletinError(f"{path}: template missing")
     template = string.Template(path.read_text(encoding="utf-8"))
-    plans = plans or plans_mod.load_plans()
+    plans = plans or plans_mod.load_plans(areas=areas)
+    authority = authority_of(area_id, plans, areas=areas)
     if area_name is None:
-        area_name = "全区" if area_id == "inner_mongolia" else \
-            areas_mod.load_areas().set_index("area_id").loc[area_id, "name_zh"]
+        area_name = plans["region"]["name_zh"] if area_id == plans["region"]["id"] else _names(areas).loc[area_id]
     measure_level = "health_advisory" if kind == "advisory" else level
-    items = plans_mod.measures(area_id if area_id != "inner_mongolia" else "hohhot", measure_level, plans=plans) \
-        if measure_level != "none" else []
+    items = plans_mod.measures(area_id, measure_level, plans=plans, areas=areas) if measure_level != "none" else []
     cause_zh = {"dust": "沙尘", "o3": "臭氧", "fire": "火灾烟雾"}.get(cause, cause)
     values = {
-        "authority": authority_of(area_id, plans), "recipients": "各有关部门、各有关单位",
+        "authority": authority, "recipients": "各有关部门、各有关单位",
         "level_zh": LEVEL_NAMES_ZH.get(level, level), "previous_zh": LEVEL_NAMES_ZH.get(previous, previous),
         "response_zh": RESPONSE_ZH.get(level, ""), "severity": SEVERITY_ZH.get(level, "污染天气"),
         "area_name": area_name, "window": window, "start": start, "aqi_range": aqi_range,
         "primary": POLLUTANT_ZH.get(primary, primary), "met_cause": met_cause,
         "met_cause_short": met_cause.rstrip("。") or "气象条件变化", "clause": clause or "—",
-        "plan_name": plan_name(area_id), "measures": _measure_text(items), "issued_at": issued_at,
+        "plan_name": plan_name(area_id, plans=plans, areas=areas), "measures": _measure_text(items), "issued_at": issued_at,
         "cause_zh": cause_zh,
     }
     names = {m.group("named") or m.group("braced") for m in template.pattern.finditer(template.template)

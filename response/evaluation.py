@@ -3,7 +3,8 @@
 :func:`evaluate_episode` calls, in order, :mod:`response.episodes` (the areas, the warnings record, the archived
 and decision forecasts, the timeline), :mod:`response.scoring` (forecast, warning and consultation quality, the
 weather-normalised effect of the measures) and :mod:`response.report` (the Chinese summary); :func:`evaluate` runs
-it over one episode or every detected one and writes the reports (JSON, offline HTML, summary text).
+it over one episode or every detected one and writes the reports (JSON, offline HTML, summary text). The areas
+are the region's (:mod:`forecast.region`), loaded once and passed down; a report carries its areas' names.
 """
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecast import areas as areas_mod
 from forecast import consultation
 from forecast import forecasting as FC
 from forecast import workspace
 from forecast.levels import rules_in_force
+from forecast.region import Region, load_region
 from response import episodes as EP
 from response import report as R
 from response import scoring as S
@@ -24,8 +25,12 @@ from response import scoring as S
 
 def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_dir=None, warnings=None,
                      cache=None, inputs: FC.Inputs | None = None, activated_cuts: dict | None = None,
-                     rounds: int = 200, decisions=None) -> dict:
+                     rounds: int = 200, decisions=None, region: Region | None = None) -> dict:
     """Evaluate one episode; returns the report (JSON-able).
+
+    ``region``: the region evaluated (its area table; :func:`forecast.region.load_region`); default the one the
+    inputs were read for, else the data directory's ``region/`` folder, else ``$LANTIAN_REGION``, else the
+    shipped Inner Mongolia. The report's ``episode`` names its areas (``names``: area id → Chinese name).
 
     ``warnings``: the warnings in force (see :func:`response.episodes.read_warnings`; ``None``: none —
     :func:`response.episodes.warnings_record` chooses a data directory's record). ``decisions``: the forecasts
@@ -40,9 +45,11 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
         Unknown areas, unreadable warnings or decision forecasts.
     """
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    inputs = inputs or FC.load_inputs(data, cache=cache)
+    inputs = inputs or FC.load_inputs(data, cache=cache, region=region)
+    region = region or getattr(inputs, "region", None) or load_region(data=data)
     obs = inputs.obs.daily
-    areas = EP.episode_areas(obs, start, end, areas, known=areas_mod.load_areas()["area_id"])
+    areas = EP.episode_areas(obs, start, end, areas, known=region.area_ids)
+    names = region.names()
     w = EP.read_warnings(warnings)
     archive = EP.episode_forecasts(data, model_dir, start, end, cache=cache)
     rules = rules_in_force(start)
@@ -51,7 +58,8 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
     dec = EP.read_decision_forecasts(decisions) if decisions not in (None, False) else None
     effect, model_info = S.measures_effect(obs, inputs.met_daily, w, dec, areas, start, end, rounds=rounds,
                                            decisions_source=decisions)
-    report = {"episode": {"start": str(start.date()), "end": str(end.date()), "areas": areas, "rules": rules},
+    report = {"episode": {"start": str(start.date()), "end": str(end.date()), "areas": areas, "rules": rules,
+                          "names": {a: str(names.get(a, a)) for a in areas}},
               "gaps": EP.data_gaps(obs, areas, start, end),
               "timeline": EP.timeline(obs, w, archive, areas, start, end),
               "rolling_24h": EP.rolling_24h(inputs.obs.rolling, areas, start, end),
@@ -63,18 +71,20 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
         report["activated_cuts_td"] = activated_cuts
     records, _ = consultation.load(data)
     report["consultation"] = S.consultation_quality(records, obs, areas, start, end)
-    report["summary_zh"] = R.summary_zh(report)
+    report["summary_zh"] = R.summary_zh(report, names=names)
     return report
 
 
 def evaluate(data, out, *, episode: str | None = None, season: str | None = None, areas=None, model_dir=None,
-             warnings=None, cache=None, decisions=None, progress: bool = False) -> dict:
+             warnings=None, cache=None, decisions=None, progress: bool = False,
+             region: Region | None = None) -> dict:
     """Evaluate one episode (``episode="START:END"``) or every detected one (inside ``season`` when given) and
     write each report to ``out`` (plus ``season_summary.json`` for several).
 
     ``warnings``: the warnings record (audit store or CSV); default the one the app uses,
     :func:`response.episodes.warnings_record` (the workspace's audit store when it holds decisions, else
-    ``DIR/warnings/issued.csv``). The result names the record used (``warnings``).
+    ``DIR/warnings/issued.csv``). The result names the record used (``warnings``). ``region``: as for
+    :func:`evaluate_episode` (loaded once here and passed down).
 
     Returns
     -------
@@ -86,7 +96,8 @@ def evaluate(data, out, *, episode: str | None = None, season: str | None = None
     response.episodes.EvaluationError
         A malformed window, or no episode found.
     """
-    inputs = FC.load_inputs(data, cache=cache, progress=progress)
+    region = region or load_region(data=data)
+    inputs = FC.load_inputs(data, cache=cache, progress=progress, region=region)
     if warnings is None:
         warnings = EP.warnings_record(data, workspace.audit_path(data, cache))
     if episode:
@@ -102,8 +113,8 @@ def evaluate(data, out, *, episode: str | None = None, season: str | None = None
     reports, paths = [], []
     for start, end in windows:
         report = evaluate_episode(data, start, end, areas=areas, model_dir=model_dir, warnings=warnings,
-                                  cache=cache, inputs=inputs, decisions=decisions)
-        paths.append(R.write_report(report, out))
+                                  cache=cache, inputs=inputs, decisions=decisions, region=region)
+        paths.append(R.write_report(report, out, names=region.names()))
         reports.append(report)
     summary = None
     if len(reports) > 1:

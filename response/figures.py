@@ -3,8 +3,9 @@ post-episode report's timelines, warning outcomes and emission-cut effect.
 
 Each function takes library results (a forecast document, a report, a field from
 :func:`forecast.products.map_field`) and returns a ``plotly.graph_objects.Figure``; the pages and the HTML report
-only place them. ``names`` (area id → Chinese name) and ``geoms`` (area id → shapely geometry) default to the
-shipped area table and boundaries (:mod:`forecast.areas`).
+only place them. ``names`` (area id → Chinese name) and ``geoms`` (area id → shapely geometry) are the caller's
+region's (``Region.names()``, ``Region.boundaries``); the report figures take the names a report carries
+(``report["episode"]["names"]``); without them, the shipped area table and boundaries (:mod:`forecast.areas`).
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from forecast import products
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
 from forecast.nomenclature import HEAVY_AQI
 
+from .report import area_names
+
 #: the consultation's driver maps: field → (Chinese name, English name, unit, colour scale)
 MAP_VARS = {"blh": ("边界层高度", "boundary-layer height", "m", "Viridis"),
             "wind_speed": ("10米风速", "10-m wind speed", "m/s", "Blues"),
@@ -27,10 +30,6 @@ MAP_VARS = {"blh": ("边界层高度", "boundary-layer height", "m", "Viridis"),
 ARROW_STRIDE = 2
 ARROW_DEG_PER_MS = 0.08
 FAN_COLOUR = "rgba(70,130,180,0.3)"
-
-
-def _names(names=None):
-    return areas_mod.load_areas().set_index("area_id")["name_zh"] if names is None else names
 
 
 def _outline(fig: go.Figure, geoms, ids, colours=None, texts=None) -> None:
@@ -53,7 +52,7 @@ def level_map(doc: dict, lead_day: int | None, *, geoms=None, names=None) -> go.
     """Areas coloured by warning level: the area's level (``lead_day`` None) or the level covering that day
     (:func:`forecast.products.level_on_day`); the hover text gives the day's AQI median and 10–90 % range."""
     geoms = areas_mod.boundaries() if geoms is None else geoms
-    names = _names(names)
+    names = area_names(None, names)
     ids, colours, texts = [], [], []
     for area in doc["areas"]:
         level = products.level_on_day(area, lead_day)
@@ -120,7 +119,7 @@ def fan_chart(area: dict, history: pd.Series) -> go.Figure:
 
 def episode_timeline(report: dict, area: str, *, names=None) -> go.Figure:
     """One area of an episode: observed daily and rolling-24-h AQI, the day-1 forecast fan, warning bands."""
-    names = _names(names)
+    names = area_names(report, names)
     tl = pd.DataFrame(report["timeline"])
     g = tl[tl["area_id"] == area]
     fig = go.Figure()
@@ -161,7 +160,7 @@ def warning_outcomes(report: dict) -> go.Figure:
 def effect_bars(report: dict, *, names=None) -> go.Figure | None:
     """The PM2.5 effect of the measures with its 90 % interval: episode-wide first, then per area (``None``
     without an estimate)."""
-    names = _names(names)
+    names = area_names(report, names)
     eff = dict(report["effect"].get("pm25_by_area") or {})
     whole = report["effect"].get("pm25") or report["effect"].get("placebo_pm25")
     if whole and whole.get("estimate") is not None:
@@ -182,7 +181,7 @@ def effect_bars(report: dict, *, names=None) -> go.Figure | None:
 
 def report_figures(report: dict, *, names=None) -> list:
     """The report's plotly figures: per-area timelines (observed, forecast fan, warnings), warning outcomes, effect."""
-    names = _names(names)
+    names = area_names(report, names)
     areas = list(dict.fromkeys(rec["area_id"] for rec in report["timeline"]))
     figs = [episode_timeline(report, area, names=names) for area in areas]
     figs.append(warning_outcomes(report))

@@ -11,6 +11,9 @@ emissions by sector (``DIR/inventory.csv``), the measures per industry × grade 
 - 保障类 enterprises run at the load their duty requires: the cut never exceeds ``1 − guarantee_load``;
 - an enterprise follows the level of its banner/county when that area has a warning decision, else its league/city.
 
+The areas are the caller's area table (``areas=``, ``names=``: the region's, :mod:`forecast.region`); without one
+the shipped Inner Mongolia table, the default region.
+
 Cuts are fractions of baseline daily emissions (annual emissions / 365) [t/d]. The share check compares, per
 league/city and pollutant (SO2, NOx, PM, VOCs), enterprise cuts plus sector cuts with the target share of
 society-wide daily emissions (10 / 20 / 30 % for yellow / orange / red, from the warning rules; configurable).
@@ -71,9 +74,19 @@ def sector_rules(path: str | None = None) -> dict:
 
 # ---- registry -------------------------------------------------------------------------------------------------
 
-def validate_registry(frame: pd.DataFrame, *, source: str = "enterprises.csv") -> tuple[pd.DataFrame, pd.DataFrame]:
+def _table(areas: pd.DataFrame | None) -> pd.DataFrame:
+    return (areas_mod.load_areas() if areas is None else areas).set_index("area_id")
+
+
+def _names(names) -> pd.Series:
+    return areas_mod.load_areas().set_index("area_id")["name_zh"] if names is None else names
+
+
+def validate_registry(frame: pd.DataFrame, *, source: str = "enterprises.csv",
+                      areas: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split a registry into good rows and a report of bad rows (``row`` = line in the file, ``enterprise_id``,
-    ``problem``). Good rows are typed; bad rows are never silently dropped."""
+    ``problem``). Good rows are typed; bad rows are never silently dropped. ``areas``: the area table whose
+    leagues/cities and banners/counties the registry may name (default the shipped one)."""
     missing = [c for c in ("enterprise_id", "name", "area_id", "industry", "grade", "so2_t", "nox_t", "pm_t",
                            "vocs_t") if c not in frame.columns]
     if missing:
@@ -84,7 +97,7 @@ def validate_registry(frame: pd.DataFrame, *, source: str = "enterprises.csv") -
             f[c] = np.nan if c not in ("guarantee", "guarantee_reason", "county_id") else None
     f["row"] = np.arange(len(f)) + 2  # header is line 1
     problems: list[tuple[int, str, str]] = []
-    known_areas = areas_mod.load_areas().set_index("area_id")
+    known_areas = _table(areas)
     ind = industries()
 
     def bad(mask, text):
@@ -128,13 +141,15 @@ def validate_registry(frame: pd.DataFrame, *, source: str = "enterprises.csv") -
     return good.reset_index(drop=True), report.reset_index(drop=True)
 
 
-def load_registry(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_registry(path: str | Path, *, areas: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The enterprise registry of a CSV file, checked against the area table ``areas`` (default the shipped one):
+    good rows and the bad-row report (:func:`validate_registry`)."""
     path = Path(path)
     try:
         frame = pd.read_csv(path, dtype={"enterprise_id": str, "county_id": str}, encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ReductionError(f"{path}: cannot read the enterprise registry ({exc})") from None
-    return validate_registry(frame, source=str(path))
+    return validate_registry(frame, source=str(path), areas=areas)
 
 
 def load_inventory(path: str | Path) -> pd.DataFrame:
@@ -242,13 +257,14 @@ class ShareCheck:
 
 def share_check(activated: pd.DataFrame, registry: pd.DataFrame, inventory: pd.DataFrame,
                 levels: dict[str, str], *, rules: str, shares: dict | None = None,
-                top: int = 10) -> ShareCheck:
-    """Reduction achieved per league/city and pollutant against the target share of society-wide emissions."""
+                top: int = 10, areas: pd.DataFrame | None = None) -> ShareCheck:
+    """Reduction achieved per league/city of the area table ``areas`` (default the shipped one) and pollutant
+    against the target share of society-wide emissions."""
     sec = sector_rules()["sectors"]
     rows, extra_rows = [], []
     cities = sorted({a for a, lv in levels.items() if lv in LEVELS} |
                     set(activated["area_id"]) if len(activated) else {a for a, lv in levels.items() if lv in LEVELS})
-    table = areas_mod.load_areas().set_index("area_id")
+    table = _table(areas)
     inv_by_area = {a: g.droplevel("area_id") for a, g in inventory.groupby(level="area_id")}
     for area in cities:
         if area not in table.index or table.loc[area, "tier"] != "city":
@@ -313,15 +329,17 @@ LEVEL_ZH = {"yellow": "黄色", "orange": "橙色", "red": "红色"}
 POLLUTANT_ZH = {"so2": "SO2", "nox": "NOx", "pm": "颗粒物", "vocs": "VOCs"}
 
 
-def markdown_summary(check: ShareCheck, activated: pd.DataFrame) -> str:
+def markdown_summary(check: ShareCheck, activated: pd.DataFrame, *, names: pd.Series | None = None) -> str:
+    """The share check and activated lists as Markdown (``names``: area id → Chinese name, default the shipped
+    area table's)."""
     lines = ["# 应急减排清单启动情况与减排比例核算", ""]
     if check.totals.empty:
         return "\n".join(lines + ["（无预警地区，未启动应急减排清单）"])
-    table = areas_mod.load_areas().set_index("area_id")
+    names = _names(names)
     for area, g in check.totals.groupby("area_id", sort=True):
         level = g["level"].iloc[0]
         n = int((activated["area_id"] == area).sum()) if len(activated) else 0
-        lines += [f"## {table.loc[area, 'name_zh']}（{LEVEL_ZH[level]}预警，目标减排比例 {g['target_share'].iloc[0]:.0%}）",
+        lines += [f"## {names.get(area, area)}（{LEVEL_ZH[level]}预警，目标减排比例 {g['target_share'].iloc[0]:.0%}）",
                   "", f"启动企业 {n} 家。", "",
                   "| 污染物 | 全社会排放 t/d | 企业减排 t/d | 其他行业措施 t/d | 减排比例 | 是否达标 |", "|---|---|---|---|---|---|"]
         for r in g.itertuples():
@@ -337,11 +355,13 @@ def markdown_summary(check: ShareCheck, activated: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_excel(activated: pd.DataFrame, check: ShareCheck, path: str | Path) -> Path:
-    """Excel workbook: a summary sheet and one sheet per league/city with its activated list."""
+def write_excel(activated: pd.DataFrame, check: ShareCheck, path: str | Path, *,
+                names: pd.Series | None = None) -> Path:
+    """Excel workbook: a summary sheet and one sheet per league/city with its activated list (``names``: area id
+    → Chinese name, default the shipped area table's)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = areas_mod.load_areas().set_index("area_id")["name_zh"]
+    names = _names(names)
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         summary = check.totals.copy()
         if len(summary):
@@ -363,8 +383,10 @@ def enterprise_notice(row: pd.Series) -> str:
             "并做好台账记录。")
 
 
-def write_outputs(activated: pd.DataFrame, check: ShareCheck, out: str | Path) -> dict:
-    """CSV, Excel, Markdown summary and per-enterprise notices into ``out``; returns the paths."""
+def write_outputs(activated: pd.DataFrame, check: ShareCheck, out: str | Path, *,
+                  names: pd.Series | None = None) -> dict:
+    """CSV, Excel, Markdown summary and per-enterprise notices into ``out``; returns the paths. ``names``: area id
+    → Chinese name (the region's; default the shipped area table's)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "reduction_list.csv", "excel": out / "reduction_list.xlsx",
@@ -372,8 +394,9 @@ def write_outputs(activated: pd.DataFrame, check: ShareCheck, out: str | Path) -
              "notices": out / "enterprise_notices.md", "word": out / "reduction_list.docx"}
     activated.to_csv(paths["csv"], index=False, encoding="utf-8-sig")
     check.totals.to_csv(paths["totals"], index=False, encoding="utf-8-sig")
-    write_excel(activated, check, paths["excel"])
-    paths["summary"].write_text(markdown_summary(check, activated), encoding="utf-8")
+    names = _names(names)
+    write_excel(activated, check, paths["excel"], names=names)
+    paths["summary"].write_text(markdown_summary(check, activated, names=names), encoding="utf-8")
     notices = [f"- {enterprise_notice(r)}" for _, r in activated.iterrows()]
     notices_md = "# 企业应急减排告知（一厂一策）\n\n" + "\n".join(notices) + "\n"
     paths["notices"].write_text(notices_md, encoding="utf-8")

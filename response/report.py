@@ -11,17 +11,24 @@ import pandas as pd
 from forecast import areas as areas_mod
 
 
-def _names(names=None):
-    return areas_mod.load_areas().set_index("area_id")["name_zh"] if names is None else names
+def area_names(report: dict | None = None, names=None) -> pd.Series:
+    """Area id → Chinese name: ``names``, else those a report carries (``report["episode"]["names"]``, the
+    region's: :func:`response.evaluation.evaluate_episode` writes them), else the shipped area table's."""
+    if names is not None:
+        return names
+    if report is not None and report.get("episode", {}).get("names"):
+        return pd.Series(report["episode"]["names"], dtype=object)
+    return areas_mod.load_areas().set_index("area_id")["name_zh"]
 
 
 def summary_zh(report: dict, names=None) -> str:
     """A plain-language paragraph in Chinese for the post-episode review document.
 
-    ``names``: area id → Chinese name (default: the shipped area table's ``name_zh``).
+    ``names``: area id → Chinese name (default: the names the report carries, ``report["episode"]["names"]``,
+    else the shipped area table's ``name_zh``).
     """
     ep = report["episode"]
-    names = _names(names)
+    names = area_names(report, names)
     area_text = "、".join(names.get(a, a) for a in ep["areas"][:6]) + ("等" if len(ep["areas"]) > 6 else "")
     wq = report["warning_quality"]
     hits = sum(v["outcome"] == "hit" for v in wq.values())
@@ -111,11 +118,12 @@ def report_stem(report: dict) -> str:
     return f"episode_{ep['start']}_{ep['end']}"
 
 
-def html(report: dict) -> str:
-    """The report as a self-contained HTML page (plotly embedded: works offline)."""
+def html(report: dict, *, names=None) -> str:
+    """The report as a self-contained HTML page (plotly embedded: works offline); ``names`` as for
+    :func:`summary_zh`."""
     from . import figures
 
-    figs = figures.report_figures(report)
+    figs = figures.report_figures(report, names=area_names(report, names))
     body = "".join(f.to_html(full_html=False, include_plotlyjs=("inline" if i == 0 else False))
                    for i, f in enumerate(figs))
     ep = report["episode"]
@@ -127,20 +135,21 @@ def html(report: dict) -> str:
             f"</pre></body></html>")
 
 
-def render_html(report: dict, path: str | Path) -> Path:
+def render_html(report: dict, path: str | Path, *, names=None) -> Path:
     """Write :func:`html` to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html(report), encoding="utf-8")
+    path.write_text(html(report, names=names), encoding="utf-8")
     return path
 
 
-def write_report(report: dict, out: str | Path) -> dict:
-    """``<out>/episode_<start>_<end>.json``, ``.html`` and ``_summary_zh.txt``; returns the JSON and HTML paths."""
+def write_report(report: dict, out: str | Path, *, names=None) -> dict:
+    """``<out>/episode_<start>_<end>.json``, ``.html`` and ``_summary_zh.txt``; returns the JSON and HTML paths.
+    ``names`` as for :func:`summary_zh`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     stem = report_stem(report)
     (out / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str))
-    render_html(report, out / f"{stem}.html")
+    render_html(report, out / f"{stem}.html", names=names)
     (out / f"{stem}_summary_zh.txt").write_text(report["summary_zh"] + "\n", encoding="utf-8")
     return {"json": str(out / f"{stem}.json"), "html": str(out / f"{stem}.html")}

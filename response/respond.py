@@ -6,7 +6,8 @@ advisory, not a colour: :mod:`response.causes`), the regional and league/city ca
 life-cycle action against the state in force (derived from the audit store's events when one is given:
 :mod:`response.lifecycle`), the plan measures and the bulletin drafts (:mod:`response.bulletins`). The rule set is
 the one in force on the issue date (:func:`forecast.levels.rules_in_force`) unless the caller or the forecast
-names one.
+names one. The areas, boundaries and plans are the region's (:mod:`forecast.region`), loaded once here and passed
+down: a region without plans of its own gets the national default plans (:func:`response.plans.default_plans`).
 """
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import areas as areas_mod
 from forecast import consultation as consultation_mod
 from forecast.levels import LEVEL_NAMES_ZH, rules_in_force
+from forecast.region import Region, load_region
 
 from . import audit as audit_mod
 from . import bulletins as B
@@ -82,7 +83,7 @@ def _cause(area: dict, days: list[int]) -> str:
 def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = None, store=None,
             officer: str = "lantian（系统建议）", adjacency=None, plans: dict | None = None,
             write_docx: bool = True, data: str | Path | None = None, consultation: bool = True,
-            states: dict | None = None) -> dict:
+            states: dict | None = None, region: Region | None = None) -> dict:
     """Proposed decisions per tier for one forecast; writes ``decisions.json`` and bulletins to ``out_dir``.
 
     Parameters
@@ -101,9 +102,11 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     officer : str
         Who the proposal events name (the system, not a person: proposals are not decisions).
     adjacency : dict, optional
-        ``area_id`` → neighbouring league/cities (default: from the boundaries), for the ≥ 3-adjacent zone.
+        ``area_id`` → neighbouring league/cities (default: the region's, from its boundaries), for the
+        ≥ 3-adjacent zone.
     plans : dict, optional
-        The three-tier plans (default :func:`response.plans.load_plans`).
+        The three-tier plans (default the region's: its ``plans.yaml``, else the shipped plans when they fit its
+        areas, else the national default plans; :func:`response.plans.load_plans`).
     write_docx : bool
         Also write Word bulletins.
     data : path-like, optional
@@ -116,11 +119,15 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     states : dict, optional
         The warning state per area when the caller derived it already (the duty page reads the store without
         recording proposals); ignored when ``store`` is given.
+    region : Region, optional
+        The region responded for (areas, boundaries, plans); default :func:`forecast.region.load_region` for
+        ``data`` (its ``region/`` folder, else ``$LANTIAN_REGION``, else the shipped Inner Mongolia).
 
     Returns
     -------
     dict
-        ``issue_date``, ``rules``, ``region`` (zone warnings), ``city`` and ``county`` (one record per area:
+        ``issue_date``, ``rules``, ``region`` (zone warnings: ``members``, ``level``, the region plan's id
+        ``plan`` and its ``measures``, ``bulletins``), ``city`` and ``county`` (one record per area:
         ``level``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``, ``measures``,
         ``bulletins`` …), ``reduction``, ``consultation`` and ``bulletin_objects``.
 
@@ -133,8 +140,10 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     cons_info = None
     if data is not None and consultation:
         doc, cons_info = consultation_mod.adjusted_forecast(doc, data)
-    plans = plans or plans_mod.load_plans()
-    table = areas_mod.load_areas().set_index("area_id")
+    region = region or load_region(data=data)
+    areas = region.areas
+    plans = plans or plans_mod.load_plans(region.plans_file, areas=areas, name=region.name)
+    table = areas.set_index("area_id")
     own, per_area = {}, {}
     for area in doc["areas"]:
         if area["area_id"] not in table.index:
@@ -142,7 +151,9 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         advisory, cause = causes.advisory(area)
         own[area["area_id"]] = area["level"]
         per_area[area["area_id"]] = {"area": area, "advisory": advisory, "cause": cause}
-    final, regional = plans_mod.cascade(own, plans=plans, adjacency=adjacency)
+    final, regional = plans_mod.cascade(own, plans=plans, areas=areas,
+                                        adjacency=adjacency if adjacency is not None else
+                                        (lambda: region.adjacency("city")))
     close_store = False
     if store is not None and not isinstance(store, audit_mod.AuditStore):
         store, close_store = audit_mod.open_store(store), True
@@ -182,8 +193,9 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                "reason": reason, "trigger_days": trig, "valid_from": valid_from.isoformat(), "rules": r,
                "lead_hours": t.lead_hours, "lead_time_ok": t.lead_time_ok,
                "level_probabilities": area.get("level_probabilities"), "health_advisory": info["advisory"],
-               "measures": plans_mod.measures(area_id, level, plans=plans) if level != "none" else
-               (plans_mod.measures(area_id, "health_advisory", plans=plans) if info["advisory"] else []),
+               "measures": plans_mod.measures(area_id, level, plans=plans, areas=areas) if level != "none" else
+               (plans_mod.measures(area_id, "health_advisory", plans=plans, areas=areas) if info["advisory"]
+                else []),
                "bulletins": []}
         kinds = []
         if t.action in BULLETIN_ACTIONS:
@@ -194,7 +206,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             b = B.render(kind, area_id=area_id, level=level if kind != "lift" else "none", previous=state.level,
                          window=window, start=start, aqi_range=aqi_range, met_cause=met_cause,
                          clause=area["clause"], issued_at=issued_at, cause=info["cause"] or "dust", plans=plans,
-                         primary="dust" if kind == "advisory" else "pm25")
+                         primary="dust" if kind == "advisory" else "pm25", areas=areas)
             bulletins.append(b)
             rec["bulletins"].append({"kind": kind, "title": b.title, "sha256": b.sha256,
                                      "file": f"bulletins/{area_id}_{kind}.md"})
@@ -207,16 +219,19 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                 details={"action": t.action, "proposed": level, "source": final[area_id]["source"]}))
         decisions[tier].append(rec)
     for w in regional:
-        area_name = w.name_zh
+        # the regional bulletin is the region plan's: its authority and measures, naming the zone's members
+        area_name = f"{w.name_zh}（{'、'.join(str(table.loc[m, 'name_zh']) for m in w.members)}）"
         days = sorted({k for m in w.triggered_by if m in per_area for k in (per_area[m]["area"]["trigger_days"] or [])})
         anchor = per_area[w.triggered_by[0]]["area"] if w.triggered_by and w.triggered_by[0] in per_area else None
         window, aqi_range = _window(anchor, days or [1]) if anchor else ("", "")
         start = _start_text(lifecycle.valid_from(issue_date, days)) if anchor else ""
-        b = B.render("issue", area_id="inner_mongolia", level=w.level, window=window, start=start,
+        b = B.render("issue", area_id=plans["region"]["id"], level=w.level, window=window, start=start,
                      aqi_range=aqi_range, clause=f"{len(w.triggered_by)}个成员达到预警条件", issued_at=issued_at,
-                     plans=plans, area_name=area_name)
+                     plans=plans, area_name=area_name, areas=areas)
         bulletins.append(b)
         decisions["region"].append({"zone_id": w.zone_id, "name_zh": w.name_zh, "level": w.level,
+                                    "plan": plans["region"]["id"], "measures": plans_mod.measures(
+                                        plans["region"]["id"], w.level, plans=plans, areas=areas),
                                     "members": w.members, "triggered_by": w.triggered_by,
                                     "bulletins": [{"kind": "issue", "title": b.title, "sha256": b.sha256,
                                                    "file": f"bulletins/region_{_safe(w.zone_id)}_issue.md"}]})
@@ -224,7 +239,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     if close_store:
         store.close()
     if data is not None:
-        decisions["reduction"] = _reduction(Path(data), decisions, out_dir)
+        decisions["reduction"] = _reduction(Path(data), decisions, out_dir, areas)
     if out_dir is not None:
         _write(decisions, bulletins, Path(out_dir), write_docx)
     decisions["consultation"] = cons_info
@@ -232,22 +247,23 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     return decisions
 
 
-def _reduction(data: Path, decisions: dict, out_dir) -> dict:
+def _reduction(data: Path, decisions: dict, out_dir, areas) -> dict:
     from . import reduction as R
 
     reg_path, inv_path = data / "enterprises.csv", data / "inventory.csv"
     if not reg_path.exists() or not inv_path.exists():
         return {"note": f"{data}: no enterprises.csv / inventory.csv; emission-reduction lists not evaluated"}
-    registry, bad = R.load_registry(reg_path)
+    registry, bad = R.load_registry(reg_path, areas=areas)
     inventory = R.load_inventory(inv_path)
     levels = {r["area_id"]: r["level"] for tier in ("city", "county") for r in decisions[tier]}
     rules = decisions["rules"]
     act = R.activate(registry, levels)
-    check = R.share_check(act, registry, inventory, levels, rules=rules)
+    check = R.share_check(act, registry, inventory, levels, rules=rules, areas=areas)
     result = {"enterprises": int(len(registry)), "bad_rows": bad.to_dict("records"), "activated": int(len(act)),
               "share_check": check.totals.to_dict("records"), "shortfalls": check.shortfalls.to_dict("records")}
     if out_dir is not None:
-        result["files"] = R.write_outputs(act, check, Path(out_dir) / "reduction")
+        result["files"] = R.write_outputs(act, check, Path(out_dir) / "reduction",
+                                          names=areas.set_index("area_id")["name_zh"])
         if len(bad):
             bad.to_csv(Path(out_dir) / "reduction" / "registry_problems.csv", index=False, encoding="utf-8-sig")
     return result

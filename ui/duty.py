@@ -13,7 +13,7 @@ from response import accounts as accounts_mod
 from response import audit, lifecycle
 from response.bulletins import markdown_to_docx
 from response.respond import respond
-from ui.common import audit_path, forecast_doc, page_start, t
+from ui.common import audit_path, forecast_doc, page_start, region, t
 
 
 def login(cfg) -> dict | None:
@@ -49,7 +49,8 @@ def render():
     with audit.open_store(store_path) as store:
         states = lifecycle.states_from_events(store.events(), before=str(issued))
         in_force = {a: s.level for a, s in lifecycle.in_force(store).items()}
-    result = respond(doc, store=None, states=states, data=cfg["data"], out_dir=out_dir, write_docx=False)
+    result = respond(doc, store=None, states=states, data=cfg["data"], out_dir=out_dir, write_docx=False,
+                     region=region(str(cfg["data"])))
     if (result.get("consultation") or {}).get("adjustments"):
         st.info(t("adjusted_note"))
     rows = [{"tier": tier, "area_id": r["area_id"], "name": r["name_zh"], "in_force": r["in_force"],

@@ -76,6 +76,18 @@ def test_unknown_area(winter_world, winter_inputs):
         E.evaluate_episode(winter_world, "2023-12-10", "2023-12-12", areas=["beijing"], inputs=winter_inputs)
 
 
+def test_areas_are_the_regions(winter_world, winter_inputs, tmp_path):
+    """The areas an episode may name are the given region's, not the shipped table's."""
+    from forecast.region import load_region
+
+    from ._region import write_areas
+
+    write_areas(tmp_path / "hebei")
+    with pytest.raises(EP.EvaluationError, match=r"unknown area\(s\) \['hohhot'\]; allowed: baoding, shijiazhuang"):
+        E.evaluate_episode(winter_world, "2023-12-10", "2023-12-12", areas=["hohhot"], inputs=winter_inputs,
+                           region=load_region(tmp_path / "hebei"))
+
+
 def test_evaluate_command(winter_world, winter_model, episode, tmp_path, capsys):
     from lantian.cli import main
 

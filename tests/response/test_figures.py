@@ -85,3 +85,14 @@ def test_driver_map(var, arrows):
     else:
         assert last.line.width == 0.7  # a city outline, no arrows
     assert list(fig.layout.xaxis.range) == [109.0, 112.0]
+
+
+def test_report_figures_name_the_areas_the_report_carries():
+    """A report of another region carries its areas' names (``episode.names``); the figures use them."""
+    rep = small_report()
+    rep["episode"]["names"] = {"baotou": "石家庄市", "hohhot": "保定市"}
+    figs = figures.report_figures(rep)
+    assert [f.layout.title.text for f in figs[:2]] == ["石家庄市：实况、预报与预警", "保定市：实况、预报与预警"]
+    assert list(figs[3].data[0].x) == ["全部 / all", "石家庄市"]
+    names = pd.Series({"baotou": "甲", "hohhot": "乙"})
+    assert figures.report_figures(rep, names=names)[0].layout.title.text == "甲：实况、预报与预警"  # given wins

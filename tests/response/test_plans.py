@@ -82,3 +82,92 @@ def test_real_adjacency_from_boundaries():
 
     adj = areas.adjacency(tier="city")
     assert "baotou" in adj["hohhot"] and "ordos" in adj["wuhai"] and "alxa" not in adj["hohhot"]
+
+
+# ---- a region of another province without plans of its own: the national default plans -------------------------
+
+def test_default_plans_for_a_region_of_another_province(tmp_path):
+    from ._region import hebei_areas, shipped_words_in
+
+    table = hebei_areas(tmp_path)
+    p = plans.load_plans(areas=table, name="hebei")  # the shipped plans do not fit: the default ones
+    shipped = plans.load_plans()
+    assert p["departments"] == shipped["departments"]
+    assert p["measure_sets"] == {"default": shipped["measure_sets"]["default"]}
+    assert p["region"]["name_zh"] == "河北省" and p["region"]["control_zones"] == []
+    assert p["region"]["dynamic_zone"]["min_adjacent"] == shipped["region"]["dynamic_zone"]["min_adjacent"] == 3
+    assert p["cities"] == {"shijiazhuang": {"office_zh": "石家庄市重污染天气应急指挥部办公室"},
+                           "baoding": {"office_zh": "保定市重污染天气应急指挥部办公室"}}
+    assert p["counties"] == {}
+    for level in ("yellow", "orange", "red", "health_advisory"):
+        items = plans.measures("shijiazhuang", level, plans=p, areas=table)
+        assert items == plans.measures("hohhot", level)  # the default measure set
+        assert items == plans.measures(p["region"]["id"], level, plans=p, areas=table)  # the region plan's too
+    # the national default measures name no Inner Mongolia area
+    text = repr(shipped["measure_sets"]["default"]) + repr(p)
+    assert shipped_words_in(text) == []
+
+
+def test_default_plans_counties_follow_their_city(tmp_path):
+    from ._region import hebei_areas
+
+    table = hebei_areas(tmp_path, ("shijiazhuang", "baoding", "zhengding"))
+    p = plans.load_plans(areas=table)
+    assert "zhengding" not in p["counties"] and plans.plan_of("zhengding", plans=p, areas=table)[0] == "shijiazhuang"
+    final, _ = plans.cascade({"shijiazhuang": "orange"}, plans=p, areas=table, adjacency={})
+    assert final["zhengding"] == {"level": "orange", "own_level": "none", "source": "parent:shijiazhuang"}
+    assert final["baoding"]["level"] == "none"
+
+
+def test_shipped_plans_only_where_they_fit(tmp_path):
+    from forecast import areas
+
+    assert plans.load_plans(areas=areas.load_areas()) is plans.load_plans()
+    # a table of only some Inner Mongolia cities: the shipped plans name areas it lacks → the default plans
+    some = areas.load_areas().query("area_id in ['hohhot', 'baotou']")
+    p = plans.load_plans(areas=some)
+    assert set(p["cities"]) == {"hohhot", "baotou"} and p["region"]["control_zones"] == []
+
+
+def test_plan_file_checked_against_the_region(tmp_path):
+    from ._region import hebei_areas
+
+    table = hebei_areas(tmp_path / "hebei")
+    with pytest.raises(plans.PlanError, match="cities plan for unknown area 'hohhot'"):
+        plans.load_plans(plans.SHIPPED_PLANS, areas=table)
+    with pytest.raises(plans.PlanError, match="unknown area 'hohhot'"):
+        plans.measures("hohhot", "red", plans=plans.default_plans(table), areas=table)
+
+
+def test_bad_measure_set_and_region_plan_rejected():
+    p = copy.deepcopy(plans.load_plans())
+    p["cities"]["hohhot"]["measures"] = "strict"
+    with pytest.raises(plans.PlanError, match="unknown measure set 'strict'"):
+        plans.validate(p)
+    p = copy.deepcopy(plans.load_plans())
+    del p["region"]["id"]
+    with pytest.raises(plans.PlanError, match="region plan: missing id"):
+        plans.validate(p)
+
+
+def test_dynamic_zone_of_another_province_from_real_adjacency(tmp_path):
+    """Hebei: 石家庄, 保定 and 衡水 border one another, 沧州 borders 保定 and 衡水 only (offline boundaries)."""
+    from forecast.region import load_region
+
+    from ._region import FOUR, write_areas
+
+    write_areas(tmp_path / "hebei", FOUR)
+    region = load_region(tmp_path / "hebei")
+    p = plans.load_plans(region.plans_file, areas=region.areas, name=region.name)
+    adj = region.adjacency("city")
+    assert adj["shijiazhuang"] == {"baoding", "hengshui"} and "shijiazhuang" not in adj["cangzhou"]
+    own = {"shijiazhuang": "orange", "baoding": "yellow", "hengshui": "yellow"}
+    final, regional = plans.cascade(own, plans=p, areas=region.areas, adjacency=adj)
+    assert [(w.zone_id, w.level, w.members) for w in regional] == \
+        [("dynamic:baoding+hengshui+shijiazhuang", "yellow", ["baoding", "hengshui", "shijiazhuang"])]
+    assert regional[0].name_zh == "相邻城市联动区域"
+    assert final["cangzhou"]["level"] == "none" and final["shijiazhuang"]["level"] == "orange"
+    # two warned cities make no zone; the adjacency is then not even asked for
+    _, regional = plans.cascade({"shijiazhuang": "red", "baoding": "red"}, plans=p, areas=region.areas,
+                                adjacency=lambda: pytest.fail("adjacency computed for two warned cities"))
+    assert regional == []

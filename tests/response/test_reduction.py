@@ -185,3 +185,31 @@ def test_demo_registry_is_fictional_and_complete():
     assert set(inv["sector"]) == set(R.SECTORS)
     wuhai = good[good["area_id"] == "wuhai"]["industry"].value_counts()
     assert {"coking", "calcium_carbide", "chlor_alkali"} <= set(wuhai.index)
+
+
+def test_registry_checked_against_the_callers_areas(tmp_path):
+    """A region of another province: its cities are known, Inner Mongolia's are not."""
+    from ._region import hebei_areas
+
+    table = hebei_areas(tmp_path, ("shijiazhuang", "baoding", "zhengding"))
+    rows = [{"enterprise_id": "H1", "area_id": "shijiazhuang", "county_id": "zhengding"},
+            {"enterprise_id": "H2", "area_id": "baotou"}, {"enterprise_id": "H3", "area_id": "baoding",
+                                                           "county_id": "zhengding"}]
+    base = {"name": "测试企业（演示）", "county_id": "", "industry": "cement", "grade": "B", "guarantee": 0,
+            "guarantee_reason": "", "guarantee_load": "", "so2_t": 365.0, "nox_t": 730.0, "pm_t": 365.0,
+            "vocs_t": 0.0}
+    good, bad = R.validate_registry(pd.DataFrame([{**base, **r} for r in rows]), areas=table)
+    assert list(good["enterprise_id"]) == ["H1"]
+    assert dict(zip(bad["enterprise_id"], bad["problem"])) == {
+        "H2": "unknown league/city (area_id); allowed: baoding, shijiazhuang",
+        "H3": "banner/county does not belong to the league/city"}
+    act = R.activate(good, {"shijiazhuang": "orange"})
+    inv = pd.DataFrame({"area_id": ["shijiazhuang"], "sector": ["industry"], "so2": [3650.0], "nox": [3650.0],
+                        "pm": [3650.0], "vocs": [3650.0]}).set_index(["area_id", "sector"])
+    check = R.share_check(act, good, inv, {"shijiazhuang": "orange"}, rules="MEE-2024", areas=table)
+    assert set(check.totals["area_id"]) == {"shijiazhuang"}
+    names = table.set_index("area_id")["name_zh"]
+    paths = R.write_outputs(act, check, tmp_path / "out", names=names)
+    assert "## 石家庄市（橙色预警" in open(paths["summary"], encoding="utf-8").read()
+    # without the region's table, its cities are unknown: the leaf default is the shipped region
+    assert R.share_check(act, good, inv, {"shijiazhuang": "orange"}, rules="MEE-2024").totals.empty

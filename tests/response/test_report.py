@@ -87,3 +87,13 @@ def test_no_consultation_section_without_adjustments(rows):
     rep = small_report()
     rep["consultation"] = rows
     assert "会商订正与模型对比" not in R.html(rep)
+
+
+def test_summary_and_html_name_the_areas_the_report_carries(tmp_path):
+    rep = small_report()
+    rep["episode"]["names"] = {"baotou": "石家庄市", "hohhot": "保定市"}
+    assert R.summary_zh(rep).startswith("2024-01-01至2024-01-03，石家庄市、保定市出现污染过程")
+    rep["summary_zh"] = R.summary_zh(rep)
+    page = open(R.write_report(rep, tmp_path)["html"], encoding="utf-8").read()
+    escaped = json.dumps("石家庄市：实况、预报与预警")[1:-1]  # plotly writes its figures' text as JSON escapes
+    assert escaped in page and json.dumps("包头市")[1:-1] not in page and "包头市" not in page

@@ -153,3 +153,85 @@ def test_rule_set_in_force_on_the_issue_date(tmp_path):
         city, saved = _respond_cli(tmp_path, doc(issue_date), db, rules)
         assert saved["rules"] == rules and city["baotou"]["rules"] == rules
         assert city["baotou"]["action"] == action
+
+
+# ---- a region of another province (no plans of its own: the national default plans) ----------------------------
+
+def hebei_doc(ids, levels):
+    """A forecast document for Hebei areas: ``levels`` {area_id: level} (heavy days 1–2), the rest clean."""
+    docs = []
+    for a in ids:
+        lv = levels.get(a, "none")
+        heavy = lv != "none"
+        docs.append(area_doc(a, lv, aqi=(230, 240, 160, 120, 100, 100, 100) if heavy else (100,) * 7,
+                             trigger=(1, 2) if heavy else (), clause="AQI>200 持续≥48h" if heavy else ""))
+    return {"issue_date": "2024-12-20", "model_version": "m-test", "areas": docs}
+
+
+def test_region_of_another_province_gets_default_plans_and_no_shipped_area(tmp_path):
+    from forecast.region import load_region
+
+    from ._region import TWO, shipped_words_in, write_areas
+
+    write_areas(tmp_path / "hebei", TWO)
+    region = load_region(tmp_path / "hebei")
+    res = respond(hebei_doc(TWO, {"shijiazhuang": "orange"}), out_dir=tmp_path / "out", region=region)
+    city = {r["area_id"]: r for r in res["city"]}
+    assert set(city) == set(TWO) and res["county"] == [] and res["region"] == []
+    sjz = city["shijiazhuang"]
+    assert (sjz["name_zh"], sjz["action"], sjz["level"]) == ("石家庄市", "issue", "orange")
+    assert city["baoding"]["level"] == "none" and city["baoding"]["measures"] == []
+    from response import plans
+
+    assert sjz["measures"] == plans.measures("hohhot", "orange")  # the default (national typical) measures
+    text = (tmp_path / "out" / "bulletins" / "shijiazhuang_issue.md").read_text(encoding="utf-8")
+    assert text.startswith("# 石家庄市重污染天气应急指挥部关于发布重污染天气橙色预警的通知")
+    assert "石家庄市将出现" in text and "《石家庄市重污染天气应急预案》" in text and "减排比例不低于 20%" in text
+    everything = (tmp_path / "out" / "decisions.json").read_text(encoding="utf-8") + "".join(
+        b.markdown for b in res["bulletin_objects"])
+    assert shipped_words_in(everything) == []
+
+
+def test_regional_warning_of_another_province(tmp_path):
+    """Three adjacent warned cities of Hebei: a regional warning by the region plan, naming its members, with the
+    region plan's measures; 沧州 (not adjacent to 石家庄, unwarned) is lifted to the zone's level only if a member."""
+    from forecast.region import load_region
+
+    from ._region import FOUR, shipped_words_in, write_areas
+
+    write_areas(tmp_path / "hebei", FOUR)
+    region = load_region(tmp_path / "hebei")
+    levels = {"shijiazhuang": "orange", "baoding": "yellow", "hengshui": "yellow"}
+    res = respond(hebei_doc(FOUR, levels), out_dir=tmp_path / "out", region=region, write_docx=False)
+    (zone,) = res["region"]
+    assert zone["members"] == ["baoding", "hengshui", "shijiazhuang"] and zone["level"] == "yellow"
+    assert zone["plan"] == "region" and any(m["dept"] == "eco" and "10%" in m["zh"] for m in zone["measures"])
+    b = next(b for b in res["bulletin_objects"] if b.area_id.startswith("region_"))
+    assert b.title == "河北省重污染天气应对指挥部关于发布重污染天气黄色预警的通知"
+    assert "相邻城市联动区域（保定市、衡水市、石家庄市）" in b.markdown and "《河北省重污染天气应急预案》" in b.markdown
+    assert "减排比例不低于 10%" in b.markdown
+    city = {r["area_id"]: r for r in res["city"]}
+    assert city["cangzhou"]["level"] == "none"
+    assert shipped_words_in((tmp_path / "out" / "decisions.json").read_text(encoding="utf-8") + b.markdown) == []
+
+
+def test_region_of_the_data_directory_and_the_command(tmp_path, capsys):
+    """The region comes from ``--region``, else the data directory's ``region/`` folder."""
+    from lantian.cli import main
+
+    from ._region import TWO, shipped_words_in, write_areas
+
+    f = tmp_path / "f.json"
+    f.write_text(json.dumps(hebei_doc(TWO, {"baoding": "yellow"}), ensure_ascii=False), encoding="utf-8")
+    write_areas(tmp_path / "hebei", TWO)
+    assert main(["respond", "--forecast", str(f), "--out", str(tmp_path / "a"), "--region",
+                 str(tmp_path / "hebei")]) == 0
+    out = capsys.readouterr().out
+    assert "保定市: issue → yellow" in out and shipped_words_in(out) == []
+    assert (tmp_path / "a" / "bulletins" / "baoding_issue.docx").exists()
+    write_areas(tmp_path / "data" / "region", TWO)
+    res = respond(hebei_doc(TWO, {"baoding": "yellow"}), data=tmp_path / "data")
+    assert {r["area_id"] for r in res["city"]} == set(TWO)
+    # the shipped region does not know these areas
+    assert main(["respond", "--forecast", str(f), "--out", str(tmp_path / "b")]) == 2
+    assert "unknown area 'shijiazhuang'" in capsys.readouterr().err
