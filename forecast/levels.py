@@ -91,10 +91,17 @@ def _read_rules(path: str) -> dict:
     return table
 
 
+#: the rules "file" of a region that has none of its own: the shipped rule sets without Inner Mongolia's history,
+#: so the national grading of the time applies (:attr:`forecast.region.Region.rules_path`)
+NATIONAL_ONLY = "<national rules: the shipped rule sets without a regional history>"
+
+
 @lru_cache(maxsize=8)
 def _merged(path: str | None) -> dict:
     shipped = _read_rules(str(SHIPPED_RULES))
-    if path is None or Path(path).resolve() == SHIPPED_RULES.resolve():
+    if path == NATIONAL_ONLY:
+        table = {k: v for k, v in shipped.items() if k != "in_force"}
+    elif path is None or Path(path).resolve() == SHIPPED_RULES.resolve():
         table = dict(shipped)
     else:
         own = _read_rules(path)
@@ -215,7 +222,8 @@ def rules_in_force_info(date, path=None) -> RulesInForce:
         day = day.tz_localize(None)
     day = day.normalize()
     table = load_rules(path)
-    where = str(path) if path is not None else "the shipped Inner Mongolia rules"
+    where = (str(path) if path not in (None, NATIONAL_ONLY) else
+             "the shipped Inner Mongolia rules" if path is None else "a region without warning_rules.yaml")
     own = table.get("in_force") or []
     hit = _latest(own, day)
     if hit is not None:

@@ -84,6 +84,22 @@ class Region:
         """Areas of one tier that share a border."""
         return areas_mod.adjacency(self.areas, tier=tier, geoms=self.boundaries)
 
+    @property
+    def rules_path(self):
+        """The rules "file" to grade with: the region's own, the shipped one (the shipped region), or the shipped
+        rule sets without Inner Mongolia's history (another region without one: the national rules apply)."""
+        from . import levels
+
+        if self.rules_file is not None:
+            return str(self.rules_file)
+        return None if self.is_shipped else levels.NATIONAL_ONLY
+
+    def rules_in_force(self, date) -> str:
+        """The warning rule set in force in this region on ``date`` (:func:`forecast.levels.rules_in_force`)."""
+        from . import levels
+
+        return levels.rules_in_force(date, self.rules_path)
+
     @cached_property
     def calendar(self) -> dict:
         """The calendar facts (the region's, else the shipped one)."""

@@ -55,7 +55,7 @@ class CounterfactualError(ValueError):
 
 
 def design(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, *, warnings: pd.DataFrame | None = None,
-           decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+           decisions: pd.DataFrame | None = None, rules_of=None) -> pd.DataFrame:
     """One row per (area_id, date): targets, drivers, calendar, previous day, cut shares, decision forecasts.
 
     Parameters
@@ -70,6 +70,9 @@ def design(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, *, warnings: pd.Dat
     decisions : DataFrame, optional
         The forecasts the warnings were decided on: ``area_id, date, aqi`` (shortest lead) and optionally
         ``aqi_lead<k>``; they become ``dec_<col>`` = log(1 + D) − log(1 + AQI of the day before).
+    rules_of : callable, optional
+        Date → the rule set in force (the region's, :meth:`forecast.region.Region.rules_in_force`; default
+        :func:`forecast.levels.rules_in_force`).
     """
     obs = obs_daily.reset_index()
     obs = obs[["area_id", "date", "aqi", "pm25_24h"] + (["dust"] if "dust" in obs else [])]
@@ -91,7 +94,8 @@ def design(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, *, warnings: pd.Dat
     if warnings is not None and len(warnings):
         w = warnings.assign(date=pd.to_datetime(warnings["date"]).dt.normalize())
         w = w[w["level"].isin(levels.LEVELS[1:])]
-        shares = pd.Series([levels.reduction_share(lv, levels.rules_in_force(d)) for lv, d in zip(w["level"], w["date"])],
+        rules_of = rules_of or levels.rules_in_force
+        shares = pd.Series([levels.reduction_share(lv, rules_of(d)) for lv, d in zip(w["level"], w["date"])],
                            index=pd.MultiIndex.from_arrays([w["area_id"], w["date"]]))
         shares = shares.groupby(level=[0, 1]).max()
         key = pd.MultiIndex.from_arrays([frame["area_id"], frame["date"]])

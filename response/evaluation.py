@@ -52,12 +52,12 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
     names = region.names()
     w = EP.read_warnings(warnings)
     archive = EP.episode_forecasts(data, model_dir, start, end, cache=cache)
-    rules = rules_in_force(start)
+    rules = region.rules_in_force(start)
     if decisions is None:
         decisions = EP.decision_forecasts_record(data)
     dec = EP.read_decision_forecasts(decisions) if decisions not in (None, False) else None
     effect, model_info = S.measures_effect(obs, inputs.met_daily, w, dec, areas, start, end, rounds=rounds,
-                                           decisions_source=decisions)
+                                           decisions_source=decisions, rules_of=region.rules_in_force)
     report = {"episode": {"start": str(start.date()), "end": str(end.date()), "areas": areas, "rules": rules,
                           "names": {a: str(names.get(a, a)) for a in areas}},
               "gaps": EP.data_gaps(obs, areas, start, end),

@@ -164,7 +164,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     issued_at = f"{pd.Timestamp(issue_date).year}年{pd.Timestamp(issue_date).month}月{pd.Timestamp(issue_date).day}日"
     decisions = {"issue_date": issue_date, "model_version": doc.get("model_version"),
                  "rules": rules or (doc["areas"][0].get("rules") if doc["areas"] else None) or
-                 rules_in_force(issue_date),
+                 region.rules_in_force(issue_date),
                  "region": [], "city": [], "county": []}
     bulletins: list[B.Bulletin] = []
     for area_id, info in per_area.items():

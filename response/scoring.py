@@ -125,7 +125,7 @@ def consultation_quality(records: pd.DataFrame, obs_daily: pd.DataFrame, areas, 
 
 def measures_effect(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, warnings: pd.DataFrame,
                     decisions: pd.DataFrame | None, areas, start, end, *, rounds: int = 200,
-                    decisions_source=None) -> tuple[dict, dict | None]:
+                    decisions_source=None, rules_of=None) -> tuple[dict, dict | None]:
     """The emission-cut effect on the episode's warned area-days (observed − counterfactual).
 
     A dynamic counterfactual (:mod:`response.counterfactual`) is trained on every day outside the window
@@ -138,7 +138,8 @@ def measures_effect(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, warnings: 
         The effect (``pm25``, ``aqi``, ``area_days``, ``pm25_by_area``, caveats; or ``placebo_pm25``; or a
         ``note``) and the counterfactual model's info.
     """
-    table = CF.design(obs_daily, met_daily, warnings=warnings if len(warnings) else None, decisions=decisions)
+    table = CF.design(obs_daily, met_daily, warnings=warnings if len(warnings) else None, decisions=decisions,
+                      rules_of=rules_of)
     margin = pd.Timedelta(days=WINDOW_MARGIN_DAYS)
     window = {(a, d) for a in table["area_id"].unique() for d in pd.date_range(start - margin, end + margin)}
     effect = {"note": "no days with measures in force in this episode"}

@@ -37,6 +37,7 @@ from forecast.averaging import daily_max_8h, daily_mean
 from forecast.drivers import relative_humidity
 from forecast.nomenclature import CST_OFFSET, HEAVY_AQI, SPECIES, cst_day, utc_to_cst
 from forecast.progress import bar as progress_bar
+from forecast.region import load_region
 from response.episodes import DECISION_FORECASTS, ISSUED_WARNINGS
 
 from .chemistry import run_box_model
@@ -89,7 +90,7 @@ def daily_aqi_table(conc: dict, times_utc) -> dict:
 
 # --------------------------------------------------------------------------------------------------- authorities
 def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Generator,
-                         record: list | None = None) -> pd.DataFrame:
+                         record: list | None = None, rules_path=None) -> pd.DataFrame:
     """Warnings the simulated authorities issue: every day d they forecast days d+1…d+3 as the no-cut AQI with a
     lognormal error, grade it with the rule set in force (dust days count only their PM2.5 sub-index), and the
     level in force on day x is the highest of the warnings issued on x−1 and x−2 that cover x (≥ 24 h lead).
@@ -97,6 +98,7 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
     Returns one row per area and day with ``level`` and ``issued`` (issue date of the governing warning).
     ``record``: a list that receives every forecast the decisions were based on, as ``(area_id, issue_date,
     target_date, lead_day, aqi)`` — the consultation's forecast archive, which a real evaluation also has.
+    ``rules_path``: the region's rules (:attr:`forecast.region.Region.rules_path`; default the shipped ones).
     """
     days = cf_daily["date"]
     n_days, n_areas = cf_daily["aqi"].shape
@@ -104,7 +106,7 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
     cover = np.zeros((n_days, n_areas), dtype=int)
     issued = np.full((n_days, n_areas), -1)
     for d in range(n_days - 1):
-        rules = _levels.rules_in_force(days[d])
+        rules = _levels.rules_in_force(days[d], rules_path)
         horizon = np.arange(d + 1, min(d + 4, n_days))
         err = np.exp(rng.normal(0, AUTHORITY_ERROR[: len(horizon)], (n_areas, len(horizon))))
         for a in range(n_areas):
@@ -114,7 +116,7 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
                               for x, v in zip(horizon, fc) if np.isfinite(v))
             if np.all(np.isnan(fc)):
                 continue
-            g = _levels.grade(np.nan_to_num(fc, nan=0.0), rules=rules)
+            g = _levels.grade(np.nan_to_num(fc, nan=0.0), rules=rules, path=rules_path)
             if g.level == "none":
                 continue
             rank = _levels.LEVEL_RANK[g.level]
@@ -126,8 +128,8 @@ def simulate_authorities(cf_daily: dict, areas: pd.DataFrame, rng: np.random.Gen
     for a, area in enumerate(areas["area_id"]):
         for x in np.flatnonzero(cover[:, a]):
             level = _levels.LEVELS[cover[x, a]]
-            rows.append((area, days[x], level, days[issued[x, a]], _levels.reduction_share(level,
-                                                                                          _levels.rules_in_force(days[x]))))
+            rows.append((area, days[x], level, days[issued[x, a]],
+                         _levels.reduction_share(level, _levels.rules_in_force(days[x], rules_path))))
     return pd.DataFrame(rows, columns=["area_id", "date", "level", "issued", "cut_share"])
 
 
@@ -360,7 +362,8 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     keep = (cf_daily["date"] >= start) & (cf_daily["date"] <= end)
     cf_daily = {k: v[keep] for k, v in cf_daily.items()}
     decision_fc: list = []
-    warnings = simulate_authorities(cf_daily, areas, rng, record=decision_fc)
+    rules_path = load_region(region_folder).rules_path if region_folder is not None else None
+    warnings = simulate_authorities(cf_daily, areas, rng, record=decision_fc, rules_path=rules_path)
     cuts = _cut_matrix(warnings, areas, times)
     actual = run_box_model(met, areas, cal, cuts, seed)
     act_daily = daily_aqi_table(actual, times)
