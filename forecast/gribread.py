@@ -1,23 +1,54 @@
-"""Reading gridded meteorology from GRIB with cfgrib/xarray: the I/O edge where external names and units end.
+"""Reading gridded meteorology from GRIB: the I/O edge where external names, units and grids end.
 
-Any GRIB file lantian meets — ERA5 analyses (a ``time`` dimension), forecast runs from ECMWF IFS open data, CMA
-GRAPES or GFS (``time`` = initialisation, ``step``, ``valid_time``) — is opened hypercube by hypercube (every
-combination of level type, level and step type found in the file's index, so nothing is silently dropped) and
-returned in one layout::
+Any GRIB file lantian meets — ERA5 from the Climate Data Store (GRIB1, 2-m/10-m fields coded at the surface),
+ERA5/IFS GRIB2, ECMWF open data, NCEP GFS, CMA GRAPES/CMA-GFS; analyses (a ``time`` dimension) or forecast runs
+(``time`` = initialisation, ``step``, ``valid_time``) — is read hypercube by hypercube (every combination of level
+type, level and step type found in the file, so nothing is silently dropped) and returned in one layout::
 
-    Dataset, dims (valid_time, lat, lon); valid_time in UTC (naive datetime64)
+    Dataset, dims (valid_time, lat, lon) — or (valid_time, y, x) with 2-D lat/lon coordinates on projected grids;
+    valid_time in UTC (naive datetime64); lat from north to south, lon ascending in [-180, 180)
     variables in the project's nomenclature and units (forecast/data/grib_variables.csv):
         temp_air, dewpoint, temp_850, temp_925 [degC]; wind_u, wind_v [m/s]; pressure, pressure_msl [hPa];
         blh [m]; relative_humidity [%]; cloud_cover [0-1];
         precip [mm]: amount of the period ending at valid_time; precip_hours [h]: that period's length
-    attrs: kind = "analysis" | "forecast", source = path; forecasts also init_time (ISO, UTC)
+    attrs: kind = "analysis" | "forecast", source = path, grid_type (the file's grid), grid_note (how it was mapped);
+        forecasts also init_time (ISO, UTC)
     coords: lead_hours (valid_time) for forecasts
 
-Accumulations are turned into per-period amounts here: a field accumulated from a fixed start (``startStep`` the same
-for every step, ECMWF/CMA style) is differenced along ``step``; per-period buckets (``startStep`` = previous
-``endStep``, ERA5 hourly style) are kept. Other layouts are refused with a clear error.
+**Encodings.** Each message is translated by the variable table: by ecCodes ``shortName`` or ``paramId`` where
+ecCodes knows the parameter, else (a centre's local table) by the WMO ``discipline/parameterCategory/
+parameterNumber``; then by level type and level, so the same variable may come in several encodings (2-m temperature
+at ``heightAboveGround=2`` or, ERA5 GRIB1, at ``surface``). The declared ``units`` pick the row (``tp`` in m from
+ECMWF, in kg m⁻² from GFS) or are converted (:data:`UNIT_CONVERSIONS`); a field whose values contradict its units
+(°C written in a K field) is dropped with a warning.
 
-cfgrib's index files go to a writable cache (``index_dir``), never beside a data file that may be read-only.
+**Grids** (:data:`SUPPORTED_GRIDS`), each cut to the region (:data:`REGION`) as it is decoded:
+
+* ``regular_ll``, ``regular_gg``: the points' latitudes and longitudes as ecCodes gives them (any scanning
+  direction); Gaussian latitudes are kept as they are (not evenly spaced: :mod:`forecast.extraction` uses them).
+* ``reduced_gg``: mapped to the regular Gaussian grid of the same resolution (the Gaussian latitudes, as many
+  longitudes as the fullest row) by the nearest point along each latitude row — no interpolation across rows, so a
+  value is always one the model produced. ``earthkit-regrid`` (0.5.1, the version PyPI serves) was tried: it
+  installs (with mir, eckit and atlas, ~700 MB), but its ``interpolate`` downloads a matrix index and the
+  interpolation matrices from ECMWF at run time, so it is not used. Measured on this machine (2 shared cores), O320
+  (421 120 points): ecCodes gives the points' coordinates in ~35 ms and building the mapping takes ~0.1 s, once per
+  grid and file; applying it costs ~0.02 ms a message against ~1.4 ms to decode one, so an 8-message file reads in
+  ~0.13 s.
+* ``lambert``, ``polar_stereographic``: kept on their own ``(y, x)`` grid with the 2-D latitudes/longitudes ecCodes
+  computes; area values come from the points inside each polygon, point values are linear on the grid's triangles
+  (:mod:`forecast.extraction`).
+* anything else (spherical harmonics ``sh``, ``rotated_ll`` …) is refused with one line naming the file and the grid
+  type; in a file that also holds supported grids those messages are skipped and reported.
+
+Accumulations are turned into per-period amounts here, step by step: a step accumulated from the same start as the
+previous one (ECMWF/CMA from the start of the run; GFS between its 6-hourly resets) is differenced from it; a step
+starting where the previous one ended (ERA5 hourly buckets from 06/18 UTC, GFS 6-hourly buckets) is kept. A step
+written twice (GFS APCP 6–12 h and 0–12 h) keeps its shortest period in the direct scan (the cfgrib engine cannot
+tell the two apart: it skips that variable and says so). Other layouts are refused with a clear error.
+
+Two engines give the same result (tests hold them to each other): a direct ecCodes scan (default; one handle per
+message, the parameter and the grid looked up once per kind of message) and cfgrib/xarray (lazy, dask-backed, for
+maps). cfgrib's index files go to a writable cache (``index_dir``), never beside a data file that may be read-only.
 """
 from __future__ import annotations
 
@@ -39,6 +70,19 @@ DATA_DIR = Path(__file__).parent / "data"
 CORE_VARIABLES = ("temp_air", "dewpoint", "wind_u", "wind_v", "pressure", "blh", "precip", "temp_850", "temp_925")
 #: Inner Mongolia box with a margin [degrees]; global grids are cut to it
 REGION = {"west": 96.0, "east": 127.0, "south": 36.0, "north": 55.0}
+#: grid types lantian reads (ecCodes ``gridType``)
+SUPPORTED_GRIDS = ("regular_ll", "regular_gg", "reduced_gg", "lambert", "polar_stereographic")
+_PROJECTED = ("lambert", "polar_stereographic")
+#: declared GRIB units → (factor, offset) into the units a variable-table row expects (value × factor + offset)
+UNIT_CONVERSIONS = {
+    ("degC", "K"): (1.0, 273.15), ("C", "K"): (1.0, 273.15), ("°C", "K"): (1.0, 273.15),
+    ("hPa", "Pa"): (100.0, 0.0), ("kPa", "Pa"): (1000.0, 0.0),
+    ("mm", "m"): (0.001, 0.0), ("kg m**-2", "m"): (0.001, 0.0), ("kg m-2", "m"): (0.001, 0.0),
+    ("m", "kg m**-2"): (1000.0, 0.0), ("mm", "kg m**-2"): (1.0, 0.0), ("kg m-2", "kg m**-2"): (1.0, 0.0),
+    ("km", "m"): (1000.0, 0.0), ("m s-1", "m s**-1"): (1.0, 0.0), ("%", "(0 - 1)"): (0.01, 0.0),
+}
+_LAT_ATTRS = {"units": "degrees_north", "standard_name": "latitude"}
+_LON_ATTRS = {"units": "degrees_east", "standard_name": "longitude"}
 
 
 class GribReadError(ValueError):
@@ -60,24 +104,171 @@ class FileReport:
     problems: list[str] = field(default_factory=list)
     messages: int = 0
     bytes: int = 0
+    grid: str = ""
 
 
-@lru_cache(maxsize=1)
-def variable_table() -> pd.DataFrame:
-    """The GRIB → nomenclature translation table (``forecast/data/grib_variables.csv``)."""
-    table = read_commented_csv(DATA_DIR / "grib_variables.csv", dtype={"level": "Int64"})
+@lru_cache(maxsize=4)
+def variable_table(path: str | Path | None = None) -> pd.DataFrame:
+    """The GRIB → nomenclature translation table (default ``forecast/data/grib_variables.csv``)."""
+    table = read_commented_csv(path or DATA_DIR / "grib_variables.csv",
+                               dtype={"level": "Int64", "param_id": "Int64", "wmo_parameter": "string",
+                                      "centre": "string", "short_name": "string"})
     return table
 
 
-def _lookup(short_name: str, type_of_level: str, level, units: str):
-    t = variable_table()
-    rows = t[(t["short_name"] == short_name) & (t["type_of_level"] == type_of_level)]
+def _lookup(short_name: str, type_of_level: str, level, units: str, *, param_id=None, wmo: str | None = None,
+            centre: str | None = None, table: pd.DataFrame | None = None):
+    """The table row of a message and the (factor, offset) that turn its declared units into the row's, or None.
+
+    A parameter ecCodes knows is matched by ``shortName`` or ``paramId``; an unknown one (``shortName`` "unknown":
+    a centre's local table) by its WMO ``discipline/category/number``.
+    """
+    t = variable_table() if table is None else table
+    if short_name and short_name != "unknown":
+        ident = (t["short_name"] == short_name).fillna(False)
+        if param_id:
+            ident |= (t["param_id"] == int(param_id)).fillna(False)
+    elif wmo:
+        ident = (t["wmo_parameter"] == wmo).fillna(False)
+    else:
+        return None
+    rows = t[ident & (t["type_of_level"] == type_of_level) & (t["centre"].isna() | (t["centre"] == (centre or "")))]
     if level is not None:
         rows = rows[rows["level"].isna() | (rows["level"] == int(level))]
-    if len(rows) > 1:
-        exact = rows[rows["units"] == units]
-        rows = exact if len(exact) else rows.iloc[:1]
-    return None if rows.empty else rows.iloc[0]
+    if rows.empty:
+        return None
+    exact = rows[rows["units"] == units]
+    if len(exact):
+        return exact.iloc[0], 1.0, 0.0
+    for _, row in rows.iterrows():
+        conv = UNIT_CONVERSIONS.get((units, row["units"]))
+        if conv is not None:
+            return row, *conv
+    # "unknown" units of a local parameter, or the same units spelt otherwise: the row's; the check of the values
+    # against the row's plausible range catches a field in other units
+    return rows.iloc[0], 1.0, 0.0
+
+
+def _unsupported(path: Path, grid_types) -> GribReadError:
+    kinds = ", ".join(repr(g) for g in sorted(set(grid_types)))
+    return GribReadError(f"{path}: unsupported grid {kinds} (supported: {', '.join(SUPPORTED_GRIDS)})")
+
+
+@dataclass(eq=False)
+class _Grid:
+    """Where each output grid point takes its value from a message's value array, already cut to the region."""
+
+    kind: str
+    dims: tuple
+    take: np.ndarray  # (ny, nx) indices into a message's values; -1: no source point (reduced rows of a sub-area)
+    lat: np.ndarray  # (ny,) or (ny, nx) [degrees north]
+    lon: np.ndarray  # (nx,) or (ny, nx) [degrees east]
+    note: str = ""
+
+    @property
+    def gaps(self) -> bool:
+        return bool((self.take < 0).any())
+
+    def apply(self, values):
+        """(…, n_points) → (…, ny, nx) (numpy or dask)."""
+        flat = np.maximum(self.take.ravel(), 0)
+        out = values[..., flat]
+        out = out.reshape(tuple(values.shape[:-1]) + self.take.shape)
+        if self.gaps:
+            out = np.where(self.take >= 0, out, np.nan)
+        return out
+
+    def coords(self) -> dict:
+        if self.lat.ndim == 1:
+            return {"lat": ("lat", self.lat, _LAT_ATTRS), "lon": ("lon", self.lon, _LON_ATTRS)}
+        return {"lat": (self.dims, self.lat, _LAT_ATTRS), "lon": (self.dims, self.lon, _LON_ATTRS)}
+
+
+def _inside(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return np.flatnonzero((v >= lo - 1e-9) & (v <= hi + 1e-9))
+
+
+def _not_covered(path: Path, region: dict) -> GribReadError:
+    return GribReadError(f"{path}: the grid does not cover the region's areas ({region['west']:g}–{region['east']:g}°E, "
+                         f"{region['south']:g}–{region['north']:g}°N)")
+
+
+def _grid_from_points(kind: str, lat, lon, path: Path, region: dict, layout: np.ndarray | None = None) -> _Grid:
+    """A :class:`_Grid` from the latitude/longitude of every point of a message (in the message's order).
+
+    ``layout`` (projected grids): the point indices arranged as the grid's ``(y, x)``.
+    """
+    lat = np.round(np.asarray(lat, dtype=float), 6)
+    lon = np.round(((np.asarray(lon, dtype=float) + 180.0) % 360.0) - 180.0, 6)
+    if kind in ("regular_ll", "regular_gg"):
+        return _regular_grid(kind, lat, lon, path, region)
+    if kind == "reduced_gg":
+        return _reduced_grid(lat, lon, path, region)
+    return _projected_grid(kind, lat, lon, layout, path, region)
+
+
+def _regular_grid(kind, lat, lon, path, region) -> _Grid:
+    asc = np.unique(lat)
+    ulon = np.unique(lon)
+    full = np.full((asc.size, ulon.size), -1, dtype=np.int64)
+    full[asc.size - 1 - np.searchsorted(asc, lat), np.searchsorted(ulon, lon)] = np.arange(lat.size)
+    if (full < 0).any():
+        raise GribReadError(f"{path}: {kind} grid: its points do not form a latitude × longitude product")
+    ulat = asc[::-1]  # north → south
+    rows = _inside(ulat, region["south"], region["north"])
+    cols = _inside(ulon, region["west"], region["east"])
+    if rows.size < 2 or cols.size < 2:
+        raise _not_covered(path, region)
+    return _Grid(kind, ("lat", "lon"), full[np.ix_(rows, cols)], ulat[rows], ulon[cols])
+
+
+def _reduced_grid(lat, lon, path, region) -> _Grid:
+    order = np.lexsort((lon, -lat))  # rows north → south, each row west → east
+    lat_s, lon_s = lat[order], lon[order]
+    neg, start, count = np.unique(-lat_s, return_index=True, return_counts=True)
+    ulat = -neg
+    fullest = int(np.argmax(count))
+    target = lon_s[start[fullest]:start[fullest] + count[fullest]]  # the fullest row's longitudes: a regular set
+    rows = _inside(ulat, region["south"], region["north"])
+    cols = _inside(target, region["west"], region["east"])
+    if rows.size < 2 or cols.size < 2:
+        raise _not_covered(path, region)
+    t = target[cols]
+    take = np.full((rows.size, cols.size), -1, dtype=np.int64)
+    for out_row, r in enumerate(rows):
+        n = int(count[r])
+        row_lon = lon_s[start[r]:start[r] + n]
+        idx = order[start[r]:start[r] + n]
+        step = float(np.median(np.diff(row_lon))) if n > 1 else 360.0
+        if abs(step * n - 360.0) < step / 2:  # a whole latitude circle of equally spaced points
+            k = np.rint((t - row_lon[0]) / (360.0 / n)).astype(np.int64) % n
+            take[out_row] = idx[k]
+        else:  # a row of a sub-area: nearest point, none beyond half a step from its ends
+            k = np.searchsorted(row_lon, t)
+            lo, hi = np.clip(k - 1, 0, n - 1), np.clip(k, 0, n - 1)
+            k = np.where(np.abs(t - row_lon[lo]) <= np.abs(row_lon[hi] - t), lo, hi)
+            ok = (t >= row_lon[0] - step / 2) & (t <= row_lon[-1] + step / 2)
+            take[out_row] = np.where(ok, idx[k], -1)
+    note = (f"reduced Gaussian grid mapped to the regular Gaussian grid of {target.size} longitudes by the nearest "
+            "point along each latitude row")
+    return _Grid("reduced_gg", ("lat", "lon"), take, ulat[rows], t, note)
+
+
+def _projected_grid(kind, lat, lon, layout, path, region) -> _Grid:
+    lat2, lon2 = lat[layout], lon[layout]
+    inside = ((lat2 >= region["south"]) & (lat2 <= region["north"]) & (lon2 >= region["west"])
+              & (lon2 <= region["east"]))
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if rows.size == 0:
+        raise _not_covered(path, region)
+    # one point of margin so that interpolation near the region's edge has neighbours
+    r = slice(max(rows[0] - 1, 0), min(rows[-1] + 2, layout.shape[0]))
+    c = slice(max(cols[0] - 1, 0), min(cols[-1] + 2, layout.shape[1]))
+    take = layout[r, c]
+    if take.shape[0] < 2 or take.shape[1] < 2:
+        raise _not_covered(path, region)
+    return _Grid(kind, ("y", "x"), take, lat2[r, c], lon2[r, c],
+                 f"{kind} grid kept on its own (y, x) points with their 2-D latitudes/longitudes")
 
 
 def index_path(path: Path, index_dir: str | Path | None) -> str:
@@ -104,105 +295,143 @@ class _Capture(logging.Handler):
         self.records.append(msg)
 
 
+#: keys cfgrib reads besides its own, to name the parameters ecCodes does not know
+_WMO_KEYS = ("discipline", "parameterCategory", "parameterNumber")
+
+
 def _open_index(path: Path, indexpath: str):
     from cfgrib import dataset, messages
 
     stream = messages.FileStream(str(path), errors="warn")
-    keys = dataset.compute_index_keys(("time", "step"), {})
+    keys = dataset.compute_index_keys(("time", "step"), {}) + list(_WMO_KEYS)
     return dataset.open_fileindex(stream, indexpath, keys)
 
 
-def _groups(index) -> list[dict]:
-    """Distinct (typeOfLevel, level, stepType) combinations; levels split only for heightAboveGround-like types."""
+def _groups(index, path: Path, report: FileReport) -> list[dict]:
+    """cfgrib filters, one per hypercube: distinct (gridType, typeOfLevel, stepType); levels split only for
+    heightAboveGround-like types; a group with parameters ecCodes does not know is split per parameter."""
     keys = index.index_keys
-    it, il, ist = keys.index("typeOfLevel"), keys.index("level:float"), keys.index("stepType")
+    pos = {k: keys.index(k) for k in ("typeOfLevel", "level:float", "stepType", "gridType", "paramId", *_WMO_KEYS)}
     combos: dict = {}
+    unsupported: dict = {}
     for header, offsets in index.field_ids_index:
-        combos.setdefault((header[it], header[ist]), set()).add(header[il])
+        grid = header[pos["gridType"]]
+        if grid not in SUPPORTED_GRIDS:
+            unsupported[grid] = unsupported.get(grid, 0) + len(offsets)
+            continue
+        entry = combos.setdefault((grid, header[pos["typeOfLevel"]], header[pos["stepType"]]), {"levels": set(),
+                                                                                                "params": set()})
+        entry["levels"].add(header[pos["level:float"]])
+        entry["params"].add((header[pos["paramId"]], *(header[pos[k]] for k in _WMO_KEYS)))
+    if unsupported and not combos:
+        raise _unsupported(path, unsupported)
+    for grid, n in sorted(unsupported.items()):
+        report.problems.append(f"{n} message(s) on an unsupported grid {grid!r} skipped (supported: "
+                               f"{', '.join(SUPPORTED_GRIDS)})")
     out = []
-    for (tol, st), levels in sorted(combos.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
-        if tol == "isobaricInhPa" or len(levels) == 1:
-            out.append({"typeOfLevel": tol, "stepType": st})
+    for (grid, tol, st), entry in sorted(combos.items(), key=lambda kv: tuple(map(str, kv[0]))):
+        base = {"gridType": grid, "typeOfLevel": tol, "stepType": st}
+        if tol == "isobaricInhPa" or len(entry["levels"]) == 1:
+            by_level = [base]
         else:  # 2-m and 10-m fields share the type but not the level: one hypercube per level
             # "level:float" is one of cfgrib's index keys: filtering on it reuses the index ("level" would rebuild it)
-            out.extend({"typeOfLevel": tol, "stepType": st, "level:float": float(lv)} for lv in sorted(levels))
+            by_level = [{**base, "level:float": float(lv)} for lv in sorted(entry["levels"])]
+        if not any(p[0] == 0 for p in entry["params"]):
+            out.extend(by_level)
+            continue
+        # unknown parameters all have paramId 0 and the name "unknown": one hypercube per parameter
+        for filt in by_level:
+            for pid, *wmo in sorted(entry["params"], key=lambda p: tuple(map(str, p))):
+                extra = {"paramId": pid}
+                if pid == 0:
+                    extra.update({k: v for k, v in zip(_WMO_KEYS, wmo) if v not in (None, "undef")})
+                out.append({**filt, **extra})
     return out
 
 
-def _start_steps(index, filt: dict, param_steps: int) -> list[int]:
-    """``startStep`` of the messages at the two shortest steps of one initialisation (read from the file, cheap)."""
+def _start_steps(index, filt: dict) -> tuple[dict[int, int], list[int]]:
+    """``startStep`` [h] of the messages at each step (``endStep``), read from the messages' headers (cheap), and the
+    steps written with two different start steps (which cfgrib cannot tell apart)."""
     sub = index.subindex(filt)
-    keys = sub.index_keys
-    istep, itime = keys.index("step"), keys.index("time")
-    entries = sorted((h[itime], h[istep], offs[0]) for h, offs in sub.field_ids_index)
-    first_time = entries[0][0]
-    by_step = {}
-    for t, step, offset in entries:
-        if t == first_time:
-            by_step.setdefault(step, offset)
-    return [int(sub.fieldset[off]["startStep"]) for _, off in sorted(by_step.items())[: min(2, param_steps)]]
+    istep = sub.index_keys.index("step")
+    by_step: dict = {}
+    for h, offs in sub.field_ids_index:
+        by_step.setdefault(int(round(float(h[istep]))), set()).update(int(sub.fieldset[o]["startStep"]) for o in offs)
+    twice = sorted(step for step, st in by_step.items() if len(st) > 1)
+    return {step: min(st) for step, st in by_step.items()}, twice
 
 
-def _normalise_grid(da: xr.DataArray, path: Path) -> xr.DataArray:
-    if "latitude" not in da.dims or "longitude" not in da.dims:
-        grid = da.attrs.get("GRIB_gridType", "unknown")
-        raise GribReadError(f"{path}: unsupported grid type {grid!r} for {da.attrs.get('GRIB_shortName')}; "
-                            "allowed: regular_ll (regular latitude/longitude)")
-    da = da.rename({"latitude": "lat", "longitude": "lon"})
-    lon = ((da["lon"].values + 180.0) % 360.0) - 180.0
-    da = da.assign_coords(lon=("lon", lon, {"units": "degrees_east", "standard_name": "longitude"}),
-                          lat=("lat", da["lat"].values, {"units": "degrees_north", "standard_name": "latitude"}))
-    if np.any(np.diff(lon) <= 0):
-        da = da.sortby("lon")
-    # crop to the region with slices (contiguous on a regular grid; cheaper than boolean indexing)
-    crop = {}
-    for dim, lo, hi in (("lat", REGION["south"], REGION["north"]), ("lon", REGION["west"], REGION["east"])):
-        inside = np.flatnonzero((da[dim].values >= lo) & (da[dim].values <= hi))
-        if inside.size != da.sizes[dim]:
-            crop[dim] = slice(inside[0], inside[-1] + 1) if inside.size else slice(0, 0)
-    if crop:
-        da = da.isel(crop)
-    if da.sizes["lat"] < 2 or da.sizes["lon"] < 2:
-        raise GribReadError(f"{path}: the grid does not cover Inner Mongolia "
-                            f"({REGION['west']}–{REGION['east']}°E, {REGION['south']}–{REGION['north']}°N)")
-    return da
+def _present(index, filt: dict, da: xr.DataArray) -> xr.DataArray | None:
+    """Which (time, step) combinations of a cfgrib hypercube the file holds (from the index: nothing decoded)."""
+    dims = [d for d in ("time", "step") if d in da.dims]
+    if not dims:
+        return None
+    sub = index.subindex(filt)
+    it, ist = sub.index_keys.index("time"), sub.index_keys.index("step")
+    held = {(int(h[it]), float(h[ist])) for h, _ in sub.field_ids_index}
+    times = np.atleast_1d(da["time"].values).astype("datetime64[s]").astype(np.int64)
+    steps = np.atleast_1d(da["step"].values) / np.timedelta64(1, "h")
+    mask = np.array([[(int(t), float(s)) in held for s in steps] for t in times])
+    full = xr.DataArray(mask, dims=("time", "step"))
+    return full.isel({d: 0 for d in ("time", "step") if d not in da.dims})
 
 
-def _to_records(da: xr.DataArray) -> xr.DataArray:
-    """(time?, step?, lat, lon) → (record, lat, lon) with coords init_time, lead (timedelta) and valid_time."""
+def _to_records(da: xr.DataArray, present: xr.DataArray | None = None) -> xr.DataArray:
+    """(time?, step?, *space) → (record, *space) with coords init_time, lead (timedelta) and valid_time.
+
+    ``present`` (time?, step?): which (time, step) combinations the file holds; the others (holes of the product,
+    e.g. ERA5 precipitation from two bases with different steps) are dropped.
+    """
     for dim in ("time", "step"):
         if dim not in da.dims:
             da = da.expand_dims(dim)
-    da = da.transpose("time", "step", "lat", "lon")
+            if present is not None and dim not in present.dims:
+                present = present.expand_dims(dim)
+    space = tuple(d for d in da.dims if d not in ("time", "step"))
+    da = da.transpose("time", "step", *space)
     stacked = da.stack(record=("time", "step"))
+    if present is not None:
+        keep = present.transpose("time", "step").values.ravel()
+        if not keep.all():
+            stacked = stacked.isel(record=np.flatnonzero(keep))
     init = stacked["time"].values
     lead = stacked["step"].values
     stacked = stacked.drop_vars(["record", "time", "step", "valid_time"], errors="ignore")
     stacked = stacked.assign_coords(init_time=("record", init), lead=("record", lead),
                                     valid_time=("record", init + lead))
-    return stacked.transpose("record", "lat", "lon")
+    return stacked.transpose("record", *space)
 
 
-def _accumulation_to_periods(da: xr.DataArray, starts: list[int], path: Path):
-    """Per-period amounts [GRIB units] and period lengths [h] from an accumulated hypercube (time?, step?, lat, lon)."""
+def _accumulation_to_periods(da: xr.DataArray, starts: dict[int, int], path: Path):
+    """Per-period amounts [GRIB units] and period lengths [h] from an accumulated hypercube (time?, step?, …).
+
+    ``starts`` gives the ``startStep`` of each step. Going through the steps in order, a step that continues the
+    previous step's accumulation (same start: ECMWF/CMA from the start of the run, GFS between its 6-hourly resets)
+    is differenced from it; a step that starts where (or after) the previous one ended (ERA5 hourly buckets, GFS 6-h
+    buckets) is a period of its own.
+    """
     steps = da["step"].values if "step" in da.dims else np.atleast_1d(da["step"].values)
     step_h = (np.asarray(steps) / np.timedelta64(1, "h")).astype(float)
+    st = np.array([starts.get(int(round(h)), np.nan) for h in step_h], dtype=float)
+    if np.isnan(st).any():
+        raise GribReadError(f"{path}: accumulation without a start step at steps {step_h[np.isnan(st)].tolist()}")
     if "step" in da.dims and da.sizes["step"] > 1:
-        if len(starts) >= 2 and starts[0] == starts[1]:  # accumulated from a fixed start: difference along step
-            first = da.isel(step=0)
-            diff = da.diff("step", label="upper")
-            periods = xr.concat([first.expand_dims("step"), diff], dim="step").transpose(*da.dims)
-            hours = np.diff(np.concatenate([[starts[0]], step_h]))
-        elif len(starts) >= 2 and starts[1] == step_h[0]:  # consecutive buckets
-            periods = da
-            hours = np.diff(np.concatenate([[starts[0]], step_h]))
+        same = np.concatenate([[False], st[1:] == st[:-1]])
+        fresh = np.concatenate([[True], st[1:] >= step_h[:-1]])  # a bucket of its own (steps may be missing)
+        if not (same | fresh).all():
+            k = int(np.flatnonzero(~(same | fresh))[0])
+            raise GribReadError(f"{path}: accumulation layout not understood (step {step_h[k - 1]:g} from "
+                                f"{st[k - 1]:g}, step {step_h[k]:g} from {st[k]:g}); supported: accumulations from "
+                                "a fixed start (differenced) and per-period buckets (kept)")
+        if same.any():
+            diff = xr.DataArray(same, dims=["step"], coords={"step": da["step"].values})
+            periods = xr.where(diff, da - da.shift(step=1), da).transpose(*da.dims)
         else:
-            raise GribReadError(f"{path}: accumulation layout not understood (startStep {starts} for steps "
-                                f"{step_h[:2].tolist()}…); supported: accumulations from a fixed start or "
-                                "consecutive per-period buckets")
+            periods = da
+        hours = step_h - np.where(same, np.concatenate([[np.nan], step_h[:-1]]), st)
     else:
         periods = da
-        hours = step_h - (starts[0] if starts else 0)
+        hours = step_h - st
     hours_da = xr.DataArray(hours.astype(float), dims=["step"], coords={"step": da["step"].values}) \
         if "step" in da.dims else xr.DataArray(float(hours[0]))
     return periods, hours_da
@@ -231,7 +460,8 @@ def _check_units(da: xr.DataArray, row, path: Path, report: FileReport) -> xr.Da
     return da
 
 
-def read_grib(path: str | Path, *, index_dir: str | Path | None = None, lazy: bool = False, engine: str = "auto"):
+def read_grib(path: str | Path, *, index_dir: str | Path | None = None, lazy: bool = False, engine: str = "auto",
+              region: dict | None = None):
     """Read one GRIB file into the project's layout (see module docstring).
 
     Parameters
@@ -243,23 +473,27 @@ def read_grib(path: str | Path, *, index_dir: str | Path | None = None, lazy: bo
     lazy : bool
         Keep the values as dask arrays (for maps of a long period); else load them.
     engine : {"auto", "eccodes", "cfgrib"}
-        ``cfgrib``: open each hypercube with cfgrib/xarray (lazy reading, any grid cfgrib knows). ``eccodes``: one
-        direct pass over the messages (a handle per message, the parameter looked up once per kind of message) —
-        the same result, several times faster for bulk extraction (tests hold the two to each other); files it
-        cannot handle go to cfgrib. ``auto``: cfgrib when ``lazy``, else eccodes.
+        ``cfgrib``: open each hypercube with cfgrib/xarray (lazy reading). ``eccodes``: one direct pass over the
+        messages (a handle per message, the parameter and grid looked up once per kind of message) — the same
+        result, several times faster for bulk extraction (tests hold the two to each other). ``auto``: cfgrib when
+        ``lazy``, else eccodes.
+    region : dict, optional
+        ``{"west", "east", "south", "north"}`` box the grid is cut to. [degrees] Default: :data:`REGION`.
 
     Returns
     -------
     dataset : xarray.Dataset
     report : FileReport
-        Variables found, core variables missing, problems (each naming the variable).
+        Variables found, core variables missing, problems (each naming the variable), the file's grid type.
 
     Raises
     ------
     GribReadError
-        Not GRIB, no usable variable, an unsupported grid, or several forecast runs mixed in one file.
+        Not GRIB, no usable variable, only unsupported grids, a grid outside the region, or several forecast runs
+        mixed in one file.
     """
     path = Path(path)
+    region = REGION if region is None else region
     report = FileReport(str(path))
     if not path.is_file():
         raise GribReadError(f"{path}: no such file")
@@ -273,7 +507,7 @@ def read_grib(path: str | Path, *, index_dir: str | Path | None = None, lazy: bo
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             ds = _read(path, index_dir, lazy, report, ("cfgrib" if lazy else "eccodes") if engine == "auto"
-                       else engine)
+                       else engine, region)
     finally:
         cf_logger.removeHandler(capture)
         cf_logger.propagate = old_propagate
@@ -288,17 +522,49 @@ def read_grib(path: str | Path, *, index_dir: str | Path | None = None, lazy: bo
 
 @dataclass
 class _Cube:
-    """One hypercube as an engine delivers it: dims (time?, step?, latitude, longitude), GRIB units."""
+    """One hypercube as an engine delivers it: dims (time?, step?, *grid dims), cut to the region, GRIB units."""
 
     short: str
     type_of_level: str
     level: int | None
     units: str
     data: xr.DataArray
-    starts: list  # startStep [h] of the shortest steps of one initialisation (accumulations only)
+    starts: dict  # endStep → startStep [h] (accumulations only)
+    param_id: int | None = None
+    wmo: str | None = None
+    centre: str | None = None
+    grid: _Grid | None = None
+    present: xr.DataArray | None = None  # (time?, step?): the combinations the file holds
 
 
-def _cfgrib_cubes(path: Path, index_dir, lazy: bool, report: FileReport):
+def _cube_array(values, grid: _Grid, lead_dims: tuple, lead_coords: dict, attrs: dict) -> xr.DataArray:
+    """Values ``(…lead, n_points)`` on ``grid`` as a DataArray ``(…lead, *grid.dims)``."""
+    return xr.DataArray(grid.apply(values), dims=lead_dims + grid.dims, coords={**lead_coords, **grid.coords()},
+                        attrs=attrs)
+
+
+def _cfgrib_points(da: xr.DataArray, path: Path):
+    """A cfgrib variable as (values (…, n_points), lead dims, latitude, longitude, layout) in the message's order."""
+    if "latitude" in da.dims and "longitude" in da.dims:
+        da = da.transpose(..., "latitude", "longitude")
+        lat, lon = da["latitude"].values, da["longitude"].values
+        lead = da.dims[:-2]
+        values = da.data.reshape(tuple(da.shape[:-2]) + (lat.size * lon.size,))
+        return values, lead, np.repeat(lat, lon.size), np.tile(lon, lat.size), None
+    if "values" in da.dims and "latitude" in da.coords:
+        da = da.transpose(..., "values")
+        return da.data, da.dims[:-1], da["latitude"].values, da["longitude"].values, None
+    if "y" in da.dims and "x" in da.dims and "latitude" in da.coords:
+        da = da.transpose(..., "y", "x")
+        ny, nx = da.sizes["y"], da.sizes["x"]
+        lat = da["latitude"].transpose("y", "x").values.ravel()
+        lon = da["longitude"].transpose("y", "x").values.ravel()
+        values = da.data.reshape(tuple(da.shape[:-2]) + (ny * nx,))
+        return values, da.dims[:-2], lat, lon, np.arange(ny * nx).reshape(ny, nx)
+    raise _unsupported(path, [da.attrs.get("GRIB_gridType", "unknown")])
+
+
+def _cfgrib_cubes(path: Path, index_dir, lazy: bool, report: FileReport, region: dict):
     indexpath = index_path(path, index_dir)
     try:
         index = _open_index(path, indexpath)
@@ -309,18 +575,24 @@ def _cfgrib_cubes(path: Path, index_dir, lazy: bool, report: FileReport):
     report.messages = sum(len(offs) for _, offs in index.field_ids_index)
     if report.messages == 0:
         raise GribReadError(f"{path}: not a GRIB file (no valid message found)")
-    for filt in _groups(index):
+    grids: dict = {}
+    for filt in _groups(index, path, report):
         try:
             ds = xr.open_dataset(path, engine="cfgrib", chunks={} if lazy else None,
-                                 backend_kwargs={"indexpath": indexpath, "filter_by_keys": filt, "errors": "warn"})
+                                 backend_kwargs={"indexpath": indexpath, "filter_by_keys": filt, "errors": "warn",
+                                                 "read_keys": list(_WMO_KEYS)})
         except Exception as exc:
             report.problems.append(f"hypercube {filt}: not readable ({type(exc).__name__}: {exc}); skipped")
             continue
+        centre = ds.attrs.get("GRIB_centre")
         for var in ds.data_vars:
             da = ds[var]
-            short = da.attrs.get("GRIB_shortName", var)
-            tol = da.attrs.get("GRIB_typeOfLevel", filt["typeOfLevel"])
-            units = da.attrs.get("units", da.attrs.get("GRIB_units", ""))
+            attrs = da.attrs
+            short = attrs.get("GRIB_shortName", var)
+            tol = attrs.get("GRIB_typeOfLevel", filt["typeOfLevel"])
+            units = attrs.get("GRIB_units", attrs.get("units", ""))
+            wmo = "/".join(str(attrs[f"GRIB_{k}"]) for k in _WMO_KEYS) \
+                if all(f"GRIB_{k}" in attrs for k in _WMO_KEYS) else None
             if tol == "isobaricInhPa":
                 level_dim = "isobaricInhPa"
                 levels = np.atleast_1d(da[level_dim].values) if level_dim in da.coords else []
@@ -328,15 +600,28 @@ def _cfgrib_cubes(path: Path, index_dir, lazy: bool, report: FileReport):
             else:
                 lv = filt.get("level:float")
                 lv = None if lv is None else int(lv)
-                if lv is None and tol in da.coords and da[tol].size == 1:
+                if lv is None and tol in da.coords and da[tol].size == 1 and tol != "surface":
                     lv = int(da[tol].values)
                 subs = [(lv, da)]
             for lv, sub in subs:
-                sub = sub.drop_vars([c for c in sub.coords if c not in sub.dims and c not in ("time", "step")])
-                starts = []
-                if filt["stepType"] == "accum":
-                    starts = _start_steps(index, {k: v for k, v in filt.items()}, sub.sizes.get("step", 1))
-                yield _Cube(short, tol, lv, units, sub, starts)
+                values, lead, lat, lon, layout = _cfgrib_points(sub, path)
+                key = (filt["gridType"], lat.size, hashlib.sha1(lat.tobytes() + lon.tobytes()).hexdigest())
+                if key not in grids:
+                    grids[key] = _grid_from_points(filt["gridType"], lat, lon, path, region, layout)
+                grid = grids[key]
+                coords = {d: sub[d].values for d in lead if d in sub.coords}
+                cube = _cube_array(values, grid, tuple(lead), coords,
+                                   {"GRIB_shortName": short, "GRIB_typeOfLevel": tol, "units": units})
+                for c in ("time", "step"):
+                    if c in sub.coords and c not in cube.dims:
+                        cube = cube.assign_coords({c: sub[c].values})
+                starts, twice = _start_steps(index, dict(filt)) if filt["stepType"] == "accum" else ({}, [])
+                if twice:
+                    report.problems.append(f"{short}: steps {twice} accumulated over two different periods; "
+                                           "variable skipped (the direct ecCodes scan reads it)")
+                    continue
+                yield _Cube(short, tol, lv, units, cube, starts, attrs.get("GRIB_paramId"), wmo, centre, grid,
+                            _present(index, filt, cube))
 
 
 #: GRIB edition → keys that, with the centre, determine a message's parameter and level (for the lookup cache)
@@ -344,37 +629,34 @@ _SIGNATURE = {2: ("discipline", "parameterCategory", "parameterNumber", "typeOfF
                   "scaledValueOfFirstFixedSurface", "scaleFactorOfFirstFixedSurface", "typeOfSecondFixedSurface",
                   "productDefinitionTemplateNumber"),
               1: ("table2Version", "indicatorOfParameter", "indicatorOfTypeOfLevel", "level", "timeRangeIndicator")}
+#: keys that identify a regular grid cheaply (md5GridSection costs ~0.2 ms a message; other grids use it)
+_REGULAR_GRID_KEYS = ("numberOfDataPoints", "Ni", "Nj", "iScansNegatively", "jScansPositively",
+                      "jPointsAreConsecutive")
+_REGULAR_GRID_DOUBLES = ("latitudeOfFirstGridPointInDegrees", "longitudeOfFirstGridPointInDegrees",
+                         "latitudeOfLastGridPointInDegrees", "longitudeOfLastGridPointInDegrees")
 
 
-def _grid_of(h, ec, path: Path):
-    grid_type = ec.codes_get_string(h, "gridType")
-    if grid_type != "regular_ll":
-        raise GribReadError(f"{path}: unsupported grid type {grid_type!r}; allowed: regular_ll (regular "
-                            "latitude/longitude)")
-    if ec.codes_get_long(h, "iScansNegatively") or ec.codes_get_long(h, "alternativeRowScanning"):
-        raise _Fallback("unusual scanning mode")
-    ni, nj = ec.codes_get_long(h, "Ni"), ec.codes_get_long(h, "Nj")
-    lat = np.linspace(ec.codes_get_double(h, "latitudeOfFirstGridPointInDegrees"),
-                      ec.codes_get_double(h, "latitudeOfLastGridPointInDegrees"), nj)
-    lon0 = ec.codes_get_double(h, "longitudeOfFirstGridPointInDegrees")
-    lon1 = ec.codes_get_double(h, "longitudeOfLastGridPointInDegrees")
-    if lon1 < lon0:
-        lon1 += 360.0
-    lon = np.linspace(lon0, lon1, ni)
-    return np.round(lat, 6), np.round(lon, 6)
+def _eccodes_grid(h, ec, kind: str, path: Path, region: dict) -> _Grid:
+    try:
+        lat, lon = ec.codes_get_array(h, "latitudes"), ec.codes_get_array(h, "longitudes")
+        layout = None
+        if kind in _PROJECTED:
+            nx, ny = ec.codes_get_long(h, "Nx"), ec.codes_get_long(h, "Ny")
+            idx = np.arange(nx * ny)
+            layout = idx.reshape(nx, ny).T if ec.codes_get_long(h, "jPointsAreConsecutive") else idx.reshape(ny, nx)
+    except ec.EcCodesError as exc:
+        raise GribReadError(f"{path}: {kind} grid: ecCodes cannot give its coordinates ({exc})") from None
+    return _grid_from_points(kind, lat, lon, path, region, layout)
 
 
-class _Fallback(Exception):
-    """The direct scan met something only cfgrib handles; read the file with cfgrib instead."""
-
-
-def _eccodes_cubes(path: Path, report: FileReport):
-    """Scan a file once with ecCodes: one handle per message, the parameter looked up once per signature."""
+def _eccodes_cubes(path: Path, report: FileReport, region: dict):
+    """Scan a file once with ecCodes: one handle per message, parameter and grid looked up once per signature."""
     import eccodes as ec
 
     lookup: dict = {}
     grids: dict = {}
     cubes: dict = {}
+    unsupported: dict = {}
     n = 0
     with open(path, "rb") as fh:
         while True:
@@ -388,66 +670,88 @@ def _eccodes_cubes(path: Path, report: FileReport):
             if h is None:
                 break
             try:
+                n += 1
+                kind = ec.codes_get_string(h, "gridType")
+                if kind not in SUPPORTED_GRIDS:
+                    unsupported[kind] = unsupported.get(kind, 0) + 1
+                    continue
                 edition = ec.codes_get_long(h, "edition")
                 sig = (edition, ec.codes_get_long(h, "centre"),
                        *(ec.codes_get_long(h, k) for k in _SIGNATURE.get(edition, ())))
                 meta = lookup.get(sig)
                 if meta is None:
-                    level = ec.codes_get_long(h, "level")
+                    wmo = "/".join(str(v) for v in sig[2:5]) if edition == 2 else None
                     meta = lookup[sig] = (ec.codes_get_string(h, "shortName"), ec.codes_get_string(h, "typeOfLevel"),
-                                          level, ec.codes_get_string(h, "stepType"), ec.codes_get_string(h, "units"))
-                # grid signature from a few integer keys (md5GridSection costs ~0.2 ms a message)
-                grid_sig = (ec.codes_get_long(h, "numberOfDataPoints"), ec.codes_get_long(h, "Ni"),
-                            ec.codes_get_double(h, "latitudeOfFirstGridPointInDegrees"),
-                            ec.codes_get_double(h, "longitudeOfFirstGridPointInDegrees"),
-                            ec.codes_get_double(h, "latitudeOfLastGridPointInDegrees"),
-                            ec.codes_get_double(h, "longitudeOfLastGridPointInDegrees"))
+                                          ec.codes_get_long(h, "level"), ec.codes_get_string(h, "stepType"),
+                                          ec.codes_get_string(h, "units"), ec.codes_get_long(h, "paramId"), wmo,
+                                          ec.codes_get_string(h, "centre"))
+                if kind in ("regular_ll", "regular_gg"):
+                    grid_sig = (kind, *(ec.codes_get_long(h, k) for k in _REGULAR_GRID_KEYS),
+                                *(ec.codes_get_double(h, k) for k in _REGULAR_GRID_DOUBLES))
+                else:
+                    grid_sig = (kind, ec.codes_get_string(h, "md5GridSection"))
                 if grid_sig not in grids:
-                    grids[grid_sig] = _grid_of(h, ec, path)
+                    grids[grid_sig] = _eccodes_grid(h, ec, kind, path, region)
                 date, hhmm = ec.codes_get_long(h, "dataDate"), ec.codes_get_long(h, "dataTime")
                 start, end = ec.codes_get_long(h, "startStep"), ec.codes_get_long(h, "endStep")
                 values = ec.codes_get_values(h)
                 if ec.codes_get_long(h, "bitmapPresent"):
                     values = np.where(values == ec.codes_get_double(h, "missingValue"), np.nan, values)
+                values = grids[grid_sig].apply(values)  # cut to the region now: global grids stay small
             finally:
                 ec.codes_release(h)
-            n += 1
             cubes.setdefault((meta, grid_sig), []).append((date * 10000 + hhmm, end, start, values))
     report.messages = n
     if n == 0:
         raise GribReadError(f"{path}: not a GRIB file (no valid message found)")
-    for ((short, tol, level, step_type, units), grid_sig), msgs in cubes.items():
-        lat, lon = grids[grid_sig]
+    if unsupported and not cubes:
+        raise _unsupported(path, unsupported)
+    for kind, count in sorted(unsupported.items()):
+        report.problems.append(f"{count} message(s) on an unsupported grid {kind!r} skipped (supported: "
+                               f"{', '.join(SUPPORTED_GRIDS)})")
+    for ((short, tol, level, step_type, units, param_id, wmo, centre), grid_sig), msgs in cubes.items():
+        grid = grids[grid_sig]
+        starts = {}
+        if step_type == "accum":
+            # GFS files hold some steps twice (APCP 6-12 h and 0-12 h): keep the shortest period, the one the
+            # neighbouring steps continue
+            best: dict = {}
+            for m in msgs:
+                if (m[0], m[1]) not in best or m[2] > best[(m[0], m[1])][2]:
+                    best[(m[0], m[1])] = m
+            msgs = list(best.values())
+            for code, end, start, _ in msgs:
+                if starts.setdefault(end, start) != start:
+                    raise GribReadError(f"{path}: {short}: step {end} accumulated from {starts[end]} in one run and "
+                                        f"from {start} in another; put each layout in its own file")
         codes = sorted({m[0] for m in msgs})  # YYYYMMDDhhmm as integers
         steps = np.unique([m[1] for m in msgs])
         ti = {c: i for i, c in enumerate(codes)}
         si = {s: i for i, s in enumerate(steps.tolist())}
         inits = pd.to_datetime([str(c).zfill(12) for c in codes], format="%Y%m%d%H%M").values.astype("datetime64[ns]")
-        arr = np.full((len(codes), len(steps), lat.size, lon.size), np.nan, dtype="float32")
+        arr = np.full((len(codes), len(steps)) + grid.take.shape, np.nan, dtype="float32")
+        present = np.zeros((len(codes), len(steps)), dtype=bool)
         for code, end, start, values in msgs:
-            arr[ti[code], si[end]] = values.reshape(lat.size, lon.size)
-        starts = [start for code, end, start, _ in sorted(msgs, key=lambda m: m[1])
-                  if code == codes[0]][:2] if step_type == "accum" else []
-        da = xr.DataArray(arr, dims=("time", "step", "latitude", "longitude"),
+            arr[ti[code], si[end]] = values
+            present[ti[code], si[end]] = True
+        da = xr.DataArray(arr, dims=("time", "step") + grid.dims,
                           coords={"time": inits, "step": steps.astype("timedelta64[h]").astype("timedelta64[ns]"),
-                                  "latitude": lat, "longitude": lon},
+                                  **grid.coords()},
                           attrs={"GRIB_shortName": short, "GRIB_typeOfLevel": tol, "units": units})
+        present = xr.DataArray(present, dims=("time", "step"), coords={"time": da["time"], "step": da["step"]})
         if da.sizes["time"] == 1:
-            da = da.isel(time=0)
+            da, present = da.isel(time=0), present.isel(time=0)
         if da.sizes["step"] == 1:
-            da = da.isel(step=0)
-        yield _Cube(short, tol, int(level) if tol != "surface" else None, units, da, starts)
+            da, present = da.isel(step=0), present.isel(step=0)
+        yield _Cube(short, tol, int(level) if tol != "surface" else None, units, da, starts, param_id, wmo, centre,
+                    grid, present)
 
 
-def _read(path: Path, index_dir, lazy: bool, report: FileReport, engine: str) -> xr.Dataset:
+def _read(path: Path, index_dir, lazy: bool, report: FileReport, engine: str, region: dict) -> xr.Dataset:
     if engine == "eccodes":
-        try:
-            cubes = list(_eccodes_cubes(path, report))
-        except _Fallback:
-            report.problems = []
-            cubes = list(_cfgrib_cubes(path, index_dir, lazy, report))
+        cubes = _eccodes_cubes(path, report, region)
     elif engine == "cfgrib":
-        cubes = _cfgrib_cubes(path, index_dir, lazy, report)
+        cubes = _cfgrib_cubes(path, index_dir, lazy, report, region)
     else:
         raise GribReadError(f"unknown GRIB engine {engine!r}; allowed: eccodes, cfgrib")
     records: dict[str, xr.DataArray] = {}
@@ -455,35 +759,42 @@ def _read(path: Path, index_dir, lazy: bool, report: FileReport, engine: str) ->
     instant_steps: set = set()
     init_times: set = set()
     unknown: set = set()
+    grid = None
     for cube in cubes:
         short, tol, lv, sub = cube.short, cube.type_of_level, cube.level, cube.data
-        row = _lookup(short, tol, lv, cube.units)
-        if row is None:
-            unknown.add(f"{short}@{tol}{'' if lv is None else f'={lv}'}")
+        found = _lookup(short, tol, lv, cube.units, param_id=cube.param_id, wmo=cube.wmo, centre=cube.centre)
+        if found is None:
+            label = short if short != "unknown" else f"unknown({cube.wmo})"
+            unknown.add(f"{label}@{tol}{'' if lv is None else f'={lv}'}")
             continue
+        row, factor, offset = found
         name = row["name"]
         if name in records:
             continue
-        sub = _normalise_grid(sub, path)
+        if (factor, offset) != (1.0, 0.0):
+            sub = sub * factor + offset
         checked = _check_units(sub, row, path, report)
         if checked is None:
             continue
         sub = checked
+        grid = grid or cube.grid
         init_times.update(np.atleast_1d(sub["time"].values).tolist())
         if int(row["accumulated"]):
             sub, hours = _accumulation_to_periods(sub, cube.starts, path)
             periods[name] = hours
         else:
             instant_steps.update((np.atleast_1d(sub["step"].values) / np.timedelta64(1, "h")).tolist())
-        rec = _to_records(sub * float(row["scale"]) + float(row["offset"]))
-        rec.attrs = {"units": row["description"].split("[")[-1].rstrip("]"), "long_name": row["description"],
+        rec = _to_records(sub * float(row["scale"]) + float(row["offset"]), cube.present)
+        desc = row["description"]
+        rec.attrs = {"units": desc.split("[")[-1].split("]")[0], "long_name": desc[:desc.index("]") + 1],
                      "grib_short_name": short}
         records[name] = rec
     if unknown:
         report.problems.append(f"variables not used by lantian: {', '.join(sorted(unknown))}")
     if not records:
+        known = variable_table()["short_name"].dropna().unique()
         raise GribReadError(f"{path}: no usable variable (found {', '.join(sorted(unknown)) or 'none'}; "
-                            f"known: {', '.join(sorted(variable_table()['short_name'].unique()))})")
+                            f"known: {', '.join(sorted(known))})")
     forecast = len(init_times) == 1 and (any(s > 0 for s in instant_steps) or
                                          (not instant_steps and any(r.sizes["record"] > 1 for r in records.values())))
     if not forecast and len(init_times) > 1 and any(s > 0 for s in instant_steps):
@@ -518,6 +829,10 @@ def _read(path: Path, index_dir, lazy: bool, report: FileReport, engine: str) ->
                                                          / np.timedelta64(1, "h")).astype(float)))
         ds.attrs["init_time"] = init.isoformat()
     ds.attrs.update(kind=report.kind, source=str(path))
+    if grid is not None:
+        ds.attrs["grid_type"] = report.grid = grid.kind
+        if grid.note:
+            ds.attrs["grid_note"] = grid.note
     report.variables = sorted(records)
     report.missing = [v for v in CORE_VARIABLES if v not in records]
     return ds

@@ -93,6 +93,18 @@ def targets(data, at: str = "areas", area_table: pd.DataFrame | None = None, bou
     raise ValueError(f"unknown extraction target {at!r}; allowed: areas, stations")
 
 
+#: margin around the targets when a file's grid is cut to them [degrees]
+BOX_MARGIN = 1.0
+
+
+def target_box(polygons: dict, margin: float = BOX_MARGIN) -> dict:
+    """The lon/lat box around the extraction targets (polygons or station points) plus ``margin`` [degrees]: a
+    global or national grid is cut to it as it is decoded (:func:`forecast.gribread.read_grib`)."""
+    bounds = np.array([g.bounds for g in polygons.values()])
+    return {"west": float(bounds[:, 0].min() - margin), "east": float(bounds[:, 2].max() + margin),
+            "south": float(bounds[:, 1].min() - margin), "north": float(bounds[:, 3].max() + margin)}
+
+
 def _areas_signature(polygons: dict) -> str:
     h = hashlib.sha1()
     for k in sorted(polygons):
@@ -109,9 +121,7 @@ def _file_key(path: Path, areas_sig: str) -> str:
 
 @lru_cache(maxsize=16)
 def _weights(grid: extraction.GridKey, areas_sig: str, polygons_items: tuple):
-    lat = grid.lat0 + grid.dlat * np.arange(grid.nlat)
-    lon = grid.lon0 + grid.dlon * np.arange(grid.nlon)
-    return extraction.target_weights(lat, lon, dict(polygons_items))
+    return extraction.target_weights(*grid.coordinates(), dict(polygons_items))
 
 
 def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | None = None,
@@ -133,7 +143,7 @@ def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | No
         key = _file_key(path, areas_sig)
         cached, meta = Path(store) / f"{key}.parquet", Path(store) / f"{key}.json"
     try:
-        ds, report = gribread.read_grib(path, index_dir=index_dir, engine=engine)
+        ds, report = gribread.read_grib(path, index_dir=index_dir, engine=engine, region=target_box(polygons))
         grid = extraction.GridKey.of(ds["lat"].values, ds["lon"].values)
         w, ids = _weights(grid, areas_sig, tuple(sorted(polygons.items())))
         table = extraction.extract(ds, w, ids)
@@ -142,7 +152,11 @@ def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | No
         return None, info
     if report.kind == "forecast":
         table.insert(0, "init_time", pd.Timestamp(ds.attrs["init_time"]))
+    methods = table.attrs.get("extraction") or {}
+    # areas whose values are not a plain mean over their polygon (or their stations): say how they were formed
+    fallbacks = {a: m for a, m in methods.items() if m != "area mean" and " at " not in str(m) or "(" in str(m)}
     info.update(kind=report.kind, variables=report.variables, missing=report.missing, problems=report.problems,
+                extraction=fallbacks,
                 messages=report.messages, bytes=report.bytes, cached=False,
                 init_time=ds.attrs.get("init_time"), valid=[str(ds["valid_time"].values.min()),
                                                               str(ds["valid_time"].values.max())])

@@ -185,3 +185,27 @@ def test_demo_world_drivers_relate_to_pollution(winter_world, winter_met):
     m = by_day.reset_index().merge(truth, on=["area_id", "date"])
     rho = m[["ventilation", "pm25_24h_actual"]].corr(method="spearman").iloc[0, 1]
     assert rho < -0.3
+
+
+def test_a_region_far_from_inner_mongolia_ingests(tmp_path):
+    """The grid is cut to the region's areas, not to a fixed Inner Mongolia box: Guangzhou (Guangdong) from an
+    ERA5-like GRIB1 file of surface fields, hourly, on a grid a few cells wide around it."""
+    from forecast import areas as areas_mod
+    from simulate.grib import Grid
+    from tests.forecast._grib import write_surface_hourly
+
+    table = tmp_path / "areas.csv"
+    table.write_text("area_id,name_zh,short_zh,name_en,tier,parent_id,gb,seat_lon,seat_lat\n"
+                     "guangzhou,广州市,广州,Guangzhou,city,,156440100,113.26,23.13\n", encoding="utf-8")
+    areas = areas_mod.load_areas(table)
+    grid = Grid(west=112.0, east=115.0, south=22.0, north=25.0, step=0.25)
+    times = pd.date_range("2024-01-01", periods=24, freq="h")
+    shape = (len(times), len(grid.lat), len(grid.lon))
+    (tmp_path / "meteorology" / "analysis").mkdir(parents=True)
+    write_surface_hourly(tmp_path / "meteorology" / "analysis" / "era5_202401.grib",
+                         times, grid, {"2t": np.full(shape, 288.15), "sp": np.full(shape, 101000.0)}, edition=1)
+    met = meteorology.ingest(tmp_path, area_table=areas, at="areas", workers=1)
+    assert not met.errors, met.errors
+    assert met.analysis["area_id"].unique().tolist() == ["guangzhou"]
+    np.testing.assert_allclose(met.analysis["temp_air"], 15.0, atol=0.01)
+    np.testing.assert_allclose(met.analysis["pressure"], 1010.0, atol=0.01)
