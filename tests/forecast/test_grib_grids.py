@@ -127,9 +127,10 @@ def test_station_values_on_projected_grids_are_linear(tmp_path, name):
     assert w.methods["hohhot"] == "linear (triangulation) at 3 point(s)"
 
 
-def test_spherical_harmonics_and_rotated_grids_refused(engine, tmp_path):
+@pytest.mark.parametrize("sample", ["sh_sfc_grib1", "sh_ml_grib2"])
+def test_spherical_harmonics_refused_in_one_line(engine, tmp_path, sample):
     path = tmp_path / "x.grib"
-    h = eccodes.codes_grib_new_from_samples("sh_ml_grib2")
+    h = eccodes.codes_grib_new_from_samples(sample)
     with open(path, "wb") as fh:
         eccodes.codes_write(h, fh)
     eccodes.codes_release(h)

@@ -118,20 +118,6 @@ def test_grid_outside_region_refused(engine, tmp_path):
         read_grib(path, engine=engine)
 
 
-def test_spherical_harmonics_refused_in_one_line(engine, tmp_path):
-    import eccodes
-
-    path = tmp_path / "spectral.grib"
-    h = eccodes.codes_grib_new_from_samples("sh_sfc_grib1")
-    with open(path, "wb") as fh:
-        eccodes.codes_write(h, fh)
-    eccodes.codes_release(h)
-    with pytest.raises(GribReadError) as err:
-        read_grib(path, engine=engine)
-    assert str(err.value) == (f"{path}: unsupported grid 'sh' (supported: regular_ll, regular_gg, reduced_gg, "
-                              "lambert, polar_stereographic)")
-
-
 def test_truncated_file_keeps_earlier_messages(engine, tmp_path):
     path = tmp_path / "an.grib2"
     write_analysis(path, TIMES, names=("2t", "sp"))
