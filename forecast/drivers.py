@@ -4,6 +4,15 @@ Pure functions on arrays (NumPy, pandas or xarray alike) and tables. Inputs are 
 (``forecast/gribread.py``): temperatures [degC], wind components [m/s], boundary-layer height ``blh`` [m],
 precipitation ``precip`` [mm per period ending at ``valid_time``]. Times are UTC; days are China Standard Time
 (UTC+8) calendar days, the days of the AQI.
+
+Every driver is computed from whatever the series holds, and a driver whose inputs are absent is not a column at
+all (never a column of NaN): surface fields alone (2-m temperature and dewpoint, 10-m wind, surface pressure,
+precipitation) give temperature, humidity, dewpoint depression, wind, hours of calm, pressure, precipitation and
+heating-degree days; ventilation needs the boundary-layer height, inversions the 850/925-hPa temperatures, the
+stagnation index wind, precipitation and an inversion. Any regular time step works (hourly, 3-hourly, 6-hourly
+analyses, forecast steps growing with lead time): daily means are sample means, durations (``calm_hours``) are
+shares of the samples × 24 h, and precipitation sums the amounts of the periods ending in the day, whatever their
+length (1-h or 6-h accumulations; ``precip_hours`` counts the hours covered).
 """
 from __future__ import annotations
 
@@ -17,6 +26,9 @@ HDD_BASE = 18.0
 #: stagnation thresholds (after Wang & Angell 1999; Horton et al. 2012, with a lower-troposphere inversion in place
 #: of the 500-hPa wind criterion, which analyses of the surface layer alone cannot give) — parameters, not standards
 STAGNATION = {"wind_speed": 3.2, "precip": 1.0, "inversion": 0.0}
+#: 10-m wind speed below which an hour counts as calm for ``calm_hours`` [m/s] (a light-wind threshold for
+#: model-grid winds, which are rarely below the 0.5 m/s of a station's "calm"; a parameter, not a standard)
+CALM_WIND_SPEED = 1.5
 
 
 def wind_speed(wind_u, wind_v):
@@ -62,6 +74,11 @@ def inversion_strength(temp_upper, temp_air):
     return np.asarray(temp_upper, float) - np.asarray(temp_air, float)
 
 
+def dewpoint_depression(temp_air, dewpoint):
+    """Dewpoint depression T − Td: 0 in saturated air, large in dry air. [K]"""
+    return np.asarray(temp_air, float) - np.asarray(dewpoint, float)
+
+
 def heating_degree_days(temp_mean, base: float = HDD_BASE):
     """Heating-degree days of a day from its mean temperature: max(0, base − T_mean). [K·d]"""
     return np.maximum(0.0, base - np.asarray(temp_mean, float))
@@ -90,15 +107,18 @@ def stagnation_index(wind_speed_mean, precip_total, inversion_max, thresholds: d
 def add_derived(series: pd.DataFrame) -> pd.DataFrame:
     """Add the instantaneous derived drivers to an extracted series (columns that cannot be derived are skipped).
 
-    Adds ``wind_speed`` [m/s], ``wind_dir`` [deg], ``rh`` [%] (from T and Td, else ``relative_humidity`` as read),
-    ``ventilation`` [m²/s], ``inversion_850``, ``inversion_925`` [K].
+    Adds ``wind_speed`` [m/s], ``wind_dir`` [deg], ``calm`` (wind speed below :data:`CALM_WIND_SPEED`; 1/0),
+    ``rh`` [%] (from T and Td, else ``relative_humidity`` as read), ``dewpoint_depression`` [K], ``ventilation``
+    [m²/s], ``inversion_850``, ``inversion_925`` [K].
     """
     out = series.copy()
     if {"wind_u", "wind_v"} <= set(out.columns):
         out["wind_speed"] = wind_speed(out["wind_u"], out["wind_v"])
         out["wind_dir"] = wind_direction(out["wind_u"], out["wind_v"])
+        out["calm"] = np.where(out["wind_speed"].notna(), (out["wind_speed"] < CALM_WIND_SPEED).astype(float), np.nan)
     if {"temp_air", "dewpoint"} <= set(out.columns):
         out["rh"] = relative_humidity(out["temp_air"], out["dewpoint"])
+        out["dewpoint_depression"] = dewpoint_depression(out["temp_air"], out["dewpoint"])
     elif "relative_humidity" in out.columns:
         out["rh"] = out["relative_humidity"]
     if {"blh", "wind_speed"} <= set(out.columns):
@@ -113,7 +133,8 @@ def add_derived(series: pd.DataFrame) -> pd.DataFrame:
 DAILY = {"temp_air": ("mean", "min", "max"), "dewpoint": ("mean",), "rh": ("mean",), "wind_speed": ("mean", "max"),
          "wind_u": ("mean",), "wind_v": ("mean",), "pressure": ("mean",), "pressure_msl": ("mean",),
          "blh": ("mean", "min", "max"), "ventilation": ("mean", "min"), "inversion_850": ("mean", "max"),
-         "inversion_925": ("mean", "max"), "temp_850": ("mean",), "temp_925": ("mean",), "cloud_cover": ("mean",)}
+         "inversion_925": ("mean", "max"), "temp_850": ("mean",), "temp_925": ("mean",), "cloud_cover": ("mean",),
+         "dewpoint_depression": ("mean",), "calm": ("mean",)}
 #: a day's instantaneous aggregates need at least this many samples spanning at least this many hours
 MIN_SAMPLES, MIN_SPAN_HOURS = 2, 12
 
@@ -139,6 +160,9 @@ def _aggregate(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         out["wind_dir"] = wind_direction(out["wind_u"], out["wind_v"])
     if "temp_air" in out.columns:
         out["hdd"] = heating_degree_days(out["temp_air"])
+        out["temp_range"] = out["temp_air_max"] - out["temp_air_min"]
+    if "calm" in out.columns:  # share of the samples → hours of the day, whatever the time step
+        out["calm_hours"] = out.pop("calm") * 24.0
     return out
 
 
@@ -167,9 +191,17 @@ def daily_drivers(series: pd.DataFrame, *, key: str = "area_id") -> pd.DataFrame
     Returns
     -------
     DataFrame indexed by ``(key, date)`` with the aggregates of ``DAILY`` (``<var>`` = daily mean, ``<var>_min``,
-    ``<var>_max``), ``wind_dir`` of the mean wind, ``hdd`` [K·d], ``precip`` [mm/d] and ``precip_hours``,
+    ``<var>_max``) of the variables present, ``wind_dir`` of the mean wind, ``calm_hours`` [h], ``hdd`` [K·d],
+    ``temp_range`` (daily maximum − minimum of the samples) [K], ``precip`` [mm/d] and ``precip_hours`` [h],
     ``blh_night_min`` [m] (minimum from 20:00 CST the evening before to 08:00 CST), ``stagnation`` (0–3) and
-    ``n_samples``. Days with fewer than 2 samples or spanning less than 12 h are missing.
+    ``n_samples``. Days with fewer than 2 samples or spanning less than 12 h are missing. A driver whose inputs
+    the series lacks is not a column (see the module docstring).
+
+    Notes
+    -----
+    Samples may come at any regular step (hourly or 6-hourly analyses); the daily mean of a 6-hourly series is
+    the mean of its four samples, of an hourly one of its 24, and ``temp_range`` of 6-hourly samples understates
+    the true diurnal range.
     """
     if series.empty:
         raise ValueError("no meteorological series to aggregate")
@@ -194,11 +226,11 @@ def _night_min_blh(frame: pd.DataFrame, keys: list[str], day_col: str = "date") 
 
 
 def _finish(out: pd.DataFrame) -> pd.DataFrame:
-    if "wind_speed" in out.columns:
-        inv = out["inversion_925_max"] if "inversion_925_max" in out.columns else \
-            out.get("inversion_850_max", pd.Series(np.nan, index=out.index))
-        precip = out["precip"] if "precip" in out.columns else pd.Series(np.nan, index=out.index)
-        out["stagnation"] = stagnation_index(out["wind_speed"], precip, inv)
+    # the stagnation index needs all three of its ingredients as variables; a missing value on a day counts as
+    # the condition not being met, a missing variable leaves the index out (it would mean something else)
+    inv_col = next((c for c in ("inversion_925_max", "inversion_850_max") if c in out.columns), None)
+    if "wind_speed" in out.columns and "precip" in out.columns and inv_col is not None:
+        out["stagnation"] = stagnation_index(out["wind_speed"], out["precip"], out[inv_col])
         out.loc[out["wind_speed"].isna(), "stagnation"] = np.nan
     return out
 

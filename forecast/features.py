@@ -14,6 +14,13 @@ Feature families (names → family in :data:`FAMILIES`, used to group driver con
 - emission calendar: heating season, day of week, days from the Spring Festival, hours of the fireworks nights
   (除夕, 元宵), season;
 - area: the area itself (categorical) and its climatology of the training period.
+
+The meteorological features adapt to the variables the data hold: a driver of :data:`MET_VARS` is a feature only
+when the daily drivers (:mod:`forecast.drivers`) carry it, so surface fields alone (no boundary-layer height, no
+pressure levels) give a smaller feature set, never columns of NaN. :func:`missing_drivers` names the drivers left
+out and why (:data:`DRIVER_INPUTS`); the orchestrator records them in the model card (``met_missing``) and warns once
+(:class:`MissingDriversWarning`). The climatology (:func:`climatology`) covers every calendar month: months absent
+from the history take the nearest observed months of the same heating-season state (the region's calendar).
 """
 from __future__ import annotations
 
@@ -28,19 +35,40 @@ import yaml
 from . import areas as _areas_mod
 from . import aqi as aqi_mod
 from . import averaging
-from .nomenclature import CST_OFFSET, TZ
+from .nomenclature import CST_OFFSET, SPECIES, TZ
 
 DATA_DIR = Path(__file__).parent / "data"
 ISSUE_HOUR = 16
 LEADS = tuple(range(1, 8))
-#: daily meteorological drivers used as features (from forecast/drivers.py)
+#: daily meteorological drivers used as features (from forecast/drivers.py), where the data carry them
 MET_VARS = ("temp_air", "temp_air_max", "rh", "wind_speed", "wind_u", "wind_v", "pressure", "blh", "blh_min",
             "blh_night_min", "ventilation", "ventilation_min", "inversion_850_max", "inversion_925_max", "precip",
             "hdd", "stagnation")
+#: what each driver is computed from (nomenclature variables; a tuple of alternatives where any one will do), the
+#: variables the daily drivers keep under these names (``rh`` for a relative humidity read as such)
+DRIVER_INPUTS = {
+    "temp_air": ("temp_air",), "temp_air_max": ("temp_air",), "hdd": ("temp_air",),
+    "rh": (("dewpoint", "rh"),),
+    "wind_speed": ("wind_u", "wind_v"), "wind_u": ("wind_u",), "wind_v": ("wind_v",),
+    "pressure": (("pressure", "pressure_msl"),),
+    "blh": ("blh",), "blh_min": ("blh",), "blh_night_min": ("blh",),
+    "ventilation": ("blh", "wind_u", "wind_v"), "ventilation_min": ("blh", "wind_u", "wind_v"),
+    "inversion_850_max": ("temp_850", "temp_air"), "inversion_925_max": ("temp_925", "temp_air"),
+    "precip": ("precip",), "stagnation": ("wind_u", "wind_v", "precip", ("temp_850", "temp_925")),
+}
+#: plain names of the input variables, for the reasons given in the model card and the warning
+VARIABLE_NAMES = {"temp_air": "2-m temperature", "dewpoint": "2-m dewpoint", "rh": "relative humidity",
+                  "wind_u": "10-m wind", "wind_v": "10-m wind", "pressure": "surface pressure",
+                  "pressure_msl": "mean-sea-level pressure", "blh": "boundary-layer height",
+                  "precip": "precipitation", "temp_850": "850-hPa temperature", "temp_925": "925-hPa temperature"}
 
 
 class FeatureError(ValueError):
     """Inputs that cannot give features (no observations, no meteorology for the dates asked)."""
+
+
+class MissingDriversWarning(UserWarning):
+    """Meteorological drivers left out of a model's features because the data cannot give them."""
 
 
 @lru_cache(maxsize=1)
@@ -89,41 +117,85 @@ def fireworks_hours(dates: pd.Series, night: str, calendar: dict | None = None) 
 
 @dataclass
 class Observations:
-    """Area observations derived from the station history."""
+    """Area observations derived from the station history.
 
-    daily: pd.DataFrame  #: index (area_id, date); aqi, pm25_24h, pm10_24h, dust (observed dust-dominated), n_stations
-    hourly: dict  #: pollutant → DataFrame (time CST tz-aware × area_id) of area hourly means
+    The archive may lack species (PM2.5 alone is common in older archives): ``pollutants`` names those measured,
+    the daily AQI is then a partial AQI (``aqi_partial``), and the PM2.5/PM10 columns and hourly frames the
+    features read are always there — NaN for a species not measured (no dust day without PM10).
+    """
+
+    #: index (area_id, date); aqi, aqi_partial (the AQI rests on fewer than the six species), aqi_pollutants,
+    #: pm25_24h, pm10_24h (NaN where not measured), dust (observed dust-dominated), n_stations, primary_pollutant
+    daily: pd.DataFrame
+    hourly: dict  #: "pm25", "pm10" → DataFrame (time CST tz-aware × area_id) of area hourly means (NaN: not measured)
     rolling: pd.DataFrame  #: rolling-24-h AQI, index time (CST) × area_id
+    pollutants: tuple = SPECIES  #: the species the station history has values of (fewer than six: partial AQI)
 
     @property
     def areas(self) -> list[str]:
         return sorted(self.daily.index.get_level_values("area_id").unique())
 
+    @property
+    def missing_pollutants(self) -> tuple:
+        """The species of the six the history has no value of (their IAQI is not in the AQI)."""
+        return tuple(p for p in SPECIES if p not in self.pollutants)
+
 
 def area_hourly(history: pd.DataFrame, sites: pd.DataFrame, pollutant: str) -> pd.DataFrame:
-    """Hourly area means of one pollutant over each area's assessment stations (time × area_id)."""
+    """Hourly area means of one pollutant over each area's assessment stations (time × area_id).
+
+    Empty (no rows, no columns) when the history has no value of ``pollutant`` or none at an assessment station.
+    An area with a single station takes that station's values.
+    """
     wide = averaging.station_hourly(history, pollutant)
     if wide.empty:
         return wide
     assess = sites[~sites["background"].astype(bool)]
     area_of = dict(zip(assess["station"], assess["area_id"]))
     cols = [c for c in wide.columns if c in area_of]
+    if not cols:
+        return pd.DataFrame()
     return wide[cols].T.groupby(pd.Series([area_of[c] for c in cols], index=cols)).mean().T
 
 
 def observations(history: pd.DataFrame, sites: pd.DataFrame, *, standard: str = "auto") -> Observations:
-    """Daily, hourly and rolling-24-h area observations from a quality-controlled station history."""
+    """Daily, hourly and rolling-24-h area observations from a quality-controlled station history.
+
+    Any subset of the six species works: the AQI is computed from those present (a partial AQI, flagged), and a
+    species the features need but the history lacks (PM2.5, PM10) gives NaN columns and frames.
+
+    Raises
+    ------
+    FeatureError
+        The history is empty (it names the stations and areas that were expected).
+    """
     if history.empty:
-        raise FeatureError("no station observations")
+        areas = sorted(sites["area_id"].dropna().unique()) if "area_id" in sites else []
+        raise FeatureError(f"no station observations: the station history holds no value of the {len(sites)} "
+                           f"station(s) of the areas {', '.join(areas[:12])}{' …' if len(areas) > 12 else ''} "
+                           f"(are their codes columns of the archive? see read_log.csv and qc_removed.csv in the "
+                           f"cache)")
+    present = set(history["pollutant"].unique())
+    pollutants = tuple(p for p in SPECIES if p in present)
     daily = averaging.area_daily(history, sites, standard=standard)
     daily["date"] = pd.to_datetime(daily["date"])
     daily = daily.set_index(["area_id", "date"]).sort_index()
-    daily["dust"] = aqi_mod.dust_dominated(daily)
-    keep = ["aqi", "pm25_24h", "pm10_24h", "dust", "n_stations", "primary_pollutant"]
+    for col in ("pm25_24h", "pm10_24h"):  # a species not measured: NaN, never a missing column
+        if col not in daily.columns:
+            daily[col] = np.nan
+    daily["dust"] = aqi_mod.dust_dominated(daily)  # False throughout without PM10
+    keep = ["aqi", "aqi_partial", "aqi_pollutants", "pm25_24h", "pm10_24h", "dust", "n_stations",
+            "primary_pollutant"]
     rolling = averaging.area_rolling_24h(history, sites, standard=standard)
     rolling = rolling.pivot_table(index="time", columns="area_id", values="aqi")
     hourly = {p: area_hourly(history, sites, p) for p in ("pm25", "pm10")}
-    return Observations(daily[[c for c in keep if c in daily.columns]], hourly, rolling)
+    areas = sorted(daily.index.get_level_values("area_id").unique())
+    measured = [f for f in hourly.values() if not f.empty]
+    hours = measured[0].index if measured else rolling.index.rename(None)
+    for p, frame in hourly.items():
+        if frame.empty:  # not measured: NaN on the hours of the measured species, every area
+            hourly[p] = pd.DataFrame(np.nan, index=hours, columns=pd.Index(areas))
+    return Observations(daily[[c for c in keep if c in daily.columns]], hourly, rolling, pollutants)
 
 
 def _at(frame: pd.DataFrame, times: pd.DatetimeIndex) -> pd.DataFrame:
@@ -136,7 +208,7 @@ def issue_state(obs: Observations, issue_dates, *, issue_hour: int = ISSUE_HOUR)
     Columns: ``aqi_now`` (rolling-24-h AQI ending at the issue time), ``pm25_now``, ``pm10_now`` (24-h means),
     ``pm25_6h``, ``pm10_6h`` (last 6 hours), ``pm25_trend6h`` (last 6 h − the 6 h before), and from the daily
     table of the days before the issue day: ``aqi_d1``, ``pm25_d1``, ``pm10_d1``, ``aqi_d2``, ``aqi_d3``,
-    ``aqi_trend3`` (``aqi_d1 − aqi_d3``), ``ratio_d1`` (PM2.5/PM10), ``dust_d1``.
+    ``aqi_trend3`` (``aqi_d1 − aqi_d3``), ``ratio_d1`` (PM2.5/PM10), ``dust_d1``. [1], [µg m⁻³]
     """
     dates = pd.DatetimeIndex(pd.to_datetime(issue_dates)).normalize()
     t_issue = (dates + pd.Timedelta(hours=issue_hour)).tz_localize(TZ)
@@ -175,9 +247,73 @@ def issue_state(obs: Observations, issue_dates, *, issue_hour: int = ISSUE_HOUR)
 
 
 def _met_block(source: pd.DataFrame, key_cols: list[str], suffix: str) -> pd.DataFrame:
+    if "pressure" not in source.columns and "pressure_msl" in source.columns:
+        # mean-sea-level pressure stands in for surface pressure (the area absorbs the offset; same tendency)
+        source = source.rename(columns={"pressure_msl": "pressure"})
     cols = [c for c in MET_VARS if c in source.columns]
     block = source[key_cols + cols].rename(columns={c: f"met_{c}{suffix}" for c in cols})
     return block
+
+
+def _inputs_present(met_daily: pd.DataFrame | None, met_lead: pd.DataFrame | None) -> set[str]:
+    """Input variables with at least one value in the daily drivers of the analyses or the forecast runs."""
+    found = set()
+    for table in (met_daily, met_lead):
+        if table is not None and len(table):
+            found |= {c for c in table.columns if table[c].notna().any()}
+    return found
+
+
+def missing_drivers(met_daily: pd.DataFrame | None, met_lead: pd.DataFrame | None,
+                    frame: pd.DataFrame | None = None) -> dict[str, str]:
+    """The drivers of :data:`MET_VARS` the data cannot give, with the reason (for the model card's ``met_missing``).
+
+    Parameters
+    ----------
+    met_daily, met_lead : DataFrame or None
+        Daily drivers from the analyses and per forecast run and lead day (:mod:`forecast.drivers`).
+    frame : DataFrame, optional
+        A feature table (:func:`make_features`): a driver whose target-day column holds no value there is missing
+        too ("no value in the rows"), e.g. a variable the forecast runs lack while the analyses have it.
+
+    Returns
+    -------
+    dict
+        ``driver → reason``, in the order of :data:`MET_VARS`; empty when every driver can be computed.
+    """
+    present = _inputs_present(met_daily, met_lead)
+    out = {}
+    for driver in MET_VARS:
+        absent = []
+        for need in DRIVER_INPUTS.get(driver, (driver,)):
+            options = need if isinstance(need, tuple) else (need,)
+            if not present & set(options):
+                absent.append(" or ".join(dict.fromkeys(f"{VARIABLE_NAMES.get(v, v)} ({v})" for v in options)))
+        if absent:
+            out[driver] = "no " + ", no ".join(dict.fromkeys(absent)) + " in the meteorology"
+        elif frame is not None and (f"met_{driver}" not in frame.columns or frame[f"met_{driver}"].isna().all()):
+            out[driver] = "no value in the rows (the forecast runs or analyses used lack its inputs)"
+    return out
+
+
+def missing_drivers_message(missing: dict[str, str]) -> str:
+    """One line naming the drivers left out of the features, grouped by reason (the training warning)."""
+    by_reason: dict[str, list[str]] = {}
+    for driver, reason in missing.items():
+        by_reason.setdefault(reason, []).append(driver)
+    parts = [f"{', '.join(drivers)} ({reason})" for reason, drivers in by_reason.items()]
+    return ("meteorological drivers left out of the features, listed in the model card's met_missing: "
+            + "; ".join(parts))
+
+
+def met_source_label(met_source) -> str:
+    """``"forecast"``, ``"analysis"`` or ``"forecast and analysis"``: where a table's meteorology came from."""
+    kinds = set(pd.Series(met_source).dropna().astype(str))
+    if kinds == {"analysis"}:
+        return "analysis"
+    if kinds == {"forecast"}:
+        return "forecast"
+    return "forecast and analysis" if kinds else "none"
 
 
 def meteorology_features(pairs: pd.DataFrame, met_daily: pd.DataFrame | None, met_lead: pd.DataFrame | None,
@@ -257,8 +393,34 @@ def calendar_features(frame: pd.DataFrame, calendar: dict | None = None) -> pd.D
     return out
 
 
-def climatology(obs_daily: pd.DataFrame, until=None) -> pd.DataFrame:
-    """Per area and calendar month: mean AQI and PM2.5, frequencies of AQI > 150/200/300 (days up to ``until``)."""
+#: climatology statistics per area and month (``clim_n`` = observed days, 0 for a month filled from others)
+CLIM_STATS = ("clim_aqi", "clim_pm25", "clim_p150", "clim_p200", "clim_p300")
+
+
+def climatology(obs_daily: pd.DataFrame, until=None, *, calendar: dict | None = None) -> pd.DataFrame:
+    """Per area and calendar month: mean AQI and PM2.5, frequencies of AQI > 150/200/300 (days up to ``until``).
+
+    Every area with observations gets all 12 months. A month without an observed day (a short or seasonal history)
+    takes the mean of the statistics of the nearest observed months (circular distance in months) that share its
+    heating-season state — heating when most of the month lies in the area's heating season of ``calendar`` (the
+    region's calendar facts; default the shipped ones) — or of the nearest observed months when none shares it.
+
+    Parameters
+    ----------
+    obs_daily : DataFrame
+        Daily area observations, index ``(area_id, date)``, columns ``aqi`` [1], ``pm25_24h`` [µg m⁻³].
+    until : date-like, optional
+        Last day to use.
+    calendar : dict, optional
+        The region's calendar facts (heating seasons).
+
+    Returns
+    -------
+    DataFrame
+        Index ``(area_id, month)``; columns :data:`CLIM_STATS` ([1], [µg m⁻³], frequencies [0–1]), ``clim_n``
+        (observed days of the month; 0 when filled) and ``clim_months`` (the months the values come from, e.g.
+        ``"12"`` or ``"3,10"``).
+    """
     d = obs_daily.reset_index()
     if until is not None:
         d = d[d["date"] <= pd.Timestamp(until)]
@@ -270,7 +432,51 @@ def climatology(obs_daily: pd.DataFrame, until=None) -> pd.DataFrame:
                          "clim_p200": g["aqi"].apply(lambda s: float((s > 200).mean())),
                          "clim_p300": g["aqi"].apply(lambda s: float((s > 300).mean())),
                          "clim_n": g["aqi"].size()})
-    return clim
+    return complete_climatology(clim, calendar)
+
+
+def _heating_months(area: str, calendar: dict | None) -> np.ndarray:
+    """Whether most of each calendar month (1–12) lies in the area's heating season."""
+    days = pd.Series(pd.date_range("2001-01-01", "2001-12-31", freq="D"))
+    heat = heating_season(days, pd.Series(area, index=days.index), calendar)
+    return pd.Series(heat).groupby(days.dt.month.to_numpy()).mean().reindex(range(1, 13)).to_numpy() > 0.5
+
+
+def complete_climatology(clim: pd.DataFrame, calendar: dict | None = None) -> pd.DataFrame:
+    """Add the months each area never observed to a climatology, from the nearest observed months (the rule of
+    :func:`climatology`; also completes the climatology stored with a model trained before the rule existed).
+
+    Adds ``clim_months`` (the source months) when absent. Returns the completed table, index ``(area_id, month)``.
+    """
+    clim = clim.copy()
+    if "clim_months" not in clim.columns:
+        clim["clim_months"] = clim.index.get_level_values("month").astype(str)
+    rows = []
+    for area, g in clim.groupby(level="area_id", sort=True):
+        have = g.droplevel("area_id")
+        heating = _heating_months(area, calendar)
+        for month in range(1, 13):
+            if month in have.index:
+                continue
+            seen = np.asarray(have.index, int)
+            same = seen[heating[seen - 1] == heating[month - 1]]
+            pool = same if len(same) else seen
+            dist = np.minimum(np.abs(pool - month), 12 - np.abs(pool - month))
+            source = np.sort(pool[dist == dist.min()])
+            stats = have.loc[source, list(CLIM_STATS)].mean()
+            rows.append({"area_id": area, "month": month, **stats.to_dict(), "clim_n": 0,
+                         "clim_months": ",".join(str(m) for m in source)})
+    if not rows:
+        return clim
+    filled = pd.DataFrame(rows).set_index(["area_id", "month"])
+    return pd.concat([clim, filled]).sort_index()
+
+
+def unseen_months(trained_months, dates) -> list[int]:
+    """Calendar months of ``dates`` that are not among ``trained_months``, in the order they first occur."""
+    seen = {int(m) for m in trained_months}
+    months = pd.DatetimeIndex(pd.to_datetime(pd.Series(dates).dropna()).sort_values()).month
+    return [int(m) for m in dict.fromkeys(months) if int(m) not in seen]
 
 
 #: e-folding distance of the upwind weights [km]

@@ -4,10 +4,17 @@ It only sequences calls: inputs from the cached station store (:mod:`forecast.hi
 meteorology (:mod:`forecast.meteorology`), features (:mod:`forecast.features`), the model (:mod:`forecast.model`),
 its card (:mod:`forecast.modelcard`), the scores (:mod:`forecast.verification`) and the archive of every forecast
 issued (:mod:`forecast.archive`).
+
+Whatever the data hold, each step says what it could not do: training warns once
+(:class:`forecast.features.MissingDriversWarning`) about the drivers the meteorology cannot give and records them
+in the card; a forecast carries ``warnings`` (target months the model never saw, lead days without meteorology)
+and says where its meteorology came from (``met_source``); a verification's ``warnings`` say when the model is far
+worse than persistence, a score is undefined, or the period holds months the model never saw.
 """
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +85,10 @@ def _region_kw(inputs: Inputs) -> dict:
     return {"area_table": inputs.region.areas, "calendar": inputs.region.calendar}
 
 
+def _calendar(inputs: Inputs) -> dict | None:
+    return inputs.region.calendar if inputs.region is not None else None
+
+
 def _dates(start, end) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
 
@@ -91,7 +102,7 @@ def training_table(inputs: Inputs, *, start=None, until=None, clim=None) -> pd.D
     last_obs = days.max() if until is None else min(pd.Timestamp(until), days.max())
     if first >= last_obs:
         raise M.ModelError(f"training period {first.date()} … {last_obs.date()} is empty")
-    clim = F.climatology(inputs.obs.daily, until=last_obs) if clim is None else clim
+    clim = F.climatology(inputs.obs.daily, until=last_obs, calendar=_calendar(inputs)) if clim is None else clim
     frame = F.make_features(inputs.obs, inputs.met_daily, inputs.met_lead, _dates(first, last_obs - pd.Timedelta(days=1)),
                             clim=clim, **_region_kw(inputs))
     frame = frame[frame["target_date"] <= last_obs]
@@ -134,13 +145,23 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
     ------
     ModelError
         An empty training period.
+
+    Warns
+    -----
+    MissingDriversWarning
+        Once, when drivers of :data:`forecast.features.MET_VARS` cannot be computed from the meteorology (no
+        boundary-layer height, no pressure levels …): they are left out of the features and listed in the card's
+        ``met_missing``.
     """
     rounds = rounds or M.N_ROUNDS
     inputs = inputs or load_inputs(data, cache=cache, progress=bool(progress) and not callable(progress))
     days = inputs.obs.daily.index.get_level_values("date")
     last = days.max() if until is None else min(pd.Timestamp(until), days.max())
-    clim = F.climatology(inputs.obs.daily, until=last)
+    clim = F.climatology(inputs.obs.daily, until=last, calendar=_calendar(inputs))
     frame = training_table(inputs, start=start, until=last, clim=clim)
+    missing = F.missing_drivers(inputs.met_daily, inputs.met_lead, frame)
+    if missing:
+        warnings.warn(F.missing_drivers_message(missing), F.MissingDriversWarning, stacklevel=2)
     n_weeks = frame["issue_date"].dt.to_period("W").nunique()
     n_jobs = len(M.TARGETS) * len(M.QUANTILES) + (len(M.THRESHOLDS) + 1) * min(5, n_weeks)
     bar = progress_bar(progress, n_jobs, "training", "booster")
@@ -148,7 +169,8 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
         model = M.Forecaster.fit(frame, seed=seed, rounds=rounds, progress=lambda n: bar.update())
     finally:
         bar.close()
-    model.card = modelcard.training_card(model, frame, last=last, name=name, seed=seed, rounds=rounds)
+    model.card = modelcard.training_card(model, frame, last=last, name=name, seed=seed, rounds=rounds,
+                                         met_missing=missing)
     out = model.save(model_dir)
     clim.reset_index().to_parquet(out / "climatology.parquet", index=False)
     return model
@@ -158,7 +180,8 @@ def _climatology(model_dir) -> pd.DataFrame:
     path = Path(model_dir) / "climatology.parquet"
     if not path.exists():
         raise M.ModelError(f"{path}: missing (retrain the model)")
-    return pd.read_parquet(path).set_index(["area_id", "month"])
+    # a model trained before unseen months were filled gets them filled here (same rule)
+    return F.complete_climatology(pd.read_parquet(path).set_index(["area_id", "month"]))
 
 
 # ---- forecasting ----------------------------------------------------------------------------------------------
@@ -166,16 +189,19 @@ def _climatology(model_dir) -> pd.DataFrame:
 def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.DataFrame, *,
                    rules: str | None = None, explain: bool = True, with_targets: bool = False) -> pd.DataFrame:
     """Forecast rows (area × issue date × lead day): quantiles, probabilities, dust flag, level and level
-    probabilities (per area and issue date, repeated on its rows) and the top drivers."""
+    probabilities (per area and issue date, repeated on its rows), the top drivers and ``met_source``.
+
+    ``attrs["warnings"]`` lists what the forecast should be read with (:func:`forecast_warnings`)."""
     dates = pd.DatetimeIndex(pd.to_datetime(issue_dates)).normalize()
     frame = F.make_features(inputs.obs, inputs.met_daily, inputs.met_lead, dates, clim=clim,
                             areas=model.areas, with_targets=with_targets, **_region_kw(inputs))
+    notes = forecast_warnings(model, frame)
     pred = model.predict(frame)
     pred["met_source"] = frame["met_source"].to_numpy()
     per_rules = rules
     lv_frames = []
     for d in dates:
-        r = per_rules or levels.rules_in_force(d)
+        r = per_rules or (inputs.region.rules_in_force(d) if inputs.region is not None else levels.rules_in_force(d))
         lv = model.level_probabilities(pred[pred["issue_date"] == d], rules=r)
         lv["rules"] = r
         lv_frames.append(lv)
@@ -195,6 +221,39 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
             out[c] = frame[c].to_numpy()
     out["model_version"] = model.version
     out["lead_correlation"] = model.lead_correlation
+    out.attrs["warnings"] = notes
+    return out
+
+
+def forecast_warnings(model: M.Forecaster, frame: pd.DataFrame) -> list[str]:
+    """What a forecast from the feature rows ``frame`` should be read with, in words.
+
+    - target months the model was never trained on (the card's ``trained_months``);
+    - lead days without any meteorology of the target day (no forecast run of the issue date and no analyses of
+      those days yet): they rest on persistence, the calendar and the climatology;
+    - meteorological features of the model that the data give no value for (a variable the model was trained
+      with is absent from this meteorology: retrain on it).
+    """
+    out = []
+    trained = model.card.get("trained_months")
+    if trained:
+        unseen = F.unseen_months(trained, frame["target_date"])
+        if unseen:
+            out.append(f"target months the model never saw: {V.month_names(unseen)} (trained on "
+                       f"{V.month_names(trained)}): the forecast extrapolates from other seasons")
+    met = [f for f in model.features if f.startswith("met_") and f in frame.columns]
+    target = [f for f in met if not f.endswith(("_prev", "_d0"))]
+    if target:
+        empty_lead = frame[target].isna().all(axis=1).groupby(frame["lead"]).all()
+        leads = [int(k) for k, v in empty_lead.items() if v]
+        if leads:
+            out.append(f"no meteorology for lead day(s) {V.lead_list(leads)} (no forecast run of the issue date and "
+                       "no analyses of those days): they rest on persistence, the calendar and the climatology")
+        have = frame[~frame["lead"].isin(leads)]
+        dead = [f for f in met if len(have) and have[f].isna().all()]
+        if dead:
+            out.append(f"the meteorology gives no value for the model's features {', '.join(dead[:6])}"
+                       f"{' …' if len(dead) > 6 else ''}: retrain the model on the variables this data has")
     return out
 
 
@@ -223,7 +282,9 @@ def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | 
     -------
     DataFrame
         One row per area and lead day: ``aqi_q10/q50/q90`` [1], ``pm25_q10/q50/q90`` [µg m⁻³],
-        ``p_aqi_gt150/200/300`` [0–1], ``dust``, ``level``, ``p_level_<level>``, ``drivers`` (JSON).
+        ``p_aqi_gt150/200/300`` [0–1], ``dust``, ``level``, ``p_level_<level>``, ``drivers`` (JSON),
+        ``met_source``; ``attrs["warnings"]`` lists what to read it with (target months the model never saw, lead
+        days without meteorology; :func:`forecast_warnings`), written into the JSON document too.
 
     Raises
     ------
@@ -249,6 +310,9 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
     set and the lead days (AQI and PM2.5 quantiles, exceedance probabilities, dust flag, drivers).
 
     This document is the contract between the forecaster and the response (:func:`response.respond.respond`).
+    Document-level ``met_source`` says where the meteorology came from (``"forecast"``, ``"analysis"`` — the
+    analyses of the target days, "perfect prog" — or ``"forecast and analysis"``) and ``warnings`` what to read
+    the forecast with (:func:`forecast_warnings`; empty when nothing).
     """
     areas = []
     for area, g in table.sort_values("lead").groupby("area_id", sort=True):
@@ -270,6 +334,8 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
     return {"issue_date": str(issue.date()), "issue_time": f"{issue.date()}T{F.ISSUE_HOUR:02d}:00:00+08:00",
             "model": (model.card.get("name") if model else None), "model_version": table["model_version"].iloc[0],
             "lead_correlation": float(table["lead_correlation"].iloc[0]) if "lead_correlation" in table else None,
+            "met_source": F.met_source_label(table["met_source"]) if "met_source" in table else None,
+            "warnings": list(table.attrs.get("warnings", [])),
             "areas": areas}
 
 
@@ -316,7 +382,9 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     dict
         ``scores`` (TS/POD/FAR/frequency bias/Brier skill per model, lead day and threshold), ``continuous``
         (MAE/RMSE/bias [1], category accuracy), ``levels`` (warning hits/misses/false alarms), ``period``,
-        ``cases``, ``table`` (text) and ``consultation`` (model vs consultation on the adjusted cases).
+        ``cases``, ``table`` (text), ``consultation`` (model vs consultation on the adjusted cases),
+        ``trained_months`` and ``warnings`` (sentences, :func:`forecast.verification.quality_warnings`: the model
+        far worse than persistence, undefined scores, months the model never saw; empty when nothing to say).
 
     Raises
     ------
@@ -333,8 +401,18 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     hc = hindcast(model, inputs, start, end, clim, rules=rules)
     d = inputs.obs.daily.reset_index()
     d = d[d["date"] <= pd.Timestamp(train_end)] if train_end else d
-    clim_samples = {(a, m): g["aqi"].dropna().to_numpy(float)
-                    for (a, m), g in d.assign(m=d["date"].dt.month).groupby(["area_id", "m"])}
+    by_month = {(a, m): g["aqi"].dropna().to_numpy(float)
+                for (a, m), g in d.assign(m=d["date"].dt.month).groupby(["area_id", "m"])}
+    # climatology's CRPS: the observed days of the month, or of the months a month never observed was filled from
+    clim_samples = {}
+    if "clim_months" in clim.columns:
+        for (a, m), src in clim["clim_months"].items():
+            parts = [by_month.get((a, int(k))) for k in str(src).split(",")]
+            parts = [p for p in parts if p is not None and len(p)]
+            if parts:
+                clim_samples[(a, m)] = np.concatenate(parts)
+    else:
+        clim_samples = by_month
     cases = V.verification_cases(hc, clim_samples)
     result = V.score_table(cases)
     result["levels"] = V.level_scores(hc)
@@ -342,6 +420,11 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     result["model_version"] = model.version
     result["cases"] = int(np.isfinite(hc["y_aqi"].to_numpy(float)).sum())
     result["table"] = V.table_text(result)
+    trained = model.card.get("trained_months") or sorted(
+        int(m) for m in clim.loc[clim["clim_n"] > 0].index.get_level_values("month").unique())
+    result["trained_months"] = trained
+    result["warnings"] = V.quality_warnings(result, unseen_months=F.unseen_months(trained, hc["target_date"]),
+                                            trained_months=trained)
     records, problems = consultation.load(data)
     cons = consultation.score(records, inputs.obs.daily, start=start, end=end)
     # model vs consultation on the cases the consultation adjusted (an addition to the contract: extra key)

@@ -1,6 +1,9 @@
 """The LightGBM AQI forecaster: quantiles, calibrated exceedance probabilities, warning-level probabilities, drivers.
 
-One set of boosters serves every area and lead day (``area`` and ``lead`` are features):
+One set of boosters serves every area and lead day (``area`` and ``lead`` are features), on the feature columns
+the training rows give values for (a column without a single value — a driver the meteorology cannot give, a
+pollutant never measured — is left out and listed in ``Forecaster.left_out``; a model never trains on NaN
+columns):
 
 - quantile regression (pinball loss) of log(1 + AQI) and log(1 + PM2.5) at 10/50/90 %; quantile crossings are
   removed by sorting;
@@ -36,7 +39,7 @@ TARGETS = {"aqi": "y_aqi", "pm25": "y_pm25"}
 MODEL_FORMAT = 1
 #: columns that are never features
 NOT_FEATURES = {"area_id", "issue_date", "target_date", "met_source", "y_aqi", "y_pm25", "y_pm10", "y_dust",
-                "clim_n"}
+                "clim_n", "clim_months"}
 DEFAULT_PARAMS = {"learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 20, "feature_fraction": 0.8,
                   "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "verbose": -1,
                   "deterministic": True, "force_row_wise": True, "num_threads": 2}
@@ -48,8 +51,15 @@ class ModelError(ValueError):
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of a feature table that are features (everything but keys, targets and bookkeeping)."""
     cols = [c for c in frame.columns if c not in NOT_FEATURES and not c.startswith("y_")]
     return cols
+
+
+def empty_features(frame: pd.DataFrame) -> list[str]:
+    """Feature columns without a single value in ``frame`` (left out of training: a model never trains on a
+    column of NaN)."""
+    return [c for c in feature_columns(frame) if c != "area" and frame[c].isna().all()]
 
 
 @dataclass
@@ -64,6 +74,7 @@ class Forecaster:
     decision: dict = field(default_factory=dict)  # name → probability above which the event is forecast
     card: dict = field(default_factory=dict)
     seed: int = 0
+    left_out: list = field(default_factory=list)  #: feature columns without a value in the training rows
 
     # ---- preparing the matrix ------------------------------------------------------------------------------
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -83,15 +94,25 @@ class Forecaster:
     @classmethod
     def fit(cls, frame: pd.DataFrame, *, seed: int = 0, params: dict | None = None, rounds: int = N_ROUNDS,
             folds: int = 5, progress=None) -> "Forecaster":
-        """Train on a feature table with targets (rows without an observed AQI are left out)."""
+        """Train on a feature table with targets (rows without an observed AQI are left out).
+
+        Feature columns without a single value in the training rows (a driver the meteorology cannot give, a
+        pollutant never measured) are left out of the model and listed in ``left_out``.
+
+        Raises
+        ------
+        ModelError
+            Fewer than 200 rows with an observed AQI, or fewer than 2 weeks.
+        """
         import lightgbm as lgb
         from sklearn.isotonic import IsotonicRegression
 
         data = frame[frame["y_aqi"].notna()].reset_index(drop=True)
         if len(data) < 200:
             raise ModelError(f"only {len(data)} training rows with an observed AQI; need at least 200")
-        feats = ["area"] + [c for c in feature_columns(data) if c != "area"]
-        model = cls(features=feats, areas=sorted(data["area_id"].unique()), seed=seed)
+        empty = empty_features(data)
+        feats = ["area"] + [c for c in feature_columns(data) if c != "area" and c not in empty]
+        model = cls(features=feats, areas=sorted(data["area_id"].unique()), seed=seed, left_out=empty)
         X = model.matrix(data)
         p = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
         # cross-fitting folds of whole weeks, interleaved (week k goes to fold k mod K): every fold spans the

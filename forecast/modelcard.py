@@ -3,6 +3,13 @@
 A card (``model_card.json`` beside the boosters in ``models/<name>/``) is written at training
 (:func:`training_card`) and completed by ``lantian verify`` (:func:`record_verification`) with the scores on a
 period after the training period. The app, the briefing and the evaluation read it; it never decides anything.
+
+What the card says about the data a model met: ``met_variables`` (the drivers it uses), ``met_missing`` (the
+drivers left out because the meteorology cannot give them, with the reason), ``features_left_out`` (feature
+columns without a value in the training rows), ``met_source`` (``"forecast"``, ``"analysis"`` — "perfect prog",
+the analyses of the target days standing in for a forecast run — or ``"forecast and analysis"``) with the rows of
+each in ``met_source_rows``, and ``trained_months`` (the calendar months of the target days it was trained on:
+forecasts and verification for other months carry a warning).
 """
 from __future__ import annotations
 
@@ -35,10 +42,26 @@ def library_versions() -> dict:
             "pandas": pd.__version__, "scikit-learn": sklearn.__version__}
 
 
-def training_card(model: M.Forecaster, frame: pd.DataFrame, *, last, name: str, seed: int, rounds: int) -> dict:
+def training_card(model: M.Forecaster, frame: pd.DataFrame, *, last, name: str, seed: int, rounds: int,
+                  met_missing: dict | None = None) -> dict:
     """The card of a model just trained on ``frame`` (feature rows with targets) up to the day ``last``.
 
     The version is ``<last day YYYYMMDD>-<data hash>``: the same data give the same version.
+
+    Parameters
+    ----------
+    model : Forecaster
+        The trained model.
+    frame : DataFrame
+        Its training table (:func:`forecast.forecasting.training_table`).
+    last : date-like
+        Last day whose observations were used.
+    name : str
+        The model's name.
+    seed, rounds : int
+        LightGBM seed and boosting rounds.
+    met_missing : dict, optional
+        Drivers left out and why (:func:`forecast.features.missing_drivers`).
     """
     used = frame[frame["y_aqi"].notna()]
     met_vars = sorted({c.removeprefix("met_").removesuffix("_prev").removesuffix("_d0")
@@ -51,9 +74,15 @@ def training_card(model: M.Forecaster, frame: pd.DataFrame, *, last, name: str, 
         "issue_hour_cst": F.ISSUE_HOUR, "lead_days": list(F.LEADS), "areas": model.areas,
         "rows": int(len(used)), "heavy_rows": int((used["y_aqi"] > 200).sum()),
         "met_variables": met_vars,
-        "met_source": {k: int(v) for k, v in used["met_source"].value_counts().items()},
+        "met_missing": dict(met_missing or {}),
+        "features_left_out": list(model.left_out),
+        "met_source": F.met_source_label(used["met_source"]),
+        "met_source_rows": {k: int(v) for k, v in used["met_source"].value_counts().items()},
         "met_source_note": "forecast = 00 UTC run of the issue day (lead days k, k-1, 0); analysis = the analyses "
-                           "of those days ('perfect prog'), used only where no run exists",
+                           "of those days ('perfect prog'), used only where no run exists — a model trained on "
+                           "analyses alone has learnt from perfect meteorology and forecasts with the errors of "
+                           "whatever meteorology it is given",
+        "trained_months": sorted(int(m) for m in used["target_date"].dt.month.unique()),
         "data_hash": dhash, "seed": seed, "rounds": rounds, "params": M.DEFAULT_PARAMS,
         "quantiles": list(M.QUANTILES), "thresholds": list(M.THRESHOLDS),
         "imbalance": "classifiers: scale_pos_weight = min(10, sqrt(neg/pos)); 5 cross-fitted fold models by "

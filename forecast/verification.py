@@ -12,7 +12,13 @@ The JSON contract read by the app, the evaluation and scripts::
 
     {"scores": [{"model", "lead_day", "threshold", "hits", "misses", "false_alarms", "correct_negatives",
                  "ts", "pod", "far", "frequency_bias", "brier_skill_score"}, …],
-     "continuous": [{"model", "lead_day", "variable", "mae", "rmse", "bias", "category_accuracy"}, …], …}
+     "continuous": [{"model", "lead_day", "variable", "mae", "rmse", "bias", "category_accuracy"}, …],
+     "warnings": ["…", …], …}
+
+``warnings`` (:func:`quality_warnings`) says in words when the model is far worse than persistence (AQI MAE above
+:data:`MAE_RATIO_LIMIT` × persistence's, or a bias beyond :data:`BIAS_SHARE_LIMIT` × persistence's MAE), when a
+score is undefined, and which months of the period the model never saw: a verification that looks like a table
+of numbers but says the model is unusable must not pass silently.
 """
 from __future__ import annotations
 
@@ -25,6 +31,12 @@ from .distributions import split_normal_samples
 
 MODELS = ("lantian", "persistence", "climatology")
 THRESHOLDS = (150, 200, 300)
+#: a lead day where the model's AQI MAE exceeds this multiple of persistence's earns a warning
+MAE_RATIO_LIMIT = 1.2
+#: a lead day where the model's |AQI bias| exceeds this share of persistence's MAE (and persistence's own |bias|)
+#: earns a warning
+BIAS_SHARE_LIMIT = 0.5
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def contingency(observed, forecast) -> dict:
@@ -119,7 +131,8 @@ def score_table(cases: pd.DataFrame) -> dict:
                    "rmse": c["rmse"], "bias": c["bias"],
                    "category_accuracy": category_accuracy(g["aqi"], g["obs_aqi"]) if var == "aqi" else None}
             if var == "aqi" and "crps_aqi" in g:
-                rec["crps"] = float(np.nanmean(g["crps_aqi"].to_numpy(float)))
+                crps = g["crps_aqi"].to_numpy(float)
+                rec["crps"] = float(np.nanmean(crps)) if np.isfinite(crps).any() else float("nan")
             cont.append(rec)
     ref = {(r["lead_day"]): r.get("crps") for r in cont if r["model"] == "climatology" and r["variable"] == "aqi"}
     for r in cont:
@@ -256,4 +269,108 @@ def level_scores(hc: pd.DataFrame) -> list[dict]:
             counts["n"] += 1
         counts["exact_level_accuracy"] = round(counts["exact"] / counts["n"], 4) if counts["n"] else None
         out.append({"model": model_name, **counts})
+    return out
+
+
+# ---- warnings ---------------------------------------------------------------------------------------------------
+
+def lead_list(leads) -> str:
+    """``[1, 2, 3]`` → ``"1–3"``, ``[1, 3]`` → ``"1, 3"``."""
+    leads = sorted(int(k) for k in leads)
+    if len(leads) > 2 and leads == list(range(leads[0], leads[-1] + 1)):
+        return f"{leads[0]}–{leads[-1]}"
+    return ", ".join(str(k) for k in leads)
+
+
+def month_names(months) -> str:
+    """Months in words, runs of three or more consecutive months as a range: ``[11, 12, 1, 2]`` → ``"Nov–Feb"``,
+    ``[3, 4, 5, 9]`` → ``"Mar–May, Sep"``, ``[12, 1]`` → ``"Dec, Jan"``."""
+    runs: list[list[int]] = []
+    for m in (int(m) for m in months):
+        if runs and m == runs[-1][-1] % 12 + 1:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    names = [MONTH_NAMES[r[0] - 1] + (f"–{MONTH_NAMES[r[-1] - 1]}" if len(r) >= 3 else "") if len(r) != 2
+             else f"{MONTH_NAMES[r[0] - 1]}, {MONTH_NAMES[r[1] - 1]}" for r in runs]
+    return ", ".join(names)
+
+
+def quality_warnings(result: dict, *, unseen_months=(), trained_months=None) -> list[str]:
+    """Plain-language warnings about a verification result (the contract's ``warnings``).
+
+    Parameters
+    ----------
+    result : dict
+        The scores of :func:`score_table` (``scores``, ``continuous``).
+    unseen_months : sequence of int
+        Calendar months of the verified target days that the model was never trained on.
+    trained_months : sequence of int, optional
+        The months it was trained on (named in the unseen-months warning).
+
+    Returns
+    -------
+    list of str
+        One sentence per finding, in this order: AQI MAE above :data:`MAE_RATIO_LIMIT` × persistence's at some
+        lead days; |AQI bias| above :data:`BIAS_SHARE_LIMIT` × persistence's MAE and above persistence's |bias|;
+        an event (AQI > threshold) observed but never forecast; the months never seen; lantian's scores that are
+        undefined (per threshold, with the reason). Empty when there is nothing to say.
+    """
+    out = []
+    cont = pd.DataFrame(result.get("continuous") or [])
+    unseen = f" (never trained on {month_names(unseen_months)})" if len(unseen_months) else ""
+    if len(cont):
+        aqi = cont[cont["variable"] == "aqi"].pivot_table(index="lead_day", columns="model",
+                                                          values=["mae", "bias"], aggfunc="first", dropna=False)
+        worse, biased = [], []
+        for lead, row in aqi.iterrows():
+            mae, p_mae = row.get(("mae", "lantian")), row.get(("mae", "persistence"))
+            bias, p_bias = row.get(("bias", "lantian")), row.get(("bias", "persistence"))
+            if pd.notna(mae) and pd.notna(p_mae) and mae > MAE_RATIO_LIMIT * p_mae:
+                worse.append((lead, mae, p_mae))
+            if pd.notna(bias) and pd.notna(p_mae) and abs(bias) > BIAS_SHARE_LIMIT * p_mae and \
+                    (pd.isna(p_bias) or abs(bias) > abs(p_bias)):
+                biased.append((lead, bias, p_bias, p_mae))
+        if worse:
+            lead, mae, p_mae = worse[0]
+            out.append(f"lantian's AQI MAE is more than {MAE_RATIO_LIMIT:g} × persistence's at lead day(s) "
+                       f"{lead_list(w[0] for w in worse)} (day {lead}: {mae:.1f} vs {p_mae:.1f}){unseen}: "
+                       "the model is worse than carrying today's AQI forward")
+        if biased:
+            lead, bias, p_bias, p_mae = biased[0]
+            side = "under" if bias < 0 else "over"
+            p_text = f"persistence {p_bias:+.1f}, " if pd.notna(p_bias) else ""
+            out.append(f"lantian {side}-forecasts the AQI at lead day(s) {lead_list(b[0] for b in biased)} "
+                       f"(day {lead}: bias {bias:+.1f}; {p_text}persistence MAE {p_mae:.1f}){unseen}")
+    scores = pd.DataFrame(result.get("scores") or [])
+    lt = scores[scores["model"] == "lantian"] if len(scores) else scores
+    for th, g in (lt.groupby("threshold", sort=True) if len(lt) else ()):
+        blind = g[(g["hits"] + g["false_alarms"] == 0) & (g["hits"] + g["misses"] > 0)]
+        if len(blind):
+            first = blind.iloc[0]
+            out.append(f"lantian never forecast AQI > {th} at lead day(s) {lead_list(blind['lead_day'])} (day "
+                       f"{int(first['lead_day'])}: {int(first['misses'])} such day(s) observed){unseen}: it cannot "
+                       "warn of them")
+    if len(unseen_months):
+        trained = f" (trained on {month_names(trained_months)})" if trained_months else ""
+        out.append(f"the period includes months the model never saw: {month_names(unseen_months)}{trained}; its "
+                   "forecasts there extrapolate from other seasons")
+    if len(lt):
+        for th, g in lt.groupby("threshold", sort=True):
+            names = {"ts": "TS", "pod": "POD", "far": "FAR", "frequency_bias": "frequency bias",
+                     "brier_skill_score": "Brier skill score"}
+            undefined = {m: g.loc[g[m].isna(), "lead_day"].tolist() for m in names if m in g}
+            undefined = {m: v for m, v in undefined.items() if v}
+            if not undefined:
+                continue
+            reasons = []
+            if (g["hits"] + g["misses"]).eq(0).any():
+                reasons.append(f"no day above {th} observed")
+            if (g["hits"] + g["false_alarms"]).eq(0).any():
+                reasons.append("none forecast")
+            if "brier_skill_score" in undefined:
+                reasons.append("climatology's Brier score is 0 or undefined")
+            parts = [f"{names[m]} (lead day(s) {lead_list(v)})" for m, v in undefined.items()]
+            out.append(f"AQI > {th}: lantian's {', '.join(parts)} undefined"
+                       + (f" — {'; '.join(reasons)}" if reasons else ""))
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 EXIT_ERROR = 2
@@ -28,7 +29,17 @@ def _inputs(args):
     """Station observations and meteorology of ``--data`` for the command's region (read once, cached)."""
     from forecast import forecasting
 
-    return forecasting.load_inputs(args.data, cache=args.cache, progress=not args.quiet, region=_region(args))
+    inputs = forecasting.load_inputs(args.data, cache=args.cache, progress=not args.quiet, region=_region(args))
+    _history_notes(args, inputs.history_meta)
+    return inputs
+
+
+def _history_notes(args, report=None):
+    """The station archive's report on stderr, one line each: stations outside the areas, a partial AQI …"""
+    from forecast.history import last_report, report_lines
+
+    for line in report_lines(report if report is not None else last_report(args.data, args.cache)):
+        print(f"lantian {args.command}: note: {line}", file=sys.stderr)
 
 
 # ---- station data ----------------------------------------------------------------------------------------------
@@ -43,11 +54,12 @@ def _cmd_stations(args) -> int:
     for entry in report["skipped"]:
         if entry["action"] == "file skipped":
             print(f"  skipped {entry['file']}: {entry['problem']}", file=sys.stderr)
-    rows = [e for e in report["skipped"] if e["action"] != "file skipped"]
+    rows = [e for e in report["skipped"] if e["action"] not in ("file skipped", "stations dropped")]
     if rows:
         print(f"  {len(rows)} row/column note(s); see read_log.csv in the cache", file=sys.stderr)
     for rec in report["removed"]:
         print(f"  QC removed {rec['count']:>7} {rec['pollutant']:<5} ({rec['reason']})")
+    _history_notes(args, report)
     print(f"store: {args.out or report['store']}")
     return 0
 
@@ -57,6 +69,7 @@ def _cmd_daily(args) -> int:
 
     table = area_table(args.data, cache=args.cache, rolling=args.rolling, standard=args.standard, areas=args.area,
                        progress=not args.quiet, region=_region(args))
+    _history_notes(args)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.out, index=False)
@@ -150,6 +163,10 @@ def _cmd_forecast(args) -> int:
     day1 = table[table["lead"] == 1].sort_values("area_id")
     cols = ["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust", "level"]
     print(day1[cols].to_string(index=False))
+    if set(table["met_source"]) == {"analysis"}:
+        print("met_source: analysis (the analyses of the target days stand in for a forecast run)")
+    for note in table.attrs.get("warnings", []):
+        print(f"lantian forecast: warning: {note}", file=sys.stderr)
     if args.out:
         print(f"forecast written to {args.out}")
     return 0
@@ -165,6 +182,8 @@ def _cmd_verify(args) -> int:
     for r in result["levels"]:
         print(f"  {r['model']:<12} {r['hits']:>5} {r['misses']:>5} {r['false_alarms']:>5}  "
               f"{r['exact_level_accuracy']}")
+    for note in result.get("warnings", []):
+        print(f"lantian verify: warning: {note}", file=sys.stderr)
     if args.out:
         print(f"scores written to {args.out}")
     return 0
@@ -176,7 +195,7 @@ def _cmd_respond(args) -> int:
     from response.respond import respond
 
     result = respond(args.forecast, out_dir=args.out, rules=args.rules, store=args.audit, data=args.data,
-                     consultation=not args.no_consultation)
+                     consultation=not args.no_consultation, region=_region(args))
     cons = result.get("consultation") or {}
     for problem in cons.get("problems", []):
         print(f"skipped consultation record: {problem}", file=sys.stderr)
@@ -186,7 +205,7 @@ def _cmd_respond(args) -> int:
     for tier in ("region", "city", "county"):
         for rec in result[tier]:
             if tier == "region":
-                print(f"[自治区] {rec['name_zh']}: {rec['level']} ({', '.join(rec['triggered_by'])})")
+                print(f"[region] {rec['name_zh']}: {rec['level']} ({', '.join(rec['triggered_by'])})")
             elif rec["action"] != "none" or rec["health_advisory"]:
                 extra = " + 健康提示" if rec["health_advisory"] else ""
                 print(f"[{tier}] {rec['name_zh']}: {rec['action']} → {rec['level']}{extra}  {rec['reason']}")
@@ -224,7 +243,7 @@ def _cmd_evaluate(args) -> int:
 
     result = E.evaluate(args.data, args.out, episode=args.episode, season=args.season, areas=args.areas,
                         model_dir=args.model, warnings=args.warnings, cache=args.cache, decisions=args.decisions,
-                        progress=not args.quiet)
+                        progress=not args.quiet, region=_region(args))
     print(f"warnings record: {result['warnings'] or 'none (no audit store with decisions, no warnings/issued.csv)'}")
     for report, paths in zip(result["reports"], result["paths"]):
         print(report["summary_zh"])
@@ -341,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   "adjustments stored there for the issue date are applied first")
     p.add_argument("--no-consultation", action="store_true",
                    help="ignore the consultation's adjustments (grade the model's forecast as it is)")
+    p.add_argument("--region", help="region folder (areas.csv, boundaries.geojson, plans.yaml; default "
+                                    "DIR/region/ of --data, else $LANTIAN_REGION, else the shipped Inner Mongolia; "
+                                    "without plans.yaml the national default plans)")
     p.set_defaults(func=_cmd_respond)
 
     p = sub.add_parser("audit", help="list or export the audit trail of warning decisions")
@@ -373,7 +395,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            if not args.debug:  # a library warning is one line on stderr, like an error (default filters)
+                warnings.showwarning = lambda message, category, *rest, **kw: print(
+                    f"lantian {args.command}: warning: {message}", file=sys.stderr)
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("lantian: interrupted", file=sys.stderr)
         return 130

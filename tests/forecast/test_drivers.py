@@ -121,3 +121,41 @@ def test_lead_days_count_cst_days_from_the_initialisation():
 def test_empty_input_refused():
     with pytest.raises(ValueError, match="no meteorological series"):
         drivers.daily_drivers(pd.DataFrame(columns=["area_id", "valid_time"]))
+
+
+def test_hourly_steps_aggregate_like_six_hourly():
+    # hourly samples 00:00 CST of 2024-01-01 … 00:00 CST of 01-02 (UTC 2023-12-31 16:00 …): the day holds the
+    # instantaneous samples 00 … 23 CST and the precipitation of the hours ending 01 … 24
+    times = pd.date_range("2023-12-31 16:00", periods=25, freq="h")
+    temp = np.linspace(-10.0, 0.0, 25)
+    speed = np.where(np.arange(25) < 6, 1.0, 4.0)  # 6 calm hours (below CALM_WIND_SPEED)
+    frame = series(times, temp_air=temp, dewpoint=temp - 3.0, wind_u=speed, wind_v=0.0, pressure=900.0,
+                   precip=0.5, precip_hours=1.0)
+    day = pd.Timestamp("2024-01-01").date()
+    d = drivers.daily_drivers(frame).loc[("x", day)]
+    assert d["temp_air"] == pytest.approx(temp[:24].mean()) and d["temp_range"] == pytest.approx(temp[23] - temp[0])
+    assert d["calm_hours"] == pytest.approx(6.0) and d["n_samples"] == 24
+    assert d["precip"] == pytest.approx(12.0) and d["precip_hours"] == 24.0  # 24 one-hour amounts
+    assert d["dewpoint_depression"] == pytest.approx(3.0)
+    # the same day sampled 6-hourly (00, 06, 12, 18 CST; 6-h amounts): 1 calm sample of 4 → 6 h, same total
+    six = frame.iloc[::6].assign(precip=3.0, precip_hours=6.0)
+    d6 = drivers.daily_drivers(six).loc[("x", day)]
+    assert d6["precip"] == pytest.approx(12.0) and d6["precip_hours"] == 24.0 and d6["calm_hours"] == 6.0
+
+
+def test_surface_fields_alone_give_no_column_for_what_they_cannot():
+    times = pd.date_range("2023-12-31 18:00", periods=4, freq="6h")
+    frame = series(times, temp_air=-5.0, dewpoint=-8.0, wind_u=1.0, wind_v=0.0, pressure=900.0, precip=0.0,
+                   precip_hours=6.0)
+    d = drivers.daily_drivers(frame)
+    assert not {"ventilation", "ventilation_min", "blh", "blh_night_min", "inversion_850_max", "inversion_925_max",
+                "stagnation"} & set(d.columns)
+    assert {"temp_air", "rh", "dewpoint_depression", "wind_speed", "calm_hours", "hdd", "precip", "pressure",
+            "temp_range"} <= set(d.columns)
+    # an inversion without precipitation: the stagnation index is left out, not counted on two conditions
+    assert "stagnation" not in drivers.daily_drivers(series(times, temp_air=-5.0, wind_u=1.0, wind_v=0.0,
+                                                            temp_925=-2.0)).columns
+
+
+def test_dewpoint_depression():
+    np.testing.assert_allclose(drivers.dewpoint_depression([5.0, -10.0], [5.0, -14.5]), [0.0, 4.5])

@@ -123,3 +123,97 @@ def test_transport_features_weight_the_upwind_areas():
     assert east.loc[1, "tr_up_pm25"] == pytest.approx(10.0) and np.isnan(east.loc[2, "tr_up_pm25"])
     calm = F.transport_features(frame.assign(met_wind_u=0.0), table)
     assert calm["tr_up_weight"].eq(0).all()
+
+
+def surface_daily(areas=("baotou",), days=("2024-01-09", "2024-01-10", "2024-01-11"), **extra):
+    """Daily drivers as forecast/drivers.py gives them from surface fields alone (plus ``extra`` columns)."""
+    idx = pd.MultiIndex.from_product([list(areas), pd.to_datetime(list(days)).date], names=["area_id", "date"])
+    cols = {"temp_air": -8.0, "temp_air_max": -2.0, "dewpoint": -12.0, "rh": 70.0, "wind_speed": 2.0,
+            "wind_u": 1.0, "wind_v": 1.0, "pressure": 900.0, "precip": 0.0, "hdd": 26.0, **extra}
+    return pd.DataFrame(cols, index=idx)
+
+
+def test_missing_drivers_of_surface_fields_name_the_reason():
+    got = F.missing_drivers(surface_daily(), None)
+    assert list(got) == ["blh", "blh_min", "blh_night_min", "ventilation", "ventilation_min", "inversion_850_max",
+                         "inversion_925_max", "stagnation"]
+    assert got["ventilation"] == "no boundary-layer height (blh) in the meteorology"
+    assert got["stagnation"] == ("no 850-hPa temperature (temp_850) or 925-hPa temperature (temp_925) in the "
+                                 "meteorology")
+    message = F.missing_drivers_message(got)
+    assert message.startswith("meteorological drivers left out of the features, listed in the model card's "
+                              "met_missing: blh, blh_min, blh_night_min, ventilation, ventilation_min (no "
+                              "boundary-layer height (blh) in the meteorology); inversion_850_max")
+    # with BLH and 925 hPa everything but the 850-hPa inversion can be computed
+    full = surface_daily(blh=300.0, blh_min=100.0, blh_night_min=80.0, ventilation=600.0, ventilation_min=100.0,
+                         temp_925=-5.0, inversion_925_max=3.0, stagnation=2)
+    assert F.missing_drivers(full, None) == {"inversion_850_max": "no 850-hPa temperature (temp_850) in the "
+                                                                  "meteorology"}
+    # no precipitation: precip and the stagnation index; a variable present but never valued counts as absent
+    dry = surface_daily(precip=np.nan)
+    assert {"precip", "stagnation"} <= set(F.missing_drivers(dry, None))
+
+
+def test_missing_drivers_in_the_rows():
+    """A variable the analyses have but the rows never get (e.g. only the runs are used and lack it)."""
+    frame = pd.DataFrame({"met_temp_air": [1.0], "met_blh": [np.nan]})
+    daily = surface_daily(blh=300.0)
+    assert F.missing_drivers(daily, None, frame)["blh"].startswith("no value in the rows")
+
+
+def test_surface_meteorology_gives_no_nan_columns():
+    issue = pd.Timestamp("2024-01-09")
+    pairs = pd.DataFrame({"area_id": "baotou", "issue_date": issue, "lead": [1, 2]})
+    met = F.meteorology_features(pairs, surface_daily(), None)
+    assert (met["met_source"] == "analysis").all()
+    assert not [c for c in met.columns if c.startswith(("met_blh", "met_ventilation", "met_inversion",
+                                                        "met_stagnation"))]
+    assert met.loc[met["lead"] == 1, "met_temp_air"].iloc[0] == -8.0
+    # mean-sea-level pressure stands in for a surface pressure the data lack
+    msl = surface_daily().drop(columns="pressure").assign(pressure_msl=1030.0)
+    assert F.meteorology_features(pairs, msl, None)["met_pressure"].eq(1030.0).all()
+    assert "pressure" not in F.missing_drivers(msl, None)
+
+
+def months_of(values: dict, area="hohhot") -> pd.DataFrame:
+    """Daily observations: ``values`` month → AQI of every day of that month in 2024."""
+    rows = [(area, d, aqi, aqi * 0.6) for m, aqi in values.items()
+            for d in pd.date_range(f"2024-{m:02d}-01", periods=28, freq="D")]
+    return pd.DataFrame(rows, columns=["area_id", "date", "aqi", "pm25_24h"]).set_index(["area_id", "date"])
+
+
+def test_climatology_fills_unseen_months_from_the_nearest_of_the_same_heating_state():
+    # eight months of history, March–October: the heating months Nov–Feb take March or October (heating),
+    # never the summer months next to them
+    clim = F.climatology(months_of({m: 10.0 * m for m in range(3, 11)}))
+    assert len(clim) == 12 and clim[list(F.CLIM_STATS)].notna().all().all()
+    got = clim.loc["hohhot"]
+    assert got.loc[12, "clim_aqi"] == 100.0 and got.loc[12, "clim_months"] == "10" and got.loc[12, "clim_n"] == 0
+    assert got.loc[11, "clim_months"] == "10" and got.loc[1, "clim_months"] == "3" and got.loc[2, "clim_months"] == "3"
+    assert got.loc[7, "clim_n"] == 28 and got.loc[7, "clim_months"] == "7"
+    # equidistant months are averaged
+    tie = F.climatology(months_of({10: 100.0, 2: 300.0})).loc["hohhot"]
+    assert tie.loc[12, "clim_aqi"] == 200.0 and tie.loc[12, "clim_months"] == "2,10"
+    # a region whose heating season is different: its own calendar decides
+    cal = {**F.calendar_facts(), "heating_season": {"default": {"start": "12-01", "end": "01-31"}}}
+    assert F.climatology(months_of({1: 300.0, 10: 50.0}), calendar=cal).loc[("hohhot", 11), "clim_months"] == "10"
+    assert F.climatology(months_of({1: 300.0, 10: 50.0}), calendar=cal).loc[("hohhot", 12), "clim_months"] == "1"
+
+
+def test_complete_climatology_of_an_older_model():
+    old = F.climatology(months_of({1: 200.0}))
+    old = old[old["clim_n"] > 0].drop(columns="clim_months")
+    done = F.complete_climatology(old)
+    assert len(done) == 12 and (done["clim_aqi"] == 200.0).all() and done.loc[("hohhot", 1), "clim_months"] == "1"
+
+
+def test_unseen_months_in_order_of_occurrence():
+    dates = pd.date_range("2024-11-20", "2025-02-05", freq="D")
+    assert F.unseen_months(range(3, 11), dates) == [11, 12, 1, 2]
+    assert F.unseen_months([11, 12, 1, 2], dates) == []
+
+
+@pytest.mark.parametrize("sources, want", [(["analysis"] * 3, "analysis"), (["forecast"], "forecast"),
+                                           (["forecast", "analysis"], "forecast and analysis")])
+def test_met_source_label(sources, want):
+    assert F.met_source_label(pd.Series(sources)) == want

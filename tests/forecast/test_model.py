@@ -35,7 +35,9 @@ def test_quantiles_ordered_probabilities_nested(winter_model, table):
 def test_model_card_round_trip(winter_model, table, tmp_path):
     m = Forecaster.load(winter_model)
     card = json.loads((winter_model / "model_card.json").read_text())
-    assert card["training_period"][1] == "2023-12-20" and card["met_source"] == {"forecast": card["rows"]}
+    assert card["training_period"][1] == "2023-12-20" and card["met_source"] == "forecast"
+    assert card["met_source_rows"] == {"forecast": card["rows"]} and card["met_missing"] == {}
+    assert card["trained_months"] == [12] and card["features_left_out"] == []
     assert {"lightgbm", "numpy", "pandas"} <= set(card["libraries"]) and len(card["data_hash"]) == 16
     assert set(card["areas"]) == set(m.areas) and "ventilation" in card["met_variables"]
     m.save(tmp_path / "copy")
@@ -97,6 +99,7 @@ def test_forecast_archive_and_json(winter_world, winter_model, winter_inputs, tm
     assert len(table) == 21 * 7
     doc = json.loads(out.read_text())
     assert doc["issue_date"] == "2023-12-21" and len(doc["areas"]) == 21
+    assert doc["met_source"] == "forecast" and doc["warnings"] == [] == table.attrs["warnings"]
     area = doc["areas"][0]
     assert set(area["level_probabilities"]) == set(levels.LEVELS) and len(area["days"]) == 7
     day = area["days"][0]

@@ -26,3 +26,20 @@ def test_record_verification_keeps_the_card_and_adds_day_k_scores(tmp_path):
     assert card["name"] == "m" and card["verification"]["aqi_gt200"] == [
         {"lead_day": 1, "ts": 0.5, "pod": 0.6, "far": 0.2, "brier_skill_score": 0.3}]
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_training_card_records_what_the_data_lacked():
+    from forecast.model import Forecaster
+
+    days = pd.date_range("2024-03-01", "2024-10-31", freq="D")
+    frame = pd.DataFrame({"area_id": "hohhot", "issue_date": days, "lead": 1,
+                          "target_date": days + pd.Timedelta(days=1), "y_aqi": 80.0, "y_pm25": 50.0,
+                          "met_source": "analysis"})
+    model = Forecaster(features=["area", "met_temp_air"], areas=["hohhot"], left_out=["pm10_now"])
+    missing = {"ventilation": "no boundary-layer height (blh) in the meteorology"}
+    card = modelcard.training_card(model, frame, last="2024-11-01", name="m", seed=0, rounds=10,
+                                   met_missing=missing)
+    assert card["met_missing"] == missing and card["features_left_out"] == ["pm10_now"]
+    assert card["met_source"] == "analysis" and card["met_source_rows"] == {"analysis": len(days)}
+    assert card["trained_months"] == list(range(3, 12))  # target days 2 March … 1 November
+    assert card["met_variables"] == ["temp_air"]

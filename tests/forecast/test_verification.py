@@ -72,3 +72,58 @@ def test_score_table_contract():
     o, f = cases["obs_aqi"][:n] > 200, cases["aqi"][:n] > 200
     assert rec["hits"] == int((o & f).sum()) and rec["false_alarms"] == int((~o & f).sum())
     assert "table" not in res and "AQI > 200" in V.table_text(res)
+
+
+def contract(lantian_mae, pers_mae, lantian_bias, pers_bias, bss=0.2, hits=3, misses=2, leads=(1, 2)):
+    cont, scores = [], []
+    for lead in leads:
+        for model, mae, bias in (("lantian", lantian_mae, lantian_bias), ("persistence", pers_mae, pers_bias),
+                                 ("climatology", 40.0, 5.0)):
+            cont.append({"model": model, "lead_day": lead, "variable": "aqi", "mae": mae, "bias": bias})
+        for th in V.THRESHOLDS:
+            scores.append({"model": "lantian", "lead_day": lead, "threshold": th, "hits": hits, "misses": misses,
+                           "false_alarms": 1, "correct_negatives": 50, "ts": 0.5 if hits else None,
+                           "pod": 0.6 if hits + misses else None, "far": 0.2, "frequency_bias": 1.0,
+                           "brier_skill_score": bss})
+    return {"continuous": cont, "scores": scores}
+
+
+def test_quality_warnings_far_worse_than_persistence():
+    # the seasonal-history failure: the model never forecasts a heavy day
+    got = V.quality_warnings(contract(75.6, 50.2, -72.0, -3.0), unseen_months=[11, 12, 1, 2],
+                             trained_months=[3, 4, 5, 6, 7, 8, 9, 10])
+    assert any("MAE is more than 1.2 × persistence's at lead day(s) 1, 2 (day 1: 75.6 vs 50.2)" in w for w in got)
+    assert any("under-forecasts" in w and "bias -72.0" in w for w in got)
+    assert any("never saw: Nov–Feb (trained on Mar–Oct)" in w for w in got)
+
+
+@pytest.mark.parametrize("mae, bias, want", [(60.0, -10.0, 0), (61.0, -10.0, 1), (40.0, -26.0, 1), (40.0, 24.0, 0)])
+def test_quality_warnings_thresholds(mae, bias, want):
+    # persistence MAE 50: MAE above 60 warns; |bias| above 25 (and above persistence's 5) warns
+    got = V.quality_warnings(contract(mae, 50.0, bias, 5.0))
+    assert len(got) == want
+
+
+def test_quality_warnings_name_undefined_scores():
+    got = V.quality_warnings(contract(30.0, 50.0, 1.0, 1.0, bss=None, hits=0, misses=0))
+    assert len(got) == 3 and all("undefined" in w for w in got)
+    assert "AQI > 200: lantian's TS (lead day(s) 1, 2), POD (lead day(s) 1, 2), Brier skill score" in got[1]
+    assert "no day above 200 observed" in got[1] and "Brier score is 0 or undefined" in got[1]
+    assert V.quality_warnings(contract(30.0, 50.0, 1.0, 1.0)) == []
+
+
+def test_quality_warnings_event_never_forecast():
+    res = contract(30.0, 50.0, 1.0, 1.0)
+    for r in res["scores"]:
+        if r["threshold"] == 200:
+            r.update(hits=0, false_alarms=0, misses=7, ts=0.0, pod=0.0, far=None)
+    got = V.quality_warnings(res, unseen_months=[12])
+    assert got[0] == ("lantian never forecast AQI > 200 at lead day(s) 1, 2 (day 1: 7 such day(s) observed) "
+                      "(never trained on Dec): it cannot warn of them")
+    assert "FAR (lead day(s) 1, 2) undefined — none forecast" in got[2]
+
+
+@pytest.mark.parametrize("months, want", [([11, 12, 1, 2], "Nov–Feb"), ([3, 4, 5, 9], "Mar–May, Sep"),
+                                          ([12, 1], "Dec, Jan"), ([1], "Jan"), ([1, 3, 5], "Jan, Mar, May")])
+def test_month_names(months, want):
+    assert V.month_names(months) == want
