@@ -122,8 +122,8 @@ def build_history(data, *, cache=None, progress: bool = False, refresh: bool = F
     out : path-like, optional
         Also write the quality-controlled store to this parquet file.
     areas : DataFrame, optional
-        The region's area table (:class:`forecast.region.Region`; default the shipped one): stations are matched
-        to its areas, and the cache is kept per area table.
+        The region's area table (:class:`forecast.region.Region`; default the data directory's region): stations
+        are matched to its areas, and the cache is kept per area table.
 
     Returns
     -------
@@ -144,6 +144,10 @@ def build_history(data, *, cache=None, progress: bool = False, refresh: bool = F
         No archive files, or an unusable station list — among them one of which no station is in an area (the
         message names the cities found and how to add one).
     """
+    if areas is None:  # the data directory's own region (DIR/region/, else LANTIAN_REGION, else the shipped one)
+        from .region import load_region
+
+        areas = load_region(data=data).areas
     history, sites, meta = _build_history(data, cache=cache, progress=progress, refresh=refresh, areas=areas)
     if out:
         save_history(history, out)

@@ -13,6 +13,27 @@ SITES = pd.DataFrame({"监测点编码": CODES, "监测点名称": ["市监测�
                       "对照点": ["N", "N", "N", "Y"]})
 
 
+#: the archive's own area table (written to ``root/region/areas.csv``): the tests of the station reader, QC and
+#: averaging do not depend on the shipped Inner Mongolia table
+AREAS_CSV = """area_id,name_zh,short_zh,name_en,tier,parent_id,gb,seat_lon,seat_lat
+hohhot,呼和浩特市,呼和浩特,Hohhot,city,,156150100,111.75,40.84
+baotou,包头市,包头,Baotou,city,,156150200,109.84,40.66
+"""
+
+
+def areas() -> pd.DataFrame:
+    """The archive's area table (:data:`AREAS_CSV`)."""
+    import io
+
+    return pd.read_csv(io.StringIO(AREAS_CSV), dtype={"gb": str})
+
+
+def write_region(root):
+    """``root/region/areas.csv``: the archive's own region."""
+    (root / "region").mkdir(parents=True, exist_ok=True)
+    (root / "region" / "areas.csv").write_text(AREAS_CSV, encoding="utf-8")
+
+
 def hourly_values(day_index, rng, n=len(CODES)):
     """One day of CNEMC rows per ``type`` (24 × n), rising by 10 µg m⁻³ PM2.5 a day, with two derived types."""
     base = 40 + 10 * day_index
@@ -26,6 +47,7 @@ def hourly_values(day_index, rng, n=len(CODES)):
 def write_archive(root):
     """``root/stations/sites.csv`` and four daily files 2024-01-01 … 04; returns ``root``."""
     rng = np.random.default_rng(1)
+    write_region(root)
     (root / "stations").mkdir(parents=True)
     SITES.to_csv(root / "stations" / "sites.csv", index=False)
     for k, day in enumerate(pd.date_range("2024-01-01", "2024-01-04")):
@@ -37,7 +59,7 @@ def read_archive(archive):
     """``(history, removed, log, sites)`` of an archive written by :func:`write_archive`."""
     from forecast import cnemc
 
-    sites = cnemc.read_station_list(archive / "stations" / "sites.csv")
+    sites = cnemc.read_station_list(archive / "stations" / "sites.csv", areas())
     return (*cnemc.read_cnemc_archive(archive / "stations", sites), sites)
 
 
@@ -63,6 +85,7 @@ def write_constant_archive(root, pm25, days=("2024-01-01", "2024-01-03"), sites=
     stuck sensor and every complete natural day (hours ending 01:00 … 24:00) averages to the level exactly.
     Days ``days[0]`` … ``days[1]``; returns ``root``.
     """
+    write_region(root)
     (root / "stations").mkdir(parents=True, exist_ok=True)
     sites.to_csv(root / "stations" / "sites.csv", index=False)
     codes = list(sites["监测点编码"])

@@ -4,7 +4,7 @@ import pytest
 
 from forecast import cnemc
 from forecast.nomenclature import SPECIES
-from tests.forecast._archive import SITES, read_archive, write_archive, write_constant_archive
+from tests.forecast._archive import SITES, areas, read_archive, write_archive, write_constant_archive
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def archive(tmp_path):
 
 # ------------------------------------------------------------------ station list
 def test_station_list_chinese_header(archive):
-    sites = cnemc.read_station_list(archive / "stations" / "sites.csv")
+    sites = cnemc.read_station_list(archive / "stations" / "sites.csv", areas())
     assert list(sites["area_id"]) == ["hohhot", "hohhot", "baotou", "hohhot"]
     assert list(sites["background"]) == [False, False, False, True]
 
@@ -22,9 +22,9 @@ def test_station_list_chinese_header(archive):
 def test_station_list_english_header_and_outside_region(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text("station,station_name,city,lon,lat\n1001A,a,Hohhot,111.6,40.8\n1011A,b,北京,116.4,39.9\n")
-    sites = cnemc.read_station_list(path)
-    assert list(sites["station"]) == ["1001A"]  # Beijing is not an Inner Mongolia area
-    assert len(cnemc.read_station_list(path, keep_unknown=True)) == 2
+    sites = cnemc.read_station_list(path, areas())
+    assert list(sites["station"]) == ["1001A"]  # Beijing is not an area of the table
+    assert len(cnemc.read_station_list(path, areas(), keep_unknown=True)) == 2
 
 
 @pytest.mark.parametrize("text,match", [
@@ -36,7 +36,7 @@ def test_station_list_errors_name_file(tmp_path, text, match):
     path = tmp_path / "sites.csv"
     path.write_text(text)
     with pytest.raises(cnemc.StationDataError, match=match) as info:
-        cnemc.read_station_list(path)
+        cnemc.read_station_list(path, areas())
     assert str(path) in str(info.value)
 
 
@@ -121,7 +121,7 @@ def test_long_csv(tmp_path):
     path = tmp_path / "long.csv"
     path.write_text("time,station,pollutant,value\n2024-01-01 01:00,1001A,PM2.5,35\n"
                     "2024-01-01 02:00,1001A,pm10,x\n2024-01-01 02:00,1001A,o3,80\n")
-    sites = cnemc.read_station_list(_sites_file(tmp_path))
+    sites = cnemc.read_station_list(_sites_file(tmp_path), areas())
     history, removed = cnemc.read_long_csv(path, sites)
     assert list(history["pollutant"]) == ["o3", "pm25"]
     assert history["area_id"].iloc[0] == "hohhot"
@@ -174,13 +174,13 @@ def test_stations_outside_the_areas_reported_once_with_cities_and_counts(tmp_pat
     write_constant_archive(tmp_path, {c: 50.0 for c in sites["监测点编码"]}, sites=sites)
     log = cnemc.ReadLog()
     path = tmp_path / "stations" / "sites.csv"
-    kept = cnemc.read_station_list(path, log=log)
+    kept = cnemc.read_station_list(path, areas(), log=log)
     assert list(kept["station"]) == list(SITES["监测点编码"])
     assert log.entries == [{"file": str(path), "row": None, "action": "stations dropped",
                             "problem": "stations of cities not in the area table: 石家庄 (4), 保定 (3)"}]
     assert log.stations_dropped == log.entries
     # their archive columns are dropped without a note per file (the station list's note said it once)
-    listed = cnemc.read_station_list(path, keep_unknown=True)
+    listed = cnemc.read_station_list(path, areas(), keep_unknown=True)
     assert listed["area_id"].isna().sum() == 7
     history, _, log2 = cnemc.read_cnemc_archive(tmp_path / "stations", kept, listed=listed["station"])
     assert set(history["station"]) == set(kept["station"]) and log2.entries == []
@@ -194,12 +194,12 @@ def test_no_station_in_any_area_names_cities_and_how_to_add_one(tmp_path):
     path.write_text("监测点编码,监测点名称,城市,经度,纬度\n1101A,a,石家庄,114.50,38.00\n1102A,b,石家庄,114.52,38.08\n"
                     "1103A,c,石家庄,114.51,38.04\n")
     with pytest.raises(cnemc.StationDataError) as info:
-        cnemc.read_station_list(path)
+        cnemc.read_station_list(path, areas())
     assert str(info.value) == (
         f"{path}: none of its 3 stations is in an area of the area table (cities found: 石家庄 (3)); add the city "
         "to the region's areas.csv, e.g. \"<area_id>,石家庄市,石家庄,<name_en>,city,,<GB/T 2260 code>,114.51,38.04\", "
         "or give --region PATH (README: A region of your own)")
-    assert len(cnemc.read_station_list(path, keep_unknown=True)) == 3
+    assert len(cnemc.read_station_list(path, areas(), keep_unknown=True)) == 3
 
 
 def test_no_station_in_any_area_latin_city_fills_the_id(tmp_path):
@@ -207,10 +207,10 @@ def test_no_station_in_any_area_latin_city_fills_the_id(tmp_path):
     path.write_text("station,station_name,city,lon,lat\nX1,a,Shijiazhuang,114.5,38.0\nX2,b,Baoding,115.5,38.9\n")
     with pytest.raises(cnemc.StationDataError, match=r"cities found: Baoding \(1\), Shijiazhuang \(1\)\); "
                                                      r".*e\.g\. \"baoding,<name_zh>,<short_zh>,Baoding,city,"):
-        cnemc.read_station_list(path)
+        cnemc.read_station_list(path, areas())
     path.write_text("station,station_name,city,lon,lat\n")
     with pytest.raises(cnemc.StationDataError, match="the station list has no stations"):
-        cnemc.read_station_list(path)
+        cnemc.read_station_list(path, areas())
 
 
 # ------------------------------------------------------------------ a row dated otherwise than its file
