@@ -342,6 +342,17 @@ def _cell_area(lat, lon, x: float, y: float) -> float:
     return float((lat_hi[i] - lat_lo[i]) * abs(lon_hi[j] - lon_lo[j]))
 
 
+#: the ways a target's values are normally formed (anything else is a fallback, reported by the ingest)
+REGULAR_METHODS = ("area mean",)
+
+
+def is_fallback(method: str) -> bool:
+    """Whether a target's method (``Weights.methods``) is a fallback: point values for an area too small or too
+    little covered, a partial mean, or the nearest grid point for a station beyond the grid."""
+    plain = method.replace("point(s)", "").replace("(triangulation)", "")
+    return method not in REGULAR_METHODS and ("(" in plain or "nearest" in plain or "over the" in plain)
+
+
 def _polygon_target(target, geom, lat, lon, domain, stations, min_coverage):
     """(rows, method) of one polygon target: its area mean, or point values when it is too small or too little
     covered (see the module docstring)."""

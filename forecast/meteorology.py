@@ -154,7 +154,7 @@ def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | No
         table.insert(0, "init_time", pd.Timestamp(ds.attrs["init_time"]))
     methods = table.attrs.get("extraction") or {}
     # areas whose values are not a plain mean over their polygon (or their stations): say how they were formed
-    fallbacks = {a: m for a, m in methods.items() if m != "area mean" and " at " not in str(m) or "(" in str(m)}
+    fallbacks = {a: m for a, m in methods.items() if extraction.is_fallback(str(m))}
     info.update(kind=report.kind, variables=report.variables, missing=report.missing, problems=report.problems,
                 extraction=fallbacks,
                 messages=report.messages, bytes=report.bytes, cached=False,

@@ -221,3 +221,14 @@ def test_extract_long_table():
     table = extract(ds, w, ids)
     assert list(table.columns) == ["area_id", "valid_time", "precip_hours", "lead_hours", "wind_u"]
     assert table.set_index("area_id")["wind_u"].to_dict() == pytest.approx({"a": 107.0, "b": 111.0}, rel=1e-3)
+
+
+@pytest.mark.parametrize("method, fallback", [
+    ("area mean", False), ("bilinear at 3 point(s)", False), ("linear (triangulation) at 3 point(s)", False),
+    ("area mean over the 40% the grid covers", True), ("nearest grid point at 1 point(s)", True),
+    ("bilinear at the area's representative point (area smaller than a grid cell)", True),
+    ("bilinear at 2 of the area's stations (the grid covers 30% of the area)", True)])
+def test_which_methods_are_fallbacks(method, fallback):
+    from forecast.extraction import is_fallback
+
+    assert is_fallback(method) is fallback
