@@ -16,7 +16,6 @@ import pandas as pd
 from forecast import consultation
 from forecast import forecasting as FC
 from forecast import workspace
-from forecast.levels import rules_in_force
 from forecast.region import Region, load_region
 from response import episodes as EP
 from response import report as R

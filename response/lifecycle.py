@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from forecast.levels import LEVEL_RANK, LEVELS, clause_leaves
+from forecast.nomenclature import TZ
 
 from . import audit as audit_mod
 
@@ -168,8 +169,6 @@ def in_force(store) -> dict[str, WarningState]:
 
 def _event_day(e: dict) -> pd.Timestamp:
     """The CST calendar day an event takes effect (its ``valid_from``, else the day it was recorded)."""
-    from forecast.nomenclature import TZ
-
     if e.get("valid_from"):
         t = pd.Timestamp(e["valid_from"])
         if t.tzinfo is not None:
@@ -217,8 +216,6 @@ def periods_in_force(events: list[dict]) -> pd.DataFrame:
 def valid_from(issue_date, trigger_days=None) -> pd.Timestamp:
     """When a warning decided on ``issue_date`` takes effect: 00:00 CST of the first triggering lead day (the day
     after the issue date when none is given) — tz-aware, China Standard Time."""
-    from forecast.nomenclature import TZ
-
     first = min(trigger_days) if trigger_days else 1
     return (pd.Timestamp(issue_date).normalize() + pd.Timedelta(days=int(first))).tz_localize(TZ)
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import consultation as consultation_mod
-from forecast.levels import LEVEL_NAMES_ZH, rules_in_force
+from forecast.levels import LEVEL_NAMES_ZH
 from forecast.region import Region, load_region
 
 from . import audit as audit_mod

@@ -105,8 +105,9 @@ def forecast_doc(data: str, model_dir: str, issued: str, stamp: float) -> dict:
     return forecasting.forecast_json(table)
 
 
-def adjusted_doc(data, doc: dict) -> tuple[dict, "pd.DataFrame"]:
-    """The forecast with the consultation's latest adjustments of its issue date applied, and those records."""
+def adjusted_doc(data, doc: dict) -> tuple:
+    """The forecast with the consultation's latest adjustments of its issue date applied, and those records (a
+    DataFrame)."""
     import pandas as pd
 
     from forecast import consultation

@@ -48,7 +48,6 @@ def render():
     # an officer issues), the consultation's adjustments applied
     with audit.open_store(store_path) as store:
         states = lifecycle.states_from_events(store.events(), before=str(issued))
-        in_force = {a: s.level for a, s in lifecycle.in_force(store).items()}
     result = respond(doc, store=None, states=states, data=cfg["data"], out_dir=out_dir, write_docx=False,
                      region=region(str(cfg["data"])))
     if (result.get("consultation") or {}).get("adjustments"):
@@ -76,7 +75,7 @@ def render():
         st.download_button(f"{t('bulletin')} (Word)", word, file_name=f"{issued}_{area_id}_bulletin.docx")
     if st.button(t("issue"), disabled=officer is None):
         try:
-            event = lifecycle.decision_event(rec, chosen=level, current=in_force.get(area_id, "none"),
+            event = lifecycle.decision_event(rec, chosen=level, current=rec["in_force"],
                                              officer=officer["name_zh"], issue_date=str(issued),
                                              model_version=doc["model_version"], reason=reason, bulletin_text=text)
         except lifecycle.LifecycleError as exc:
@@ -99,5 +98,6 @@ def render():
         st.caption(red.get("note", ""))
     with st.expander(t("audit")):
         with audit.open_store(store_path) as store:
-            st.dataframe(pd.DataFrame(store.events())[["id", "recorded_at", "action", "area_id", "level", "officer",
-                                                       "reason"]] if store.events() else pd.DataFrame())
+            events = store.events()
+        st.dataframe(pd.DataFrame(events)[["id", "recorded_at", "action", "area_id", "level", "officer", "reason"]]
+                     if events else pd.DataFrame())
