@@ -31,15 +31,19 @@ $(DEMO)/README.md: | $(STAMP)
 demo: $(DEMO)/README.md
 
 MODEL   ?= models/demo
+# the model file format (forecast/model.py): a demo model of an older format is retrained, not served
+MODEL_FORMAT := $(shell sed -n 's/^MODEL_FORMAT = //p' forecast/model.py)
+MODEL_OK := $(MODEL)/.format-$(MODEL_FORMAT)
 
 # The demo model: station history + meteorology are extracted once (cached in $(DEMO)/.lantian), then trained
 # on the first two winters (the third is left for verification).
-$(MODEL)/model.json: | $(DEMO)/README.md
+$(MODEL_OK): | $(DEMO)/README.md
 	$(PY) -m lantian train --data $(DEMO) --model $(MODEL) --until 2024-05-31
+	@touch $@
 
-model: $(MODEL)/model.json
+model: $(MODEL_OK)
 
 # Prepare the demo world and model if missing, then serve the app on localhost.
-run: $(STAMP) $(DEMO)/README.md $(MODEL)/model.json
+run: $(STAMP) $(DEMO)/README.md $(MODEL_OK)
 	@echo "lantian app: http://localhost:8501  (demo data: $(DEMO), model: $(MODEL))"
 	LANTIAN_DATA=$(DEMO) LANTIAN_MODEL=$(MODEL) $(PY) -m streamlit run app.py --server.port 8501

@@ -2,8 +2,11 @@
 
 Each world has three winters; the model is trained on its first two (until 31 May of the second) and verified on
 the third (15 Oct – 20 Mar). Printed: per lead day the mean and the spread (min … max over the worlds) of TS, POD,
-FAR and Brier skill for AQI > 200, persistence's TS, and the warning-level hits / misses / false alarms — the table
-decisions about features, parameters and thresholds are made on (never on one world).
+FAR and Brier skill for AQI > 200, persistence's TS; the warning-level hits / misses / false alarms at the shipped
+decision thresholds; the consequences of other thresholds on the pooled level records; and the reliability (Brier
+decomposition) of P(AQI > 200) and of P(level ≥ L) — the tables decisions about features, parameters and
+thresholds are made on (never on one world). With ``LANTIAN_SKILL_DIR`` the level records are kept there
+(``levels_<seed>.csv``) for choosing thresholds.
 
 Environment: ``LANTIAN_SKILL_WORLDS`` (how many of :data:`WORLDS`, default all), ``LANTIAN_SKILL_STEP`` (analysis
 grid spacing in degrees, default 0.5: the forecaster reads station points, so a coarser analysis grid changes little
@@ -20,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast import forecasting
+from forecast import decision, forecasting
 
 from ._util import header
 
@@ -52,13 +55,16 @@ def one_world(data: Path, start: str) -> dict:
         t = time.perf_counter()
         forecasting.train(data, model_dir, until=until, inputs=inputs)
         t_train = time.perf_counter() - t
-        res = forecasting.run_verify(data, model_dir, *verify, inputs=inputs, update_card=False)
+        # update_card: the temporary model keeps its level record (levels_verification.csv), read back here
+        res = forecasting.run_verify(data, model_dir, *verify, inputs=inputs, update_card=True)
+        record, _ = forecasting.level_record(model_dir)
     finally:
         shutil.rmtree(model_dir, ignore_errors=True)
     s = pd.DataFrame(res["scores"])
     s = s[s["threshold"] == 200].set_index(["model", "lead_day"])
     levels = {r["model"]: r for r in res["levels"]}
-    return {"scores": s, "levels": levels, "train_s": t_train, "warnings": res.get("warnings", [])}
+    return {"scores": s, "levels": levels, "train_s": t_train, "warnings": res.get("warnings", []),
+            "reliability": res["reliability"], "record": record}
 
 
 def _cell(values) -> str:
@@ -87,6 +93,29 @@ def summary(results: list[dict]) -> str:
         f = [r["levels"][model]["false_alarms"] for r in results]
         lines.append(f"| {model} | {sum(h)} ({', '.join(map(str, h))}) | {sum(m)} ({', '.join(map(str, m))}) | "
                      f"{sum(f)} ({', '.join(map(str, f))}) |")
+    lines.append("")
+    records = pd.concat([r["record"] for r in results], ignore_index=True)
+    t = decision.load_thresholds()
+    c = decision.consequences(records, t)
+    lines.append(f"levels decided with the shipped thresholds ({', '.join(f'{k} {v:.2f}' for k, v in t.as_dict().items())}): "
+                 f"{c['hits']} hits, {c['misses']} misses, {c['false_alarms']} false alarms, exact level "
+                 f"{c['exact']:.2f} ({c['too_high']} too high, {c['too_low']} too low)")
+    lines.append("")
+    lines.append("| one threshold for every level | hits | misses | false alarms | TS | exact | too high | too low |")
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for r in decision.sweep(records).itertuples():
+        lines.append(f"| {r.threshold:.2f} | {r.hits} | {r.misses} | {r.false_alarms} | {r.ts:.2f} | {r.exact:.2f} | "
+                     f"{r.too_high} | {r.too_low} |")
+    lines.append("")
+    lines.append("| reliability | BS | REL | RES | UNC |")
+    lines.append("|---|---|---|---|---|")
+    for event, lead in [("aqi>200", 1), ("aqi>200", 3), ("aqi>200", 5), ("level>=yellow", None),
+                        ("level>=orange", None), ("level>=red", None)]:
+        rows = [x for r in results for x in r["reliability"] if x["event"] == event and x["lead_day"] == lead]
+        def m(key):
+            return _cell([x[key] for x in rows if x[key] is not None])
+        lines.append(f"| {event}{'' if lead is None else f' day {lead}'} | {m('brier')} | {m('reliability')} | "
+                     f"{m('resolution')} | {m('uncertainty')} |")
     return "\n".join(lines)
 
 
@@ -108,6 +137,8 @@ def run():
             for w in r["warnings"]:
                 print(f"    verify warning: {w}")
             results.append(r)
+            if keep and r["record"] is not None:
+                r["record"].to_csv(root / f"levels_{seed}.csv", index=False)
         print(summary(results))
     finally:
         if not keep:

@@ -8,8 +8,9 @@ the post-episode review.
 
 An adjustment moves the whole predictive distribution of that day: the 10/50/90 % quantiles are shifted in
 log(1 + AQI) by the same amount as the median, so the uncertainty band keeps its width in relative terms; the
-exceedance probabilities are those of the shifted split normal, and the warning level and level probabilities are
-recomputed from the adjusted sequence exactly as for the model (:func:`forecast.model.sequence_levels`).
+exceedance probabilities are those of the shifted split normal, and the level probabilities and the proposed level
+are recomputed from the adjusted sequence exactly as for the model (:func:`forecast.levelprob.level_table`, with
+the document's lead-day correlation, level recalibration and decision thresholds).
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import levels, workspace
+from . import decision, levelprob, levels, workspace
 from .distributions import split_normal_sf
-from .model import sequence_levels
+from .region import load_region
 
 #: the fields of one record, in file order
 FIELDS = ("saved_at", "issue_date", "area_id", "lead_day", "model_version", "model_aqi", "consultation_aqi",
@@ -111,12 +112,14 @@ def latest(records: pd.DataFrame, issue_date=None) -> pd.DataFrame:
     return r.drop_duplicates(["issue_date", "area_id", "lead_day"], keep="last").reset_index(drop=True)
 
 
-def apply(doc: dict, adjustments: pd.DataFrame, *, n_samples: int = 400, seed: int = 0) -> dict:
+def apply(doc: dict, adjustments: pd.DataFrame, *, n_samples: int = levelprob.N_SAMPLES, seed: int = 0,
+          rules_path=None) -> dict:
     """The forecast document with the consultation's adjustments applied (a new document; ``doc`` is unchanged).
 
     Adjusted days carry ``adjusted`` (consultation AQI, model AQI, reason); adjusted areas carry ``model_level``
     and ``model_level_probabilities``; the document carries ``consultation`` (how many adjustments, applied to
     which model version). Records of another issue date are an error; an unknown area or lead day too.
+    ``rules_path``: the region's rules file (:attr:`forecast.region.Region.rules_path`).
     """
     out = copy.deepcopy(doc)
     if adjustments is None or adjustments.empty:
@@ -131,6 +134,10 @@ def apply(doc: dict, adjustments: pd.DataFrame, *, n_samples: int = 400, seed: i
     rho = doc.get("lead_correlation")
     rho = DEFAULT_RHO if rho is None else float(rho)
     rng = np.random.default_rng(seed)
+    calibration = levelprob.LevelCalibration.from_json(doc.get("level_calibration"))
+    dec = doc.get("decision") or {}
+    thresholds = decision.Thresholds(**dec["thresholds"], source=dec.get("source", "")) \
+        if dec.get("thresholds") else decision.load_thresholds()
     for area_id, g in adjustments.groupby("area_id", sort=True):
         if area_id not in by_area:
             raise ConsultationError(f"adjusted area {area_id!r} is not in the forecast; allowed: {sorted(by_area)}")
@@ -150,16 +157,21 @@ def apply(doc: dict, adjustments: pd.DataFrame, *, n_samples: int = 400, seed: i
             day["adjusted"] = {"consultation_aqi": float(rec.consultation_aqi), "model_aqi": model_q,
                                "reason": rec.reason, "saved_at": rec.saved_at}
         ordered = sorted(area["days"], key=lambda d: d["lead_day"])
-        q = np.array([[d["aqi"]["q10"], d["aqi"]["q50"], d["aqi"]["q90"]] for d in ordered], float)
-        graded = sequence_levels(q, np.array([d["dust"] for d in ordered], bool),
-                                 np.array([d["lead_day"] for d in ordered], int), rho=rho,
-                                 rules=area.get("rules") or levels.rules_in_force(issue), rng=rng,
-                                 n_samples=n_samples)
+        seq = pd.DataFrame({"area_id": area_id, "issue_date": issue, "lead": [d["lead_day"] for d in ordered],
+                            **{f"aqi_q{k}": [d["aqi"][f"q{k}"] for d in ordered] for k in (10, 50, 90)},
+                            **{f"p_aqi_gt{k}": [d["p_aqi_gt"][str(k)] for d in ordered]
+                               for k in levelprob.CLASSIFIER_THRESHOLDS},
+                            "dust": [bool(d["dust"]) for d in ordered]})
+        graded = levelprob.level_table(seq, rho=rho, calibration=calibration, thresholds=thresholds,
+                                       rules=area.get("rules") or levels.rules_in_force(issue, rules_path),
+                                       path=rules_path, n_samples=n_samples, rng=rng).iloc[0]
         area["model_level"] = area["level"]
         area["model_level_probabilities"] = area["level_probabilities"]
         area["level"], area["clause"], area["trigger_days"] = graded["level"], graded["clause"], \
-            graded["trigger_days"]
-        area["level_probabilities"] = {k: graded[f"p_level_{k}"] for k in levels.LEVELS}
+            list(graded["trigger_days"])
+        area["level_median"] = graded["level_median"]
+        area["level_probabilities"] = {k: float(graded[f"p_level_{k}"]) for k in levels.LEVELS}
+        area["p_at_least"] = {k: float(graded[f"p_ge_{k}"]) for k in decision.WARNING_LEVELS}
         area["adjusted"] = True
     out["consultation"] = {"adjustments": int(len(adjustments)), "areas": sorted(adjustments["area_id"].unique()),
                            "model_version_of_records": sorted({str(v) for v in adjustments["model_version"]})}
@@ -176,7 +188,9 @@ def adjusted_forecast(doc: dict, data, *, cache=None) -> tuple[dict, dict]:
     adj = latest(records, doc["issue_date"])
     info = {"adjustments": int(len(adj)), "areas": sorted(adj["area_id"].unique()) if len(adj) else [],
             "problems": problems, "records": adj.to_dict("records")}
-    return (apply(doc, adj) if len(adj) else doc), info
+    if not len(adj):
+        return doc, info
+    return apply(doc, adj, rules_path=load_region(data=data).rules_path), info
 
 
 def score(records: pd.DataFrame, daily: pd.DataFrame, *, start=None, end=None, threshold: float = 200) -> pd.DataFrame:

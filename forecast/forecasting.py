@@ -23,9 +23,10 @@ import pandas as pd
 
 from . import consultation
 from . import features as F
-from . import archive, history, levels, meteorology, modelcard
+from . import archive, decision, history, levels, meteorology, modelcard
 from . import model as M
 from . import verification as V
+from .decision import Thresholds
 from .progress import Progress
 from .region import Region, load_region
 from .progress import bar as progress_bar
@@ -87,6 +88,15 @@ def _region_kw(inputs: Inputs) -> dict:
 
 def _calendar(inputs: Inputs) -> dict | None:
     return inputs.region.calendar if inputs.region is not None else None
+
+
+def _rules_path(inputs: Inputs):
+    """The region's rules file (``None``: the shipped one)."""
+    return inputs.region.rules_path if inputs.region is not None else None
+
+
+def _rules_on(inputs: Inputs, day) -> str:
+    return inputs.region.rules_in_force(day) if inputs.region is not None else levels.rules_in_force(day)
 
 
 def _dates(start, end) -> pd.DatetimeIndex:
@@ -166,7 +176,9 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
     n_jobs = len(M.TARGETS) * len(M.QUANTILES) + (len(M.THRESHOLDS) + 1) * min(5, n_weeks)
     bar = progress_bar(progress, n_jobs, "training", "booster")
     try:
-        model = M.Forecaster.fit(frame, seed=seed, rounds=rounds, progress=lambda n: bar.update())
+        model = M.Forecaster.fit(frame, seed=seed, rounds=rounds, progress=lambda n: bar.update(),
+                                 rules_of=lambda days: [_rules_on(inputs, d) for d in days],
+                                 rules_path=_rules_path(inputs))
     finally:
         bar.close()
     model.card = modelcard.training_card(model, frame, last=last, name=name, seed=seed, rounds=rounds,
@@ -187,9 +199,11 @@ def _climatology(model_dir) -> pd.DataFrame:
 # ---- forecasting ----------------------------------------------------------------------------------------------
 
 def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.DataFrame, *,
-                   rules: str | None = None, explain: bool = True, with_targets: bool = False) -> pd.DataFrame:
-    """Forecast rows (area × issue date × lead day): quantiles, probabilities, dust flag, level and level
-    probabilities (per area and issue date, repeated on its rows), the top drivers and ``met_source``.
+                   rules: str | None = None, explain: bool = True, with_targets: bool = False,
+                   thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """Forecast rows (area × issue date × lead day): quantiles, probabilities, dust flag, the proposed level with
+    the level probabilities (per area and issue date, repeated on its rows; decided with ``thresholds``, default
+    the shipped ones, :mod:`forecast.decision`), the top drivers and ``met_source``.
 
     ``attrs["warnings"]`` lists what the forecast should be read with (:func:`forecast_warnings`)."""
     dates = pd.DatetimeIndex(pd.to_datetime(issue_dates)).normalize()
@@ -198,14 +212,10 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
     notes = forecast_warnings(model, frame)
     pred = model.predict(frame)
     pred["met_source"] = frame["met_source"].to_numpy()
-    per_rules = rules
-    lv_frames = []
-    for d in dates:
-        r = per_rules or (inputs.region.rules_in_force(d) if inputs.region is not None else levels.rules_in_force(d))
-        lv = model.level_probabilities(pred[pred["issue_date"] == d], rules=r)
-        lv["rules"] = r
-        lv_frames.append(lv)
-    lv = pd.concat(lv_frames, ignore_index=True)
+    rule = {d: rules or _rules_on(inputs, d) for d in dates}
+    thresholds = thresholds or decision.load_thresholds()
+    lv = model.level_probabilities(pred.assign(rules=pred["issue_date"].map(rule)), path=_rules_path(inputs),
+                                   thresholds=thresholds)
     out = pred.merge(lv, on=["area_id", "issue_date"], how="left")
     if explain:
         contrib = model.contributions(frame)
@@ -222,6 +232,10 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
     out["model_version"] = model.version
     out["lead_correlation"] = model.lead_correlation
     out.attrs["warnings"] = notes
+    for k, v in thresholds.as_dict().items():  # kept on the rows: the archive stores what a forecast decided with
+        out[f"threshold_{k}"] = v
+    out["threshold_source"] = thresholds.source
+    out.attrs["level_calibration"] = model.level_calibration.to_json()
     return out
 
 
@@ -258,7 +272,8 @@ def forecast_warnings(model: M.Forecaster, frame: pd.DataFrame) -> list[str]:
 
 
 def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | None = None,
-                 inputs: Inputs | None = None, progress: bool = False) -> pd.DataFrame:
+                 inputs: Inputs | None = None, progress: bool = False,
+                 thresholds: Thresholds | None = None) -> pd.DataFrame:
     """Forecast for one issue date (16:00 CST), archive it, and write ``out`` (``.json`` or ``.csv``) when given.
 
     Parameters
@@ -277,12 +292,16 @@ def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | 
         Warning rule set (default: the one in force on the issue date, :func:`forecast.levels.rules_in_force`).
     inputs : Inputs, optional
         Already loaded inputs.
+    thresholds : Thresholds, optional
+        Decision thresholds (default those in force: :func:`forecast.decision.thresholds_in_force` — the
+        consultation's setting, the region's, the shipped ones).
 
     Returns
     -------
     DataFrame
         One row per area and lead day: ``aqi_q10/q50/q90`` [1], ``pm25_q10/q50/q90`` [µg m⁻³],
-        ``p_aqi_gt150/200/300`` [0–1], ``dust``, ``level``, ``p_level_<level>``, ``drivers`` (JSON),
+        ``p_aqi_gt150/200/300`` [0–1], ``dust``, ``level`` (proposed), ``level_median``, ``p_ge_<level>``,
+        ``p_level_<level>``, ``drivers`` (JSON),
         ``met_source``; ``attrs["warnings"]`` lists what to read it with (target months the model never saw, lead
         days without meteorology; :func:`forecast_warnings`), written into the JSON document too.
 
@@ -298,7 +317,8 @@ def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | 
     if issued > last_obs + pd.Timedelta(days=1):
         raise M.ModelError(f"issue date {issued.date()} is after the last observed day {last_obs.date()} + 1: "
                            "no observations to start from")
-    table = forecast_table(model, inputs, [issued], _climatology(model_dir), rules=rules)
+    thresholds = decision.thresholds_in_force(data, cache=cache, region=inputs.region, given=thresholds)
+    table = forecast_table(model, inputs, [issued], _climatology(model_dir), rules=rules, thresholds=thresholds)
     archive.store(table, data, model.version, issued, cache=cache)
     if out:
         write_forecast(table, out, model)
@@ -310,6 +330,8 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
     set and the lead days (AQI and PM2.5 quantiles, exceedance probabilities, dust flag, drivers).
 
     This document is the contract between the forecaster and the response (:func:`response.respond.respond`).
+    ``decision`` gives the thresholds the proposed levels were decided with, ``level_calibration`` the
+    recalibration of P(level ≥ L), so a consultation adjustment re-decides exactly as the model did.
     Document-level ``met_source`` says where the meteorology came from (``"forecast"``, ``"analysis"`` — the
     analyses of the target days, "perfect prog" — or ``"forecast and analysis"``) and ``warnings`` what to read
     the forecast with (:func:`forecast_warnings`; empty when nothing).
@@ -322,6 +344,8 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
             "trigger_days": first["trigger_days"] if isinstance(first["trigger_days"], list)
             else list(first["trigger_days"]),
             "level_probabilities": {k: float(first[f"p_level_{k}"]) for k in levels.LEVELS},
+            "p_at_least": {k: float(first[f"p_ge_{k}"]) for k in decision.WARNING_LEVELS},
+            "level_median": first["level_median"],
             "rules": first["rules"],
             "days": [{"lead_day": int(r.lead), "date": str(pd.Timestamp(r.target_date).date()),
                       "aqi": {"q10": r.aqi_q10, "q50": r.aqi_q50, "q90": r.aqi_q90},
@@ -336,7 +360,21 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
             "lead_correlation": float(table["lead_correlation"].iloc[0]) if "lead_correlation" in table else None,
             "met_source": F.met_source_label(table["met_source"]) if "met_source" in table else None,
             "warnings": list(table.attrs.get("warnings", [])),
+            "decision": _decision_doc(table),
+            "level_calibration": table.attrs.get("level_calibration") or {},
             "areas": areas}
+
+
+def _decision_doc(table: pd.DataFrame) -> dict:
+    """The thresholds a forecast table was decided with (kept on its rows, so an archived table has them too)."""
+    if "threshold_yellow" in table:
+        first = table.iloc[0]
+        t = Thresholds(**{k: float(first[f"threshold_{k}"]) for k in decision.WARNING_LEVELS},
+                       source=str(first.get("threshold_source", "")))
+    else:
+        t = decision.load_thresholds()
+    return {"thresholds": t.as_dict(), "source": t.source,
+            "rule": "highest level L with P(level >= L) >= its threshold"}
 
 
 def write_forecast(table: pd.DataFrame, out, model=None) -> Path:
@@ -356,14 +394,34 @@ def write_forecast(table: pd.DataFrame, out, model=None) -> Path:
 # ---- verification ---------------------------------------------------------------------------------------------
 
 def hindcast(model: M.Forecaster, inputs: Inputs, start, end, clim: pd.DataFrame, *,
-             rules: str | None = None) -> pd.DataFrame:
+             rules: str | None = None, thresholds: Thresholds | None = None) -> pd.DataFrame:
     """Rolling-origin hindcast: a forecast for every issue date in [start, end], each from the data available at
     its issue time (the features guarantee it), with observations attached."""
-    return forecast_table(model, inputs, _dates(start, end), clim, rules=rules, explain=False, with_targets=True)
+    return forecast_table(model, inputs, _dates(start, end), clim, rules=rules, explain=False, with_targets=True,
+                          thresholds=thresholds)
+
+
+#: the level record of the last verification, beside the model (:func:`run_verify`)
+LEVEL_VERIFICATION = "levels_verification.csv"
+
+
+def level_record(model_dir) -> tuple[pd.DataFrame, str]:
+    """The record the consequences of decision thresholds are counted on, and what it is: the last verification's
+    (``levels_verification.csv``), else the training period's out-of-fold record (``levels_oof.csv``); an empty
+    frame when the model has neither."""
+    d = Path(model_dir)
+    for name, what in ((LEVEL_VERIFICATION, "verification"), (M.LEVEL_RECORD, "training (out of fold)")):
+        if (d / name).exists():
+            try:
+                return pd.read_csv(d / name, parse_dates=["issue_date"]), what
+            except (OSError, ValueError, pd.errors.ParserError):
+                continue
+    return pd.DataFrame(), "none"
 
 
 def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str | None = None,
-               inputs: Inputs | None = None, progress: bool = False, update_card: bool = True) -> dict:
+               inputs: Inputs | None = None, progress: bool = False, update_card: bool = True,
+               thresholds: Thresholds | None = None) -> dict:
     """Verify the model on issue dates [start, end] against persistence and climatology (the JSON contract).
 
     Parameters
@@ -375,7 +433,12 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     cache, out, rules, inputs, progress
         As for :func:`run_forecast`; ``out`` writes the result as JSON.
     update_card : bool
-        Record the day-k scores for AQI > 200 in the model card (:func:`forecast.modelcard.record_verification`).
+        Record the day-k scores for AQI > 200 in the model card (:func:`forecast.modelcard.record_verification`)
+        and keep the level record beside the model (``levels_verification.csv``: what the consultation page
+        counts the consequences of thresholds on).
+    thresholds : Thresholds, optional
+        Decision thresholds of the hindcast's proposed levels (default: those in force,
+        :func:`forecast.decision.thresholds_in_force`).
 
     Returns
     -------
@@ -383,8 +446,10 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
         ``scores`` (TS/POD/FAR/frequency bias/Brier skill per model, lead day and threshold), ``continuous``
         (MAE/RMSE/bias [1], category accuracy), ``levels`` (warning hits/misses/false alarms), ``period``,
         ``cases``, ``table`` (text), ``consultation`` (model vs consultation on the adjusted cases),
-        ``trained_months`` and ``warnings`` (sentences, :func:`forecast.verification.quality_warnings`: the model
-        far worse than persistence, undefined scores, months the model never saw; empty when nothing to say).
+        ``trained_months``, ``warnings`` (sentences, :func:`forecast.verification.quality_warnings`: the model
+        far worse than persistence, undefined scores, months the model never saw; empty when nothing to say),
+        ``reliability`` (Brier decomposition and reliability bins per lead day for AQI > 150/200/300 and per
+        level) and ``level_decision`` (the thresholds, their consequences and a sweep of other values).
 
     Raises
     ------
@@ -398,7 +463,8 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
                            f"(trained until {train_end}): verify on days the model never saw")
     inputs = inputs or load_inputs(data, cache=cache, progress=progress)
     clim = _climatology(model_dir)
-    hc = hindcast(model, inputs, start, end, clim, rules=rules)
+    thresholds = decision.thresholds_in_force(data, cache=cache, region=inputs.region, given=thresholds)
+    hc = hindcast(model, inputs, start, end, clim, rules=rules, thresholds=thresholds)
     d = inputs.obs.daily.reset_index()
     d = d[d["date"] <= pd.Timestamp(train_end)] if train_end else d
     by_month = {(a, m): g["aqi"].dropna().to_numpy(float)
@@ -415,7 +481,12 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
         clim_samples = by_month
     cases = V.verification_cases(hc, clim_samples)
     result = V.score_table(cases)
-    result["levels"] = V.level_scores(hc)
+    result["levels"] = V.level_scores(hc, path=_rules_path(inputs))
+    record = V.level_record(hc, path=_rules_path(inputs))
+    result["reliability"] = V.reliability_scores(hc, record)
+    result["level_decision"] = {"thresholds": thresholds.as_dict(), "source": thresholds.source,
+                                "consequences": decision.consequences(record, thresholds) if len(record) else None,
+                                "sweep": decision.sweep(record).to_dict("records") if len(record) else []}
     result["period"] = [str(pd.Timestamp(start).date()), str(pd.Timestamp(end).date())]
     result["model_version"] = model.version
     result["cases"] = int(np.isfinite(hc["y_aqi"].to_numpy(float)).sum())
@@ -436,4 +507,5 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
         Path(out).write_text(json.dumps(result, ensure_ascii=False, indent=1))
     if update_card:
         modelcard.record_verification(model_dir, result)
+        record.to_csv(Path(model_dir) / LEVEL_VERIFICATION, index=False)
     return result

@@ -376,6 +376,28 @@ def grade(aqi, *, rules: str, step_hours: float = 24, path=None) -> Grading:
     return Grading("none", "", None, None)
 
 
+def level_run(aqi, level: str, *, rules: str, step_hours: float = 24, path=None) -> tuple[int, int] | None:
+    """The run of ``aqi`` that satisfies ``level``'s clause (start index, index after its end), or None.
+
+    Unlike :func:`grade` this asks about one level only, whether or not a higher one holds too (the trigger days
+    of a decided level, :mod:`forecast.levelprob`).
+    """
+    rule = _rule(rules, path)
+    if level not in rule["levels"]:
+        raise WarningRuleError(f"level {level!r} is not graded by rule set {rules!r}; allowed: "
+                               f"{sorted(rule['levels'])}")
+    gap_steps = int(rule.get("merge_gap_hours", 0) // step_hours)
+    hit = _holds(np.asarray(aqi, dtype=float), rule["levels"][level], step_hours, gap_steps)
+    return None if hit is None else (int(hit[0]), int(hit[1]))
+
+
+def level_clause(level: str, *, rules: str, path=None) -> str:
+    """The clause of ``level`` in words (as :class:`Grading` gives it), ``""`` for ``"none"``."""
+    if level == "none":
+        return ""
+    return _describe(_rule(rules, path)["levels"][level])
+
+
 def clause_leaves(rules: str, path=None) -> list[dict]:
     """Every elementary clause (``{above|at_least: X, hours: H}``) of a rule set, all levels, in file order."""
     leaves: list[dict] = []

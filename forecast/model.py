@@ -14,10 +14,11 @@ columns):
   ``sqrt(negatives / positives)`` (at most 10) so the trees split on them, and the calibration maps the scores back
   to probabilities. The yes/no event forecast (``event_gt…``, used by the categorical scores) is "probability ≥ the
   threshold that maximised TS on the out-of-fold probabilities of the whole training period";
-- warning-level probabilities come from sampling: each lead day's predictive distribution is a split normal in
-  log space through the 10/50/90 % quantiles, the days are tied by a Gaussian copula with an AR(1) correlation
-  across lead days estimated on the held-out block, and every sampled 7-day sequence is graded with the warning
-  rules (dust-flagged days count as below every threshold: they get a health advisory, not a warning);
+- warning-level probabilities (:mod:`forecast.levelprob`): the calibrated exceedance probabilities of each lead day
+  tied by a Gaussian copula across lead days, every sampled sequence graded with the warning rules; the copula's
+  correlation and an isotonic recalibration of P(level ≥ L) are fitted on the out-of-fold probabilities of the
+  training period (the record is kept as ``levels_oof.csv`` beside the model); the proposed level is a decision on
+  those probabilities against thresholds (:mod:`forecast.decision`);
 - driver contributions are LightGBM ``pred_contrib`` of the median-AQI booster (log space), summed per family.
 """
 from __future__ import annotations
@@ -29,14 +30,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import distributions as D
 from . import features as F
-from . import levels
+from . import levelprob, levels
+from .decision import Thresholds
 
 QUANTILES = (0.1, 0.5, 0.9)
 THRESHOLDS = (150, 200, 300)
 TARGETS = {"aqi": "y_aqi", "pm25": "y_pm25"}
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2
 #: columns that are never features
 NOT_FEATURES = {"area_id", "issue_date", "target_date", "met_source", "y_aqi", "y_pm25", "y_pm10", "y_dust",
                 "clim_n", "clim_months"}
@@ -44,6 +45,8 @@ DEFAULT_PARAMS = {"learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 2
                   "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "verbose": -1,
                   "deterministic": True, "force_row_wise": True, "num_threads": 2}
 N_ROUNDS = 300
+#: the out-of-fold level record of the training period, beside the model (:func:`forecast.levelprob.fit`)
+LEVEL_RECORD = "levels_oof.csv"
 
 
 class ModelError(ValueError):
@@ -75,6 +78,8 @@ class Forecaster:
     card: dict = field(default_factory=dict)
     seed: int = 0
     left_out: list = field(default_factory=list)  #: feature columns without a value in the training rows
+    level_calibration: levelprob.LevelCalibration = field(default_factory=levelprob.LevelCalibration)
+    level_record: pd.DataFrame | None = None  #: out-of-fold level record of the training period (:func:`fit`)
 
     # ---- preparing the matrix ------------------------------------------------------------------------------
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -93,8 +98,12 @@ class Forecaster:
     # ---- training ------------------------------------------------------------------------------------------
     @classmethod
     def fit(cls, frame: pd.DataFrame, *, seed: int = 0, params: dict | None = None, rounds: int = N_ROUNDS,
-            folds: int = 5, progress=None) -> "Forecaster":
+            folds: int = 5, progress=None, rules_of=None, rules_path=None) -> "Forecaster":
         """Train on a feature table with targets (rows without an observed AQI are left out).
+
+        ``rules_of`` maps issue dates (a DatetimeIndex) to the warning rule set in force on each (default
+        :func:`forecast.levels.rules_in_force` with ``rules_path``): the observed levels the level probabilities
+        are fitted to are graded with it.
 
         Feature columns without a single value in the training rows (a driver the meteorology cannot give, a
         pollutant never measured) are left out of the model and listed in ``left_out``.
@@ -128,6 +137,7 @@ class Forecaster:
         jobs = [(f"{t}_q{int(q * 100)}", t, q) for t in TARGETS for q in QUANTILES] + \
                [(f"p{th}", None, th) for th in THRESHOLDS] + [("dust", None, "dust")]
         step = progress or (lambda name: None)
+        oofs = {}
         for name, target, q in jobs:
             if target is not None:
                 y = np.log1p(data[TARGETS[target]].to_numpy(float))
@@ -153,25 +163,26 @@ class Forecaster:
                 model.calibrators[key] = (iso.X_thresholds_.tolist(), iso.y_thresholds_.tolist())
                 oof[held] = model._calibrated(X[held], key)
                 step(key)
+            oofs[name] = oof
             if q != "dust":  # decision threshold for the yes/no forecast: TS-maximising on out-of-fold cases
                 model.decision[name] = _best_ts_threshold(oof, y)
-        model.lead_correlation = model._estimate_lead_correlation(data, X)
+        model._fit_levels(data, X, oofs, rules_of=rules_of, rules_path=rules_path)
         return model
 
-    def _estimate_lead_correlation(self, data: pd.DataFrame, X: pd.DataFrame) -> float:
-        """AR(1) correlation between consecutive lead days of the standardised log-AQI errors."""
+    def _fit_levels(self, data: pd.DataFrame, X: pd.DataFrame, oofs: dict, *, rules_of=None, rules_path=None):
+        """The copula's lead-to-lead correlation and the recalibration of P(level ≥ L), on the out-of-fold
+        probabilities of the training rows (:func:`forecast.levelprob.fit`)."""
+        issues = pd.DatetimeIndex(data["issue_date"].unique())
+        rules_of = rules_of or (lambda days: [levels.rules_in_force(d, rules_path) for d in days])
+        rule = dict(zip(issues, rules_of(issues)))
         q = self._quantiles(X, "aqi")
-        y = np.log1p(data["y_aqi"].to_numpy(float))
-        mid, lo, hi = D.split_normal_params(q[:, 0], q[:, 1], q[:, 2])
-        z = np.where(y < mid, (y - mid) / np.maximum(lo, 1e-3), (y - mid) / np.maximum(hi, 1e-3))
-        frame = pd.DataFrame({"area_id": data["area_id"].to_numpy(), "issue": data["issue_date"].to_numpy(),
-                              "lead": data["lead"].to_numpy(), "z": np.clip(z, -5, 5)})
-        wide = frame.pivot_table(index=["area_id", "issue"], columns="lead", values="z")
-        pairs = [wide[[k, k + 1]].dropna().to_numpy() for k in wide.columns if k + 1 in wide.columns]
-        pairs = np.concatenate(pairs) if pairs else np.empty((0, 2))
-        if len(pairs) < 30:
-            return 0.6
-        return float(np.clip(np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1], 0.0, 0.95))
+        probs = np.minimum.accumulate(np.column_stack([oofs[f"p{th}"] for th in THRESHOLDS]), axis=1)
+        oof = data[["area_id", "issue_date", "lead", "y_aqi", "y_dust"]].assign(
+            rules=data["issue_date"].map(rule).to_numpy(), aqi_q10=q[:, 0], aqi_q50=q[:, 1], aqi_q90=q[:, 2],
+            dust=oofs["dust"] >= 0.5, **{f"p_aqi_gt{th}": probs[:, i] for i, th in enumerate(THRESHOLDS)})
+        observed = levelprob.observed_ranks(oof, path=rules_path)
+        self.lead_correlation, self.level_calibration, self.level_record = levelprob.fit(
+            oof, observed, path=rules_path, seed=self.seed)
 
     # ---- prediction ----------------------------------------------------------------------------------------
     def _quantiles(self, X: pd.DataFrame, target: str) -> np.ndarray:
@@ -219,20 +230,18 @@ class Forecaster:
         return out
 
     # ---- warning levels --------------------------------------------------------------------------------------
-    def level_probabilities(self, pred: pd.DataFrame, *, rules: str, n_samples: int = 400,
+    def level_probabilities(self, pred: pd.DataFrame, *, rules: str | None = None, path=None,
+                            thresholds: Thresholds | None = None, n_samples: int = levelprob.N_SAMPLES,
                             seed: int | None = None) -> pd.DataFrame:
-        """Warning level (from the median sequence) and the probability of each level per area and issue date.
+        """Level probabilities and the proposed level per area and issue date (:func:`forecast.levelprob.level_table`).
 
-        ``pred`` is :meth:`predict` output for lead days 1 … n of each (area, issue date).
+        ``pred`` is :meth:`predict` output for lead days 1 … n of each (area, issue date), with a ``rules`` column
+        unless ``rules`` is given; ``path`` the region's rules file; ``thresholds`` the decision thresholds (default
+        the shipped ones).
         """
         rng = np.random.default_rng(self.seed if seed is None else seed)
-        rows = []
-        for (area, issue), g in pred.sort_values("lead").groupby(["area_id", "issue_date"], sort=False):
-            q = g[["aqi_q10", "aqi_q50", "aqi_q90"]].to_numpy(float)
-            rows.append({"area_id": area, "issue_date": issue,
-                         **sequence_levels(q, g["dust"].to_numpy(bool), g["lead"].to_numpy(int),
-                                           rho=self.lead_correlation, rules=rules, rng=rng, n_samples=n_samples)})
-        return pd.DataFrame(rows)
+        return levelprob.level_table(pred, rho=self.lead_correlation, calibration=self.level_calibration,
+                                     thresholds=thresholds, rules=rules, path=path, n_samples=n_samples, rng=rng)
 
     # ---- persistence ---------------------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -243,10 +252,12 @@ class Forecaster:
             booster.save_model(str(d / f"{name}.txt"))
         meta = {"format": MODEL_FORMAT, "features": self.features, "areas": self.areas, "seed": self.seed,
                 "calibrators": self.calibrators, "lead_correlation": self.lead_correlation,
-                "decision": self.decision,
+                "level_calibration": self.level_calibration.to_json(), "decision": self.decision,
                 "boosters": sorted(self.boosters)}
         (d / "model.json").write_text(json.dumps(meta, indent=1))
         (d / "model_card.json").write_text(json.dumps(self.card, ensure_ascii=False, indent=1, default=str))
+        if self.level_record is not None and len(self.level_record):
+            self.level_record.to_csv(d / LEVEL_RECORD, index=False)
         return d
 
     @classmethod
@@ -266,7 +277,8 @@ class Forecaster:
             raise ModelError(f"{meta_path}: model format {meta.get('format')} is not {MODEL_FORMAT}; retrain")
         model = cls(features=meta["features"], areas=meta["areas"], seed=meta.get("seed", 0),
                     calibrators={k: tuple(v) for k, v in meta["calibrators"].items()},
-                    lead_correlation=meta["lead_correlation"], decision=meta.get("decision", {}), card=card)
+                    lead_correlation=meta["lead_correlation"], decision=meta.get("decision", {}), card=card,
+                    level_calibration=levelprob.LevelCalibration.from_json(meta.get("level_calibration")))
         for name in meta["boosters"]:
             path = d / f"{name}.txt"
             if not path.exists():
@@ -293,59 +305,3 @@ def _best_ts_threshold(prob: np.ndarray, y: np.ndarray) -> float:
         if ts > best_ts:
             best, best_ts = float(t), ts
     return best
-
-
-def sequence_levels(q: np.ndarray, dust: np.ndarray, leads: np.ndarray, *, rho: float, rules: str,
-                    rng: np.random.Generator | None = None, n_samples: int = 400) -> dict:
-    """Warning level of one area's forecast sequence and the probability of each level.
-
-    Parameters
-    ----------
-    q : ndarray, shape (n_days, 3)
-        AQI 10/50/90 % quantiles per lead day, in lead order. [1]
-    dust : ndarray of bool
-        Dust-dominated days (count as below every threshold: advisory, not warning).
-    leads : ndarray of int
-        The lead days of the rows (1 … n).
-    rho : float
-        AR(1) correlation of the standardised errors between consecutive lead days.
-
-    Returns
-    -------
-    dict
-        ``level`` (graded from the median sequence), ``clause``, ``trigger_days`` and ``p_level_<level>``.
-    """
-    rng = rng if rng is not None else np.random.default_rng(0)
-    cuts, reps = level_states(rules)
-    z = D.ar1_deviates(rng, n_samples, len(q), rho)
-    sample = D.split_normal_values(z, q[:, 0], q[:, 1], q[:, 2])
-    sample[:, dust] = 0.0
-    states = np.searchsorted(cuts, sample, side="left")  # state s: above cuts[s-1]
-    codes, counts = np.unique(states, axis=0, return_counts=True)
-    probs = dict.fromkeys(levels.LEVELS, 0.0)
-    for code, count in zip(codes, counts):
-        probs[_grade_states(tuple(code), reps, rules)] += count / n_samples
-    grading = levels.grade(np.where(dust, 0.0, q[:, 1]), rules=rules)
-    return {"level": grading.level, "clause": grading.clause,
-            "trigger_days": [] if grading.start is None else [int(d) for d in leads[grading.start:grading.stop]],
-            **{f"p_level_{k}": round(v, 4) for k, v in probs.items()}}
-
-
-def level_states(rules: str) -> tuple[np.ndarray, np.ndarray]:
-    """AQI cut points that the rule set compares with, and a representative AQI for each state between them."""
-    # a value is in state s when it exceeds s of the cut points (searchsorted, side="left"): "above X" → X,
-    # "at least X" → just below X
-    cuts = {float(c["above"]) if "above" in c else float(c["at_least"]) - 1e-6 for c in levels.clause_leaves(rules)}
-    c = np.array(sorted(cuts))
-    reps = np.concatenate([[max(c[0] - 50, 0)], (c[:-1] + c[1:]) / 2, [c[-1] + 10]])
-    return c, reps
-
-
-_GRADE_CACHE: dict = {}
-
-
-def _grade_states(code: tuple, reps: np.ndarray, rules: str) -> str:
-    key = (rules, code)
-    if key not in _GRADE_CACHE:
-        _GRADE_CACHE[key] = levels.warning_level(reps[list(code)], rules=rules)
-    return _GRADE_CACHE[key]

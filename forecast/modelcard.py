@@ -105,6 +105,11 @@ def record_verification(model_dir, result: dict) -> Path:
     s = s[(s["model"] == "lantian") & (s["threshold"] == 200)]
     card["verification"] = {"period": result["period"], "cases": result["cases"],
                             "aqi_gt200": s[["lead_day", "ts", "pod", "far", "brier_skill_score"]].to_dict("records")}
+    if result.get("reliability"):  # Brier decomposition (and the bins, for the reliability diagram)
+        card["verification"]["reliability"] = result["reliability"]
+    if result.get("level_decision"):
+        dec = result["level_decision"]
+        card["verification"]["level_decision"] = {k: dec[k] for k in ("thresholds", "source", "consequences")}
     tmp = card_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str))
     tmp.replace(card_path)

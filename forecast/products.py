@@ -121,6 +121,45 @@ def area_table(doc: dict, names: dict, *, level_label: str = "预警级别") -> 
     return pd.DataFrame(rows)
 
 
+def decision_table(doc: dict, names: dict, *, level_label: str = "预警级别") -> pd.DataFrame:
+    """One row per area: the probabilities of reaching each level (compared with the thresholds in
+    ``doc["decision"]``), the proposed level and the level the median forecast alone implies (the consultation sees
+    why a level is proposed)."""
+    rows = []
+    for a in doc["areas"]:
+        p = a.get("p_at_least") or {}
+        rows.append({"地区 area": names.get(a["area_id"], a["area_id"]),
+                     **{f"P(≥{LEVEL_NAMES_ZH[k][:2]})": round(float(p.get(k, float("nan"))), TABLE_DECIMALS)
+                        for k in ("yellow", "orange", "red")},
+                     level_label: LEVEL_NAMES_ZH[a["level"]] + (" ✎" if a.get("adjusted") else ""),
+                     "中位数预报 median": LEVEL_NAMES_ZH.get(a.get("level_median", "none"), "")})
+    return pd.DataFrame(rows)
+
+
+def consequence_table(record: pd.DataFrame, thresholds) -> pd.DataFrame:
+    """What ``thresholds`` would have done on a level record (:func:`forecast.decision.consequences`): one row per
+    level "≥ L" and one for "any warning", with hits, misses, false alarms."""
+    from . import decision
+
+    c = decision.consequences(record, thresholds)
+    rows = [{"事件 event": "任一级别预警 any warning", "命中 hits": c["hits"], "漏报 misses": c["misses"],
+             "空报 false alarms": c["false_alarms"]}]
+    for k, v in c["by_level"].items():
+        rows.append({"事件 event": f"≥{LEVEL_NAMES_ZH[k]}", "命中 hits": v["hits"], "漏报 misses": v["misses"],
+                     "空报 false alarms": v["false_alarms"]})
+    return pd.DataFrame(rows)
+
+
+def thresholds_caption(doc: dict) -> str:
+    """The thresholds a forecast document was decided with, in words (Chinese)."""
+    dec = doc.get("decision") or {}
+    t = dec.get("thresholds") or {}
+    if not t:
+        return ""
+    parts = "，".join(f"{LEVEL_NAMES_ZH[k][:2]} {t[k]:.2f}" for k in ("yellow", "orange", "red") if k in t)
+    return f"建议级别：达到某级别的概率 P(≥级别) 不低于该级别阈值（{parts}）时取最高的级别；阈值来源：{dec.get('source', '')}"
+
+
 def driver_table(area: dict) -> pd.DataFrame:
     """The top meteorological drivers of an area's forecast: one row per lead day (``D``), their effects [1]."""
     return pd.DataFrame([{"D": d["lead_day"], **{x["name_zh"]: x["effect"] for x in d["drivers"]}}

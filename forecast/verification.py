@@ -6,6 +6,11 @@ Scores (REFERENCE 5.1; Wilks, *Statistical Methods in the Atmospheric Sciences*,
   TS = a/(a+b+c), POD = a/(a+c), FAR = b/(a+b), frequency bias = (a+b)/(a+c) (undefined → NaN, written as null);
 - Brier score BS = mean((p − o)²) and skill BSS = 1 − BS/BS_ref against climatology;
 - CRPS of a predictive distribution from its samples, CRPS = E|X − y| − ½ E|X − X′| (Gneiting & Raftery 2007);
+- reliability (binned forecast probability against observed frequency) and the Murphy (1973) decomposition
+  BS = REL − RES + UNC, per lead day for AQI > 150/200/300 and for P(level ≥ L) (:func:`reliability_scores`);
+  the bins are this module's own few lines (xskillscore's ``reliability`` wants xarray objects and gives no
+  decomposition); with bins of distinct probabilities the identity is exact, with wider bins it holds up to the
+  within-bin variance of the forecasts (Stephenson et al. 2008), which ``brier`` makes visible;
 - MAE, RMSE, bias (forecast − observed), and AQI-category accuracy (HJ 633 categories, exact).
 
 The JSON contract read by the app, the evaluation and scripts::
@@ -13,6 +18,9 @@ The JSON contract read by the app, the evaluation and scripts::
     {"scores": [{"model", "lead_day", "threshold", "hits", "misses", "false_alarms", "correct_negatives",
                  "ts", "pod", "far", "frequency_bias", "brier_skill_score"}, …],
      "continuous": [{"model", "lead_day", "variable", "mae", "rmse", "bias", "category_accuracy"}, …],
+     "reliability": [{"event", "lead_day", "n", "events", "brier", "reliability", "resolution", "uncertainty",
+                      "bins": [{"p", "observed", "n"}, …]}, …],
+     "level_decision": {"thresholds", "consequences", "sweep"},
      "warnings": ["…", …], …}
 
 ``warnings`` (:func:`quality_warnings`) says in words when the model is far worse than persistence (AQI MAE above
@@ -26,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import aqi as aqi_mod
-from . import levels
+from . import levelprob, levels
 from .distributions import split_normal_samples
 
 MODELS = ("lantian", "persistence", "climatology")
@@ -187,6 +195,93 @@ def table_text(result: dict, thresholds=(200,), leads=None) -> str:
     return "\n".join(lines)
 
 
+# ---- reliability ----------------------------------------------------------------------------------------------
+
+RELIABILITY_BINS = np.linspace(0.0, 1.0, 11)
+
+
+def reliability(probability, observed, bins=RELIABILITY_BINS) -> pd.DataFrame:
+    """Reliability table: per probability bin the mean forecast probability ``p``, the observed frequency
+    ``observed`` and the number of cases ``n`` (empty bins left out; missing pairs left out).
+
+    Bins are closed on the left, the last one on both sides ([0, 0.1), …, [0.9, 1.0]).
+    """
+    p = np.asarray(probability, float)
+    o = np.asarray(observed, float)
+    ok = np.isfinite(p) & np.isfinite(o)
+    p, o = p[ok], o[ok]
+    idx = np.clip(np.searchsorted(bins, p, side="right") - 1, 0, len(bins) - 2)
+    rows = []
+    for b in np.unique(idx):
+        m = idx == b
+        rows.append({"bin_low": float(bins[b]), "bin_high": float(bins[b + 1]), "p": float(p[m].mean()),
+                     "observed": float(o[m].mean()), "n": int(m.sum())})
+    return pd.DataFrame(rows, columns=["bin_low", "bin_high", "p", "observed", "n"])
+
+
+def brier_decomposition(probability, observed, bins=RELIABILITY_BINS) -> dict:
+    """Brier score and its Murphy decomposition over probability bins.
+
+    Returns
+    -------
+    dict
+        ``n``, ``events``, ``brier`` (exact), ``reliability`` = Σ n_k (p̄_k − ō_k)² / N (smaller is better),
+        ``resolution`` = Σ n_k (ō_k − ō)² / N (larger is better), ``uncertainty`` = ō (1 − ō); NaN without cases.
+    """
+    p = np.asarray(probability, float)
+    o = np.asarray(observed, float)
+    ok = np.isfinite(p) & np.isfinite(o)
+    n = int(ok.sum())
+    if not n:
+        nan = float("nan")
+        return {"n": 0, "events": 0, "brier": nan, "reliability": nan, "resolution": nan, "uncertainty": nan}
+    table = reliability(p[ok], o[ok], bins)
+    base = float(o[ok].mean())
+    return {"n": n, "events": int(o[ok].sum()), "brier": float(np.mean((p[ok] - o[ok]) ** 2)),
+            "reliability": float((table["n"] * (table["p"] - table["observed"]) ** 2).sum() / n),
+            "resolution": float((table["n"] * (table["observed"] - base) ** 2).sum() / n),
+            "uncertainty": base * (1 - base)}
+
+
+def reliability_scores(hc: pd.DataFrame, record: pd.DataFrame | None = None) -> list[dict]:
+    """Reliability and Brier decomposition of lantian's probabilities: per lead day for AQI > 150/200/300, and
+    for P(level ≥ yellow/orange/red) of the level record (``lead_day`` None: a level covers the whole sequence).
+
+    ``hc``: hindcast rows with ``p_aqi_gt<T>`` and ``y_aqi``; ``record``: :func:`level_record`.
+    """
+    out = []
+    for lead, g in hc.groupby("lead", sort=True):
+        y = g["y_aqi"].to_numpy(float)
+        for th in THRESHOLDS:
+            o = np.where(np.isfinite(y), (y > th).astype(float), np.nan)
+            p = g[f"p_aqi_gt{th}"].to_numpy(float)
+            out.append({"event": f"aqi>{th}", "lead_day": int(lead), **brier_decomposition(p, o),
+                        "bins": reliability(p, o).to_dict("records")})
+    if record is not None and len(record):
+        rank = record["obs_level"].map(levels.LEVEL_RANK).to_numpy()
+        for r, level in enumerate(("yellow", "orange", "red"), 1):
+            p = record[f"p_ge_{level}"].to_numpy(float)
+            o = (rank >= r).astype(float)
+            out.append({"event": f"level>={level}", "lead_day": None, **brier_decomposition(p, o),
+                        "bins": reliability(p, o).to_dict("records")})
+    return [{**_clean([{k: v for k, v in r.items() if k != "bins"}])[0],
+             "bins": _clean(r["bins"])} for r in out]
+
+
+def reliability_text(rows: list[dict]) -> str:
+    """The Brier decomposition table (Markdown) of :func:`reliability_scores`."""
+    lines = ["Reliability: Brier score = REL − RES + UNC (REL small and RES large is good)",
+             "| event | lead | n | events | BS | REL | RES | UNC |", "|---|---|---|---|---|---|---|---|"]
+
+    def f(v):
+        return "–" if v is None else f"{v:.4f}"
+    for r in rows:
+        lines.append(f"| {r['event']} | {r['lead_day'] if r['lead_day'] is not None else 'seq.'} | {r['n']} | "
+                     f"{r['events']} | {f(r['brier'])} | {f(r['reliability'])} | {f(r['resolution'])} | "
+                     f"{f(r['uncertainty'])} |")
+    return "\n".join(lines)
+
+
 # ---- the hindcast's cases ---------------------------------------------------------------------------------------
 
 def verification_cases(hc: pd.DataFrame, clim_samples: dict) -> pd.DataFrame:
@@ -239,12 +334,25 @@ def verification_cases(hc: pd.DataFrame, clim_samples: dict) -> pd.DataFrame:
     return pd.concat([lt, pe, cl], ignore_index=True)
 
 
-def level_scores(hc: pd.DataFrame) -> list[dict]:
+def level_record(hc: pd.DataFrame, *, path=None) -> pd.DataFrame:
+    """Per area and issue date of a hindcast: ``rules``, lantian's ``p_ge_yellow/orange/red``, its proposed
+    ``level`` and ``level_median``, and ``obs_level`` — the level the observed days imply (dust-dominated days below
+    every threshold); sequences with an unobserved day are left out. The record the consequences of decision
+    thresholds are read from (:func:`forecast.decision.consequences`)."""
+    first = hc.sort_values("lead").groupby(["area_id", "issue_date"], sort=True).first()
+    obs = levelprob.observed_ranks(hc, path=path)
+    cols = ["rules", "p_ge_yellow", "p_ge_orange", "p_ge_red", "level", "level_median"]
+    rec = first.loc[obs.index, [c for c in cols if c in first.columns]].copy()
+    rec["obs_level"] = [levels.LEVELS[r] for r in obs.to_numpy()]
+    return rec.reset_index()
+
+
+def level_scores(hc: pd.DataFrame, *, path=None) -> list[dict]:
     """Warning-level verification per model: forecast level vs the level the observed 7 days imply.
 
     Observed dust-dominated days count as below every threshold (they get an advisory, not a warning); the rule
-    set is the one the hindcast graded with (column ``rules``). Returns hits, misses, false alarms, correct
-    negatives and the exact-level accuracy per model.
+    set is the one the hindcast graded with (column ``rules``; ``path`` the region's rules file). Returns hits,
+    misses, false alarms, correct negatives and the exact-level accuracy per model.
     """
     out = []
     for model_name in MODELS:
@@ -254,14 +362,15 @@ def level_scores(hc: pd.DataFrame) -> list[dict]:
             if np.isnan(obs).any():
                 continue
             rules = g["rules"].iloc[0]
-            obs_level = levels.warning_level(np.where(g["y_dust"].fillna(False).to_numpy(bool), 0, obs), rules=rules)
+            dust = g["y_dust"].astype("boolean").fillna(False).to_numpy(bool)
+            obs_level = levels.warning_level(np.where(dust, 0, obs), rules=rules, path=path)
             if model_name == "lantian":
                 fc_level = g["level"].iloc[0]
             elif model_name == "persistence":
-                fc_level = levels.warning_level(np.full(len(g), g["aqi_now"].iloc[0]), rules=rules) \
+                fc_level = levels.warning_level(np.full(len(g), g["aqi_now"].iloc[0]), rules=rules, path=path) \
                     if np.isfinite(g["aqi_now"].iloc[0]) else "none"
             else:
-                fc_level = levels.warning_level(g["clim_aqi"].fillna(0).to_numpy(float), rules=rules)
+                fc_level = levels.warning_level(g["clim_aqi"].fillna(0).to_numpy(float), rules=rules, path=path)
             o, f = obs_level != "none", fc_level != "none"
             key = "hits" if o and f else "misses" if o else "false_alarms" if f else "correct_negatives"
             counts[key] += 1

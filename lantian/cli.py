@@ -159,10 +159,15 @@ def _cmd_forecast(args) -> int:
     from forecast import forecasting
 
     table = forecasting.run_forecast(args.data, args.model, args.issued, cache=args.cache, out=args.out,
-                                     rules=args.rules, progress=not args.quiet, inputs=_inputs(args))
+                                     rules=args.rules, progress=not args.quiet, inputs=_inputs(args),
+                                     thresholds=_thresholds(args))
     day1 = table[table["lead"] == 1].sort_values("area_id")
-    cols = ["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust", "level"]
+    cols = ["area_id", "target_date", "aqi_q10", "aqi_q50", "aqi_q90", "p_aqi_gt200", "dust", "p_ge_yellow",
+            "p_ge_orange", "p_ge_red", "level"]
     print(day1[cols].to_string(index=False))
+    first = table.iloc[0]
+    print(f"levels decided with P(level >= L) thresholds yellow {first['threshold_yellow']:.2f}, orange "
+          f"{first['threshold_orange']:.2f}, red {first['threshold_red']:.2f} ({first['threshold_source']})")
     if set(table["met_source"]) == {"analysis"}:
         print("met_source: analysis (the analyses of the target days stand in for a forecast run)")
     for note in table.attrs.get("warnings", []):
@@ -175,17 +180,74 @@ def _cmd_forecast(args) -> int:
 def _cmd_verify(args) -> int:
     from forecast import forecasting
 
+    from forecast import verification
+
     result = forecasting.run_verify(args.data, args.model, args.start, args.end, cache=args.cache, out=args.out,
-                                    rules=args.rules, progress=not args.quiet, inputs=_inputs(args))
+                                    rules=args.rules, progress=not args.quiet, inputs=_inputs(args),
+                                    thresholds=_thresholds(args))
     print(result["table"])
+    print(verification.reliability_text(result["reliability"]))
     print("\nwarning levels (hits / misses / false alarms / exact-level accuracy):")
     for r in result["levels"]:
         print(f"  {r['model']:<12} {r['hits']:>5} {r['misses']:>5} {r['false_alarms']:>5}  "
               f"{r['exact_level_accuracy']}")
+    dec = result["level_decision"]
+    print(f"\nlantian's levels decided with thresholds {_fmt_thresholds(dec['thresholds'])} ({dec['source']}); "
+          "the same record with one threshold for every level:")
+    print(_sweep_text(dec["sweep"]))
     for note in result.get("warnings", []):
         print(f"lantian verify: warning: {note}", file=sys.stderr)
     if args.out:
         print(f"scores written to {args.out}")
+    return 0
+
+
+def _thresholds(args):
+    """``--thresholds`` parsed (None when not given: the thresholds in force apply)."""
+    from forecast import decision
+
+    text = getattr(args, "thresholds", None)
+    return decision.parse_thresholds(text, source="--thresholds") if text else None
+
+
+def _fmt_thresholds(t: dict) -> str:
+    return ", ".join(f"{k} {v:.2f}" for k, v in t.items())
+
+
+def _sweep_text(rows) -> str:
+    lines = ["  threshold  hits  misses  false alarms    TS  exact  too high  too low"]
+    for r in rows:
+        lines.append(f"  {r['threshold']:>9.2f} {r['hits']:>5} {r['misses']:>7} {r['false_alarms']:>13} "
+                     f"{r['ts']:>5.2f} {r['exact']:>6.2f} {r['too_high']:>9} {r['too_low']:>8}")
+    return "\n".join(lines)
+
+
+def _cmd_thresholds(args) -> int:
+    from forecast import decision, forecasting
+
+    region = _region(args)
+    if args.action == "set":
+        if not args.value:
+            raise decision.DecisionError("`lantian thresholds set` needs --value (0.3 or yellow=0.4,orange=0.3,red=0.2)")
+        t = decision.parse_thresholds(args.value, source="--value")
+        path = decision.save_setting(t, data=args.data, cache=args.cache, by=args.by or "", reason=args.reason or "")
+        print(f"thresholds {_fmt_thresholds(t.as_dict())} set by {args.by} (recorded in {path})")
+    t = decision.thresholds_in_force(args.data, cache=args.cache, region=region,
+                                     given=_thresholds(args) if args.action == "show" else None)
+    print(f"in force: {_fmt_thresholds(t.as_dict())} ({t.source})")
+    _, problems = decision.settings(args.data, args.cache)
+    for line in problems:
+        print(f"lantian thresholds: warning: unreadable setting skipped: {line}", file=sys.stderr)
+    if args.model:
+        record, what = forecasting.level_record(args.model)
+        if record.empty:
+            print(f"{args.model}: no level record (train the model, then `lantian verify`)")
+            return 0
+        c = decision.consequences(record, t)
+        print(f"on the {what} record of {args.model} ({c['n']} area-days): {c['hits']} hits, {c['misses']} misses, "
+              f"{c['false_alarms']} false alarms; exact level {c['exact']:.2f}, {c['too_high']} too high, "
+              f"{c['too_low']} too low")
+        print(_sweep_text(decision.sweep(record).to_dict("records")))
     return 0
 
 
@@ -271,6 +333,8 @@ def _model_args(p, out_help):
     p.add_argument("--model", required=True, help="trained model directory")
     p.add_argument("--out", help=out_help)
     p.add_argument("--rules", help="warning rule set (MEE-2019, MEE-2024; default: the one in force on the date)")
+    p.add_argument("--thresholds", help="decision thresholds of P(level >= L): 0.3, or yellow=0.4,orange=0.3,red=0.2 "
+                   "(default: those in force — the consultation's setting, the region's, the shipped ones)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -342,6 +406,17 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(p, "write the forecast as .json or .csv")
     p.add_argument("--issued", required=True, help="issue date (YYYY-MM-DD; issue time 16:00 CST)")
     p.set_defaults(func=_cmd_forecast)
+
+    p = sub.add_parser("thresholds", help="the warning decision thresholds: show those in force (and their "
+                       "consequences on a model's record), or set them for the consultation")
+    p.add_argument("action", choices=["show", "set"])
+    _data_args(p)
+    p.add_argument("--model", help="model directory: count the consequences on its verification (or training) record")
+    p.add_argument("--value", help="thresholds to set (0.3, or yellow=0.4,orange=0.3,red=0.2)")
+    p.add_argument("--thresholds", help="with show: thresholds to count the consequences of (not saved)")
+    p.add_argument("--by", help="with set: who sets them (recorded)")
+    p.add_argument("--reason", help="with set: why (recorded)")
+    p.set_defaults(func=_cmd_thresholds)
 
     p = sub.add_parser("verify", help="rolling-origin hindcast against persistence and climatology")
     _model_args(p, "write the scores (JSON contract) here")

@@ -117,6 +117,31 @@ def fan_chart(area: dict, history: pd.Series) -> go.Figure:
 
 # ---- the post-episode report ---------------------------------------------------------------------------------
 
+def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "level>=orange"),
+                        lead_day: int | None = 1) -> go.Figure:
+    """Reliability diagram: observed frequency against forecast probability per bin, the diagonal is perfect.
+
+    ``rows`` are :func:`forecast.verification.reliability_scores` records (with ``bins``); day-``lead_day`` rows of
+    the per-day events and the sequence rows of the levels are drawn, marker size by cases.
+    """
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#888"},
+                             name="完全可靠 perfect"))
+    for r in rows:
+        if r["event"] not in events or (r["lead_day"] is not None and r["lead_day"] != lead_day):
+            continue
+        b = pd.DataFrame(r["bins"])
+        if b.empty:
+            continue
+        label = r["event"] + ("" if r["lead_day"] is None else f" D{r['lead_day']}")
+        fig.add_trace(go.Scatter(x=b["p"], y=b["observed"], mode="lines+markers", name=label,
+                                 marker={"size": np.clip(np.sqrt(b["n"].to_numpy(float)), 4, 18)},
+                                 hovertemplate="p=%{x:.2f} obs=%{y:.2f}<extra>" + label + "</extra>"))
+    fig.update_layout(xaxis_title="预报概率 forecast probability", yaxis_title="实况频率 observed frequency",
+                      xaxis_range=[0, 1], yaxis_range=[0, 1], height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
 def episode_timeline(report: dict, area: str, *, names=None) -> go.Figure:
     """One area of an episode: observed daily and rolling-24-h AQI, the day-1 forecast fan, warning bands."""
     names = area_names(report, names)

@@ -40,6 +40,15 @@ TEXT = {
     "no_data": ("没有数据目录 {data}（需要 stations/ 和 meteorology/）。",
                 "No data directory {data} (needs stations/ and meteorology/)."),
     "prepared": ("演示数据与模型已就绪", "Demo data and model ready"),
+    "decision": ("预警级别建议与概率", "Proposed levels and their probabilities"),
+    "thresholds": ("预警决策阈值：试算与设定", "Decision thresholds: try and set"),
+    "threshold": ("阈值", "Threshold"),
+    "no_record": ("模型还没有检验记录（先运行检验），无法试算后果。",
+                  "The model has no level record yet (run a verification): consequences cannot be counted."),
+    "record_of": ("按{what}记录（{n} 个地区·日）试算：", "On the {what} record ({n} area-days):"),
+    "set_thresholds": ("设定为会商阈值（记录设定人和理由）", "Set for the consultation (signed, with a reason)"),
+    "reliability": ("概率可靠性图", "Reliability diagram"),
+    "outdated_model": ("模型文件需要重新训练：{msg}", "The model must be retrained: {msg}"),
 }
 
 
@@ -90,11 +99,18 @@ def model(model_dir: str, stamp: float):
 
 
 def model_or_none(model_dir: Path):
+    """The model, or ``None`` (with a message) when there is none or it must be retrained (an older format)."""
+    from forecast.model import ModelError
+
     path = Path(model_dir) / "model.json"
     if not path.exists():
         return None
     card = Path(model_dir) / "model_card.json"  # `verify` rewrites the card: reload to show the new scores
-    return model(str(model_dir), path.stat().st_mtime + (card.stat().st_mtime if card.exists() else 0))
+    try:
+        return model(str(model_dir), path.stat().st_mtime + (card.stat().st_mtime if card.exists() else 0))
+    except ModelError as exc:
+        st.warning(t("outdated_model").format(msg=exc))
+        return None
 
 
 @st.cache_data(show_spinner="预报计算中 / forecasting …")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from forecast import consultation as C
-from forecast import products
+from forecast import decision, forecasting, products
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
 from response import figures
 from ui.common import adjusted_doc, forecast_doc, page_start, region, t
@@ -23,7 +23,8 @@ def render():
         return
     cfg, m, inp, dates = start
     issued = st.select_slider(t("issue_date"), options=[d.date() for d in dates], value=dates[-1].date())
-    stamp = (cfg["model"] / "model.json").stat().st_mtime
+    setting = decision.settings_path(cfg["data"])  # a new threshold setting re-decides the levels
+    stamp = (cfg["model"] / "model.json").stat().st_mtime + (setting.stat().st_mtime if setting.exists() else 0)
     model_doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), stamp)
     doc, adjustments = adjusted_doc(cfg["data"], model_doc)
     if len(adjustments):
@@ -48,12 +49,19 @@ def render():
         if ver:
             st.markdown(f"**{t('verification')}** {ver['period'][0]} – {ver['period'][1]}（AQI>200）")
             st.dataframe(products.verification_table(card), hide_index=True)
+            if ver.get("reliability"):
+                with st.expander(t("reliability")):
+                    st.plotly_chart(figures.reliability_diagram(ver["reliability"]), width="stretch")
         else:
             st.caption(t("no_verification"))
         with st.expander(t("model_card")):
             st.json({k: card.get(k) for k in ("name", "version", "training_period", "met_variables", "met_source",
                                               "met_source_note", "imbalance", "verification")})
     st.dataframe(products.area_table(doc, names, level_label=t("level")), hide_index=True, width="stretch")
+    st.subheader(t("decision"))
+    st.caption(products.thresholds_caption(doc))
+    st.dataframe(products.decision_table(doc, names, level_label=t("level")), hide_index=True, width="stretch")
+    render_thresholds(cfg, doc)
     area_id = st.selectbox("地区 area", [a["area_id"] for a in doc["areas"]], format_func=lambda a: names.get(a, a))
     area = next(a for a in doc["areas"] if a["area_id"] == area_id)
     hist = products.recent_observations(inp.obs.daily, area_id, issued)
@@ -62,6 +70,40 @@ def render():
     st.dataframe(products.driver_table(area), hide_index=True)
     render_driver_maps(cfg, issued)
     render_adjustment(cfg, model_doc, area_id, adjustments)
+
+
+def render_thresholds(cfg, doc: dict) -> None:
+    """Try other thresholds on the model's level record (what they would have done), and set them for the
+    consultation (signed, with a reason; the forecast is then re-decided with them)."""
+    record, what = forecasting.level_record(cfg["model"])
+    current = (doc.get("decision") or {}).get("thresholds") or decision.load_thresholds().as_dict()
+    with st.expander(t("thresholds")):
+        if record.empty:
+            st.info(t("no_record"))
+        cols = st.columns(3)
+        values = {k: cols[i].slider(f"{t('threshold')} {LEVEL_NAMES_ZH[k]}", 0.05, 1.0, float(current[k]), 0.05,
+                                    key=f"thr_{k}") for i, k in enumerate(decision.WARNING_LEVELS)}
+        try:
+            trial = decision.Thresholds(**values, source="trial")
+        except decision.DecisionError as exc:
+            st.error(str(exc))
+            return
+        if not record.empty:
+            label = what if st.session_state.get("lang") == "en" else \
+                {"verification": "检验期", "training (out of fold)": "训练期（交叉验证）"}.get(what, what)
+            st.caption(t("record_of").format(what=label, n=len(record)))
+            st.dataframe(products.consequence_table(record, trial), hide_index=True)
+        with st.form("thresholds"):
+            by = st.text_input(t("participants"))
+            reason = st.text_input(t("reason"))
+            if st.form_submit_button(t("set_thresholds")):
+                try:
+                    decision.save_setting(trial, data=cfg["data"], by=by, reason=reason)
+                except decision.DecisionError as exc:
+                    st.error(str(exc))
+                else:
+                    st.toast(t("saved"))
+                    st.rerun()
 
 
 def render_driver_maps(cfg, issued) -> None:

@@ -9,7 +9,8 @@ from forecast import archive
 from forecast import features as F
 from forecast import forecasting as FC
 from forecast import levels
-from forecast.model import Forecaster, ModelError, level_states
+from forecast import decision
+from forecast.model import LEVEL_RECORD, Forecaster, ModelError
 
 
 @pytest.fixture(scope="module")
@@ -62,35 +63,20 @@ def test_too_little_data(table):
         Forecaster.fit(table.iloc[:100], rounds=5)
 
 
-def test_level_states_follow_the_rules():
-    cuts, reps = level_states("MEE-2024")
-    assert cuts.tolist() == [150.0, 200.0, 300.0]
-    # each representative lies in its own state
-    assert np.searchsorted(cuts, reps, side="left").tolist() == [0, 1, 2, 3]
-    cuts19, _ = level_states("MEE-2019")
-    assert cuts19[-1] == pytest.approx(500 - 1e-6)
-
-
-def test_level_probabilities_certain_and_dust(winter_model):
+def test_level_probabilities_use_the_models_fitted_copula_and_calibration(winter_model):
     m = Forecaster.load(winter_model)
+    assert 0.0 <= m.lead_correlation <= 0.95
+    record = pd.read_csv(winter_model / LEVEL_RECORD)
+    assert {"p_ge_yellow", "p_ge_yellow_raw", "obs_level", "rules"} <= set(record.columns) and len(record) > 50
     days = [260, 270, 320, 180, 100, 90, 80]
     pred = pd.DataFrame({"area_id": "baotou", "issue_date": pd.Timestamp("2024-01-01"), "lead": range(1, 8),
-                         "aqi_q10": days, "aqi_q50": days, "aqi_q90": days, "dust": False})
+                         "aqi_q10": days, "aqi_q50": days, "aqi_q90": days, "dust": False,
+                         **{f"p_aqi_gt{t}": [float(d > t) for d in days] for t in (150, 200, 300)}})
     lv = m.level_probabilities(pred, rules="MEE-2024").iloc[0]
-    assert lv["level"] == levels.warning_level(days, rules="MEE-2024") == "red"
-    assert lv["p_level_red"] == 1.0 and lv["trigger_days"] == [1, 2, 3]
-    dusty = pred.assign(dust=True)
-    lv = m.level_probabilities(dusty, rules="MEE-2024").iloc[0]
-    assert lv["level"] == "none" and lv["p_level_none"] == 1.0
-
-
-def test_level_probabilities_spread_sum_to_one(winter_model):
-    m = Forecaster.load(winter_model)
-    pred = pd.DataFrame({"area_id": "hohhot", "issue_date": pd.Timestamp("2024-01-01"), "lead": range(1, 8),
-                         "aqi_q10": [120] * 7, "aqi_q50": [190] * 7, "aqi_q90": [300] * 7, "dust": False})
-    lv = m.level_probabilities(pred, rules="MEE-2024").iloc[0]
-    probs = [lv[f"p_level_{k}"] for k in levels.LEVELS]
-    assert sum(probs) == pytest.approx(1.0) and 0 < lv["p_level_none"] < 1 and lv["p_level_orange"] > 0
+    expected = m.level_calibration.apply(np.array([[1.0, 1.0, 1.0]]))[0]
+    assert [lv["p_ge_yellow"], lv["p_ge_orange"], lv["p_ge_red"]] == pytest.approx(expected, abs=1e-4)
+    strict = m.level_probabilities(pred, rules="MEE-2024", thresholds=decision.Thresholds(1.0, 1.0, 1.0)).iloc[0]
+    assert strict["level"] == decision.decide(np.array([expected]), decision.Thresholds(1.0, 1.0, 1.0))[0]
 
 
 def test_forecast_archive_and_json(winter_world, winter_model, winter_inputs, tmp_path):
@@ -102,6 +88,11 @@ def test_forecast_archive_and_json(winter_world, winter_model, winter_inputs, tm
     assert doc["met_source"] == "forecast" and doc["warnings"] == [] == table.attrs["warnings"]
     area = doc["areas"][0]
     assert set(area["level_probabilities"]) == set(levels.LEVELS) and len(area["days"]) == 7
+    assert set(area["p_at_least"]) == {"yellow", "orange", "red"} and area["level_median"] in levels.LEVELS
+    assert doc["decision"]["thresholds"] == decision.load_thresholds().as_dict()
+    t = decision.Thresholds(*[doc["decision"]["thresholds"][k] for k in decision.WARNING_LEVELS])
+    assert all(a["level"] == decision.decide(np.array([[a["p_at_least"][k] for k in decision.WARNING_LEVELS]]), t)[0]
+               for a in doc["areas"])
     day = area["days"][0]
     assert day["aqi"]["q10"] <= day["aqi"]["q50"] <= day["aqi"]["q90"] and len(day["drivers"]) == 3
     archived = archive.archived_forecasts(winter_world)
