@@ -274,7 +274,9 @@ def observed_ranks(frame: pd.DataFrame, *, path=None) -> pd.Series:
         dust = g["y_dust"].astype("boolean").fillna(False).to_numpy(bool)
         out[(area, issue)] = levels.LEVEL_RANK[levels.warning_level(np.where(dust, 0.0, y), rules=g["rules"].iloc[0],
                                                                     path=path)]
-    return pd.Series(out, dtype="int8", name="obs_rank").rename_axis(["area_id", "issue_date"])
+    index = pd.MultiIndex.from_tuples(list(out), names=["area_id", "issue_date"]) if out else \
+        pd.MultiIndex.from_arrays([[], []], names=["area_id", "issue_date"])
+    return pd.Series(list(out.values()), index=index, dtype="int8", name="obs_rank")
 
 
 def fit(oof: pd.DataFrame, observed: pd.Series, *, path=None, grid=RHO_GRID, n_samples: int = 200,

@@ -121,11 +121,30 @@ def test_train_forecast_verify(winter_world, winter_inputs, tmp_path, capsys):
     out = tmp_path / "f.json"
     assert main(["forecast", "--data", str(winter_world), "--model", str(model), "--issued", "2023-12-22",
                  "--out", str(out), "--quiet"]) == 0
-    assert "baotou" in capsys.readouterr().out and out.exists()
+    text = capsys.readouterr().out
+    assert "baotou" in text and out.exists() and "thresholds yellow 0.30" in text and "(shipped defaults)" in text
+    assert main(["forecast", "--data", str(winter_world), "--model", str(model), "--issued", "2023-12-22",
+                 "--thresholds", "yellow=0.9,orange=0.8,red=0.7", "--quiet"]) == 0
+    assert "thresholds yellow 0.90, orange 0.80, red 0.70 (--thresholds)" in capsys.readouterr().out
     assert main(["verify", "--data", str(winter_world), "--model", str(model), "--start", "2023-12-21",
                  "--end", "2023-12-25", "--out", str(tmp_path / "v.json"), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "AQI > 200" in text and "persistence" in text
+    assert "Reliability: Brier score = REL − RES + UNC" in text and "| level>=yellow | seq. |" in text
+    assert "the same record with one threshold for every level" in text
+    assert (model / "levels_verification.csv").exists()
+    # the consultation's thresholds: set (signed), shown with their consequences on the model's record
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    assert main(["thresholds", "set", "--data", str(ws), "--value", "0.2", "--by", "会商组", "--reason", "试行"]) == 0
+    assert main(["thresholds", "show", "--data", str(ws), "--model", str(model)]) == 0
+    text = capsys.readouterr().out
+    assert "in force: yellow 0.20, orange 0.20, red 0.20 (consultation setting of" in text
+    assert "on the verification record of" in text
+    assert main(["thresholds", "set", "--data", str(ws), "--value", "0.2"]) == 2
+    assert "needs who sets it and why" in capsys.readouterr().err
+    assert main(["thresholds", "show", "--data", str(ws), "--thresholds", "yellow=1.5,orange=0.3,red=0.3"]) == 2
+    assert "threshold of yellow is 1.5" in capsys.readouterr().err
     # errors are one line
     assert main(["forecast", "--data", str(winter_world), "--model", str(tmp_path), "--issued", "2023-12-22"]) == 2
     assert "not a lantian model directory" in capsys.readouterr().err

@@ -94,16 +94,15 @@ def render_thresholds(cfg, doc: dict) -> None:
             st.caption(t("record_of").format(what=label, n=len(record)))
             st.dataframe(products.consequence_table(record, trial), hide_index=True)
         with st.form("thresholds"):
-            by = st.text_input(t("participants"))
-            reason = st.text_input(t("reason"))
+            by = st.text_input(t("set_by"))
+            reason = st.text_input(t("set_reason"))
             if st.form_submit_button(t("set_thresholds")):
-                try:
-                    decision.save_setting(trial, data=cfg["data"], by=by, reason=reason)
-                except decision.DecisionError as exc:
-                    st.error(str(exc))
-                else:
-                    st.toast(t("saved"))
-                    st.rerun()
+                if not by.strip() or not reason.strip():
+                    st.error(t("need_signature"))
+                    return
+                decision.save_setting(trial, data=cfg["data"], by=by, reason=reason)
+                st.toast(t("saved"))
+                st.rerun()
 
 
 def render_driver_maps(cfg, issued) -> None:

@@ -45,10 +45,14 @@ def _check_consultation(at, world):
     assert len(at.get("plotly_chart")) >= 3
     areas = at.dataframe[0].value
     assert len(areas) == N_AREAS and {"预警级别", "P(none)", "P(red)", "D1", "D7"} <= set(areas.columns)
-    assert len(at.dataframe[1].value) == 7  # the driver contributions of the chosen area, one row per lead day
+    decided = at.dataframe[1].value  # the level probabilities against the thresholds, the proposed level
+    assert len(decided) == N_AREAS and {"P(≥黄色)", "P(≥橙色)", "P(≥红色)", "预警级别"} <= set(decided.columns)
+    assert any(c.startswith("建议级别：达到某级别的概率") and "阈值来源" in c for c in _texts(at, "caption"))
+    drivers = [d.value for d in at.dataframe if "D" in d.value.columns]
+    assert len(drivers) == 1 and len(drivers[0]) == 7  # the chosen area's driver contributions, a row per lead day
     assert any(c.startswith("模型说明") and "lantian-aqi" in c for c in _texts(at, "caption"))
     assert any(c.startswith("模型预报中位数：D1") for c in _texts(at, "caption"))
-    assert {"气象驱动因子贡献", "气象要素场", "会商订正"} <= set(_texts(at, "subheader"))
+    assert {"气象驱动因子贡献", "气象要素场", "会商订正", "预警级别建议与概率"} <= set(_texts(at, "subheader"))
 
 
 def _check_duty(at, world):
@@ -154,6 +158,31 @@ def test_consultation_page_shows_driver_maps_and_verification(env):
         field.set_value(value).run()
         assert not at.exception, at.exception
     assert any("预报场" in c.value for c in at.caption)  # the winter world has a run every day
+
+
+def test_consultation_sets_thresholds_signed_and_they_decide_the_levels(env, winter_world):
+    from forecast import decision
+
+    path = decision.settings_path(winter_world)
+    path.unlink(missing_ok=True)
+    try:
+        at = page("consultation").run()
+        assert not at.exception, at.exception
+        for name in ("黄色预警", "橙色预警", "红色预警"):
+            by_label(at.slider, f"阈值 {name}").set_value(0.05)
+        at.run()
+        shown = [d.value for d in at.dataframe if "命中 hits" in d.value.columns]
+        assert len(shown) == 1 and len(shown[0]) == 4  # any warning, ≥ yellow, ≥ orange, ≥ red
+        by_label(at.button, "设定为会商阈值（记录设定人和理由）").click().run()
+        assert any("设定人和理由" in e.value for e in at.error) and not path.exists()  # unsigned: refused
+        by_label(at.text_input, "设定人").input("会商组")
+        by_label(at.text_input, "设定理由").input("春节前后从严")
+        by_label(at.button, "设定为会商阈值（记录设定人和理由）").click().run()
+        assert not at.exception, at.exception
+        assert decision.thresholds_in_force(winter_world).as_dict() == dict.fromkeys(decision.WARNING_LEVELS, 0.05)
+        assert any("consultation setting of" in c and "会商组" in c for c in _texts(at, "caption"))
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def test_consultation_adjustment_is_stored_and_drives_the_proposals(env, clean_consultations):
