@@ -86,6 +86,8 @@ def children_rss_mib() -> float:
 def run():
     header("GRIB → area series: one year, 6-hourly, 0.25° (69 × 117), 21 areas")
     root = Path(tempfile.mkdtemp(prefix="lantian-bench-grib-"))
+    old_xdg = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(root / "xdg")  # cfgrib's private index folder goes away with the run
     try:
         t0 = time.perf_counter()
         n_msgs, size = make_year(root)
@@ -135,6 +137,10 @@ def run():
         print(f"peak RSS: main process {max_rss_mib():.0f} MiB, largest worker {children_rss_mib():.0f} MiB "
               f"(a year of fields would be {n_msgs * GRID.shape[0] * GRID.shape[1] * 4 / 2**20:.0f} MiB as float32)")
     finally:
+        if old_xdg is None:
+            os.environ.pop("XDG_CACHE_HOME", None)
+        else:
+            os.environ["XDG_CACHE_HOME"] = old_xdg
         shutil.rmtree(root, ignore_errors=True)
 
 

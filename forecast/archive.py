@@ -6,15 +6,12 @@ model version comes from a model card (a file): it is checked to be a plain name
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from . import workspace
-
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 class ArchiveError(ValueError):
@@ -29,16 +26,24 @@ def archive_dir(data, cache=None) -> Path:
 
 
 def _version_dir(root: Path, model_version: str) -> Path:
-    if not _SAFE.match(str(model_version)) or ".." in str(model_version):
+    """``root/<model_version>``, the version checked to be one plain folder name (:func:`forecast.workspace.
+    safe_name`: never an absolute path, ``..`` or a separator)."""
+    try:
+        name = workspace.safe_name(model_version, what="model version")
+    except workspace.DataLayoutError:
         raise ArchiveError(f"model version {model_version!r} cannot name an archive folder (allowed: letters, "
-                           "digits, '.', '_', '-'; at most 100 characters)")
-    return root / str(model_version)
+                           "digits, '.', '_', '-'; at most 100 characters; not starting with '.' and no '..')"
+                           ) from None
+    return root / name
 
 
 def store(table: pd.DataFrame, data, model_version: str, issued, *, cache=None) -> Path:
     """Archive one issue date's forecast table (atomically); returns the file."""
-    folder = _version_dir(archive_dir(data, cache), model_version)
+    root = archive_dir(data, cache)
+    folder = _version_dir(root, model_version)
     folder.mkdir(parents=True, exist_ok=True)
+    if root.resolve() not in folder.resolve().parents:  # a symbolic link planted in the workspace
+        raise ArchiveError(f"{folder}: leads outside the archive {root}; not written")
     issued = pd.Timestamp(issued)
     path = folder / f"{issued:%Y%m%d}.parquet"
     tmp = folder / f".{issued:%Y%m%d}.parquet.tmp"

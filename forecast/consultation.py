@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from .region import load_region
 
 #: the fields of one record, in file order
 FIELDS = ("saved_at", "issue_date", "area_id", "lead_day", "model_version", "model_aqi", "consultation_aqi",
-          "reason", "participants", "notes")
+          "reason", "participants", "notes", "saved_by")
 MAX_AQI = 500
 #: used when a forecast document does not carry the model's lead-day correlation (older archives)
 DEFAULT_RHO = 0.6
@@ -45,8 +44,9 @@ def store_path(data, cache=None) -> Path:
 
 
 def make_record(doc: dict, area_id: str, lead_day: int, aqi: float, reason: str, *, participants: str = "",
-                notes: str = "", saved_at: str | None = None) -> dict:
-    """A validated adjustment of ``doc`` (a forecast document): AQI ``aqi`` [1] for ``area_id`` on ``lead_day``."""
+                notes: str = "", saved_at: str | None = None, saved_by: str = "") -> dict:
+    """A validated adjustment of ``doc`` (a forecast document): AQI ``aqi`` [1] for ``area_id`` on ``lead_day``,
+    signed by ``saved_by`` (the logged-in account that saved it)."""
     area = next((a for a in doc["areas"] if a["area_id"] == area_id), None)
     if area is None:
         raise ConsultationError(f"area {area_id!r} is not in the forecast of {doc['issue_date']}; allowed: "
@@ -62,43 +62,50 @@ def make_record(doc: dict, area_id: str, lead_day: int, aqi: float, reason: str,
             "issue_date": str(doc["issue_date"]), "area_id": area_id, "lead_day": int(lead_day),
             "model_version": doc.get("model_version"), "model_aqi": round(float(days[int(lead_day)]["aqi"]["q50"]), 1),
             "consultation_aqi": round(float(aqi), 1), "reason": str(reason).strip(),
-            "participants": str(participants).strip(), "notes": str(notes).strip()}
+            "participants": str(participants).strip(), "notes": str(notes).strip(), "saved_by": str(saved_by).strip()}
 
 
 def append(data, record: dict, *, cache=None) -> Path:
-    """Append one record (one line, flushed to disk); earlier records are never rewritten."""
+    """Append one record as one line, atomically (:func:`forecast.workspace.append_line`); earlier records are
+    never rewritten.
+
+    Raises
+    ------
+    ConsultationError
+        The record could not be written (a full disk …); the file is as it was before.
+    """
     path = store_path(data, cache)
-    path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps({k: record.get(k) for k in FIELDS}, ensure_ascii=False)
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        workspace.append_line(path, line)
+    except workspace.AppendError as exc:
+        raise ConsultationError(f"adjustment not saved: {exc.strerror}") from exc
     return path
 
 
 def load(data=None, *, path=None, cache=None) -> tuple[pd.DataFrame, list[str]]:
-    """Every stored record (oldest first) and a list of problems (``file:line: reason``) for lines skipped."""
+    """Every stored record (oldest first) and a list of problems (``file:line: reason``) for lines skipped.
+
+    A damaged line (half a record, not JSON, a bad value) is skipped and named; the other records are used.
+    """
     path = Path(path) if path is not None else store_path(data, cache)
     cols = list(FIELDS)
-    if not path.exists():
-        return pd.DataFrame(columns=cols), []
-    rows, problems = [], []
-    for no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    lines, problems = workspace.read_jsonl(path)
+    rows = []
+    for no, rec in lines:
         try:
-            rec = json.loads(line)
             rec["lead_day"] = int(rec["lead_day"])
             rec["consultation_aqi"] = float(rec["consultation_aqi"])
             rec["model_aqi"] = float(rec["model_aqi"])
-            pd.Timestamp(rec["issue_date"])
+            if pd.isna(pd.Timestamp(rec["issue_date"])):
+                raise ValueError("no issue_date")
             if not 0 <= rec["consultation_aqi"] <= MAX_AQI:
                 raise ValueError(f"consultation_aqi {rec['consultation_aqi']} outside 0 … {MAX_AQI}")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:
             problems.append(f"{path}:{no}: {type(exc).__name__}: {exc}")
             continue
         rows.append({k: rec.get(k) for k in cols})
+    problems.sort(key=lambda text: int(text.removeprefix(f"{path}:").split(":", 1)[0]))  # in file order
     frame = pd.DataFrame(rows, columns=cols)
     frame["issue_date"] = pd.to_datetime(frame["issue_date"])
     return frame, problems

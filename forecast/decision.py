@@ -29,7 +29,6 @@ Richardson, D. S. (2000). Skill and relative economic value of the ECMWF ensembl
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -148,31 +147,33 @@ def save_setting(thresholds: Thresholds, *, data=None, cache=None, by: str, reas
     if not str(by).strip() or not str(reason).strip():
         raise DecisionError("a threshold setting needs who sets it and why (by, reason)")
     path = settings_path(data, cache)
-    path.parent.mkdir(parents=True, exist_ok=True)
     rec = {"saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "by": str(by).strip(),
            "reason": str(reason).strip(), **thresholds.as_dict()}
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        workspace.append_line(path, json.dumps(rec, ensure_ascii=False))
+    except workspace.AppendError as exc:
+        raise DecisionError(f"threshold setting not saved: {exc.strerror}") from exc
     return path
 
 
 def settings(data=None, cache=None) -> tuple[list[dict], list[str]]:
-    """The consultation's threshold settings, oldest first, and the lines that could not be read (file:line)."""
+    """The consultation's threshold settings, oldest first, and the lines that could not be read (file:line): a
+    damaged line is skipped, never used."""
     path = settings_path(data, cache)
-    if not path.exists():
-        return [], []
-    records, problems = [], []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    lines, problems = workspace.read_jsonl(path)
+    records = []
+    for i, rec in lines:
+        missing = [k for k in (*WARNING_LEVELS, "saved_at", "by") if k not in rec]
+        if missing:
+            problems.append(f"{path}:{i}: missing {', '.join(missing)}")
             continue
         try:
-            rec = json.loads(line)
             _from_mapping({k: rec[k] for k in WARNING_LEVELS}, f"{path}:{i}")
-            records.append(rec)
-        except (json.JSONDecodeError, KeyError, TypeError, DecisionError) as exc:
-            problems.append(f"{path}:{i}: {exc}")
+        except DecisionError as exc:
+            problems.append(str(exc))  # names the file and line already
+            continue
+        records.append(rec)
+    problems.sort(key=lambda text: int(text.removeprefix(f"{path}:").split(":", 1)[0]))  # in file order
     return records, problems
 
 

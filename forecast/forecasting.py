@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import consultation
 from . import features as F
-from . import archive, decision, history, levels, meteorology, modelcard
+from . import archive, decision, history, levels, meteorology, modelcard, workspace
 from . import model as M
 from . import verification as V
 from .decision import Thresholds
@@ -128,7 +128,8 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
     data : path-like
         Data directory.
     model_dir : path-like
-        Folder to write the model to (boosters, ``model.json``, ``climatology.parquet``, ``model_card.json``).
+        Folder to write the model to (boosters, ``model.json``, ``climatology.parquet``, ``model_card.json``): new,
+        empty or a lantian model, replaced whole only when the new model is complete (:meth:`Forecaster.save`).
     until : date-like, optional
         Last day whose observations may be used (default: all); verify on days after it.
     start : date-like, optional
@@ -154,7 +155,8 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
     Raises
     ------
     ModelError
-        An empty training period.
+        An empty training period, or a ``model_dir`` with other files in it that is not a lantian model (refused
+        before training: nothing is written).
 
     Warns
     -----
@@ -164,6 +166,11 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
         ``met_missing``.
     """
     rounds = rounds or M.N_ROUNDS
+    try:  # before any work: a folder that is not a lantian model is never replaced
+        workspace.check_replaceable(model_dir, is_ours=M.Forecaster.is_model_dir)
+    except workspace.DataLayoutError as exc:
+        raise M.ModelError(f"{exc}: a model is saved into a new or empty folder, or over a lantian model "
+                           "(with model.json)") from None
     inputs = inputs or load_inputs(data, cache=cache, progress=bool(progress) and not callable(progress))
     days = inputs.obs.daily.index.get_level_values("date")
     last = days.max() if until is None else min(pd.Timestamp(until), days.max())
@@ -183,8 +190,9 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
         bar.close()
     model.card = modelcard.training_card(model, frame, last=last, name=name, seed=seed, rounds=rounds,
                                          met_missing=missing)
-    out = model.save(model_dir)
-    clim.reset_index().to_parquet(out / "climatology.parquet", index=False)
+    # the climatology is written with the model, into its temporary folder: the old model stays whole until then
+    model.save(model_dir, also=lambda folder: clim.reset_index().to_parquet(folder / "climatology.parquet",
+                                                                            index=False))
     return model
 
 

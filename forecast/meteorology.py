@@ -4,7 +4,8 @@ Every GRIB file is one task (read with :func:`forecast.gribread.read_grib`, redu
 :mod:`forecast.extraction`), so memory stays bounded by a file per worker however long the archive is, and the tasks
 run on a local process pool or on any ``dask.distributed`` client. The per-area series of each file are cached as
 parquet keyed by the file (path, size, modification time) and the area set, so a second run decodes nothing and a
-new month or a new forecast run decodes only itself. cfgrib index files go to the same cache.
+new month or a new forecast run decodes only itself. cfgrib index files go to a folder private to the user
+(:func:`forecast.gribread.private_index_dir`), never to the data folder's workspace: they are pickles.
 """
 from __future__ import annotations
 
@@ -234,7 +235,7 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
             p.unlink()
     polygons = targets(data, at, area_table, boundaries)
     sig = _areas_signature(polygons)
-    index_dir = cdir / "grib-index"
+    index_dir = gribread.private_index_dir()
     results: list = [None] * len(files)
     todo = []
     for i, p in enumerate(files):
@@ -382,11 +383,12 @@ def map_fields(data: str | Path, issued, *, cache: str | Path | None = None):
 
     Returns an ``xarray.Dataset`` on ``(valid_time [UTC], lat, lon)`` with ``blh`` [m], ``wind_u``/``wind_v`` and
     ``wind_speed`` [m/s], ``inversion`` (T850 − T2m) [K], ``temp_air`` [degC] and ``relative_humidity`` [%]
-    (those the files hold); ``attrs["kind"]`` says ``forecast`` or ``analysis``.
+    (those the files hold); ``attrs["kind"]`` says ``forecast`` or ``analysis``. ``cache`` is accepted for the
+    callers' symmetry and not used: cfgrib's index files go to :func:`forecast.gribread.private_index_dir`.
     """
     issued = pd.Timestamp(issued).normalize()
     analysis_files, forecast_files = grib_files(data)
-    index_dir = workspace.cache_dir(data, cache) / "grib-index"
+    index_dir = gribread.private_index_dir()
     runs = [p for p in forecast_files if issued.strftime("%Y%m%d00") in str(p)]
     if runs:
         ds, kind = open_fields(runs, index_dir=index_dir), "forecast"

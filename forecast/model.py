@@ -244,21 +244,54 @@ class Forecaster:
                                      thresholds=thresholds, rules=rules, path=path, n_samples=n_samples, rng=rng)
 
     # ---- persistence ---------------------------------------------------------------------------------------
-    def save(self, directory: str | Path) -> Path:
-        """Write boosters, feature list, calibrators and the model card (JSON) to ``directory``."""
-        d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        for name, booster in self.boosters.items():
-            booster.save_model(str(d / f"{name}.txt"))
-        meta = {"format": MODEL_FORMAT, "features": self.features, "areas": self.areas, "seed": self.seed,
-                "calibrators": self.calibrators, "lead_correlation": self.lead_correlation,
-                "level_calibration": self.level_calibration.to_json(), "decision": self.decision,
-                "boosters": sorted(self.boosters)}
-        (d / "model.json").write_text(json.dumps(meta, indent=1))
-        (d / "model_card.json").write_text(json.dumps(self.card, ensure_ascii=False, indent=1, default=str))
-        if self.level_record is not None and len(self.level_record):
-            self.level_record.to_csv(d / LEVEL_RECORD, index=False)
-        return d
+    @staticmethod
+    def is_model_dir(path: str | Path) -> bool:
+        """Whether ``path`` holds a lantian model (``model.json``): the only non-empty folder :meth:`save` replaces."""
+        return (Path(path) / "model.json").is_file()
+
+    def save(self, directory: str | Path, *, also=None) -> Path:
+        """Write boosters, feature list, calibrators and the model card (JSON) to ``directory``, atomically.
+
+        The model is written whole into a temporary folder beside ``directory``, which replaces the old folder only
+        when complete (:func:`forecast.workspace.replacing_dir`): a failure part-way leaves the old model as it
+        was. ``.format-<MODEL_FORMAT>`` is an empty stamp naming the file format (what ``make run`` tests).
+
+        Parameters
+        ----------
+        directory : path-like
+            The model folder: new, empty, or a lantian model (with ``model.json``) to replace.
+        also : callable, optional
+            ``also(folder)`` writes further files that belong with the model (the training climatology) into the
+            temporary folder before the swap.
+
+        Raises
+        ------
+        ModelError
+            ``directory`` is a file, or a folder with other files that is not a lantian model: it is never
+            replaced.
+        """
+        from . import workspace
+
+        try:
+            with workspace.replacing_dir(directory, is_ours=self.is_model_dir) as d:
+                for name, booster in self.boosters.items():
+                    booster.save_model(str(d / f"{workspace.safe_name(name, what='booster name')}.txt"))
+                meta = {"format": MODEL_FORMAT, "features": self.features, "areas": self.areas, "seed": self.seed,
+                        "calibrators": self.calibrators, "lead_correlation": self.lead_correlation,
+                        "level_calibration": self.level_calibration.to_json(), "decision": self.decision,
+                        "boosters": sorted(self.boosters)}
+                (d / "model.json").write_text(json.dumps(meta, indent=1))
+                (d / "model_card.json").write_text(json.dumps(self.card, ensure_ascii=False, indent=1,
+                                                              default=str))
+                if self.level_record is not None and len(self.level_record):
+                    self.level_record.to_csv(d / LEVEL_RECORD, index=False)
+                (d / f".format-{MODEL_FORMAT}").touch()
+                if also is not None:
+                    also(d)
+        except workspace.DataLayoutError as exc:
+            raise ModelError(f"{exc}: a model is saved into a new or empty folder, or over a lantian model "
+                             "(with model.json)") from None
+        return Path(directory)
 
     @classmethod
     def load(cls, directory: str | Path) -> "Forecaster":
@@ -273,6 +306,15 @@ class Forecaster:
             card = json.loads((d / "model_card.json").read_text()) if (d / "model_card.json").exists() else {}
         except json.JSONDecodeError as exc:
             raise ModelError(f"{meta_path}: damaged model file ({exc})") from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("boosters"), list):
+            raise ModelError(f"{meta_path}: damaged model file (not a lantian model description)")
+        from . import workspace
+
+        for name in meta["boosters"]:  # names from a file become file names: never a path
+            try:
+                workspace.safe_name(name, what="booster name")
+            except workspace.DataLayoutError as exc:
+                raise ModelError(f"{meta_path}: {exc}") from None
         if meta.get("format") != MODEL_FORMAT:
             raise ModelError(f"{meta_path}: model format {meta.get('format')} is not {MODEL_FORMAT}; retrain")
         model = cls(features=meta["features"], areas=meta["areas"], seed=meta.get("seed", 0),

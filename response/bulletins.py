@@ -18,6 +18,7 @@ from forecast import areas as areas_mod
 from forecast.levels import LEVEL_NAMES_ZH
 
 from . import plans as plans_mod
+from .sanitize import plain
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 KINDS = ("issue", "upgrade", "downgrade", "lift", "advisory")
@@ -146,7 +147,10 @@ def to_docx(bulletin: Bulletin, path: str | Path) -> Path:
 
 
 def markdown_to_docx(markdown: str, path: str | Path) -> Path:
-    """Write the Markdown subset lantian produces (``#``/``##`` headings, ``**bold**``, ``|`` tables) as Word."""
+    """Write the Markdown subset lantian produces (``#``/``##`` headings, ``**bold**``, ``|`` tables) as Word.
+
+    Every text loses its control characters first (:func:`response.sanitize.plain`): Word's XML cannot hold them,
+    and a name from a registry or an area table must not make the document fail."""
     from docx import Document
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -156,7 +160,7 @@ def markdown_to_docx(markdown: str, path: str | Path) -> Path:
     style.font.name = "SimSun"
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "SimSun")
     style.font.size = Pt(12)
-    lines = markdown.splitlines()
+    lines = [plain(line) for line in markdown.split("\n")]
     i = 0
     while i < len(lines):
         line = lines[i]

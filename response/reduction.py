@@ -14,6 +14,11 @@ emissions by sector (``DIR/inventory.csv``), the measures per industry × grade 
 The areas are the caller's area table (``areas=``, ``names=``: the region's, :mod:`forecast.region`); without one
 the shipped Inner Mongolia table, the default region.
 
+The registry is data, never instructions: names and reasons lose their control characters when it is loaded
+(:func:`response.sanitize.plain`, so a vertical tab cannot break a page, a workbook or a Word document), every
+exported cell is made inert again (:func:`response.sanitize.cell`: ``=HYPERLINK(…)`` stays text), and coordinates,
+capacities and emissions outside their physical ranges send the row to the bad-row report with the reason.
+
 Cuts are fractions of baseline daily emissions (annual emissions / 365) [t/d]. The share check compares, per
 league/city and pollutant (SO2, NOx, PM, VOCs), enterprise cuts plus sector cuts with the target share of
 society-wide daily emissions (10 / 20 / 30 % for yellow / orange / red, from the warning rules; configurable).
@@ -32,6 +37,8 @@ from forecast import areas as areas_mod
 from forecast.tables import read_commented_csv
 from forecast.levels import LEVEL_RANK, reduction_share
 
+from .sanitize import frame_cells, plain
+
 DATA_DIR = Path(__file__).parent / "data"
 POLLUTANTS = ("so2", "nox", "pm", "vocs")
 GRADES = ("A+", "A", "引领性", "B", "B-", "C", "D", "非重点")
@@ -40,6 +47,8 @@ SECTORS = ("industry", "mobile", "dust", "residential", "other")
 LEVELS = ("yellow", "orange", "red")
 REGISTRY_COLUMNS = ("enterprise_id", "name", "area_id", "county_id", "lon", "lat", "industry", "grade",
                     "guarantee", "guarantee_reason", "guarantee_load", "capacity", "so2_t", "nox_t", "pm_t", "vocs_t")
+#: optional numeric registry columns and their allowed closed range (an empty cell is "not known" and allowed)
+RANGES = {"lon": (-180.0, 180.0), "lat": (-90.0, 90.0), "capacity": (0.0, np.inf)}
 
 
 class ReductionError(ValueError):
@@ -86,7 +95,14 @@ def validate_registry(frame: pd.DataFrame, *, source: str = "enterprises.csv",
                       areas: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split a registry into good rows and a report of bad rows (``row`` = line in the file, ``enterprise_id``,
     ``problem``). Good rows are typed; bad rows are never silently dropped. ``areas``: the area table whose
-    leagues/cities and banners/counties the registry may name (default the shipped one)."""
+    leagues/cities and banners/counties the registry may name (default the shipped one).
+
+    Names, ids and 保障类 reasons lose their control characters (:func:`response.sanitize.plain`). A row is bad
+    when it lacks an id or a name, names an unknown area, industry or grade, or has a value outside its range:
+    emissions ``so2_t`` … ``vocs_t`` that are not finite non-negative numbers [t/a]; ``lon`` outside −180…180 or
+    ``lat`` outside −90…90 [degrees], ``capacity`` negative or infinite, or any of these three a text that is not a
+    number (they may be empty).
+    """
     missing = [c for c in ("enterprise_id", "name", "area_id", "industry", "grade", "so2_t", "nox_t", "pm_t",
                            "vocs_t") if c not in frame.columns]
     if missing:
@@ -104,8 +120,16 @@ def validate_registry(frame: pd.DataFrame, *, source: str = "enterprises.csv",
         for r, e in zip(f.loc[mask, "row"], f.loc[mask, "enterprise_id"]):
             problems.append((int(r), str(e), text if isinstance(text, str) else text(e)))
 
+    def bad_value(mask, column, describe):
+        for i in f.index[mask]:
+            problems.append((int(f.at[i, "row"]), str(f.at[i, "enterprise_id"]), describe(raw[column].at[i])))
+
+    raw = f.copy()
+    for c in ("enterprise_id", "name", "guarantee_reason"):  # names are data: no control characters
+        f[c] = f[c].map(lambda v: plain(v).strip() if isinstance(v, str) else v)
     f["enterprise_id"] = f["enterprise_id"].astype("string").str.strip()
     bad(f["enterprise_id"].isna() | (f["enterprise_id"] == ""), "missing enterprise_id")
+    bad(f["name"].isna() | (f["name"].astype("string").str.strip() == ""), "missing name")
     dup = f["enterprise_id"].duplicated(keep="first") & f["enterprise_id"].notna()
     bad(dup, "duplicate enterprise_id (the first row is kept)")
     cities = set(known_areas.index[known_areas["tier"] == "city"])
@@ -122,10 +146,19 @@ def validate_registry(frame: pd.DataFrame, *, source: str = "enterprises.csv",
     bad(f["grade"].isin(GRADES) & f["industry"].isin(ind.index) & (key == 0) & (f["grade"] != "非重点"),
         "industry outside the key industries must have grade 非重点")
     for p in POLLUTANTS:
-        v = pd.to_numeric(f[f"{p}_t"], errors="coerce")
-        bad(v.isna(), f"{p}_t is not a number")
-        bad(v < 0, f"negative {p}_t emissions")
-        f[f"{p}_t"] = v
+        col = f"{p}_t"
+        v = pd.to_numeric(f[col], errors="coerce")
+        bad_value(v.isna(), col, lambda x, col=col: f"{col} {_shown(x)} is not a number [t/a]")
+        bad(v < 0, f"negative {col} emissions")
+        bad_value(np.isinf(v), col, lambda x, col=col: f"{col} {_shown(x)} is not a finite number [t/a]")
+        f[col] = v
+    for col, (lo, hi) in RANGES.items():
+        given = f[col].notna() & (f[col].astype("string").str.strip() != "")
+        v = pd.to_numeric(f[col], errors="coerce")
+        bad_value(given & v.isna(), col, lambda x, col=col: f"{col} {_shown(x)} is not a number")
+        bad_value(v.notna() & ~v.between(lo, hi) | np.isinf(v), col,
+                  lambda x, col=col, lo=lo, hi=hi: f"{col} {_shown(x)} outside {lo:g} … {hi:g}")
+        f[col] = v
     g = (pd.to_numeric(f["guarantee"], errors="coerce") == 1) | \
         f["guarantee"].astype("string").str.strip().str.lower().isin(["true", "yes", "y", "是"]).fillna(False)
     f["guarantee"] = g
@@ -141,6 +174,17 @@ def validate_registry(frame: pd.DataFrame, *, source: str = "enterprises.csv",
     return good.reset_index(drop=True), report.reset_index(drop=True)
 
 
+def _shown(value) -> str:
+    """A value from the file as the problem report shows it: a number as a number, an empty cell as ``(empty)``,
+    a text quoted, without control characters and cut at 40 characters."""
+    if value is None or isinstance(value, (float, np.floating)) and np.isnan(value):
+        return "(empty)"
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{value:g}"
+    text = plain(value)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
 def load_registry(path: str | Path, *, areas: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The enterprise registry of a CSV file, checked against the area table ``areas`` (default the shipped one):
     good rows and the bad-row report (:func:`validate_registry`)."""
@@ -153,7 +197,15 @@ def load_registry(path: str | Path, *, areas: pd.DataFrame | None = None) -> tup
 
 
 def load_inventory(path: str | Path) -> pd.DataFrame:
-    """Society-wide emissions per league/city and sector [t/a]: index (area_id, sector), columns so2…vocs."""
+    """Society-wide emissions per league/city and sector [t/a]: index (area_id, sector), columns so2…vocs.
+
+    Raises
+    ------
+    ReductionError
+        An unreadable file, a missing column, an unknown sector, or an emission that is not a finite non-negative
+        number (the lines are named). The whole inventory is refused rather than a row dropped: a missing row would
+        shrink the society-wide total and make the reduction shares look better than they are.
+    """
     path = Path(path)
     try:
         inv = pd.read_csv(path, encoding="utf-8-sig")
@@ -162,12 +214,18 @@ def load_inventory(path: str | Path) -> pd.DataFrame:
     need = {"area_id", "sector", *POLLUTANTS}
     if need - set(inv.columns):
         raise ReductionError(f"{path}: missing column(s) {sorted(need - set(inv.columns))}")
-    bad = sorted(set(inv["sector"]) - set(SECTORS))
+    bad = sorted({str(v) for v in inv["sector"]} - set(SECTORS))
     if bad:
         raise ReductionError(f"{path}: unknown sector(s) {bad}; allowed: {', '.join(SECTORS)}")
     for p in POLLUTANTS:
-        if (pd.to_numeric(inv[p], errors="coerce") < 0).any() or pd.to_numeric(inv[p], errors="coerce").isna().any():
-            raise ReductionError(f"{path}: {p} must be non-negative numbers")
+        v = pd.to_numeric(inv[p], errors="coerce")
+        wrong = v.isna() | (v < 0) | np.isinf(v)
+        if wrong.any():
+            lines = ", ".join(f"line {i + 2} ({plain(inv.at[i, 'area_id'])}, {inv.at[i, 'sector']}): "
+                              f"{_shown(inv.at[i, p])}" for i in inv.index[wrong][:5])
+            raise ReductionError(f"{path}: {p} must be finite non-negative numbers [t/a]; found {lines}"
+                                 + (f" and {int(wrong.sum()) - 5} more" if wrong.sum() > 5 else ""))
+        inv[p] = v
     return inv.set_index(["area_id", "sector"]).sort_index()
 
 
@@ -308,7 +366,8 @@ def _closers(area, p, need, acts, registry, top):
     reg = registry[(registry["area_id"] == area) & ~registry["grade"].isin(SELF_DETERMINED) &
                    ~registry["guarantee"].astype(bool)]
     done = acts.set_index("enterprise_id")[f"cut_{p}_td"] if len(acts) else pd.Series(dtype=float)
-    extra = reg[f"{p}_t"] / 365.0 - reg["enterprise_id"].map(done).fillna(0.0)
+    # astype(float): mapping an empty text column keeps its text type (an area with only 保障类 or A plants)
+    extra = reg[f"{p}_t"] / 365.0 - reg["enterprise_id"].map(done).astype(float).fillna(0.0)
     order = extra.sort_values(ascending=False)
     out, cum = [], 0.0
     for idx, val in order.items():
@@ -355,22 +414,35 @@ def markdown_summary(check: ShareCheck, activated: pd.DataFrame, *, names: pd.Se
     return "\n".join(lines)
 
 
+def _sheet_name(text, used: set) -> str:
+    """An Excel sheet name from an area name: no control characters or ``[]:*?/\\``, at most 31 characters, not
+    used before in the workbook (Excel's rules; a clash would write two areas into one sheet)."""
+    base = "".join("_" if c in "[]:*?/\\" else c for c in plain(text)).strip("'")[:31] or "sheet"
+    name, k = base, 1
+    while name.casefold() in used:
+        k += 1
+        name = f"{base[:31 - len(str(k)) - 1]}~{k}"
+    used.add(name.casefold())
+    return name
+
+
 def write_excel(activated: pd.DataFrame, check: ShareCheck, path: str | Path, *,
                 names: pd.Series | None = None) -> Path:
     """Excel workbook: a summary sheet and one sheet per league/city with its activated list (``names``: area id
-    → Chinese name, default the shipped area table's)."""
+    → Chinese name, default the shipped area table's). Every text cell is inert (:func:`response.sanitize.cell`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     names = _names(names)
+    used = {"汇总 summary", "缺口 shortfalls"}
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
         summary = check.totals.copy()
         if len(summary):
             summary.insert(1, "name_zh", summary["area_id"].map(names))
-        summary.to_excel(xw, sheet_name="汇总 summary", index=False)
+        frame_cells(summary).to_excel(xw, sheet_name="汇总 summary", index=False)
         if len(check.shortfalls):
-            check.shortfalls.to_excel(xw, sheet_name="缺口 shortfalls", index=False)
+            frame_cells(check.shortfalls).to_excel(xw, sheet_name="缺口 shortfalls", index=False)
         for area, g in (activated.groupby("area_id", sort=True) if len(activated) else []):
-            g.to_excel(xw, sheet_name=str(names.get(area, area))[:31], index=False)
+            frame_cells(g).to_excel(xw, sheet_name=_sheet_name(names.get(area, area), used), index=False)
     return path
 
 
@@ -386,14 +458,17 @@ def enterprise_notice(row: pd.Series) -> str:
 def write_outputs(activated: pd.DataFrame, check: ShareCheck, out: str | Path, *,
                   names: pd.Series | None = None) -> dict:
     """CSV, Excel, Markdown summary and per-enterprise notices into ``out``; returns the paths. ``names``: area id
-    → Chinese name (the region's; default the shipped area table's)."""
+    → Chinese name (the region's; default the shipped area table's).
+
+    Spreadsheet and CSV cells are inert (:func:`response.sanitize.frame_cells`: a name beginning with ``=`` is
+    written as text); the Markdown and Word texts carry names without control characters."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out / "reduction_list.csv", "excel": out / "reduction_list.xlsx",
              "summary": out / "reduction_summary.md", "totals": out / "reduction_share.csv",
              "notices": out / "enterprise_notices.md", "word": out / "reduction_list.docx"}
-    activated.to_csv(paths["csv"], index=False, encoding="utf-8-sig")
-    check.totals.to_csv(paths["totals"], index=False, encoding="utf-8-sig")
+    frame_cells(activated).to_csv(paths["csv"], index=False, encoding="utf-8-sig")
+    frame_cells(check.totals).to_csv(paths["totals"], index=False, encoding="utf-8-sig")
     names = _names(names)
     write_excel(activated, check, paths["excel"], names=names)
     paths["summary"].write_text(markdown_summary(check, activated, names=names), encoding="utf-8")

@@ -26,6 +26,7 @@ from . import audit as audit_mod
 from . import bulletins as B
 from . import causes, lifecycle
 from . import plans as plans_mod
+from .sanitize import frame_cells
 
 CAUSE_ZH = {"ventilation": "风速小、边界层低，扩散条件差", "inversion": "逆温和静稳天气持续",
             "humidity": "湿度大，有利于二次颗粒物生成", "transport": "区域污染输送",
@@ -209,7 +210,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                          primary="dust" if kind == "advisory" else "pm25", areas=areas)
             bulletins.append(b)
             rec["bulletins"].append({"kind": kind, "title": b.title, "sha256": b.sha256,
-                                     "file": f"bulletins/{area_id}_{kind}.md"})
+                                     "file": f"{_bulletin_stem(area_id, kind)}.md"})
         if store is not None and t.action != "none":
             store.append(audit_mod.Event(
                 "proposed", area_id, tier, t.level if t.action != "lift" else "none", officer,
@@ -219,6 +220,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                 details={"action": t.action, "proposed": level, "source": final[area_id]["source"]}))
         decisions[tier].append(rec)
     for w in regional:
+        region_stem = f"region_{_safe(w.zone_id)}"
         # the regional bulletin is the region plan's: its authority and measures, naming the zone's members
         area_name = f"{w.name_zh}（{'、'.join(str(table.loc[m, 'name_zh']) for m in w.members)}）"
         days = sorted({k for m in w.triggered_by if m in per_area for k in (per_area[m]["area"]["trigger_days"] or [])})
@@ -234,8 +236,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                                         plans["region"]["id"], w.level, plans=plans, areas=areas),
                                     "members": w.members, "triggered_by": w.triggered_by,
                                     "bulletins": [{"kind": "issue", "title": b.title, "sha256": b.sha256,
-                                                   "file": f"bulletins/region_{_safe(w.zone_id)}_issue.md"}]})
-        b.area_id = f"region_{_safe(w.zone_id)}"
+                                                   "file": f"{_bulletin_stem(region_stem, 'issue')}.md"}]})
+        b.area_id = region_stem
     if close_store:
         store.close()
     if data is not None:
@@ -265,8 +267,14 @@ def _reduction(data: Path, decisions: dict, out_dir, areas) -> dict:
         result["files"] = R.write_outputs(act, check, Path(out_dir) / "reduction",
                                           names=areas.set_index("area_id")["name_zh"])
         if len(bad):
-            bad.to_csv(Path(out_dir) / "reduction" / "registry_problems.csv", index=False, encoding="utf-8-sig")
+            frame_cells(bad).to_csv(Path(out_dir) / "reduction" / "registry_problems.csv", index=False,
+                                    encoding="utf-8-sig")
     return result
+
+
+def _bulletin_stem(area_id, kind: str) -> str:
+    """``bulletins/<area>_<kind>``: an area id (from the region's area table, a file) made one plain file name."""
+    return f"bulletins/{_safe(str(area_id))}_{kind}"
 
 
 def _safe(text: str) -> str:
@@ -276,10 +284,10 @@ def _safe(text: str) -> str:
 def _write(decisions: dict, bulletins: list, out: Path, write_docx: bool) -> None:
     (out / "bulletins").mkdir(parents=True, exist_ok=True)
     for b in bulletins:
-        stem = f"{b.area_id}_{b.kind}"
-        (out / "bulletins" / f"{stem}.md").write_text(b.markdown, encoding="utf-8")
+        stem = _bulletin_stem(b.area_id, b.kind)
+        (out / f"{stem}.md").write_text(b.markdown, encoding="utf-8")
         if write_docx:
-            B.to_docx(b, out / "bulletins" / f"{stem}.docx")
+            B.to_docx(b, out / f"{stem}.docx")
     clean = {k: v for k, v in decisions.items() if k != "bulletin_objects"}
     (out / "decisions.json").write_text(json.dumps(clean, ensure_ascii=False, indent=1, default=_json_default))
 

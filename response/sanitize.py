@@ -2,8 +2,9 @@
 
 Names in a registry, reasons typed by a user and areas in a forecast document are data, never instructions:
 
-- :func:`plain` removes control characters (C0 and C1, except tab and newline where ``keep_newlines``): a vertical
-  tab in an enterprise name must not break a table, a page or a Word document (XML 1.0 refuses most C0 characters);
+- :func:`plain` removes control characters (C0 and C1, except tab and newline where ``keep_newlines``) and the
+  code points XML 1.0 cannot hold (lone surrogates, U+FFFE, U+FFFF): a vertical tab in an enterprise name must not
+  break a table, a page or a Word document (XML 1.0 refuses most C0 characters);
 - :func:`cell` also neutralises spreadsheet formulas: a text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a
   carriage return is prefixed with an apostrophe (OWASP "CSV injection"), so Excel and LibreOffice show it as text;
 - :func:`frame_cells` applies :func:`cell` to every text column of a table before it is exported.
@@ -16,8 +17,9 @@ import re
 
 import pandas as pd
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROL_NO_NEWLINES = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+#: C0 and C1 controls, and what XML 1.0 cannot hold at all (lone surrogates, U+FFFE, U+FFFF: python-docx refuses them)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_CONTROL_NO_NEWLINES = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 #: the first characters that make a spreadsheet cell a formula (or a DDE call)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 

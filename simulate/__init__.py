@@ -15,6 +15,11 @@ fictional parameters are in ``simulate/data`` (:mod:`.world`).
     out/truth/…                                                            what only the simulator knows
     out/README.md
 
+``out`` must be a new or empty folder, or a demo world ``simulate`` wrote before (its ``README.md`` starts with
+:data:`forecast.workspace.DEMO_WORLD_MARKER`; a world left unfinished carries :data:`IN_PROGRESS`): any other
+folder with files in it is refused before anything is written (:func:`check_out_folder`), so a user's data folder
+is never overwritten.
+
 The pollution responds to the meteorology through the box model of :mod:`.chemistry`; the simulated authorities
 issue warnings by the official grading (:mod:`forecast.levels`) applied to a simple forecast, the warned areas'
 emissions drop by the level's share, and ``truth/`` keeps the concentrations that would have occurred without the
@@ -32,6 +37,7 @@ import pandas as pd
 
 from forecast import areas as _areas
 from forecast import levels as _levels
+from forecast import workspace as _workspace
 from forecast.aqi import DAILY_KEYS, aqi as aqi_of_table, dust_dominated
 from forecast.averaging import daily_max_8h, daily_mean
 from forecast.drivers import relative_humidity
@@ -53,6 +59,12 @@ FORECAST_STEP = 0.5
 FORECAST_STEPS = tuple(range(0, 73, 6)) + tuple(range(84, 169, 12))
 SPINUP_DAYS = 6
 AUTHORITY_ERROR = (0.15, 0.22, 0.30)  # lognormal σ of the authorities' simple forecast for days 1–3
+#: written into ``out`` before the first file of a world and removed when its README.md (the mark of a complete
+#: world) is written: a folder holding it is a world ``simulate`` left unfinished, which a new run may overwrite
+IN_PROGRESS = ".lantian-simulating"
+#: what a folder may hold besides a world and still count as empty: the workspace lantian keeps beside the data
+#: (:func:`forecast.workspace.cache_dir`), which ``simulate`` never writes to
+_IGNORED = (".lantian",)
 
 
 class SimulationError(ValueError):
@@ -268,6 +280,32 @@ def _write_forecast_run(args):
 
 
 # --------------------------------------------------------------------------------------------------- orchestrator
+def check_out_folder(out) -> Path:
+    """``out`` as a :class:`~pathlib.Path` when ``simulate`` may write a world there, else :class:`SimulationError`.
+
+    Allowed: a folder that does not exist, an empty one (a workspace ``.lantian`` in it does not count), or a demo
+    world written by ``simulate`` (complete: README.md starting with :data:`forecast.workspace.DEMO_WORLD_MARKER`;
+    unfinished: :data:`IN_PROGRESS`). Nothing is written or changed here.
+
+    Raises
+    ------
+    SimulationError
+        ``out`` is a file, or a folder with other files in it (the error names the folder and what it holds).
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SimulationError(f"{out}: exists and is not a folder; give a new or empty folder for the demo world")
+    if not out.is_dir():
+        return out
+    held = sorted(p.name for p in out.iterdir() if p.name not in _IGNORED)
+    if not held or _workspace.is_demo_world(out) or (out / IN_PROGRESS).is_file():
+        return out
+    shown = ", ".join(held[:5]) + (f" and {len(held) - 5} more" if len(held) > 5 else "")
+    raise SimulationError(f"{out}: the folder is not empty ({shown}) and is not a lantian demo world; nothing was "
+                          "changed. A demo world is written only into a new or empty folder, or over one lantian "
+                          "simulated before: choose another --out")
+
+
 def forecast_init_days(start, end, which: str) -> pd.DatetimeIndex:
     """Days with a 00 UTC forecast run: ``all`` days, ``heating`` (Oct–Apr) or ``none``."""
     days = pd.date_range(start, end, freq="D")
@@ -323,7 +361,8 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     Raises
     ------
     SimulationError
-        Bad period, forecast-run selection or grid spacing.
+        Bad period, forecast-run selection or grid spacing; ``out`` is a folder with other files in it
+        (:func:`check_out_folder`: refused before anything is written).
     forecast.areas.AreaError
         An area table or profiles the world cannot be built from.
     """
@@ -334,6 +373,7 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
         raise SimulationError(f"period {start.date()}–{end.date()} is shorter than 14 days")
     if not 0.1 <= analysis_step <= 2.0:
         raise SimulationError(f"analysis_step {analysis_step}° outside the allowed 0.1–2.0°")
+    out = check_out_folder(out)
     init_days = forecast_init_days(start, end, forecasts)
     if areas is None or isinstance(areas, (str, Path)):
         areas = _areas.load_areas(areas)
@@ -341,7 +381,6 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     geoms = area_boundaries(areas, boundaries)
     extent = grid_extent(areas, geoms)
     grid, forecast_grid = Grid(step=analysis_step, **extent), Grid(step=FORECAST_STEP, **extent)
-    out = Path(out)
     bar = progress_bar(progress, 4 + len(pd.date_range(start, end, freq="MS")) + len(init_days), "simulating")
     rng = np.random.default_rng([seed, 1])
     weather = Weather(start, end, seed)
@@ -371,7 +410,9 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     act_daily = {k: v[keep] for k, v in act_daily.items()}
     bar.update(1)
 
-    # stations
+    # stations (the folder is checked again: another process may have written to it since)
+    check_out_folder(out).mkdir(parents=True, exist_ok=True)
+    (out / IN_PROGRESS).write_text("a lantian demo world being written (simulate/__init__.py)\n", encoding="utf-8")
     sdir = out / "stations"
     sdir.mkdir(parents=True, exist_ok=True)
     st_values = station_hourly(actual, stations, areas, rng)
@@ -454,6 +495,7 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
 
         shutil.copytree(region_folder, out / "region", dirs_exist_ok=True)
     _write_readme(out, summary, areas, grid, forecast_grid)
+    (out / IN_PROGRESS).unlink(missing_ok=True)
     return summary
 
 
@@ -465,7 +507,7 @@ def _call(job):
 def _write_readme(out: Path, summary: dict, areas: pd.DataFrame, grid: Grid, forecast_grid: Grid):
     tiers = areas["tier"].value_counts()
     extent = f"{grid.west:g}–{grid.east:g}°E, {grid.south:g}–{grid.north:g}°N"
-    text = f"""# lantian demo world (simulated)
+    text = f"""{_workspace.DEMO_WORLD_MARKER}
 
 Simulated with `lantian simulate --seed {summary['seed']} --start {summary['start']} --end {summary['end']}`.
 Nothing here is real data: fictional stations in the {tiers.get('city', 0)} leagues/cities and

@@ -53,6 +53,16 @@ def season_world(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Per-user caches the tests fill (cfgrib's index files, :func:`forecast.gribread.private_index_dir`) go to a
+    temporary folder, not the user's ``~/.cache``."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    yield
+    patch.undo()
+
+
 #: fixtures that build or read a simulated world: any test using one (directly or through another fixture) is
 #: marked ``slow``, so ``pytest -m "not slow"`` is the quick subset (unit tests on hand-made inputs)
 WORLD_FIXTURES = {"winter_world", "spring_world", "season_world", "winter_inputs", "winter_model"}

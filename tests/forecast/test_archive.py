@@ -21,3 +21,12 @@ def test_a_version_is_never_a_path(tmp_path, version):
     with pytest.raises(archive.ArchiveError, match="cannot name an archive folder"):
         archive.store(table(), tmp_path, version, "2025-01-05", cache=tmp_path / "c")
     assert not (tmp_path / "evil").exists()
+
+
+def test_a_link_planted_in_the_archive_is_not_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (archive.archive_dir(tmp_path, cache=tmp_path / "c") / "v1").symlink_to(outside)
+    with pytest.raises(archive.ArchiveError, match="leads outside the archive"):
+        archive.store(table(), tmp_path, "v1", "2025-01-05", cache=tmp_path / "c")
+    assert not list(outside.iterdir())

@@ -106,3 +106,32 @@ def test_score_compares_model_and_consultation_on_the_same_cases():
     assert s.loc[("lantian", 1), "hits"] == 1 and s.loc[("lantian", 1), "misses"] == 1
     assert s.loc[("lantian", 2), "mae"] == pytest.approx(50) and s.loc[("consultation", 2), "bias"] == -80
     assert C.score(recs.iloc[:0], obs).empty
+
+
+def test_a_disk_full_append_leaves_earlier_records_readable(tmp_path, monkeypatch):
+    from .test_workspace import disk_full_after_half
+
+    d = doc()
+    C.append(tmp_path, C.make_record(d, "baotou", 1, 250, "a"))
+    C.append(tmp_path, C.make_record(d, "hohhot", 2, 210, "b"))
+    before = C.store_path(tmp_path).read_bytes()
+    disk_full_after_half(monkeypatch, "磁盘已满".encode())
+    with pytest.raises(C.ConsultationError, match="not saved.*No space left"):
+        C.append(tmp_path, C.make_record(d, "baotou", 2, 300, "磁盘已满"))
+    monkeypatch.undo()
+    assert C.store_path(tmp_path).read_bytes() == before
+    records, problems = C.load(tmp_path)
+    assert records["reason"].tolist() == ["a", "b"] and problems == []
+    C.append(tmp_path, C.make_record(d, "baotou", 3, 220, "c"))  # the next record is whole too
+    assert C.load(tmp_path)[0]["reason"].tolist() == ["a", "b", "c"]
+
+
+def test_a_half_line_from_a_crash_is_skipped_with_its_line(tmp_path):
+    d = doc()
+    C.append(tmp_path, C.make_record(d, "baotou", 1, 250, "a"))
+    with open(C.store_path(tmp_path), "ab") as fh:
+        fh.write('{"saved_at": "2024-12-20T08:00:00+00:00", "issue_date": "2024-1'.encode())
+    C.append(tmp_path, C.make_record(d, "hohhot", 1, 230, "行\u2028分隔"))
+    records, problems = C.load(tmp_path)
+    assert records["reason"].tolist() == ["a", "行\u2028分隔"]
+    assert len(problems) == 1 and problems[0].startswith(f"{C.store_path(tmp_path)}:2:")

@@ -116,3 +116,17 @@ def test_sweep_trades_misses_for_false_alarms():
 def test_unknown_observed_level_is_refused():
     with pytest.raises(DecisionError, match="unknown level\\(s\\) \\['blue'\\]"):
         decision.consequences(record().assign(obs_level=["blue", "none", "none", "none"]), Thresholds(0.3, 0.3, 0.3))
+
+
+def test_a_disk_full_setting_leaves_the_settings_readable(tmp_path, monkeypatch):
+    from .test_workspace import disk_full_after_half
+
+    decision.save_setting(Thresholds(0.2, 0.2, 0.2), data=tmp_path, by="a", reason="b")
+    before = decision.settings_path(tmp_path).read_bytes()
+    disk_full_after_half(monkeypatch, b"DISKFULL")
+    with pytest.raises(DecisionError, match="not saved.*No space left"):
+        decision.save_setting(Thresholds(0.5, 0.5, 0.5), data=tmp_path, by="c", reason="DISKFULL")
+    monkeypatch.undo()
+    assert decision.settings_path(tmp_path).read_bytes() == before
+    records, problems = decision.settings(tmp_path)
+    assert len(records) == 1 and problems == [] and decision.thresholds_in_force(tmp_path).yellow == 0.2

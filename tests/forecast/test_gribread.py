@@ -194,6 +194,61 @@ def test_index_files_go_to_the_cache_not_beside_the_data(tmp_path):
     assert first.identical(second)
 
 
+class _Planted:
+    """A pickle whose loading creates a folder: proof that a planted index file was unpickled (ran code)."""
+
+    def __init__(self, sentinel):
+        self.sentinel = str(sentinel)
+
+    def __reduce__(self):
+        import os
+
+        return os.mkdir, (self.sentinel,)
+
+
+def test_a_planted_index_file_is_never_unpickled(tmp_path, monkeypatch):
+    import os
+    import pickle
+    import stat
+
+    from forecast import gribread
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    data = tmp_path / "data"
+    data.mkdir()
+    path = data / "an.grib2"
+    write_analysis(path, TIMES[:2])
+    learn = tmp_path / "learn"  # the names cfgrib gives lantian's index files, learnt from one read
+    read_grib(path, index_dir=learn, engine="cfgrib")
+    names = sorted(p.name for p in learn.glob("*.idx"))
+    default = sorted({f"{path.name}.{n.split('.')[-2]}.idx" for n in names})  # cfgrib's own default: beside the file
+    sentinel = tmp_path / "pwned"
+    shared = tmp_path / "shared"  # a folder anyone may write to
+    shared.mkdir()
+    shared.chmod(0o777)
+    other = tmp_path / "other"
+    other.mkdir(mode=0o700)
+    link = tmp_path / "link"  # a symbolic link to a folder someone else chose
+    link.symlink_to(other)
+    for folder in (data, data / ".lantian" / "grib-index", shared, other):
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names + default:
+            (folder / name).write_bytes(pickle.dumps(_Planted(sentinel)))
+    for lazy in (False, True):
+        _, report = read_grib(path, index_dir=gribread.private_index_dir(), engine="cfgrib", lazy=lazy)
+        assert not any("not private" in p for p in report.problems)
+        for folder in (shared, link):
+            _, report = read_grib(path, index_dir=folder, engine="cfgrib", lazy=lazy)
+            assert any(f"index folder {folder} is not private" in p for p in report.problems)
+    assert not sentinel.exists()
+    private = gribread.private_index_dir()
+    assert private.parent.parent == tmp_path / "xdg" and list(private.glob("an.grib2.*.idx"))
+    assert stat.S_IMODE(os.stat(private).st_mode) == 0o700
+    # the check is what protects: the same files in a folder of one's own are unpickled
+    read_grib(path, index_dir=other, engine="cfgrib")
+    assert sentinel.exists()
+
+
 def test_lazy_read_is_dask_backed_and_equal(tmp_path):
     path = tmp_path / "an.grib2"
     write_analysis(path, TIMES[:4], tp_rate=lambda t: 0.2)

@@ -117,6 +117,14 @@ def test_distributed_client_gives_the_same_result(data_dir, small_areas, monkeyp
     assert remote.summary()["from_cache"] == 0
 
 
+def test_index_files_are_kept_private_not_in_the_data_folder(data_dir, small_areas, monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    ingest(data_dir, small_areas, monkeypatch, engine="cfgrib")
+    meteorology.map_fields(data_dir, "2024-01-02", cache=data_dir.parent / "cache")
+    assert list((tmp_path / "xdg" / "lantian" / "grib-index").glob("*.idx"))
+    assert not list(data_dir.rglob("*.idx")) and not list((data_dir.parent / "cache").rglob("*.idx"))
+
+
 def test_open_fields_lazy_over_files(data_dir):
     files = sorted((data_dir / "meteorology" / "analysis").glob("[sp]*_202401.grib2"))
     ds = meteorology.open_fields(files)

@@ -10,6 +10,7 @@ from forecast import features as F
 from forecast import forecasting as FC
 from forecast import levels
 from forecast import decision
+from forecast import model as M
 from forecast.model import LEVEL_RECORD, Forecaster, ModelError
 
 
@@ -116,3 +117,57 @@ def test_verify_contract_and_no_overlap(winter_world, winter_model, winter_input
     ckeys = {"model", "lead_day", "variable", "mae", "rmse", "bias", "category_accuracy"}
     assert all(ckeys <= set(r) for r in res["continuous"])
     assert json.loads((tmp_path / "v.json").read_text())["scores"] == res["scores"]
+
+
+def _tiny_model():
+    import lightgbm as lgb
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    booster = lgb.train({"objective": "regression", "verbose": -1, "min_data_in_leaf": 5},
+                        lgb.Dataset(X, X[:, 0]), 2)
+    return Forecaster(features=["a", "b"], areas=["baotou"], boosters={"aqi_q50": booster},
+                      card={"version": "v1"})
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_failed_save_keeps_the_old_model(tmp_path):
+    model_dir = tmp_path / "model"
+    _tiny_model().save(model_dir)
+    old = _files(model_dir)
+    assert {"model.json", "model_card.json", "aqi_q50.txt", f".format-{M.MODEL_FORMAT}"} <= set(old)
+
+    def disk_full(folder):
+        (folder / "climatology.parquet").write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    new = _tiny_model()
+    new.card = {"version": "v2"}
+    with pytest.raises(OSError, match="No space left"):
+        new.save(model_dir, also=disk_full)
+    assert _files(model_dir) == old and [p.name for p in tmp_path.iterdir()] == ["model"]
+    assert Forecaster.load(model_dir).version == "v1"
+    new.save(model_dir, also=lambda folder: (folder / "climatology.parquet").write_bytes(b"clim"))
+    assert Forecaster.load(model_dir).version == "v2" and (model_dir / "climatology.parquet").read_bytes() == b"clim"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_a_folder_that_is_not_a_model_is_never_replaced(tmp_path):
+    (tmp_path / "notes.csv").write_text("mine")
+    with pytest.raises(ModelError, match="other files in it.*over a lantian model"):
+        _tiny_model().save(tmp_path)
+    with pytest.raises(ModelError, match="other files in it"):  # before any work: no data is read
+        FC.train(tmp_path / "no-such-data", tmp_path)
+    assert _files(tmp_path) == {"notes.csv": b"mine"}
+
+
+def test_booster_names_from_the_model_file_are_never_paths(tmp_path):
+    _tiny_model().save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    meta["boosters"] = ["../../outside"]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="booster name '../../outside' cannot name a file"):
+        Forecaster.load(tmp_path / "m")

@@ -89,3 +89,16 @@ def test_bulletins_of_a_region_without_plans_of_its_own(tmp_path):
     assert shipped_words_in(b.markdown + county.markdown + region.markdown) == []
     with pytest.raises(B.BulletinError, match="no plan .* for area 'baotou'"):
         issue(area_id="baotou", plans=p, areas=table)
+
+
+def test_word_refuses_nothing_lantian_writes(tmp_path):
+    """Control characters (from an area table's name, a registry, a template) never make the document fail."""
+    import docx
+
+    from response.bulletins import markdown_to_docx
+
+    path = markdown_to_docx("# 标题\x0b\n\n| a\x01 | b |\n|---|---|\n| 包头\x0c | \ufffe1 |\n\n**粗\x1f体**文字\r\n",
+                            tmp_path / "x.docx")
+    doc = docx.Document(path)
+    assert doc.paragraphs[0].text == "标题" and doc.tables[0].cell(1, 0).text == "包头"
+    assert doc.paragraphs[-1].text == "粗体文字" and doc.paragraphs[-1].runs[0].bold

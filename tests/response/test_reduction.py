@@ -213,3 +213,90 @@ def test_registry_checked_against_the_callers_areas(tmp_path):
     assert "## 石家庄市（橙色预警" in open(paths["summary"], encoding="utf-8").read()
     # without the region's table, its cities are unknown: the leaf default is the shipped region
     assert R.share_check(act, good, inv, {"shijiazhuang": "orange"}, rules="MEE-2024").totals.empty
+
+
+FORMULA = '=HYPERLINK("http://evil","x")'
+
+
+def _registry_file(tmp_path, rows):
+    base = {"name": "测试企业（演示）", "area_id": "baotou", "county_id": "", "lon": 110.0, "lat": 40.6,
+            "industry": "cement", "grade": "C", "guarantee": 0, "guarantee_reason": "", "guarantee_load": "",
+            "capacity": 100.0, "so2_t": 365.0, "nox_t": 730.0, "pm_t": 365.0, "vocs_t": 10.0}
+    path = tmp_path / "enterprises.csv"
+    pd.DataFrame([{**base, "enterprise_id": f"E{i}", **r} for i, r in enumerate(rows)]).to_csv(path, index=False)
+    return path
+
+
+def _outputs(tmp_path, registry):
+    inv = pd.DataFrame([{"area_id": "baotou", "sector": "industry", "so2": 3650.0, "nox": 3650.0, "pm": 3650.0,
+                         "vocs": 3650.0}]).set_index(["area_id", "sector"])
+    act = R.activate(registry, {"baotou": "orange"})
+    return act, R.write_outputs(act, R.share_check(act, registry, inv, {"baotou": "orange"}, rules="MEE-2024"),
+                                tmp_path / "out")
+
+
+def test_formula_names_come_out_as_text(tmp_path):
+    import openpyxl
+
+    registry, bad = R.load_registry(_registry_file(tmp_path, [{"name": FORMULA}, {"name": "@SUM(A1)"}]))
+    assert bad.empty and registry["name"].tolist() == [FORMULA, "@SUM(A1)"]  # the data keeps the name as given
+    act, paths = _outputs(tmp_path, registry)
+    sheet = openpyxl.load_workbook(paths["excel"])["包头市"]
+    header = [c.value for c in sheet[1]]
+    cells = [row[header.index("name")] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == ["'" + FORMULA, "'@SUM(A1)"] and all(c.data_type == "s" for c in cells)
+    csv = pd.read_csv(paths["csv"], encoding="utf-8-sig")
+    assert csv["name"].tolist() == ["'" + FORMULA, "'@SUM(A1)"]
+    assert FORMULA in open(paths["notices"], encoding="utf-8").read()  # Markdown and Word are not spreadsheets
+
+
+def test_control_characters_in_names_do_not_break_the_workbook_or_word(tmp_path):
+    import docx
+    import openpyxl
+
+    registry, bad = R.load_registry(_registry_file(tmp_path, [{"name": "包头\x0b钢铁\x00集团\ufffe（演示）",
+                                                               "guarantee": 1, "guarantee_load": 0.8,
+                                                               "guarantee_reason": "供\x0c暖"}]))
+    assert bad.empty and registry["name"].tolist() == ["包头钢铁集团（演示）"]
+    assert registry["guarantee_reason"].tolist() == ["供暖"]
+    act, paths = _outputs(tmp_path, registry)
+    sheet = openpyxl.load_workbook(paths["excel"])["包头市"]
+    assert "包头钢铁集团（演示）" in [c.value for row in sheet.iter_rows() for c in row]
+    word = docx.Document(paths["word"])
+    assert any("包头钢铁集团（演示）" in p.text for p in word.paragraphs)
+
+
+@pytest.mark.parametrize("row, problem", [
+    ({"lon": "abc"}, "lon 'abc' is not a number"),
+    ({"lat": 999}, "lat 999 outside -90 … 90"),
+    ({"lon": -181}, "lon -181 outside -180 … 180"),
+    ({"lon": "inf"}, "lon inf outside -180 … 180"),
+    ({"capacity": -7}, "capacity -7 outside 0 … inf"),
+    ({"capacity": "很多"}, "capacity '很多' is not a number"),
+    ({"capacity": "inf"}, "capacity inf outside 0 … inf"),
+    ({"so2_t": "abc"}, "so2_t 'abc' is not a number [t/a]"),
+    ({"nox_t": "inf"}, "nox_t inf is not a finite number [t/a]"),
+    ({"pm_t": -1}, "negative pm_t emissions"),
+    ({"vocs_t": ""}, "vocs_t (empty) is not a number [t/a]"),
+    ({"name": "\x0b\x00"}, "missing name"),
+])
+def test_registry_values_out_of_range_go_to_the_problems(tmp_path, row, problem):
+    registry, bad = R.load_registry(_registry_file(tmp_path, [{}, row]))
+    assert registry["enterprise_id"].tolist() == ["E0"]
+    assert bad["enterprise_id"].tolist() == ["E1"] and bad["row"].tolist() == [3]
+    assert bad["problem"].tolist() == [problem]
+
+
+def test_unknown_coordinates_and_capacity_are_allowed(tmp_path):
+    registry, bad = R.load_registry(_registry_file(tmp_path, [{"lon": "", "lat": "", "capacity": ""}]))
+    assert bad.empty and registry[["lon", "lat", "capacity"]].isna().all(axis=None)
+
+
+@pytest.mark.parametrize("value", [-5, "abc", "inf", ""])
+def test_inventory_emissions_must_be_finite_non_negative(tmp_path, value):
+    rows = [{"area_id": "baotou", "sector": "industry", "so2": 1, "nox": 1, "pm": 1, "vocs": 1},
+            {"area_id": "baotou", "sector": "mobile", "so2": value, "nox": 1, "pm": 1, "vocs": 1}]
+    pd.DataFrame(rows).to_csv(tmp_path / "inv.csv", index=False)
+    with pytest.raises(R.ReductionError, match=r"inv.csv: so2 must be finite non-negative numbers \[t/a\]; "
+                                                r"found line 3 \(baotou, mobile\)"):
+        R.load_inventory(tmp_path / "inv.csv")

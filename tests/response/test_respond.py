@@ -235,3 +235,24 @@ def test_region_of_the_data_directory_and_the_command(tmp_path, capsys):
     # the shipped region does not know these areas
     assert main(["respond", "--forecast", str(f), "--out", str(tmp_path / "b")]) == 2
     assert "unknown area 'shijiazhuang'" in capsys.readouterr().err
+
+
+def test_registry_problems_are_exported_inert(tmp_path):
+    import pandas as pd
+
+    from response import respond as respond_mod
+
+    data = tmp_path / "data"
+    data.mkdir()
+    row = {"name": "测试企业（演示）", "area_id": "baotou", "industry": "cement", "grade": "C", "so2_t": 365,
+           "nox_t": 365, "pm_t": 365, "vocs_t": 0}
+    pd.DataFrame([{**row, "enterprise_id": "E1"},
+                  {**row, "enterprise_id": "=cmd|' /C calc'!A0", "lon": "abc"}]).to_csv(data / "enterprises.csv",
+                                                                                        index=False)
+    pd.DataFrame([{"area_id": "baotou", "sector": "industry", "so2": 3650, "nox": 3650, "pm": 3650,
+                   "vocs": 3650}]).to_csv(data / "inventory.csv", index=False)
+    decisions = {"rules": "MEE-2024", "city": [{"area_id": "baotou", "level": "orange"}], "county": []}
+    result = respond_mod._reduction(data, decisions, tmp_path / "out", areas.load_areas())
+    assert result["activated"] == 1 and result["bad_rows"][0]["problem"] == "lon 'abc' is not a number"
+    problems = pd.read_csv(tmp_path / "out" / "reduction" / "registry_problems.csv", encoding="utf-8-sig")
+    assert problems["enterprise_id"].tolist() == ["'=cmd|' /C calc'!A0"]

@@ -208,6 +208,60 @@ def test_bad_settings(tmp_path, kwargs, match):
         simulate(tmp_path, progress=False, **kwargs)
 
 
+def _snapshot(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() if p.is_file() else None for p in folder.rglob("*")}
+
+
+def test_a_folder_with_a_users_files_is_refused_and_unchanged(tmp_path, monkeypatch):
+    import simulate as S
+
+    (tmp_path / "enterprises.csv").write_bytes("enterprise_id,name\nE1,我的企业\n".encode())
+    (tmp_path / "stations").mkdir()
+    (tmp_path / "stations" / "sites.csv").write_bytes(b"station,name\n1001A,mine\n")
+    before = _snapshot(tmp_path)
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the world was being built before the folder was checked")
+
+    monkeypatch.setattr(S, "world_areas", no_work)
+    monkeypatch.setattr(S, "Weather", no_work)
+    with pytest.raises(SimulationError, match=f"{tmp_path}: the folder is not empty \\(enterprises.csv, stations\\)"):
+        simulate(tmp_path, seed=3, start="2024-01-01", end="2024-01-15", forecasts="none", progress=False)
+    assert _snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("content, allowed", [
+    ({}, True),  # empty
+    ({".lantian/audit.db": b"x"}, True),  # only lantian's workspace, which simulate never writes to
+    ({"README.md": b"# lantian demo world (simulated)\n\nSimulated ...", "enterprises.csv": b"x"}, True),
+    ({".lantian-simulating": b"", "stations/sites.csv": b"x"}, True),  # a world left unfinished
+    ({"README.md": b"# my data\n", "enterprises.csv": b"x"}, False),
+    ({"notes.txt": b"x"}, False),
+])
+def test_which_folders_a_world_may_be_written_to(tmp_path, content, allowed):
+    import simulate as S
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name, data in content.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_bytes(data)
+    if allowed:
+        assert S.check_out_folder(out) == out
+    else:
+        with pytest.raises(SimulationError, match="not empty.*nothing was changed"):
+            S.check_out_folder(out)
+
+
+def test_a_world_is_written_to_a_folder_not_a_file(tmp_path):
+    import simulate as S
+
+    assert S.check_out_folder(tmp_path / "new") == tmp_path / "new" and not (tmp_path / "new").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SimulationError, match="exists and is not a folder"):
+        S.check_out_folder(tmp_path / "file")
+
+
 def test_summary_written(winter_world):
     summary = json.loads((winter_world / "truth" / "summary.json").read_text())
     assert summary["stations"] == 63 and summary["areas"] == 21
