@@ -251,6 +251,34 @@ def _cmd_thresholds(args) -> int:
     return 0
 
 
+def _cmd_accounts(args) -> int:
+    from response import accounts
+
+    if args.action == "list":
+        for user, rec in accounts.load_accounts(args.file).items():
+            scope = f" {rec.get('tier')} {rec.get('area') or ''}".rstrip() if rec.get("tier") else ""
+            print(f"{user:<16} {rec.get('role', 'viewer'):<10}{scope:<20} {rec.get('name_zh', '')}")
+        demo = accounts.demo_accounts(accounts.load_accounts(args.file))
+        if demo:
+            print(f"demo accounts (demo password; refused on real data): {', '.join(demo)}")
+        return 0
+    if not args.user or not args.name or not args.role:
+        raise accounts.AccountError("`lantian accounts add` needs --user, --name and --role")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"password for {args.user}: ")
+        if getpass.getpass("again: ") != password:
+            raise accounts.AccountError("the two passwords differ")
+    path = accounts.add_account(args.file, args.user, password, name_zh=args.name, role=args.role, tier=args.tier,
+                                area=args.area, replace=args.replace)
+    print(f"account {args.user} ({args.role}{' ' + args.tier if args.tier else ''}"
+          f"{' ' + args.area if args.area else ''}) written to {path} (password stored as a bcrypt hash only)")
+    return 0
+
+
 # ---- response ----------------------------------------------------------------------------------------------------
 
 def _cmd_respond(args) -> int:
@@ -285,19 +313,32 @@ def _cmd_respond(args) -> int:
 
 
 def _cmd_audit(args) -> int:
+    """List, verify (exit 0 intact, 1 tampered; 2, via ``main``, unreadable), print the head of, or export the
+    audit trail. The store must exist: a typo is an error, not a new empty store."""
     from response.audit import open_store
+    from response.sanitize import plain  # names and reasons are data: no control characters reach the terminal
 
-    with open_store(args.db) as store:
-        events = store.events(args.area)
-        for e in events[-args.last:]:
-            print(f"{e['id']:>5} {e['recorded_at'][:19]} {e['action']:<10} {e['area_id']:<12} {e['level']:<7} "
-                  f"{e['officer']}  {e['reason'] or ''}")
-        bad = store.verify_bulletins()
-        print(f"{len(events)} event(s); bulletin hashes {'all match' if not bad else f'MISMATCH in {bad}'}")
-        if args.export:
-            store.export_csv(args.export)
+    with open_store(args.db, create=False) as store:
+        status = 0
+        if args.export:  # first: a refused export (onto the store, onto a file without --force) ends the command
+            store.export_csv(args.export, force=args.force)
             print(f"exported to {args.export}")
-    return 0
+        if args.verify or args.anchor:
+            report = store.verify(anchors=args.anchor or ())
+            print("\n".join(report.lines()))
+            status = 0 if report.intact else 1
+        if args.head:
+            head = store.chain_head()
+            print(f"{head.anchor}  (event {head.event_id}, recorded {head.recorded_at})" if head else
+                  f"{args.db}: no events yet (empty audit store)")
+        if not (args.verify or args.anchor or args.head):
+            events = store.events(args.area)
+            for e in events[-args.last:]:
+                print(f"{e['id']:>5} {plain(e['recorded_at'])[:19]} {plain(e['action']):<10} "
+                      f"{plain(e['area_id']):<12} {plain(e['level']):<7} {plain(e['officer'])}  {plain(e['reason'])}")
+            bad = store.verify_bulletins()
+            print(f"{len(events)} event(s); bulletin hashes {'all match' if not bad else f'MISMATCH in {bad}'}")
+    return status
 
 
 def _cmd_evaluate(args) -> int:
@@ -418,6 +459,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="with set: why (recorded)")
     p.set_defaults(func=_cmd_thresholds)
 
+    p = sub.add_parser("accounts", help="the app's accounts: add one (the password is hashed) or list them")
+    p.add_argument("action", choices=["add", "list"])
+    p.add_argument("--file", required=True, help="accounts file (YAML; created if missing, written atomically, mode 600)")
+    p.add_argument("--user", help="login id")
+    p.add_argument("--name", help="display name (e.g. 王某（包头市生态环境局）)")
+    p.add_argument("--role", choices=["viewer", "consultant", "officer", "admin"])
+    p.add_argument("--tier", choices=["region", "city", "county"], help="officers: the tier they issue for")
+    p.add_argument("--area", help="officers of a city or county: their area id")
+    p.add_argument("--replace", action="store_true", help="change an existing account")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=_cmd_accounts)
+
     p = sub.add_parser("verify", help="rolling-origin hindcast against persistence and climatology")
     _model_args(p, "write the scores (JSON contract) here")
     p.add_argument("--start", required=True, help="first issue date")
@@ -440,11 +493,21 @@ def build_parser() -> argparse.ArgumentParser:
                                     "without plans.yaml the national default plans)")
     p.set_defaults(func=_cmd_respond)
 
-    p = sub.add_parser("audit", help="list or export the audit trail of warning decisions")
-    p.add_argument("--db", required=True, help="audit database (SQLite)")
+    p = sub.add_parser("audit", help="list, verify or export the audit trail of warning decisions")
+    p.add_argument("--db", required=True, help="audit database (SQLite; must exist)")
     p.add_argument("--area", help="only this area")
     p.add_argument("--last", type=int, default=30, help="show the last N events (default 30)")
-    p.add_argument("--export", help="write every event to this CSV")
+    p.add_argument("--verify", action="store_true",
+                   help="check the hash chain, the ids, the triggers and the bulletin hashes; exit 0 when intact, "
+                        "1 when tampered (the report names the first bad event), 2 when the file is unreadable")
+    p.add_argument("--head", action="store_true",
+                   help="print the chain head ID:SHA256, the anchor to keep outside the store (bulletin footer, "
+                        "daily export)")
+    p.add_argument("--anchor", action="append", metavar="ID:SHA256",
+                   help="a head printed earlier by --head: verify also that the trail still has it (repeatable; "
+                        "implies --verify)")
+    p.add_argument("--export", help="write every event to this CSV (never onto the store; spreadsheet-safe)")
+    p.add_argument("--force", action="store_true", help="let --export replace an existing file")
     p.set_defaults(func=_cmd_audit)
 
     p = sub.add_parser("evaluate", help="post-episode evaluation: timeline, forecast and warning quality, effect")

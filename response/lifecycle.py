@@ -29,6 +29,7 @@ import pandas as pd
 from forecast.levels import LEVEL_RANK, LEVELS, clause_leaves
 from forecast.nomenclature import TZ
 
+from . import accounts as accounts_mod
 from . import audit as audit_mod
 
 LIFT_HOURS = 36
@@ -234,27 +235,33 @@ def officer_action(current: str, chosen: str) -> str:
     return "upgraded" if LEVEL_RANK[chosen] > LEVEL_RANK[current] else "downgraded"
 
 
-def decision_event(decision: dict, *, chosen: str, current: str, officer: str, issue_date, model_version=None,
+def decision_event(decision: dict, *, chosen: str, current: str, account, issue_date, model_version=None,
                    reason: str = "", bulletin_text: str | None = None) -> audit_mod.Event:
     """The audit event of an officer's decision on one proposal of :func:`response.respond.respond`.
 
     ``decision`` is the area's record (``area_id``, ``tier``, ``level``, ``model_level``, ``reason``,
-    ``valid_from``, ``consultation_adjusted``); ``chosen`` the level the officer confirms. A level other than
-    the proposed one is an override and needs a ``reason``.
+    ``valid_from``, ``consultation_adjusted``); ``chosen`` the level the officer confirms; ``account`` the
+    logged-in :class:`response.accounts.Account` — it must have the right to issue for this tier and area
+    (:func:`response.accounts.authorize`). The event keeps its display name (``officer``) and its login id and role
+    (``details``). A level other than the proposed one is an override and needs a ``reason``.
 
     Raises
     ------
+    PermissionDenied
+        No account, or one that may not issue for this tier and area.
     LifecycleError
         An override without a reason, or an unknown level.
     """
+    accounts_mod.authorize(account, "issue", area_id=decision["area_id"], tier=decision["tier"])
     override = chosen != decision["level"]
     if override and not str(reason).strip():
         raise LifecycleError("调整级别必须说明理由 / an override of the proposed level needs a reason")
     action = officer_action(current, chosen)
     return audit_mod.Event(
-        action, decision["area_id"], decision["tier"], chosen, officer,
+        action, decision["area_id"], decision["tier"], chosen, account.name_zh,
         valid_from=str(decision.get("valid_from") or valid_from(issue_date)), issue_date=str(issue_date)[:10],
         forecast_ref=f"{str(issue_date)[:10]}/{model_version}", model_version=model_version,
         reason=str(reason).strip() or decision.get("reason"), bulletin_text=bulletin_text or None,
         details={"proposed": decision["level"], "override": override, "model_level": decision.get("model_level"),
-                 "consultation_adjusted": bool(decision.get("consultation_adjusted"))})
+                 "consultation_adjusted": bool(decision.get("consultation_adjusted")), "login": account.user,
+                 "role": account.role, "officer_tier": account.tier, "officer_area": account.area})

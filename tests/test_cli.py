@@ -174,3 +174,20 @@ def test_respond_on_the_demo_world_forecast(winter_world, winter_model, winter_i
     bad.write_text("not sqlite")
     assert main(["audit", "--db", str(bad)]) == 2
     assert "not an SQLite database" in capsys.readouterr().err
+
+
+def test_accounts_add_hashes_and_lists(tmp_path):
+    path = tmp_path / "accounts.yaml"
+    out = subprocess.run([sys.executable, "-m", "lantian", "accounts", "add", "--file", str(path), "--user", "wang",
+                          "--name", "王某", "--role", "officer", "--tier", "city", "--area", "baotou",
+                          "--password-stdin"], input="包头值班密码很长很长很长\n", capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "包头值班密码" not in path.read_text(encoding="utf-8") and "bcrypt-sha256$" in path.read_text()
+    listed = _run("accounts", "list", "--file", str(path))
+    assert "wang" in listed.stdout and "officer" in listed.stdout and "demo accounts" not in listed.stdout
+    shipped = _run("accounts", "list", "--file", "config/accounts.yaml")
+    assert "demo accounts (demo password; refused on real data): duty" in shipped.stdout
+    bad = subprocess.run([sys.executable, "-m", "lantian", "accounts", "add", "--file", str(path), "--user", "li",
+                          "--name", "李", "--role", "officer", "--tier", "city", "--password-stdin"],
+                         input="long enough password\n", capture_output=True, text=True)
+    assert bad.returncode == 2 and "needs its area" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,7 +1,8 @@
-"""Shared helpers of the pages: settings, language, cached library calls."""
+"""Shared helpers of the pages: settings, language, the logged-in account, cached library calls."""
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import streamlit as st
@@ -48,9 +49,22 @@ TEXT = {
     "record_of": ("按{what}记录（{n} 个地区·日）试算：", "On the {what} record ({n} area-days):"),
     "set_thresholds": ("设定为会商阈值（记录设定人和理由）", "Set for the consultation (signed, with a reason)"),
     "reliability": ("概率可靠性图", "Reliability diagram"),
-    "need_signature": ("设定阈值须填写设定人和理由。", "Setting thresholds needs who sets them and why."),
+    "need_signature": ("设定阈值须填写理由。", "Setting thresholds needs a reason."),
     "set_by": ("设定人", "Set by"), "set_reason": ("设定理由", "Reason for the setting"),
     "outdated_model": ("模型文件需要重新训练：{msg}", "The model must be retrained: {msg}"),
+    "logged_in": ("已登录", "Logged in"), "logout": ("退出登录", "Log out"), "log_in": ("登录", "Log in"),
+    "session_expired": ("登录已过期，请重新登录。", "Your session expired: log in again."),
+    "need_login": ("请先在左侧登录（需要相应权限）。", "Log in (sidebar) with an account that has this right."),
+    "no_right": ("当前账号无此权限：{msg}", "This account may not do this: {msg}"),
+    "demo_on_real": ("账号文件 {path} 中有演示账号（{users}，演示密码）。演示账号只能用于模拟演示数据，"
+                     "不能用于真实数据 {data}。请用 `lantian accounts add --file 新文件 …` 建立本单位账号，"
+                     "并设置 LANTIAN_ACCOUNTS 指向该文件。",
+                     "The accounts file {path} holds demo accounts ({users}, demo password). They work only on the "
+                     "simulated demo world, not on real data {data}. Create your team's accounts with `lantian "
+                     "accounts add --file NEW_FILE …` and point LANTIAN_ACCOUNTS at that file."),
+    "chain_ok": ("审计日志哈希链完整", "Audit trail hash chain intact"),
+    "chain_bad": ("审计日志可能被篡改", "The audit trail may have been tampered with"),
+    "accounts_error": ("账号文件不可用：{msg}", "The accounts file cannot be used: {msg}"),
 }
 
 
@@ -69,6 +83,100 @@ def settings() -> dict:
     return {"data": data, "model": Path(os.environ.get("LANTIAN_MODEL", "models/demo")), "prepare_demo": prepare,
             "audit": Path(os.environ["LANTIAN_AUDIT"]) if os.environ.get("LANTIAN_AUDIT") else None,
             "accounts": Path(os.environ.get("LANTIAN_ACCOUNTS", "config/accounts.yaml"))}
+
+
+# ---- the logged-in account -------------------------------------------------------------------------------------
+
+@st.cache_data(show_spinner=False)
+def _demo_users(path: str, stamp: float) -> list[str]:
+    from response import accounts
+
+    return accounts.demo_accounts(accounts.load_accounts(path))
+
+
+def accounts_guard(cfg: dict) -> None:
+    """Stop the app with instructions when the accounts file is unusable, or holds demo accounts while the data are
+    not the simulated demo world (the demo password must never open a real duty workflow)."""
+    from forecast import workspace
+    from response import accounts
+
+    path = cfg["accounts"]
+    try:
+        users = _demo_users(str(path), path.stat().st_mtime if path.exists() else 0.0)
+    except accounts.AccountError as exc:
+        st.error(t("accounts_error").format(msg=exc))
+        st.stop()
+    first_start = cfg["prepare_demo"] and not cfg["data"].exists()  # the default demo world is about to be made
+    if users and not first_start and not workspace.is_demo_world(cfg["data"]):
+        st.error(t("demo_on_real").format(path=path, users=", ".join(users), data=cfg["data"]))
+        st.stop()
+
+
+def current_account():
+    """The logged-in :class:`response.accounts.Account` of this browser session, or ``None`` (also when the
+    session expired: :func:`response.accounts.session_valid`)."""
+    from response import accounts
+
+    acc = st.session_state.get("account")
+    if acc is None:
+        return None
+    now = datetime.now(timezone.utc)
+    if not accounts.session_valid(st.session_state["logged_in_at"], st.session_state["last_seen"], now=now):
+        for key in ("account", "logged_in_at", "last_seen"):
+            st.session_state.pop(key, None)
+        st.session_state["expired"] = True
+        return None
+    st.session_state["last_seen"] = now
+    return acc
+
+
+def login_box(cfg: dict) -> None:
+    """The sidebar's login / logout (every failed login is recorded; repeated failures lock the user out)."""
+    from forecast import workspace
+    from response import accounts
+
+    acc = current_account()
+    with st.sidebar:
+        if acc is not None:
+            st.caption(f"{t('logged_in')}：{acc.name_zh}（{acc.user}，{acc.role}"
+                       f"{'，' + str(acc.area or acc.tier) if acc.tier else ''}）")
+            if st.button(t("logout"), key="logout"):
+                for key in ("account", "logged_in_at", "last_seen"):
+                    st.session_state.pop(key, None)
+                st.rerun()
+            return
+        if st.session_state.pop("expired", False):
+            st.info(t("session_expired"))
+        with st.form("login"):
+            user = st.text_input(t("user"), key="login_user")
+            password = st.text_input(t("password"), type="password", key="login_password")
+            if st.form_submit_button(t("log_in")):
+                try:
+                    acc = accounts.login(accounts.load_accounts(cfg["accounts"]), user, password,
+                                         workspace_dir=workspace.cache_dir(cfg["data"]))
+                except (accounts.LoginError, accounts.AccountError) as exc:
+                    st.error(str(exc))
+                    return
+                now = datetime.now(timezone.utc)
+                st.session_state.update(account=acc, logged_in_at=now, last_seen=now)
+                st.rerun()
+
+
+def session_start(cfg: dict) -> None:
+    """What every page does first: refuse demo accounts on real data, then the sidebar's login."""
+    accounts_guard(cfg)
+    login_box(cfg)
+
+
+def allowed(right: str, **scope) -> tuple[bool, str]:
+    """Whether the logged-in account has ``right`` (within ``scope``: ``area_id``, ``tier``), and why not."""
+    from response import accounts
+
+    try:
+        accounts.authorize(current_account(), right, **scope)
+    except accounts.PermissionDenied as exc:
+        return False, (t("need_login") if current_account() is None else t("no_right").format(msg=exc))
+    return True, ""
 
 
 def audit_path(cfg: dict) -> Path:
@@ -170,6 +278,7 @@ def page_start(title_key: str):
     """
     cfg = settings()
     st.header(t(title_key))
+    session_start(cfg)
     if not data_ready(cfg):
         return None
     m = model_or_none(cfg["model"])

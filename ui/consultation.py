@@ -8,7 +8,7 @@ from forecast import consultation as C
 from forecast import decision, forecasting, products
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
 from response import figures
-from ui.common import adjusted_doc, forecast_doc, page_start, region, t
+from ui.common import adjusted_doc, allowed, current_account, forecast_doc, page_start, region, t
 
 
 @st.cache_data(show_spinner="读取气象场 / reading the GRIB fields …", max_entries=64)
@@ -93,14 +93,22 @@ def render_thresholds(cfg, doc: dict) -> None:
                 {"verification": "检验期", "training (out of fold)": "训练期（交叉验证）"}.get(what, what)
             st.caption(t("record_of").format(what=label, n=len(record)))
             st.dataframe(products.consequence_table(record, trial), hide_index=True)
+        ok, why = allowed("set_thresholds")
+        if not ok:
+            st.caption(why)
+            return
         with st.form("thresholds"):
-            by = st.text_input(t("set_by"))
             reason = st.text_input(t("set_reason"))
             if st.form_submit_button(t("set_thresholds")):
-                if not by.strip() or not reason.strip():
+                if not reason.strip():
                     st.error(t("need_signature"))
                     return
-                decision.save_setting(trial, data=cfg["data"], by=by, reason=reason)
+                acc = current_account()
+                try:
+                    decision.save_setting(trial, data=cfg["data"], by=f"{acc.name_zh} ({acc.user})", reason=reason)
+                except (decision.DecisionError, OSError) as exc:  # a full disk: nothing half-written, say so
+                    st.error(str(exc))
+                    return
                 st.toast(t("saved"))
                 st.rerun()
 
@@ -133,6 +141,12 @@ def render_adjustment(cfg, model_doc: dict, area_id: str, adjustments) -> None:
     st.subheader(t("adjust"))
     area = next(a for a in model_doc["areas"] if a["area_id"] == area_id)
     st.caption(t("model_values") + "：" + "，".join(f"D{d['lead_day']} {d['aqi']['q50']:.0f}" for d in area["days"]))
+    ok, why = allowed("adjust")
+    if not ok:
+        st.caption(why)
+        if len(adjustments):
+            st.dataframe(products.adjustment_table(adjustments), hide_index=True, width="stretch")
+        return
     with st.form("adjust"):
         day = st.selectbox(t("lead_day"), [d["lead_day"] for d in area["days"]], key="adjust_day")
         value = st.number_input("AQI", min_value=0, max_value=C.MAX_AQI, value=None, step=5, key="adjust_aqi",
@@ -144,11 +158,13 @@ def render_adjustment(cfg, model_doc: dict, area_id: str, adjustments) -> None:
             try:
                 if value is None:
                     raise C.ConsultationError(t("consultation_aqi"))
-                rec = C.make_record(model_doc, area_id, day, value, reason, participants=participants, notes=notes)
-            except C.ConsultationError as exc:
+                acc = current_account()
+                rec = C.make_record(model_doc, area_id, day, value, reason, participants=participants, notes=notes,
+                                    saved_by=f"{acc.name_zh} ({acc.user})")
+                C.append(cfg["data"], rec)
+            except C.ConsultationError as exc:  # invalid, or not written (a full disk): the file is as it was
                 st.error(str(exc))
             else:
-                C.append(cfg["data"], rec)
                 st.toast(t("saved"))
                 st.rerun()
     if len(adjustments):

@@ -4,12 +4,13 @@ from __future__ import annotations
 import streamlit as st
 
 from forecast import archive, forecasting, products
-from ui.common import inputs, model_or_none, settings, t, data_ready
+from ui.common import allowed, data_ready, session_start, inputs, model_or_none, settings, t
 
 
 def render():
     cfg = settings()
     st.header(t("data"))
+    session_start(cfg)
     if not data_ready(cfg):
         return
     inp = inputs(str(cfg["data"]))
@@ -34,7 +35,10 @@ def render():
         st.info(t("no_model"))
     first, last = products.observed_period(inp.obs.daily)
     until = st.date_input("训练截止 / train until", value=last.date(), min_value=first.date(), max_value=last.date())
-    if st.button(t("train")):
+    ok, why = allowed("train")  # training replaces the production model: admins only
+    if not ok:
+        st.caption(why)
+    if st.button(t("train"), disabled=not ok):
         bar = st.progress(0.0, text=t("train"))
         model = forecasting.train(cfg["data"], cfg["model"], until=str(until), inputs=inp,
                                   progress=lambda done, total: bar.progress(done / total,

@@ -10,7 +10,7 @@ import streamlit as st
 from forecast.consultation import store_path as consultation_store
 from response import episodes, evaluation, figures
 from response import report as R
-from ui.common import audit_path, data_ready, inputs, region, settings, t
+from ui.common import audit_path, data_ready, inputs, region, session_start, settings, t
 
 
 @st.cache_data(show_spinner="评估中 / evaluating …")
@@ -25,6 +25,7 @@ def _stamp(*paths) -> float:
 def render():
     cfg = settings()
     st.header(t("review"))
+    session_start(cfg)
     if not data_ready(cfg):
         return
     inp = inputs(str(cfg["data"]))

@@ -1,6 +1,7 @@
 """The warning life cycle on sequences of successive forecasts."""
 import pytest
 
+from response.accounts import Account, PermissionDenied
 from response.lifecycle import (LifecycleError, WarningState, decision_event, lowest_trigger, officer_action,
                                 run_sequence, states_from_events, step, valid_from)
 
@@ -90,11 +91,28 @@ def test_officer_action(current, chosen, action):
 def test_decision_event_needs_a_reason_for_an_override():
     rec = {"area_id": "baotou", "tier": "city", "level": "orange", "model_level": "orange", "reason": "r",
            "valid_from": "2024-12-21T00:00:00+08:00"}
+    li = Account("li", "李", "officer", "city", "baotou")
     with pytest.raises(LifecycleError, match="needs a reason"):
-        decision_event(rec, chosen="red", current="none", officer="李", issue_date="2024-12-20")
-    e = decision_event(rec, chosen="orange", current="none", officer="李", issue_date="2024-12-20")
+        decision_event(rec, chosen="red", current="none", account=li, issue_date="2024-12-20")
+    e = decision_event(rec, chosen="orange", current="none", account=li, issue_date="2024-12-20")
     assert (e.action, e.level, e.valid_from, e.details["override"]) == ("issued", "orange",
                                                                         "2024-12-21T00:00:00+08:00", False)
+    assert e.officer == "李" and (e.details["login"], e.details["role"]) == ("li", "officer")
+
+
+@pytest.mark.parametrize("account, why", [
+    (None, "log in first"),
+    (Account("v", "观察员", "viewer"), "may not issue"),
+    (Account("c", "专家", "consultant"), "may not issue"),
+    (Account("h", "呼市值班", "officer", "city", "hohhot"), "issues for hohhot only, not baotou"),
+    (Account("q", "旗县值班", "officer", "county", "togtoh"), "issues county-tier warnings only"),
+    (Account("r", "自治区值班", "officer", "region"), "issues region-tier warnings only"),
+])
+def test_only_the_officer_of_the_tier_and_area_may_issue(account, why):
+    rec = {"area_id": "baotou", "tier": "city", "level": "orange", "model_level": "orange", "reason": "r",
+           "valid_from": "2024-12-21T00:00:00+08:00"}
+    with pytest.raises(PermissionDenied, match=why):
+        decision_event(rec, chosen="orange", current="none", account=account, issue_date="2024-12-20")
 
 
 def test_valid_from_is_the_first_trigger_day_in_cst():

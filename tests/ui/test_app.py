@@ -14,15 +14,27 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture()
 def env(winter_world, winter_model, tmp_path, monkeypatch):
+    from forecast import workspace
+    from response import accounts
+
     monkeypatch.setenv("LANTIAN_DATA", str(winter_world))
     monkeypatch.setenv("LANTIAN_MODEL", str(winter_model))
     monkeypatch.setenv("LANTIAN_AUDIT", str(tmp_path / "audit.db"))
     monkeypatch.setenv("LANTIAN_ACCOUNTS", str(ROOT / "config" / "accounts.yaml"))
-    return tmp_path / "audit.db"
+    logins = workspace.cache_dir(winter_world) / accounts.LOG_FILE  # the shared world's login record
+    logins.unlink(missing_ok=True)
+    yield tmp_path / "audit.db"
+    logins.unlink(missing_ok=True)
 
 
 def page(name):
     return AppTest.from_string(f"from ui import {name}\n{name}.render()", default_timeout=TIMEOUT)
+
+
+def log_in(at, user, password="lantian-demo"):
+    at.text_input(key="login_user").input(user)
+    at.text_input(key="login_password").input(password)
+    return next(b for b in at.button if b.label == "登录").click().run()
 
 
 @pytest.fixture()
@@ -57,10 +69,12 @@ def _check_consultation(at, world):
 
 def _check_duty(at, world):
     proposals = at.dataframe[0].value
-    assert len(proposals) == N_AREAS and set(proposals["proposed"]) <= {"none", "yellow", "orange", "red"}
+    areas = proposals[proposals["tier"] != "region"]  # region-tier (zone) rows come on top when triggered
+    assert len(areas) == N_AREAS and set(proposals["proposed"]) <= {"none", "yellow", "orange", "red"}
     assert set(proposals["in_force"]) == {"none"}  # an empty audit store: nothing in force
-    assert {"值班员登录", "应急减排清单"} <= set(_texts(at, "subheader"))
+    assert "应急减排清单" in _texts(at, "subheader")
     assert next(b for b in at.button if "发布" in b.label).disabled  # nobody logged in
+    assert any("请先在左侧登录" in c for c in _texts(at, "caption"))
 
 
 def _check_review(at, world):
@@ -106,31 +120,82 @@ def test_app_routes_to_consultation(env):
 
 
 def test_issue_flow_writes_an_audit_event(env):
-    at = page("duty").run()
-    at.text_input[0].input("duty")
-    at.text_input[1].input("lantian-demo")
-    at.button[0].click().run()  # log in
-    assert not at.exception and at.session_state["officer"]["user"] == "duty"
-    at.selectbox[2].set_value("red").run()  # override the proposed level …
-    at.text_input[0].input("会商认为污染将加重").run()  # … with a reason
+    at = log_in(page("duty").run(), "duty")
+    assert not at.exception and at.session_state["account"].user == "duty"
+    assert by_label(at.selectbox, "地区 area").value == "baotou"  # the officer's own area first
+    by_label(at.selectbox, "调整级别").set_value("red").run()  # override the proposed level …
+    by_label(at.text_input, "理由").input("会商认为污染将加重").run()  # … with a reason
     issue = next(b for b in at.button if "发布" in b.label)
     issue.click().run()
     assert not at.exception, at.exception
     with audit.open_store(env) as store:
         events = store.events()
-    assert len(events) == 1 and events[0]["level"] == "red" and events[0]["officer"] == "值班员（演示）"
-    assert events[0]["details"]["override"] is True
+    assert len(events) == 1 and events[0]["level"] == "red" and events[0]["officer"] == "包头市值班员（演示）"
+    assert events[0]["details"]["override"] is True and events[0]["details"]["login"] == "duty"
+
+
+def test_duty_page_shows_the_audit_chain_and_a_tampered_level(env):
+    import sqlite3
+
+    at = log_in(page("duty").run(), "duty")
+    next(b for b in at.button if "发布" in b.label).click().run()
+    assert any(c.value.startswith("审计日志哈希链完整") for c in at.caption)
+    con = sqlite3.connect(env)
+    con.execute("DROP TRIGGER IF EXISTS events_no_update")
+    con.execute("UPDATE events SET level = 'none'")
+    con.commit()
+    con.close()
+    at = page("duty").run()
+    assert any(e.value.startswith("审计日志可能被篡改") for e in at.error), [e.value for e in at.error]
 
 
 def test_wrong_password_cannot_issue(env):
-    at = page("duty").run()
-    at.text_input[0].input("duty")
-    at.text_input[1].input("wrong")
-    at.button[0].click().run()
+    at = log_in(page("duty").run(), "duty", "wrong")
     assert any("错误" in e.value for e in at.error)
     issue = next(b for b in at.button if "发布" in b.label)
     assert issue.disabled
     assert not env.exists() or audit.open_store(env).events() == []
+
+
+@pytest.mark.parametrize("user, why", [("viewer", "无此权限"), ("consult", "无此权限"),
+                                       ("hohhot", "只能发布本地区预警")])
+def test_only_the_areas_own_officer_can_issue(env, user, why):
+    at = log_in(page("duty").run(), user)
+    by_label(at.selectbox, "地区 area").set_value("baotou").run()
+    assert next(b for b in at.button if "发布" in b.label).disabled
+    assert any(why in c.value for c in at.caption)
+    assert not env.exists() or audit.open_store(env).events() == []
+
+
+def test_repeated_failed_logins_lock_the_user_out(env):
+    from response import accounts
+
+    at = page("duty").run()
+    for _ in range(accounts.MAX_FAILURES):
+        log_in(at, "viewer", "guess")
+    log_in(at, "viewer")  # the right password, too late
+    assert any("锁定" in e.value for e in at.error) and "account" not in at.session_state
+
+
+def test_logout_and_session_expiry(env):
+    from datetime import timedelta
+
+    at = log_in(page("duty").run(), "duty")
+    at.session_state["last_seen"] = at.session_state["last_seen"] - timedelta(hours=1)  # idle for an hour
+    at.run()
+    assert "account" not in at.session_state and any("过期" in i.value for i in at.info)
+    at = log_in(at, "duty")
+    next(b for b in at.button if b.label == "退出登录").click().run()
+    assert "account" not in at.session_state
+
+
+def test_demo_accounts_are_refused_on_real_data(env, tmp_path, monkeypatch):
+    real = tmp_path / "real"
+    (real / "stations").mkdir(parents=True)
+    monkeypatch.setenv("LANTIAN_DATA", str(real))
+    at = page("duty").run()
+    assert any("演示账号" in e.value and "lantian accounts add" in e.value for e in at.error)
+    assert not at.button  # nothing else rendered
 
 
 @pytest.fixture()
@@ -166,7 +231,7 @@ def test_consultation_sets_thresholds_signed_and_they_decide_the_levels(env, win
     path = decision.settings_path(winter_world)
     path.unlink(missing_ok=True)
     try:
-        at = page("consultation").run()
+        at = log_in(page("consultation").run(), "consult")
         assert not at.exception, at.exception
         for name in ("黄色预警", "橙色预警", "红色预警"):
             by_label(at.slider, f"阈值 {name}").set_value(0.05)
@@ -174,19 +239,21 @@ def test_consultation_sets_thresholds_signed_and_they_decide_the_levels(env, win
         shown = [d.value for d in at.dataframe if "命中 hits" in d.value.columns]
         assert len(shown) == 1 and len(shown[0]) == 4  # any warning, ≥ yellow, ≥ orange, ≥ red
         by_label(at.button, "设定为会商阈值（记录设定人和理由）").click().run()
-        assert any("设定人和理由" in e.value for e in at.error) and not path.exists()  # unsigned: refused
-        by_label(at.text_input, "设定人").input("会商组")
+        assert any("须填写理由" in e.value for e in at.error) and not path.exists()  # no reason: refused
         by_label(at.text_input, "设定理由").input("春节前后从严")
         by_label(at.button, "设定为会商阈值（记录设定人和理由）").click().run()
         assert not at.exception, at.exception
         assert decision.thresholds_in_force(winter_world).as_dict() == dict.fromkeys(decision.WARNING_LEVELS, 0.05)
-        assert any("consultation setting of" in c and "会商组" in c for c in _texts(at, "caption"))
+        assert any("consultation setting of" in c and "(consult)" in c for c in _texts(at, "caption"))
     finally:
         path.unlink(missing_ok=True)
 
 
 def test_consultation_adjustment_is_stored_and_drives_the_proposals(env, clean_consultations):
     at = page("consultation").run()
+    assert not [n for n in at.number_input if n.label == "AQI"]  # anonymous: no adjustment form
+    assert any("请先在左侧登录" in c.value for c in at.caption)
+    at = log_in(at, "consult")
     by_label(at.selectbox, "地区 area").set_value("baotou").run()
     by_label(at.number_input, "AQI").set_value(350)
     by_label(at.button, "保存会商记录").click().run()
@@ -203,7 +270,7 @@ def test_consultation_adjustment_is_stored_and_drives_the_proposals(env, clean_c
     records, problems = consultation.load(clean_consultations.parent.parent)
     assert len(records) == 3 and not problems
     assert set(records["lead_day"]) == {1, 2, 3} and (records["consultation_aqi"] == 350).all()
-    assert records["participants"].iloc[0] == "环境、气象"
+    assert records["participants"].iloc[0] == "环境、气象" and records["saved_by"].iloc[0] == "会商专家（演示） (consult)"
     duty = page("duty").run()
     assert not duty.exception, duty.exception
     assert any("会商订正" in i.value for i in duty.info)
@@ -216,6 +283,8 @@ def test_data_page_trains_with_progress_and_runs_a_forecast(env, winter_world, t
     monkeypatch.setattr("forecast.model.N_ROUNDS", 30)
     at = page("data").run()
     assert not at.exception and any("尚未训练" in i.value for i in at.info)
+    assert by_label(at.button, "训练模型").disabled  # training replaces the production model: admins only
+    at = log_in(at, "admin")
     by_label(at.button, "训练模型").click().run()
     assert not at.exception, at.exception
     assert (tmp_path / "model" / "model.json").exists()

@@ -74,7 +74,7 @@ def test_pages_and_issuing_in_a_browser(server, tmp_path):
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
         page.get_by_label("用户名").fill("duty")
         page.get_by_label("密码").fill("lantian-demo")
-        page.get_by_role("button", name="登录 / log in").click()
+        page.get_by_role("button", name="登录").click()
         page.get_by_text("已登录").wait_for(timeout=60_000)
         page.get_by_role("button", name="确认发布").click()
         page.get_by_text("已发布并记入审计日志").wait_for(timeout=60_000)
@@ -82,4 +82,5 @@ def test_pages_and_issuing_in_a_browser(server, tmp_path):
         browser.close()
     with audit.open_store(db) as store:
         events = store.events()
-    assert len(events) == 1 and events[0]["officer"] == "值班员（演示）"
+    assert len(events) == 1 and events[0]["officer"] == "包头市值班员（演示）"
+    assert events[0]["details"]["login"] == "duty" and events[0]["area_id"] == "baotou"
