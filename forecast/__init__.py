@@ -16,7 +16,8 @@ Names are loaded on first use (``import forecast`` stays light for the command l
 ``nomenclature`` (names, units, time zone, thresholds), ``aqi`` (HJ 633), ``cnemc`` / ``qc`` / ``averaging`` /
 ``history`` (station data), ``gribread`` / ``extraction`` / ``drivers`` / ``meteorology`` / ``loaders``
 (meteorology), ``levels`` (warning rules), ``distributions``, ``features``, ``model``, ``modelcard``,
-``verification``, ``archive``, ``consultation``, ``products``, ``workspace``; ``forecasting`` sequences them.
+``verification``, ``archive``, ``document`` (the forecast document's schema), ``consultation``, ``products``,
+``workspace``; ``forecasting`` sequences them.
 """
 import os as _os
 

@@ -42,6 +42,9 @@ DAILY_KEYS = ("pm25_24h", "pm10_24h", "so2_24h", "no2_24h", "co_24h", "o3_8h")
 POLLUTANT_NAMES = {"pm25": "PM2.5", "pm10": "PM10", "so2": "SO2", "no2": "NO2", "co": "CO", "o3": "O3"}
 ABOVE_TOP = ("cap", "nan", "extrapolate")
 IAQI_LEVELS = np.array([0, 50, 100, 150, 200, 300, 400, 500], dtype=float)
+#: the top of the index scale in both editions (HJ 633-2012 Table 1, HJ 633-2026 Table 3): an AQI a user or a file
+#: gives outside 0 … AQI_MAX is refused (a concentration beyond the last breakpoint gives IAQI 500 by default)
+AQI_MAX = float(IAQI_LEVELS[-1])
 
 
 class AQIError(ValueError):
@@ -332,12 +335,21 @@ def aqi_table(path, *, standard: str = "HJ633-2012", date_column: str | None = N
     Raises
     ------
     AQIError
-        The file cannot be read (names the file and the problem) or has no pollutant column.
+        The file cannot be read (names the file and the problem), has no pollutant column, or has a cell in a
+        pollutant column that is not a number (names the column and the line).
     """
     try:
         frame = pd.read_csv(path)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise AQIError(f"{path}: cannot read concentration table ({exc})") from None
+    for key in [k for k in POLLUTANTS if k in frame.columns]:
+        values = pd.to_numeric(frame[key], errors="coerce")
+        bad = values.isna() & frame[key].notna()
+        if bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            raise AQIError(f"{path}: column {key}, line {first + 2}: {frame[key].iat[first]!r} is not a number "
+                           f"({int(bad.sum())} such cell(s)); concentrations are numbers [ug/m3; mg/m3 for CO]")
+        frame[key] = values
     return pd.concat([frame, aqi(frame, standard=standard, date_column=date_column)], axis=1)
 
 

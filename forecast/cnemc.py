@@ -53,6 +53,9 @@ SITE_COLUMNS = {"监测点编码": "station", "监测点名称": "station_name",
 HISTORY_COLUMNS = ("time", "station", "area_id", "pollutant", "value")
 #: the read-log action of the station-list note (stations of cities that match no area)
 STATIONS_DROPPED = "stations dropped"
+#: the read-log action of a row dated otherwise than its daily file (skipped, never moved; shown in the history's
+#: report lines, :func:`forecast.history.report_lines`)
+ROW_OTHER_DAY = "row skipped (dated otherwise)"
 #: the columns of an area table (forecast/data/areas.csv), for the example row of the no-match error
 _AREA_ROW = "{area_id},{name_zh},{short_zh},{name_en},city,,{gb},{lon:.2f},{lat:.2f}"
 
@@ -69,8 +72,8 @@ class ReadLog:
     ----------
     entries : list of dict
         One entry per note: ``file``, ``row`` (line number in the file, 1 = header; ``None`` for the whole file),
-        ``problem`` (what was wrong) and ``action`` (``"row skipped"``, ``"file skipped"``, ``"column(s) dropped"``,
-        ``"stations dropped"``).
+        ``problem`` (what was wrong) and ``action`` (``"row skipped"``, ``"row skipped (dated otherwise)"``,
+        ``"file skipped"``, ``"column(s) dropped"``, ``"stations dropped"``).
     files_read : int
         Files with at least one usable data row.
     """
@@ -103,7 +106,7 @@ class ReadLog:
     def summary(self) -> str:
         """One line: files read and skipped, rows skipped, other notes."""
         skipped = len(self.files_skipped)
-        rows = sum(1 for e in self.entries if e["action"] == "row skipped")
+        rows = sum(1 for e in self.entries if e["action"] in ("row skipped", ROW_OTHER_DAY))
         other = len(self.entries) - skipped - rows
         return (f"{self.files_read} file(s) read, {skipped} skipped, {rows} row(s) skipped, "
                 f"{other} other note(s)")
@@ -329,7 +332,7 @@ def _parse_block(header, lines, numbers, files, stations, log: ReadLog, removed:
     off_day = ~bad_time & ~np.isnat(file_day) & (date != file_day)
     for idx in np.flatnonzero(off_day):
         log.add(files[idx], f"line {numbers[idx]}: row dated {pd.Timestamp(date[idx]):%Y-%m-%d} in the file of "
-                f"{pd.Timestamp(file_day[idx]):%Y-%m-%d}", numbers[idx])
+                f"{pd.Timestamp(file_day[idx]):%Y-%m-%d}", numbers[idx], ROW_OTHER_DAY)
     bad_time = bad_time | off_day
     types = frame["type"].str.strip().to_numpy(dtype=object)
     known_type = np.isin(types, list(CNEMC_TYPES))

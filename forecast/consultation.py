@@ -23,13 +23,15 @@ import numpy as np
 import pandas as pd
 
 from . import decision, levelprob, levels, workspace
+from .aqi import AQI_MAX
 from .distributions import split_normal_sf
 from .region import load_region
 
 #: the fields of one record, in file order
 FIELDS = ("saved_at", "issue_date", "area_id", "lead_day", "model_version", "model_aqi", "consultation_aqi",
           "reason", "participants", "notes", "saved_by")
-MAX_AQI = 500
+#: the highest AQI an adjustment may give (the top of HJ 633's scale)
+MAX_AQI = int(AQI_MAX)
 #: used when a forecast document does not carry the model's lead-day correlation (older archives)
 DEFAULT_RHO = 0.6
 

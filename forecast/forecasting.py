@@ -26,7 +26,9 @@ from . import features as F
 from . import archive, decision, history, levels, meteorology, modelcard, workspace
 from . import model as M
 from . import verification as V
+from .aqi import AQI_MAX
 from .decision import Thresholds
+from .nomenclature import parse_day
 from .progress import Progress
 from .region import Region, load_region
 from .progress import bar as progress_bar
@@ -103,15 +105,63 @@ def _dates(start, end) -> pd.DatetimeIndex:
     return pd.date_range(pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize(), freq="D")
 
 
+def observed_period(inputs: Inputs) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last day with an area's daily AQI in ``inputs`` (a day of a few hours — the 24:00 value
+    before the archive's first file — has none and does not count).
+
+    Raises
+    ------
+    ModelError
+        No observed day at all.
+    """
+    daily = inputs.obs.daily
+    if "aqi" in daily.columns:
+        daily = daily[daily["aqi"].notna()]
+    days = daily.index.get_level_values("date")
+    if not len(days):
+        raise M.ModelError("the station data hold no observed day")
+    return pd.Timestamp(days.min()).normalize(), pd.Timestamp(days.max()).normalize()
+
+
+def _cover(inputs: Inputs) -> str:
+    first, last = observed_period(inputs)
+    return f"the station data cover {first.date()} … {last.date()}"
+
+
+def issue_period(start, end, *, names: tuple[str, str] = ("start", "end")) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last issue date of a period (a verification), parsed and in order.
+
+    Parameters
+    ----------
+    start, end : str or date-like
+        First and last issue date (inclusive).
+    names : (str, str)
+        How the messages name them (``("--start", "--end")`` on the command line).
+
+    Raises
+    ------
+    forecast.nomenclature.DateError
+        A value that is not a date.
+    ModelError
+        ``start`` after ``end``.
+    """
+    first, last = parse_day(start, names[0]), parse_day(end, names[1])
+    if first > last:
+        raise M.ModelError(f"{names[0]} {first.date()} is after {names[1]} {last.date()}: a period runs from its "
+                           "first issue date to its last")
+    return first, last
+
+
 # ---- training --------------------------------------------------------------------------------------------------
 
 def training_table(inputs: Inputs, *, start=None, until=None, clim=None) -> pd.DataFrame:
     """Feature rows whose target day is observed and not after ``until`` (no observation after it is used)."""
     days = inputs.obs.daily.index.get_level_values("date")
-    first = pd.Timestamp(start) if start is not None else days.min() + pd.Timedelta(days=3)
-    last_obs = days.max() if until is None else min(pd.Timestamp(until), days.max())
+    first = parse_day(start, "start") if start is not None else days.min() + pd.Timedelta(days=3)
+    last_obs = days.max() if until is None else min(parse_day(until, "until"), days.max())
     if first >= last_obs:
-        raise M.ModelError(f"training period {first.date()} … {last_obs.date()} is empty")
+        raise M.ModelError(f"training period {first.date()} … {last_obs.date()} is empty ({_cover(inputs)}; "
+                           "training needs issue dates before the last observed day)")
     clim = F.climatology(inputs.obs.daily, until=last_obs, calendar=_calendar(inputs)) if clim is None else clim
     frame = F.make_features(inputs.obs, inputs.met_daily, inputs.met_lead, _dates(first, last_obs - pd.Timedelta(days=1)),
                             clim=clim, **_region_kw(inputs))
@@ -171,9 +221,11 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
     except workspace.DataLayoutError as exc:
         raise M.ModelError(f"{exc}: a model is saved into a new or empty folder, or over a lantian model "
                            "(with model.json)") from None
+    until = parse_day(until, "until") if until is not None else None
+    start = parse_day(start, "start") if start is not None else None
     inputs = inputs or load_inputs(data, cache=cache, progress=bool(progress) and not callable(progress))
     days = inputs.obs.daily.index.get_level_values("date")
-    last = days.max() if until is None else min(pd.Timestamp(until), days.max())
+    last = days.max() if until is None else min(until, days.max())
     clim = F.climatology(inputs.obs.daily, until=last, calendar=_calendar(inputs))
     frame = training_table(inputs, start=start, until=last, clim=clim)
     missing = F.missing_drivers(inputs.met_daily, inputs.met_lead, frame)
@@ -315,16 +367,24 @@ def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | 
 
     Raises
     ------
+    forecast.nomenclature.DateError
+        An issue date that is not a date.
     ModelError
-        An issue date more than one day after the last observed day.
+        An issue date before the first observed day or more than one day after the last (no observations to
+        start from; the message names the data's first and last day), or an ``out`` that is neither .json nor .csv.
     """
+    issued = parse_day(issued, "issue date")
+    if out:
+        _output_format(out)
     model = M.Forecaster.load(model_dir)
     inputs = inputs or load_inputs(data, cache=cache, progress=progress)
-    issued = pd.Timestamp(issued).normalize()
-    last_obs = inputs.obs.daily.index.get_level_values("date").max()
+    first_obs, last_obs = observed_period(inputs)
+    if issued < first_obs:
+        raise M.ModelError(f"issue date {issued.date()} is before the first observed day {first_obs.date()} "
+                           f"({_cover(inputs)}): no observations to start from")
     if issued > last_obs + pd.Timedelta(days=1):
-        raise M.ModelError(f"issue date {issued.date()} is after the last observed day {last_obs.date()} + 1: "
-                           "no observations to start from")
+        raise M.ModelError(f"issue date {issued.date()} is after the last observed day {last_obs.date()} + 1 "
+                           f"({_cover(inputs)}): no observations to start from")
     thresholds = decision.thresholds_in_force(data, cache=cache, region=inputs.region, given=thresholds)
     table = forecast_table(model, inputs, [issued], _climatology(model_dir), rules=rules, thresholds=thresholds)
     archive.store(table, data, model.version, issued, cache=cache)
@@ -337,7 +397,9 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
     """The forecast as a JSON-able document: per area its level, clause, trigger days, level probabilities, rule
     set and the lead days (AQI and PM2.5 quantiles, exceedance probabilities, dust flag, drivers).
 
-    This document is the contract between the forecaster and the response (:func:`response.respond.respond`).
+    This document is the contract between the forecaster and the response (:func:`response.respond.respond`); its
+    schema is :mod:`forecast.document`'s, checked wherever a document is read. AQI quantiles are on HJ 633's scale
+    0 … 500 (an upper quantile past the top of the scale is written as 500).
     ``decision`` gives the thresholds the proposed levels were decided with, ``level_calibration`` the
     recalibration of P(level ≥ L), so a consultation adjustment re-decides exactly as the model did.
     Document-level ``met_source`` says where the meteorology came from (``"forecast"``, ``"analysis"`` — the
@@ -356,7 +418,7 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
             "level_median": first["level_median"],
             "rules": first["rules"],
             "days": [{"lead_day": int(r.lead), "date": str(pd.Timestamp(r.target_date).date()),
-                      "aqi": {"q10": r.aqi_q10, "q50": r.aqi_q50, "q90": r.aqi_q90},
+                      "aqi": {"q10": _aqi(r.aqi_q10), "q50": _aqi(r.aqi_q50), "q90": _aqi(r.aqi_q90)},
                       "pm25": {"q10": r.pm25_q10, "q50": r.pm25_q50, "q90": r.pm25_q90},
                       "p_aqi_gt": {"150": r.p_aqi_gt150, "200": r.p_aqi_gt200, "300": r.p_aqi_gt300},
                       "dust": bool(r.dust), "p_dust": r.p_dust, "met_source": r.met_source,
@@ -365,12 +427,23 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
     issue = pd.Timestamp(table["issue_date"].iloc[0])
     return {"issue_date": str(issue.date()), "issue_time": f"{issue.date()}T{F.ISSUE_HOUR:02d}:00:00+08:00",
             "model": (model.card.get("name") if model else None), "model_version": table["model_version"].iloc[0],
-            "lead_correlation": float(table["lead_correlation"].iloc[0]) if "lead_correlation" in table else None,
+            "lead_correlation": _finite(table["lead_correlation"].iloc[0]) if "lead_correlation" in table else None,
             "met_source": F.met_source_label(table["met_source"]) if "met_source" in table else None,
             "warnings": list(table.attrs.get("warnings", [])),
             "decision": _decision_doc(table),
             "level_calibration": table.attrs.get("level_calibration") or {},
             "areas": areas}
+
+
+def _aqi(value) -> float:
+    """An AQI quantile as the document carries it: on HJ 633's scale 0 … 500 (:data:`forecast.aqi.AQI_MAX`; the
+    model's upper quantile can pass the top of the scale in an extreme episode — the level was decided before)."""
+    return float(min(float(value), AQI_MAX))
+
+
+def _finite(value) -> float | None:
+    value = float(value)
+    return value if np.isfinite(value) else None
 
 
 def _decision_doc(table: pd.DataFrame) -> dict:
@@ -385,17 +458,28 @@ def _decision_doc(table: pd.DataFrame) -> dict:
             "rule": "highest level L with P(level >= L) >= its threshold"}
 
 
+#: the formats :func:`write_forecast` writes, by file suffix
+FORECAST_FORMATS = (".json", ".csv")
+
+
+def _output_format(out) -> str:
+    suffix = Path(out).suffix.lower()
+    if suffix not in FORECAST_FORMATS:
+        raise M.ModelError(f"{out}: unknown output format {Path(out).suffix!r}; allowed: "
+                           f"{', '.join(FORECAST_FORMATS)}")
+    return suffix
+
+
 def write_forecast(table: pd.DataFrame, out, model=None) -> Path:
+    suffix = _output_format(out)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".json":
+    if suffix == ".json":
         out.write_text(json.dumps(forecast_json(table, model), ensure_ascii=False, indent=1, default=str))
-    elif out.suffix.lower() == ".csv":
+    else:
         t = table.copy()
         t["trigger_days"] = t["trigger_days"].map(lambda v: " ".join(str(x) for x in v))
         t.to_csv(out, index=False)
-    else:
-        raise ValueError(f"{out}: unknown output format {out.suffix!r}; allowed: .json, .csv")
     return out
 
 
@@ -461,15 +545,23 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
 
     Raises
     ------
+    forecast.nomenclature.DateError
+        A start or end that is not a date.
     ModelError
-        A period that overlaps the training period.
+        A start after the end, a period that overlaps the training period, or one without an observed target day
+        (the message names the data's first and last day).
     """
+    start, end = issue_period(start, end)
     model = M.Forecaster.load(model_dir)
     train_end = model.card.get("training_period", [None, None])[1]
-    if train_end and pd.Timestamp(start) <= pd.Timestamp(train_end):
-        raise M.ModelError(f"verification starts {pd.Timestamp(start).date()}, inside the training period "
+    if train_end and start <= pd.Timestamp(train_end):
+        raise M.ModelError(f"verification starts {start.date()}, inside the training period "
                            f"(trained until {train_end}): verify on days the model never saw")
     inputs = inputs or load_inputs(data, cache=cache, progress=progress)
+    first_obs, last_obs = observed_period(inputs)
+    if start >= last_obs or end < first_obs:
+        raise M.ModelError(f"verification period {start.date()} … {end.date()} has no issue date with an observed "
+                           f"day to start from and one to verify on ({_cover(inputs)})")
     clim = _climatology(model_dir)
     thresholds = decision.thresholds_in_force(data, cache=cache, region=inputs.region, given=thresholds)
     hc = hindcast(model, inputs, start, end, clim, rules=rules, thresholds=thresholds)

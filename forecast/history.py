@@ -94,7 +94,7 @@ def load_history(path: str | Path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------------- orchestrator
 #: bumped when the store or its report changes meaning (old caches are then rebuilt)
-_STORE_FORMAT = "2"
+_STORE_FORMAT = "3"
 
 
 def _fingerprint(files: list[Path]) -> str:
@@ -256,7 +256,8 @@ def last_report(data, cache=None) -> dict | None:
 
 
 def report_lines(report: dict | None) -> list[str]:
-    """The lines of a build report a user should see: the stations dropped (one line) and the coverage notes.
+    """The lines of a build report a user should see: the stations dropped (one line), the rows dated otherwise
+    than their daily file (one line per file: skipped, never moved to another day) and the coverage notes.
 
     Parameters
     ----------
@@ -266,10 +267,19 @@ def report_lines(report: dict | None) -> list[str]:
     Returns
     -------
     list of str
-        e.g. ``sites.csv: stations of cities not in the area table: 石家庄 (4), 保定 (3) — dropped``.
+        e.g. ``sites.csv: stations of cities not in the area table: 石家庄 (4), 保定 (3) — dropped``,
+        ``china_sites_20240102.csv: 6 row(s) dated otherwise than the file (line 5: row dated 2023-01-02 in the file
+        of 2024-01-02 …) — skipped, not moved``.
     """
     if not report:
         return []
-    lines = [f"{e['file']}: {e['problem']} — dropped" for e in report.get("skipped", [])
-             if e.get("action") == cnemc.STATIONS_DROPPED]
+    skipped = report.get("skipped", [])
+    lines = [f"{e['file']}: {e['problem']} — dropped" for e in skipped if e.get("action") == cnemc.STATIONS_DROPPED]
+    other_day: dict[str, list[str]] = {}
+    for e in skipped:
+        if e.get("action") == cnemc.ROW_OTHER_DAY:
+            other_day.setdefault(e["file"], []).append(e["problem"])
+    for file, problems in other_day.items():
+        lines.append(f"{file}: {len(problems)} row(s) dated otherwise than the file ({problems[0]}"
+                     f"{' …' if len(problems) > 1 else ''}) — skipped, not moved")
     return lines + list(report.get("notes", []))

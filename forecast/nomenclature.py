@@ -15,6 +15,8 @@ Dust
 """
 from __future__ import annotations
 
+import numbers
+
 import pandas as pd
 
 #: the time zone of station data, days and issue times (China Standard Time)
@@ -57,3 +59,42 @@ def cst_day(times_utc, *, period_end: bool = False):
         local = local - pd.Timedelta(microseconds=1)
     floor = getattr(local, "dt", local)
     return floor.floor("D")
+
+
+class DateError(ValueError):
+    """A value given as a calendar day that is not one (the message names what it was for)."""
+
+
+def parse_day(value, what: str = "date") -> pd.Timestamp:
+    """A calendar day (naive midnight, China Standard Time by convention) from a user's or a file's value.
+
+    Parameters
+    ----------
+    value : str or date-like
+        ``YYYY-MM-DD`` text (or ``YYYYMMDD``, an ISO time whose time of day is dropped), or a date/datetime.
+    what : str
+        What the day is for, named in the error (``"--issued"``, ``"issue_date"`` …).
+
+    Returns
+    -------
+    pandas.Timestamp
+        Midnight of the day, without a time zone.
+
+    Raises
+    ------
+    DateError
+        Not a date (text that is not one, an empty value, ``NaT``), e.g.
+        ``--issued 'yesterday' is not a date (expected YYYY-MM-DD)``.
+    """
+    # a number is not a day (pandas would read 20241220 as nanoseconds after 1970)
+    if value is None or isinstance(value, numbers.Number) or (isinstance(value, str) and not value.strip()):
+        raise DateError(f"{what} {value!r} is not a date (expected YYYY-MM-DD)")
+    try:
+        day = pd.Timestamp(value.strip() if isinstance(value, str) else value)
+    except (ValueError, TypeError, OverflowError):
+        raise DateError(f"{what} {value!r} is not a date (expected YYYY-MM-DD)") from None
+    if pd.isna(day):
+        raise DateError(f"{what} {value!r} is not a date (expected YYYY-MM-DD)")
+    if day.tzinfo is not None:
+        day = day.tz_convert(TZ).tz_localize(None)
+    return day.normalize()

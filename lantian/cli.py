@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -94,6 +95,8 @@ def _cmd_aqi(args) -> int:
         return 0
     if not args.pollutant or args.value is None:
         raise AQIError("give --table FILE, or --pollutant KEY --value CONCENTRATION")
+    if not math.isfinite(args.value) or args.value < 0:
+        raise AQIError(f"--value {args.value!r}: a concentration is a finite number >= 0 [ug/m3; mg/m3 for CO]")
     print(json.dumps({"pollutant": args.pollutant, "concentration": args.value, "standard": args.standard,
                       "iaqi": iaqi(args.pollutant, args.value, standard=args.standard)}))
     return 0
@@ -144,8 +147,12 @@ def _cmd_ingest(args) -> int:
 
 def _cmd_train(args) -> int:
     from forecast import forecasting
+    from forecast.nomenclature import parse_day
 
-    model = forecasting.train(args.data, args.model, until=args.until, start=args.start, cache=args.cache,
+    # dates first: a typo is an error before the data are read
+    until = parse_day(args.until, "--until") if args.until else None
+    start = parse_day(args.start, "--start") if args.start else None
+    model = forecasting.train(args.data, args.model, until=until, start=start, cache=args.cache,
                               progress=not args.quiet, seed=args.seed, rounds=args.rounds, inputs=_inputs(args))
     card = model.card
     print(f"model {card['name']} {card['version']} written to {args.model}")
@@ -157,8 +164,10 @@ def _cmd_train(args) -> int:
 
 def _cmd_forecast(args) -> int:
     from forecast import forecasting
+    from forecast.nomenclature import parse_day
 
-    table = forecasting.run_forecast(args.data, args.model, args.issued, cache=args.cache, out=args.out,
+    issued = parse_day(args.issued, "--issued")  # before the data are read; checked against them by the library
+    table = forecasting.run_forecast(args.data, args.model, issued, cache=args.cache, out=args.out,
                                      rules=args.rules, progress=not args.quiet, inputs=_inputs(args),
                                      thresholds=_thresholds(args))
     day1 = table[table["lead"] == 1].sort_values("area_id")
@@ -182,7 +191,9 @@ def _cmd_verify(args) -> int:
 
     from forecast import verification
 
-    result = forecasting.run_verify(args.data, args.model, args.start, args.end, cache=args.cache, out=args.out,
+    # the period first (dates, start before end): a typo is an error before the data are read
+    start, end = forecasting.issue_period(args.start, args.end, names=("--start", "--end"))
+    result = forecasting.run_verify(args.data, args.model, start, end, cache=args.cache, out=args.out,
                                     rules=args.rules, progress=not args.quiet, inputs=_inputs(args),
                                     thresholds=_thresholds(args))
     print(result["table"])
@@ -378,8 +389,16 @@ def _model_args(p, out_help):
                    "(default: those in force — the consultation's setting, the region's, the shipped ones)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command's error convention: a bad argument is one line on stderr and exit status 2 (the
+    usage is one ``--help`` away), as every other bad input."""
+
+    def error(self, message):
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lantian", description="lantian 蓝天: heavy-pollution forecasting and "
+    parser = _Parser(prog="lantian", description="lantian 蓝天: heavy-pollution forecasting and "
                                      "emergency response for Inner Mongolia")
     parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -547,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         message = str(exc) if not isinstance(exc, KeyError) else f"missing key {exc}"
         if isinstance(exc, OSError) and exc.filename:
             message = f"{exc.filename}: {exc.strerror or exc}"
+        message = " ".join(message.split())  # one line, whatever a library's message (a YAML parser's) holds
         print(f"lantian {args.command}: error: {message}", file=sys.stderr)
         return EXIT_ERROR
 

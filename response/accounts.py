@@ -133,7 +133,7 @@ def load_accounts(path: str | Path) -> dict:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise AccountError(f"{path}: cannot read the accounts file ({exc})") from None
+        raise AccountError(f"{path}: cannot read the accounts file ({' '.join(str(exc).split())})") from None
     accounts = doc.get("accounts") if isinstance(doc, dict) else None
     if not isinstance(accounts, dict):
         raise AccountError(f"{path}: needs an 'accounts' mapping")

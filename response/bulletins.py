@@ -7,6 +7,8 @@ template that names an unknown placeholder is an error, never a silently blank f
 from __future__ import annotations
 
 import hashlib
+import math
+import numbers
 import re
 import string
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from forecast import areas as areas_mod
+from forecast.aqi import AQI_MAX
 from forecast.levels import LEVEL_NAMES_ZH
 
 from . import plans as plans_mod
@@ -24,6 +27,8 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 KINDS = ("issue", "upgrade", "downgrade", "lift", "advisory")
 RESPONSE_ZH = {"yellow": "Ⅲ级", "orange": "Ⅱ级", "red": "Ⅰ级", "none": "—"}
 SEVERITY_ZH = {"yellow": "重污染天气过程", "orange": "较长时间的重污染天气过程", "red": "持续严重的重污染天气过程"}
+#: the footer line before the audit chain head (:func:`render` ``chain_head``)
+CHAIN_HEAD_ZH = "审计记录链头（audit chain head）："
 POLLUTANT_ZH = {"pm25": "PM2.5", "pm10": "PM10", "o3": "臭氧（O3）", "so2": "SO2", "no2": "NO2", "co": "CO",
                 "dust": "PM10（沙尘）"}
 
@@ -80,6 +85,39 @@ def _names(areas: pd.DataFrame | None) -> pd.Series:
     return (areas_mod.load_areas() if areas is None else areas).set_index("area_id")["name_zh"]
 
 
+def aqi_range_text(low_median: float, high_median: float, low: float, high: float) -> str:
+    """The expected daily AQI of a bulletin: ``"210–260（可能范围 180–300）"``.
+
+    Parameters
+    ----------
+    low_median, high_median : float
+        The lowest and highest daily median AQI of the window [1].
+    low, high : float
+        The lowest 10 % and highest 90 % quantile of the window [1].
+
+    Returns
+    -------
+    str
+        Whole numbers; a value above the top of HJ 633's scale (an upper quantile shifted by a consultation
+        adjustment) is written as 500 and the text says the scale ends there.
+
+    Raises
+    ------
+    BulletinError
+        A value that is not a number, is negative, or is out of order (a bulletin never states an AQI that is not
+        one); a forecast document is checked before (:mod:`forecast.document`), so this is a last guard.
+    """
+    values = (low_median, high_median, low, high)
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+               for v in values) or \
+            not (low <= low_median <= high_median <= high):
+        raise BulletinError(f"AQI range {values}: expected numbers 0 … {AQI_MAX:g} in the order 10 % quantile ≤ "
+                            "medians ≤ 90 % quantile")
+    shown = [int(round(min(v, AQI_MAX))) for v in values]
+    capped = f"，指数上限为{AQI_MAX:g}" if any(v > AQI_MAX for v in values) else ""
+    return f"{shown[0]}–{shown[1]}（可能范围 {shown[2]}–{shown[3]}{capped}）"
+
+
 def _measure_text(items: list[dict]) -> str:
     return "\n".join(f"{i}. **{m['dept_zh']}**：{m['zh']}" for i, m in enumerate(items, 1)) or "（无）"
 
@@ -87,7 +125,8 @@ def _measure_text(items: list[dict]) -> str:
 def render(kind: str, *, area_id: str, level: str, previous: str = "none", window: str, start: str,
            aqi_range: str, primary: str = "pm25", met_cause: str = "", clause: str = "", issued_at: str,
            cause: str = "dust", template_dir: str | Path | None = None, plans: dict | None = None,
-           area_name: str | None = None, areas: pd.DataFrame | None = None) -> Bulletin:
+           area_name: str | None = None, areas: pd.DataFrame | None = None,
+           chain_head: str | None = None) -> Bulletin:
     """Render one bulletin.
 
     Parameters
@@ -108,6 +147,10 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
         The area the bulletin names (default the area's ``name_zh``; the region plan's name for the region).
     areas : DataFrame, optional
         The area table (``Region.areas``); default the shipped one.
+    chain_head : str, optional
+        The audit chain's head ``ID:SHA256`` when the bulletin is drafted (:meth:`response.audit.AuditStore.
+        chain_head`): printed in a footer line after the template's text (whatever the template), so every copy of
+        the bulletin carries an anchor of the trail kept outside the store (``lantian audit --verify --anchor``).
     """
     if kind not in KINDS:
         raise BulletinError(f"unknown bulletin kind {kind!r}; allowed: {', '.join(KINDS)}")
@@ -138,7 +181,10 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
     unknown = sorted(names - set(values))
     if unknown:
         raise BulletinError(f"{path}: unknown placeholder(s) {unknown}; allowed: {', '.join(sorted(values))}")
-    return Bulletin(kind, area_id, level, template.substitute(values))
+    markdown = template.substitute(values)
+    if chain_head:
+        markdown = f"{markdown.rstrip()}\n\n{CHAIN_HEAD_ZH}{plain(chain_head)}\n"
+    return Bulletin(kind, area_id, level, markdown)
 
 
 def to_docx(bulletin: Bulletin, path: str | Path) -> Path:

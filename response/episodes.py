@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecast.nomenclature import HEAVY_AQI, TZ
+from forecast.nomenclature import HEAVY_AQI, TZ, DateError, parse_day
 
 #: the issued-warnings record of a data directory (relative to it)
 ISSUED_WARNINGS = "warnings/issued.csv"
@@ -43,13 +43,37 @@ def parse_episode(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     EvaluationError
         Not two dates separated by a colon, or the end before the start.
     """
+    parts = str(text).split(":")
     try:
-        start, end = (pd.Timestamp(x) for x in str(text).split(":"))
-    except ValueError:
+        if len(parts) != 2:
+            raise DateError("not two dates")
+        start, end = parse_day(parts[0], "START"), parse_day(parts[1], "END")
+    except DateError:
         raise EvaluationError(f"episode {text!r}: expected START:END (YYYY-MM-DD:YYYY-MM-DD)") from None
     if end < start:
-        raise EvaluationError(f"episode {text!r}: end before start")
-    return start.normalize(), end.normalize()
+        raise EvaluationError(f"episode {text!r}: end before start (END {end.date()} < START {start.date()})")
+    return start, end
+
+
+def check_window(obs_daily: pd.DataFrame, start, end, *, what: str = "episode") -> None:
+    """Refuse a window that does not lie within the days with an observed AQI (the message names the data's first
+    and last day).
+
+    Raises
+    ------
+    EvaluationError
+        A window starting before the first observed day or ending after the last, or no observed day at all.
+    """
+    if "aqi" in obs_daily.columns:  # a day of a few hours (the 24:00 value before the first file) has no AQI
+        obs_daily = obs_daily[obs_daily["aqi"].notna()]
+    days = obs_daily.index.get_level_values("date") if "date" in obs_daily.index.names else obs_daily["date"]
+    if not len(days):
+        raise EvaluationError("the station data hold no observed day")
+    first, last = pd.Timestamp(days.min()).normalize(), pd.Timestamp(days.max()).normalize()
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    if start < first or end > last:
+        raise EvaluationError(f"{what} {start.date()}:{end.date()} lies outside the data: the station data cover "
+                              f"{first.date()} … {last.date()}")
 
 
 def detect_episodes(obs_daily: pd.DataFrame, *, threshold: float = HEAVY_AQI, gap_days: int = 1) -> pd.DataFrame:

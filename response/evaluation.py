@@ -41,12 +41,13 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
     Raises
     ------
     response.episodes.EvaluationError
-        Unknown areas, unreadable warnings or decision forecasts.
+        A window that is not within the observed days, unknown areas, unreadable warnings or decision forecasts.
     """
     start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
     inputs = inputs or FC.load_inputs(data, cache=cache, region=region)
     region = region or getattr(inputs, "region", None) or load_region(data=data)
     obs = inputs.obs.daily
+    EP.check_window(obs, start, end)
     areas = EP.episode_areas(obs, start, end, areas, known=region.area_ids)
     names = region.names()
     w = EP.read_warnings(warnings)
@@ -93,18 +94,20 @@ def evaluate(data, out, *, episode: str | None = None, season: str | None = None
     Raises
     ------
     response.episodes.EvaluationError
-        A malformed window, or no episode found.
+        A malformed window (checked before the data are read), one outside the observed days, or no episode found.
     """
+    window = EP.parse_episode(episode) if episode else None
+    season_window = EP.parse_episode(season) if season and not episode else None
     region = region or load_region(data=data)
     inputs = FC.load_inputs(data, cache=cache, progress=progress, region=region)
     if warnings is None:
         warnings = EP.warnings_record(data, workspace.audit_path(data, cache))
-    if episode:
-        windows = [EP.parse_episode(episode)]
+    if window is not None:
+        windows = [window]
     else:
         eps = EP.detect_episodes(inputs.obs.daily)
-        if season:
-            s, e = EP.parse_episode(season)
+        if season_window is not None:
+            s, e = season_window
             eps = eps[(eps["start"] >= s) & (eps["end"] <= e)]
         windows = list(zip(eps["start"], eps["end"]))
         if not windows:

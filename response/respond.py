@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from forecast import consultation as consultation_mod
+from forecast import document
+from forecast import levels as levels_mod
 from forecast.levels import LEVEL_NAMES_ZH
 from forecast.region import Region, load_region
 
@@ -41,17 +43,21 @@ class RespondError(ValueError):
 
 
 def load_forecast(source) -> dict:
-    if isinstance(source, dict):
-        return source
-    path = Path(source)
+    """A forecast document (a dict, or the JSON file of ``lantian forecast --out F.json``), checked against its
+    schema (:mod:`forecast.document`) before anything uses it.
+
+    Raises
+    ------
+    RespondError
+        An unreadable file, or a document that does not follow the schema: one sentence naming the file, the field
+        and what is allowed (``F.json: areas[0]: expected an object with area_id, level, … got 'hohhot'``).
+    """
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise RespondError(f"{path}: cannot read the forecast ({exc})") from None
-    if not isinstance(doc, dict) or "areas" not in doc or "issue_date" not in doc:
-        raise RespondError(f"{path}: not a lantian forecast (needs 'issue_date' and 'areas'; write one with "
-                           "`lantian forecast --out F.json`)")
-    return doc
+        if isinstance(source, dict):
+            return document.check_document(source)
+        return document.read_document(source)
+    except document.ForecastDocumentError as exc:
+        raise RespondError(str(exc)) from None
 
 
 def _window(area: dict, days: list[int]) -> tuple[str, str]:
@@ -62,8 +68,7 @@ def _window(area: dict, days: list[int]) -> tuple[str, str]:
     q50 = [d["aqi"]["q50"] for d in sel]
     lo = min(d["aqi"]["q10"] for d in sel)
     hi = max(d["aqi"]["q90"] for d in sel)
-    rng = f"{int(round(min(q50)))}–{int(round(max(q50)))}（可能范围 {int(round(lo))}–{int(round(hi))}）"
-    return window, rng
+    return window, B.aqi_range_text(min(q50), max(q50), lo, hi)
 
 
 def _start_text(start: pd.Timestamp) -> str:
@@ -100,6 +105,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         The audit store: the warning state per area is derived from its events
         (:func:`response.lifecycle.states_from_events`: the level in force and a lower level the previous
         consultation proposed) and a ``proposed`` event is appended for every area whose action is not ``none``.
+        Each bulletin drafted carries the chain head at drafting (``ID:SHA256``, :meth:`AuditStore.chain_head`)
+        in its footer: an anchor kept outside the store.
     officer : str
         Who the proposal events name (the system, not a person: proposals are not decisions).
     adjacency : dict, optional
@@ -135,9 +142,11 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     Raises
     ------
     RespondError
-        An unreadable forecast document or an area the area table does not know.
+        An unreadable forecast document, one that does not follow the schema (:mod:`forecast.document`), an area
+        the area table does not know, or a rule set the region's rules do not know.
     """
     doc = load_forecast(forecast)
+    source = str(forecast) if not isinstance(forecast, dict) else "forecast document"
     cons_info = None
     if data is not None and consultation:
         doc, cons_info = consultation_mod.adjusted_forecast(doc, data)
@@ -145,10 +154,18 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     areas = region.areas
     plans = plans or plans_mod.load_plans(region.plans_file, areas=areas, name=region.name)
     table = areas.set_index("area_id")
+    known_rules = levels_mod.rule_sets(region.rules_path)
+    if rules is not None and rules not in known_rules:
+        raise RespondError(f"rules: unknown warning rule set {rules!r}; allowed: {', '.join(known_rules)}")
     own, per_area = {}, {}
-    for area in doc["areas"]:
+    for i, area in enumerate(doc["areas"]):
+        if area.get("rules") and area["rules"] not in known_rules:
+            raise RespondError(f"{source}: areas[{i}].rules: unknown warning rule set {area['rules']!r}; allowed: "
+                               f"{', '.join(known_rules)}")
         if area["area_id"] not in table.index:
-            raise RespondError(f"forecast names unknown area {area['area_id']!r}")
+            known = list(table.index)
+            raise RespondError(f"{source}: areas[{i}].area_id: unknown area {area['area_id']!r}; allowed: the "
+                               f"region's areas ({', '.join(known[:30])}{' …' if len(known) > 30 else ''})")
         advisory, cause = causes.advisory(area)
         own[area["area_id"]] = area["level"]
         per_area[area["area_id"]] = {"area": area, "advisory": advisory, "cause": cause}
@@ -205,6 +222,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             kinds.append("advisory")
         for kind in kinds:
             b = B.render(kind, area_id=area_id, level=level if kind != "lift" else "none", previous=state.level,
+                         chain_head=_head(store),
                          window=window, start=start, aqi_range=aqi_range, met_cause=met_cause,
                          clause=area["clause"], issued_at=issued_at, cause=info["cause"] or "dust", plans=plans,
                          primary="dust" if kind == "advisory" else "pm25", areas=areas)
@@ -228,6 +246,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         window, aqi_range = _window(anchor, days or [1]) if anchor else ("", "")
         start = _start_text(lifecycle.valid_from(issue_date, days)) if anchor else ""
         b = B.render("issue", area_id=plans["region"]["id"], level=w.level, window=window, start=start,
+                     chain_head=_head(store),
                      aqi_range=aqi_range, clause=f"{len(w.triggered_by)}个成员达到预警条件", issued_at=issued_at,
                      plans=plans, area_name=area_name, areas=areas)
         bulletins.append(b)
@@ -247,6 +266,13 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     decisions["consultation"] = cons_info
     decisions["bulletin_objects"] = bulletins
     return decisions
+
+
+def _head(store) -> str | None:
+    """The audit chain's head ``ID:SHA256`` as a bulletin drafted now prints it (``None`` without a store or
+    events): the anchor of the trail up to the draft's own proposal event."""
+    head = store.chain_head() if store is not None else None
+    return head.anchor if head is not None else None
 
 
 def _reduction(data: Path, decisions: dict, out_dir, areas) -> dict:

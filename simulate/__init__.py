@@ -41,7 +41,7 @@ from forecast import workspace as _workspace
 from forecast.aqi import DAILY_KEYS, aqi as aqi_of_table, dust_dominated
 from forecast.averaging import daily_max_8h, daily_mean
 from forecast.drivers import relative_humidity
-from forecast.nomenclature import CST_OFFSET, HEAVY_AQI, SPECIES, cst_day, utc_to_cst
+from forecast.nomenclature import CST_OFFSET, HEAVY_AQI, SPECIES, DateError, cst_day, parse_day, utc_to_cst
 from forecast.progress import bar as progress_bar
 from forecast.region import load_region
 from response.episodes import DECISION_FORECASTS, ISSUED_WARNINGS
@@ -366,7 +366,10 @@ def simulate(out, *, seed: int = 7, start="2022-10-01", end="2025-03-31", foreca
     forecast.areas.AreaError
         An area table or profiles the world cannot be built from.
     """
-    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    try:
+        start, end = parse_day(start, "start"), parse_day(end, "end")
+    except DateError as exc:
+        raise SimulationError(str(exc)) from None
     if end <= start:
         raise SimulationError(f"end {end.date()} must be after start {start.date()}")
     if (end - start).days < 14:

@@ -204,3 +204,17 @@ def test_dust_needs_pm10():
     # The day without PM10 is not.
     assert list(A.dust_dominated(daily)) == [True, False]
     assert list(A.dust_dominated(daily.drop(columns="pm10_24h"))) == [False, False]  # an archive without PM10
+
+
+def test_the_top_of_the_scale_is_500_in_both_editions():
+    assert A.AQI_MAX == 500.0
+    for standard in A.STANDARDS:
+        assert A.iaqi("pm25_24h", 1e9, standard=standard) == A.AQI_MAX
+
+
+def test_aqi_table_names_a_cell_that_is_not_a_number(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("pm25_24h,o3_8h\n80,5\n90,x\n95,y\n")
+    with pytest.raises(A.AQIError, match=r"c\.csv: column o3_8h, line 3: 'x' is not a number \(2 such cell\(s\)\)"):
+        A.aqi_table(path)
+

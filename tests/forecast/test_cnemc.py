@@ -221,7 +221,7 @@ def test_row_dated_otherwise_than_its_file_is_logged_and_skipped(archive):
     lines[number] = lines[number].replace("20240102", "20230102", 1)  # a year earlier
     path.write_text("\n".join(lines) + "\n")
     history, _, log, _ = read_archive(archive)
-    assert log.entries == [{"file": str(path), "row": number + 1, "action": "row skipped",
+    assert log.entries == [{"file": str(path), "row": number + 1, "action": "row skipped (dated otherwise)",
                             "problem": f"line {number + 1}: row dated 2023-01-02 in the file of 2024-01-02"}]
     assert not (history["time"] < pd.Timestamp("2024-01-01", tz="Asia/Shanghai")).any()  # not moved a year back
     at5 = history[(history["time"] == pd.Timestamp("2024-01-02 05:00", tz="Asia/Shanghai"))

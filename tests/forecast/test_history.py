@@ -92,6 +92,21 @@ def test_report_names_stations_outside_the_areas_once(tmp_path):
     assert H.last_report(data, cache)["skipped"] == [entry]
 
 
+def test_report_lines_name_rows_dated_otherwise_than_their_file(archive, tmp_path):
+    path = archive / "stations" / "china_sites_20240102.csv"
+    lines = path.read_text().splitlines()
+    moved = [i for i, line in enumerate(lines) if line.startswith("20240102,5,")]
+    for i in moved:
+        lines[i] = lines[i].replace("20240102", "20230102", 1)  # a stale row of a year earlier
+    path.write_text("\n".join(lines) + "\n")
+    _, _, meta = H.build_history(archive, cache=tmp_path / "cache")
+    [line] = H.report_lines(meta)
+    assert line.startswith(f"{path}: {len(moved)} row(s) dated otherwise than the file (line {moved[0] + 1}: row "
+                           "dated 2023-01-02 in the file of 2024-01-02 …) — skipped, not moved")
+    _, _, again = H.build_history(archive, cache=tmp_path / "cache")
+    assert again["cached"] and H.report_lines(again) == [line]
+
+
 def test_changed_station_list_rebuilds_the_store(archive, tmp_path):
     cache = tmp_path / "cache"
     H.build_history(archive, cache=cache)

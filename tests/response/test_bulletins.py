@@ -102,3 +102,17 @@ def test_word_refuses_nothing_lantian_writes(tmp_path):
     doc = docx.Document(path)
     assert doc.paragraphs[0].text == "标题" and doc.tables[0].cell(1, 0).text == "包头"
     assert doc.paragraphs[-1].text == "粗体文字" and doc.paragraphs[-1].runs[0].bold
+
+
+def test_aqi_range_text_whole_numbers_and_the_top_of_the_scale():
+    assert B.aqi_range_text(209.6, 260.2, 180.0, 300.4) == "210–260（可能范围 180–300）"
+    # an upper quantile shifted past 500 by a consultation adjustment: shown as the top of the scale, said so
+    assert B.aqi_range_text(450.0, 500.0, 380.0, 640.0) == "450–500（可能范围 380–500，指数上限为500）"
+
+
+@pytest.mark.parametrize("values", [(9999.0, float("nan"), 0.0, 1.0), (-5.0, 10.0, -8.0, 12.0),
+                                    (100.0, 120.0, 130.0, 150.0), ("100", 120.0, 80.0, 150.0)])
+def test_aqi_range_text_refuses_what_is_not_an_aqi(values):
+    with pytest.raises(B.BulletinError, match="AQI range .* expected numbers 0 … 500"):
+        B.aqi_range_text(*values)
+

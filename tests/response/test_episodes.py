@@ -31,6 +31,17 @@ def test_parse_episode():
         EP.parse_episode("2024-01-01")
     with pytest.raises(EP.EvaluationError, match="end before start"):
         EP.parse_episode("2024-01-05:2024-01-01")
+    for bad in ("2024-01-01:", ":2024-01-05", "2024-01-01:2024-02-30", "a:b", "2024-01-01:2024-01-02:2024-01-03"):
+        with pytest.raises(EP.EvaluationError, match="expected START:END"):
+            EP.parse_episode(bad)
+
+
+def test_window_outside_the_data_names_the_data_period():
+    EP.check_window(_obs(), "2024-01-01", "2024-01-03")
+    for start, end in (("2023-12-31", "2024-01-02"), ("2024-01-02", "2024-01-04"), ("2020-01-01", "2020-01-05")):
+        with pytest.raises(EP.EvaluationError, match="outside the data: the station data cover 2024-01-01 … "
+                                                     "2024-01-03"):
+            EP.check_window(_obs(), start, end)
 
 
 def _obs():

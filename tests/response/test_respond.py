@@ -24,8 +24,10 @@ def area_doc(area_id, level="none", aqi=(100,) * 7, trigger=(), dust=(False,) * 
 def forecast_doc():
     docs = [area_doc(a) for a in areas.load_areas()["area_id"]]
     by = {d["area_id"]: i for i, d in enumerate(docs)}
-    docs[by["baotou"]] = area_doc("baotou", "orange", (230, 240, 160, 120, 100, 100, 100), (1, 2), "AQI>200 持续≥48h")
-    docs[by["hohhot"]] = area_doc("hohhot", "yellow", (210, 140, 120, 100, 100, 100, 100), (1,), "AQI>200 持续≥24h")
+    docs[by["baotou"]] = area_doc("baotou", "orange", (230, 240, 160, 120, 100, 100, 100), (1, 2),
+                                  clause="AQI>200 持续≥48h")
+    docs[by["hohhot"]] = area_doc("hohhot", "yellow", (210, 140, 120, 100, 100, 100, 100), (1,),
+                                  clause="AQI>200 持续≥24h")
     docs[by["alxa"]] = area_doc("alxa", "none", (320, 180, 100, 100, 100, 100, 100), dust=(True,) + (False,) * 6)
     return {"issue_date": "2024-12-20", "model_version": "m-test", "areas": docs}
 
@@ -64,10 +66,33 @@ def test_proposals_recorded_and_state_read_back(tmp_path):
         s.append(audit.Event("issued", "baotou", "city", "orange", "李值班", bulletin_text="…"))
     doc = forecast_doc()
     b = next(a for a in doc["areas"] if a["area_id"] == "baotou")
-    b.update(area_doc("baotou", "red", (320, 330, 310, 250, 100, 100, 100), (1, 2, 3), "AQI>200 持续≥72h"))
+    b.update(area_doc("baotou", "red", (320, 330, 310, 250, 100, 100, 100), (1, 2, 3), clause="AQI>200 持续≥72h"))
     res = respond(doc, store=db, adjacency=ADJ)
     city = {r["area_id"]: r for r in res["city"]}
     assert city["baotou"]["in_force"] == "orange" and city["baotou"]["action"] == "upgrade"
+
+
+def test_bulletins_drafted_with_a_store_carry_the_chain_head(tmp_path):
+    """The anchor in the footer: the head before the draft's own proposal event, which the trail still holds."""
+    from response.bulletins import CHAIN_HEAD_ZH
+
+    db = tmp_path / "audit.db"
+    with audit.open_store(db) as s:
+        s.append(audit.Event("issued", "hohhot", "city", "yellow", "李值班", issue_date="2024-12-19"))
+        first = s.chain_head().anchor
+    res = respond(forecast_doc(), store=db, adjacency=ADJ, out_dir=tmp_path / "out", write_docx=False)
+    heads = [b.markdown.rstrip().splitlines()[-1] for b in res["bulletin_objects"]]
+    assert all(h.startswith(CHAIN_HEAD_ZH) for h in heads)
+    anchors = [h.removeprefix(CHAIN_HEAD_ZH) for h in heads]
+    ids = [int(a.split(":")[0]) for a in anchors]
+    assert ids == sorted(ids) and ids[0] >= int(first.split(":")[0])  # each the head when it was drafted
+    with audit.open_store(db) as s:
+        assert s.verify(anchors=anchors).intact and not s.verify_bulletins()
+        assert max(ids) <= s.chain_head().event_id
+    text = (tmp_path / "out" / "bulletins" / "baotou_issue.md").read_text()
+    assert CHAIN_HEAD_ZH in text
+    # without a store: no footer
+    assert not any(CHAIN_HEAD_ZH in b.markdown for b in respond(forecast_doc(), adjacency=ADJ)["bulletin_objects"])
 
 
 def test_bad_forecast_file(tmp_path):
