@@ -283,6 +283,13 @@ def _cmd_accounts(args) -> int:
         password = getpass.getpass(f"password for {args.user}: ")
         if getpass.getpass("again: ") != password:
             raise accounts.AccountError("the two passwords differ")
+    if args.area and args.tier in ("city", "county"):  # an officer of an area the region has could never issue
+        region = _region(args)
+        tiers = dict(zip(region.areas["area_id"], region.areas["tier"]))
+        if tiers.get(args.area) != args.tier:
+            allowed = sorted(a for a, t in tiers.items() if t == args.tier)
+            raise accounts.AccountError(f"area {args.area!r} is not a {args.tier} of {region.name}; allowed: "
+                                        f"{', '.join(allowed)}")
     path = accounts.add_account(args.file, args.user, password, name_zh=args.name, role=args.role, tier=args.tier,
                                 area=args.area, replace=args.replace)
     print(f"account {args.user} ({args.role}{' ' + args.tier if args.tier else ''}"
@@ -488,6 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--area", help="officers of a city or county: their area id")
     p.add_argument("--replace", action="store_true", help="change an existing account")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.add_argument("--region", help="region folder whose area table the officer's area must be in (default: the "
+                   "shipped Inner Mongolia)")
     p.set_defaults(func=_cmd_accounts)
 
     p = sub.add_parser("verify", help="rolling-origin hindcast against persistence and climatology")

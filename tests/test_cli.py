@@ -191,3 +191,7 @@ def test_accounts_add_hashes_and_lists(tmp_path):
                           "--name", "李", "--role", "officer", "--tier", "city", "--password-stdin"],
                          input="long enough password\n", capture_output=True, text=True)
     assert bad.returncode == 2 and "needs its area" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = subprocess.run([sys.executable, "-m", "lantian", "accounts", "add", "--file", str(path), "--user", "li",
+                              "--name", "李", "--role", "officer", "--tier", "city", "--area", "atlantis",
+                              "--password-stdin"], input="long enough password\n", capture_output=True, text=True)
+    assert unknown.returncode == 2 and "area 'atlantis' is not a city of" in unknown.stderr and "baotou" in unknown.stderr
