@@ -583,66 +583,74 @@ def path_features(frame: pd.DataFrame, met_daily: pd.DataFrame | None, met_lead:
                   past_days: int = PATH_PAST_DAYS) -> pd.DataFrame:
     """Accumulation along the path from the issue day to the target day (``frame``: ``area_id, issue_date, lead``).
 
-    - ``path_vent_log``: mean of log10(ventilation) over the issue day … target day [log10 m² s⁻¹];
-    - ``path_rh_excess``: mean of max(0, RH − 55 %) / 35 % (humid growth of secondary aerosol) over the same days;
+    - ``path_vent_log``: mean of log10(ventilation) over the issue day … target day [log10(m² s⁻¹)];
+    - ``path_rh_excess``: mean of max(0, RH − 55 %) / 35 % (humid growth of secondary aerosol) over the same days [1];
     - ``path_wind_max``: the largest daily mean wind of the days after the issue day up to the target day (a front
       in between) [m s⁻¹];
     - ``path_precip``: precipitation summed over the days after the issue day up to the target day [mm];
     - ``path_stagnant_days``: consecutive days with the stagnation index 3 ending on the target day (counting back
-      into the analyses of the days before the issue day) [d];
-    - ``path_days_since_front``: days from the last day with a daily mean wind ≥ :data:`FRONT_WIND_SPEED` to the target
-      day (``past_days`` + lead + 1 when none in the window) [d].
+      into the analyses of the days before the issue day; NaN when the target day's index is missing) [d];
+    - ``path_days_since_front``: days from the last day with a daily mean wind ≥ :data:`FRONT_WIND_SPEED` to the
+      target day (``past_days`` + lead + 1 when there is none in the window) [d].
 
-    Days after the issue time come only from the forecast run of the issue date (or the analyses where no run, as
-    :func:`meteorology_features`); missing days are skipped (NaN when all are missing).
+    The days from the issue day on come only from the forecast run of the issue date, or from the analyses where
+    there is no run (as :func:`meteorology_features`); the days before it from the analyses (:func:`daily_path`).
+    Missing days are skipped (NaN when all are). As for the meteorology of the target day, a feature whose driver
+    the data do not carry (no boundary-layer height: no ventilation; no inversion: no stagnation index) is not a
+    column at all.
     """
+    out = pd.DataFrame(index=frame.index)
+    present = _inputs_present(met_daily, met_lead)
+    need = {"path_vent_log": "ventilation", "path_rh_excess": "rh", "path_wind_max": "wind_speed",
+            "path_precip": "precip", "path_stagnant_days": "stagnation", "path_days_since_front": "wind_speed"}
+    if not len(frame) or not present & set(need.values()):
+        return out
     pairs = frame[["area_id", "issue_date"]].drop_duplicates().reset_index(drop=True)
     pos = pd.MultiIndex.from_frame(pairs).get_indexer(pd.MultiIndex.from_frame(frame[["area_id", "issue_date"]]))
     lead = frame["lead"].to_numpy(int)
-    P = past_days
-    paths = {v: daily_path(pairs, met_daily, met_lead, v, past_days=past_days)
-             for v in ("ventilation", "rh", "wind_speed", "precip", "stagnation")}
-    n_off = paths["rh"].shape[1]
-    off = np.arange(n_off) - P  # day offset from the issue day
-    out = pd.DataFrame(index=frame.index)
+    max_lead = int(lead.max())
+    paths = {v: daily_path(pairs, met_daily, met_lead, v, past_days=past_days, max_lead=max_lead)[pos]
+             for v in dict.fromkeys(need.values()) if v in present}
+    off = np.arange(past_days + 1 + max_lead) - past_days  # day offset from the issue day
     upto = off[None, :] <= lead[:, None]  # rows × offsets: up to the target day
     from0 = (off[None, :] >= 0) & upto
     after = (off[None, :] >= 1) & upto
 
-    def masked(v, mask, fn):
-        x = np.where(mask, v[pos], np.nan)
-        with warnings.catch_warnings():  # all-NaN rows give NaN
+    def over(values, mask, fn):
+        with warnings.catch_warnings():  # rows without any value give NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            return fn(x, axis=1)
+            return fn(np.where(mask, values, np.nan), axis=1)
 
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["path_vent_log"] = masked(np.log10(np.clip(paths["ventilation"], 1.0, None)), from0, np.nanmean)
-        out["path_rh_excess"] = masked(np.clip((paths["rh"] - 55.0) / 35.0, 0, None), from0, np.nanmean)
-        out["path_wind_max"] = masked(paths["wind_speed"], after, np.nanmax)
-        out["path_precip"] = np.where(np.isfinite(masked(paths["precip"], after, np.nanmax)),
-                                      masked(paths["precip"], after, np.nansum), np.nan)
-    stag = paths["stagnation"][pos]
-    wind = paths["wind_speed"][pos]
-    run = np.zeros(len(frame))
-    alive = np.ones(len(frame), bool)
-    since = np.full(len(frame), np.nan)
-    found = np.zeros(len(frame), bool)
-    tcol = P + lead  # column of the target day
+    if "ventilation" in paths:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["path_vent_log"] = over(np.log10(np.clip(paths["ventilation"], 1.0, None)), from0, np.nanmean)
+    if "rh" in paths:
+        out["path_rh_excess"] = over(np.clip((paths["rh"] - 55.0) / 35.0, 0, None), from0, np.nanmean)
+    if "wind_speed" in paths:
+        out["path_wind_max"] = over(paths["wind_speed"], after, np.nanmax)
+    if "precip" in paths:
+        some = np.isfinite(np.where(after, paths["precip"], np.nan)).any(axis=1)
+        out["path_precip"] = np.where(some, over(paths["precip"], after, np.nansum), np.nan)
     rows = np.arange(len(frame))
-    for back in range(0, P + max(LEADS) + 1):
-        col = tcol - back
-        valid = col >= 0
-        c = np.clip(col, 0, n_off - 1)
-        s = np.where(valid, stag[rows, c], np.nan)
-        w = np.where(valid, wind[rows, c], np.nan)
-        is_stag = s >= 3
-        run = run + (alive & is_stag)
-        alive = alive & is_stag
-        hit = ~found & (w >= FRONT_WIND_SPEED)
-        since[hit] = back
-        found |= hit
-    out["path_stagnant_days"] = np.where(np.isfinite(stag[rows, tcol]), run, np.nan)
-    out["path_days_since_front"] = np.where(found, since, P + lead + 1.0)
+    target = past_days + lead  # column of the target day
+    if "stagnation" in paths:
+        stag = paths["stagnation"]
+        run = np.zeros(len(frame))
+        alive = np.ones(len(frame), bool)
+        for back in range(past_days + max_lead + 1):
+            col = target - back
+            is_stag = (col >= 0) & (stag[rows, np.clip(col, 0, None)] >= 3)
+            alive &= is_stag
+            run += alive
+        out["path_stagnant_days"] = np.where(np.isfinite(stag[rows, target]), run, np.nan)
+    if "wind_speed" in paths:
+        wind = paths["wind_speed"]
+        since = np.full(len(frame), np.nan)
+        for back in range(past_days + max_lead, -1, -1):  # the nearest front day is written last
+            col = target - back
+            front = (col >= 0) & (wind[rows, np.clip(col, 0, None)] >= FRONT_WIND_SPEED)
+            since[front] = back
+        out["path_days_since_front"] = np.where(np.isfinite(since), since, past_days + lead + 1.0)
     return out
 
 

@@ -78,3 +78,18 @@ def test_no_front_in_the_window():
     lead = lead.assign(wind_speed=1.0)
     out = F.path_features(frame(leads=(1, 4)), daily, lead)
     assert out["path_days_since_front"].tolist() == [F.PATH_PAST_DAYS + 2, F.PATH_PAST_DAYS + 5]
+
+
+def test_surface_fields_alone_give_no_ventilation_or_stagnation_path():
+    """No boundary-layer height and no inversion: those path features are not columns (never a column of NaN)."""
+    daily, lead = met_tables()
+    surface = daily.drop(columns=["ventilation", "stagnation"])
+    out = F.path_features(frame(), surface, lead.drop(columns=["ventilation", "stagnation"]))
+    assert list(out.columns) == ["path_rh_excess", "path_wind_max", "path_precip", "path_days_since_front"]
+    assert out.notna().all().all()
+    assert F.path_features(frame(), None, None).empty
+
+
+def test_every_path_feature_has_a_family():
+    daily, lead = met_tables()
+    assert all(F.family_of(c) not in ("other", "persistence") for c in F.path_features(frame(), daily, lead))
