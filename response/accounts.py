@@ -163,16 +163,26 @@ def hash_password(password: str, *, rounds: int = 12) -> str:
     return _SHA_PREFIX + bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds)).decode("ascii")
 
 
-_DUMMY = None
+_DUMMY: dict = {}
 
 
-def _dummy_hash() -> str:
-    global _DUMMY
-    if _DUMMY is None:
+def _dummy_hash(cost: int) -> str:
+    """A hash of the same bcrypt cost as the file's accounts (so refusing an unknown user takes as long)."""
+    if cost not in _DUMMY:
         import bcrypt
 
-        _DUMMY = _SHA_PREFIX + bcrypt.hashpw(b"x", bcrypt.gensalt(10)).decode("ascii")
-    return _DUMMY
+        _DUMMY[cost] = _SHA_PREFIX + bcrypt.hashpw(b"x", bcrypt.gensalt(cost)).decode("ascii")
+    return _DUMMY[cost]
+
+
+def _cost(rec: dict) -> int:
+    """The bcrypt cost factor of an account's hash (``$2b$12$…`` → 12)."""
+    stored = str(rec.get("password_hash", ""))[len(_SHA_PREFIX):] if "password_hash" in rec \
+        else str(rec.get("password_bcrypt", ""))
+    try:
+        return int(stored.split("$")[2])
+    except (IndexError, ValueError):
+        return 12
 
 
 def _matches(rec: dict, password: str) -> bool:
@@ -190,7 +200,8 @@ def check_password(accounts: dict, user: str, password: str) -> dict | None:
     time as a known one (a dummy hash is checked)."""
     rec = accounts.get(user)
     if rec is None:
-        _matches({"password_hash": _dummy_hash()}, password or "")
+        costs = sorted(_cost(r) for r in accounts.values()) or [12]
+        _matches({"password_hash": _dummy_hash(costs[len(costs) // 2])}, password or "")
         return None
     if not password:
         return None

@@ -120,3 +120,14 @@ def test_region_officer_issues_region_tier_warnings():
         authorize(r, "issue", area_id="baotou", tier="city")
     with pytest.raises(PermissionDenied, match="log in first"):
         authorize(None, "adjust")
+
+
+def test_unknown_users_cost_as_much_as_the_files_real_accounts():
+    acc = {"wang": {"role": "viewer", "password_hash": accounts.hash_password("a real password", rounds=12)}}
+    accounts.check_password(acc, "nobody", "x")
+
+    def timed(user):
+        t = time.perf_counter()
+        accounts.check_password(acc, user, "wrong password")
+        return time.perf_counter() - t
+    assert 0.5 < timed("nobody") / timed("wang") < 2  # the dummy hash has the accounts' cost (12), not a cheaper one
