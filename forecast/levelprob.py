@@ -180,11 +180,22 @@ def level_probabilities(p_ge: np.ndarray) -> np.ndarray:
 
 def _sequences(pred: pd.DataFrame):
     """Groups of (area, issue date) sequences with the same rule set and number of days: yields
-    (rules, keys frame, frame rows sorted by lead reshaped per sequence)."""
+    (rules, days per sequence, the group's rows sorted by area, issue date and lead)."""
     p = pred.sort_values(["area_id", "issue_date", "lead"], kind="stable")
     n_days = p.groupby(["area_id", "issue_date"], sort=False)["lead"].transform("size")
     for (rules, n), g in p.assign(_n=n_days.to_numpy()).groupby(["rules", "_n"], sort=False):
         yield rules, int(n), g
+
+
+def _sampled(pred: pd.DataFrame, *, rho: float, path, n_samples: int, rng: np.random.Generator):
+    """:func:`sample_levels` for every group of :func:`_sequences`: yields (rules, days per sequence, the group's
+    rows, ranks, codes)."""
+    for rule, n_days, g in _sequences(pred):
+        cuts, _ = cut_points(rule, path)
+        exceed = day_exceedance(g, cuts).reshape(-1, n_days, len(cuts))
+        dust = g["dust"].fillna(False).to_numpy(bool).reshape(-1, n_days)
+        ranks, codes = sample_levels(exceed, dust, rho=rho, rules=rule, path=path, n_samples=n_samples, rng=rng)
+        yield rule, n_days, g, ranks, codes
 
 
 def level_table(pred: pd.DataFrame, *, rho: float, calibration: LevelCalibration | None = None,
@@ -219,11 +230,9 @@ def level_table(pred: pd.DataFrame, *, rho: float, calibration: LevelCalibration
     if rules is not None:
         pred = pred.assign(rules=rules)
     rows = []
-    for rule, n_days, g in _sequences(pred):
+    for rule, n_days, g, ranks, codes in _sampled(pred, rho=rho, path=path, n_samples=n_samples, rng=rng):
         cuts, reps = cut_points(rule, path)
-        exceed = day_exceedance(g, cuts).reshape(-1, n_days, len(cuts))
         dust = g["dust"].fillna(False).to_numpy(bool).reshape(-1, n_days)
-        ranks, codes = sample_levels(exceed, dust, rho=rho, rules=rule, path=path, n_samples=n_samples, rng=rng)
         p_ge = calibration.apply(exceedances(ranks))
         decided = _decision.decide(p_ge, thresholds)
         p_lv = level_probabilities(p_ge)
@@ -310,11 +319,7 @@ def fit(oof: pd.DataFrame, observed: pd.Series, *, path=None, grid=RHO_GRID, n_s
     for rho in grid:
         parts = []
         rng = np.random.default_rng(seed)
-        for rule, n_days, g in _sequences(sel):
-            cuts, _ = cut_points(rule, path)
-            exceed = day_exceedance(g, cuts).reshape(-1, n_days, len(cuts))
-            dust = g["dust"].fillna(False).to_numpy(bool).reshape(-1, n_days)
-            ranks, _ = sample_levels(exceed, dust, rho=rho, rules=rule, path=path, n_samples=n_samples, rng=rng)
+        for _, n_days, g, ranks, _ in _sampled(sel, rho=rho, path=path, n_samples=n_samples, rng=rng):
             k = g[["area_id", "issue_date"]].iloc[::n_days]
             parts.append(pd.DataFrame(exceedances(ranks), columns=list(_decision.WARNING_LEVELS),
                                       index=pd.MultiIndex.from_frame(k)))

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import yaml
 
+from forecast import workspace
+
 from .sanitize import plain
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -219,25 +221,18 @@ def _log_path(workspace_dir) -> Path:
     return Path(workspace_dir) / LOG_FILE
 
 
-def _attempts(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a damaged line (a write cut short) is skipped
-    return out
+def _attempts(workspace_dir) -> list[dict]:
+    """The recorded logins (a damaged line — a write cut short — is skipped: :func:`forecast.workspace.read_jsonl`)."""
+    records, _ = workspace.read_jsonl(_log_path(workspace_dir))
+    return [rec for _, rec in records]
 
 
 def locked_until(workspace_dir, user: str, *, now: datetime | None = None) -> datetime | None:
     """When the lockout of ``user`` ends, or ``None`` when it is not locked out."""
     now = now or datetime.now(timezone.utc)
-    fails = [datetime.fromisoformat(a["at"]) for a in _attempts(_log_path(workspace_dir))
-             if a.get("user") == user and not a.get("ok")]
-    last_ok = [datetime.fromisoformat(a["at"]) for a in _attempts(_log_path(workspace_dir))
-               if a.get("user") == user and a.get("ok")]
+    mine = [a for a in _attempts(workspace_dir) if a.get("user") == user]
+    fails = [datetime.fromisoformat(a["at"]) for a in mine if not a.get("ok")]
+    last_ok = [datetime.fromisoformat(a["at"]) for a in mine if a.get("ok")]
     since = max(last_ok) if last_ok else None
     recent = sorted(f for f in fails if f > now - WINDOW - LOCKOUT and (since is None or f > since))
     # locked when MAX_FAILURES failures fall within WINDOW; until LOCKOUT after the last of them
@@ -251,14 +246,11 @@ def locked_until(workspace_dir, user: str, *, now: datetime | None = None) -> da
 
 def _record(workspace_dir, user: str, ok: bool, reason: str, now: datetime) -> None:
     path = _log_path(workspace_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"at": now.isoformat(timespec="seconds"), "user": user, "ok": ok, "reason": reason},
-                      ensure_ascii=False) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line.encode("utf-8"))
-    finally:
-        os.close(fd)
+    new = not path.exists()
+    workspace.append_line(path, json.dumps({"at": now.isoformat(timespec="seconds"), "user": user, "ok": ok,
+                                            "reason": reason}, ensure_ascii=False))
+    if new:
+        os.chmod(path, 0o600)  # who tried to log in when: for the administrators only
 
 
 def login(accounts: dict, user: str, password: str, *, workspace_dir, now: datetime | None = None) -> Account:
