@@ -354,16 +354,15 @@ def level_scores(hc: pd.DataFrame, *, path=None) -> list[dict]:
     set is the one the hindcast graded with (column ``rules``; ``path`` the region's rules file). Returns hits,
     misses, false alarms, correct negatives and the exact-level accuracy per model.
     """
+    observed = levelprob.observed_ranks(hc, path=path)  # graded once, for every model
     out = []
     for model_name in MODELS:
         counts = {"hits": 0, "misses": 0, "false_alarms": 0, "correct_negatives": 0, "exact": 0, "n": 0}
         for (area, issue), g in hc.sort_values("lead").groupby(["area_id", "issue_date"]):
-            obs = g["y_aqi"].to_numpy(float)
-            if np.isnan(obs).any():
+            if (area, issue) not in observed.index:  # a day of the sequence unobserved
                 continue
             rules = g["rules"].iloc[0]
-            dust = g["y_dust"].astype("boolean").fillna(False).to_numpy(bool)
-            obs_level = levels.warning_level(np.where(dust, 0, obs), rules=rules, path=path)
+            obs_level = levels.LEVELS[observed.loc[(area, issue)]]
             if model_name == "lantian":
                 fc_level = g["level"].iloc[0]
             elif model_name == "persistence":
