@@ -29,10 +29,19 @@ states its own ``in_force`` history — never inherited from the shipped (Inner 
       - {from: "2018-10-01", rules: Hebei-2018}
       - {from: "2019-07-01", rules: MEE-2019}
 
-Before 2019-07-01 no national grading is configured: the older plans had four colours (blue = AQI > 200 forecast for
-one day) and REFERENCE 1.2 gives neither the durations of the 2017 draft's yellow/orange/red nor the earlier plans'
-thresholds, while lantian's levels are ``none, yellow, orange, red``. Such a date is graded with the stated default
-(MEE-2019; a blue-only day grades ``none``) and reported as a fallback (:class:`RulesFallbackWarning`).
+Grading (:func:`grade`): for a clause "AQI > X lasting N h", runs above X separated by at most ``merge_gap_hours``
+are one episode, since such a gap does not meet the lifting condition (REFERENCE 1.1, 1.5), and the clause holds
+when the hours actually above X in an episode reach N: summed over the episode or in one uninterrupted run, as the
+rule set's ``duration`` says (the shipped rule sets: summed, the stricter reading; the file header says why). The
+gap's hours never count as hours above X.
+
+Inner Mongolia's history (the shipped file) runs: its older four-colour plan (``IM-pre2020``: the old plans' blue,
+AQI > 200 for one day, is flagged as an advisory on the grading, :attr:`Grading.advisory`, never a level —
+lantian's levels stay ``none, yellow, orange, red``; REFERENCE 1.2 gives no yellow/orange/red for that plan, so the
+648 ladder stands in, reported as a fallback), the IM 2020 plan (648号 grading) from 2020-06-15 (issued 2020-06; the
+day is UNVERIFIED and configurable) and the IM 2024 plan from 2024-04-25. Before 2019-07-01 a region without a
+history of its own is graded with the stated default (MEE-2019) and reported as a fallback
+(:class:`RulesFallbackWarning`).
 
 References
 ----------
@@ -55,6 +64,10 @@ LEVELS = ("none", "yellow", "orange", "red")
 LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
 LEVEL_NAMES_ZH = {"none": "无预警", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
 LEVEL_COLOURS = {"none": "#BBBBBB", "yellow": "#FFD700", "orange": "#FF8C00", "red": "#E00000"}
+#: the two readings of "AQI > X lasting N h" inside a merged episode (REFERENCE 1.1, the interpretation paragraph)
+DURATIONS = ("summed", "consecutive")
+#: the reading a rule set without ``duration`` gets: the stricter of the two (it never grades lower)
+DEFAULT_DURATION = "summed"
 
 
 class WarningRuleError(ValueError):
@@ -118,20 +131,32 @@ def _merged(path: str | None) -> dict:
 def _check(table: dict, path: str):
     names = [k for k, v in table.items() if isinstance(v, dict) and "levels" in v]
     for name in names:
-        missing = [lv for lv in LEVELS[1:] if lv not in (table[name]["levels"] or {})]
+        rule = table[name]
+        missing = [lv for lv in LEVELS[1:] if lv not in (rule["levels"] or {})]
         if missing:
             raise WarningRuleError(f"{path}: rule set {name!r} lacks level(s) {missing}")
+        if rule.get("duration", DEFAULT_DURATION) not in DURATIONS:
+            raise WarningRuleError(f"{path}: rule set {name!r}: unknown duration reading {rule['duration']!r}; "
+                                   f"allowed: {', '.join(DURATIONS)}")
+        advisory = rule.get("advisory_levels") or {}
+        if not isinstance(advisory, dict) or any(a in LEVELS for a in advisory):
+            raise WarningRuleError(f"{path}: rule set {name!r}: advisory_levels must map advisory names (not one of "
+                                   f"{', '.join(LEVELS)}) to clauses; got {advisory!r}")
     for key in ("in_force", "national"):
-        for entry in table.get(key) or []:
+        for i, entry in enumerate(table.get(key) or []):
             if not isinstance(entry, dict) or "from" not in entry or "rules" not in entry:
                 raise WarningRuleError(f"{path}: {key} entry {entry!r} needs 'from' (date) and 'rules' (rule set)")
             if entry["rules"] not in names:
                 raise WarningRuleError(f"{path}: {key} names unknown rule set {entry['rules']!r}; "
                                        f"allowed: {', '.join(names)}")
+            if entry["from"] is None and key == "in_force" and i == 0:
+                continue  # the region's earliest plan, whose start is not known
             try:
-                pd.Timestamp(entry["from"])
+                if pd.isna(pd.Timestamp(entry["from"])):
+                    raise ValueError
             except (ValueError, TypeError):
-                raise WarningRuleError(f"{path}: {key} entry {entry!r}: 'from' is not a date") from None
+                raise WarningRuleError(f"{path}: {key} entry {entry!r}: 'from' is not a date (only the first "
+                                       f"in_force entry may have 'from: null', a start not known)") from None
     default = table.get("default")
     if default is not None and (not isinstance(default, dict) or default.get("rules") not in names):
         raise WarningRuleError(f"{path}: default must name a rule set (rules: one of {', '.join(names)})")
@@ -175,11 +200,16 @@ def _rule(rules: str, path=None) -> dict:
     return table[rules]
 
 
+def _start(entry) -> pd.Timestamp:
+    """An entry's ``from`` day; ``from: null`` (a start not known) sorts before every date."""
+    return pd.Timestamp.min if entry["from"] is None else pd.Timestamp(entry["from"])
+
+
 def _latest(history, day: pd.Timestamp):
     """The last entry of a history (list of ``{from, rules}``) starting on or before ``day``, else None."""
     chosen = None
-    for entry in sorted(history or [], key=lambda e: pd.Timestamp(e["from"])):
-        if day >= pd.Timestamp(entry["from"]):
+    for entry in sorted(history or [], key=_start):
+        if day >= _start(entry):
             chosen = entry
     return chosen
 
@@ -202,7 +232,9 @@ def rules_in_force_info(date, path=None) -> RulesInForce:
     -------
     RulesInForce
         ``rules`` (name), ``source`` (``"in_force"``, ``"national"`` or ``"default"``), ``fallback`` (True
-        unless the region's own history covers the date) and ``note`` (which, from where, and why).
+        unless the region's own history covers the date, or its entry says ``fallback: true``: a rule set standing
+        in for a plan whose grading is not known) and ``note`` (which, from where, why, and the entry's ``note``
+        — e.g. an unverified switch date).
 
     Raises
     ------
@@ -215,7 +247,7 @@ def rules_in_force_info(date, path=None) -> RulesInForce:
     'MEE-2024'
     >>> info = rules_in_force_info("2014-01-01")
     >>> info.rules, info.source, info.fallback
-    ('MEE-2019', 'default', True)
+    ('IM-pre2020', 'in_force', True)
     """
     day = pd.Timestamp(date)
     if day.tzinfo is not None:
@@ -227,9 +259,15 @@ def rules_in_force_info(date, path=None) -> RulesInForce:
     own = table.get("in_force") or []
     hit = _latest(own, day)
     if hit is not None:
-        return RulesInForce(hit["rules"], "in_force", False,
-                            f"{hit['rules']}: in force from {pd.Timestamp(hit['from']).date()} ({where}, in_force)")
-    why = (f"the region's history ({where}) starts {min(pd.Timestamp(e['from']) for e in own).date()}" if own
+        if hit["from"] is None:
+            later = [_start(e) for e in own if e["from"] is not None]
+            span = "in force before " + (f"{min(later).date()} " if later else "") + "(its start is not configured)"
+        else:
+            span = f"in force from {pd.Timestamp(hit['from']).date()}"
+        note = " ".join(str(hit.get("note") or "").split())
+        return RulesInForce(hit["rules"], "in_force", bool(hit.get("fallback", False)),
+                            f"{hit['rules']}: {span} ({where}, in_force)" + (f"; {note}" if note else ""))
+    why = (f"the region's history ({where}) starts {min(_start(e) for e in own).date()}" if own
            else f"{where} states no in_force history")
     hit = _latest(table.get("national"), day)
     if hit is not None:
@@ -275,13 +313,26 @@ def reduction_share(level: str, rules: str, path=None) -> float:
 
 
 # --------------------------------------------------------------------------------------------------- kernel
+
+
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, stop) index pairs of the True runs of a boolean array."""
+    if len(mask) <= 64:  # a few days: a plain loop is faster than numpy's set-up (the level sampler grades many)
+        out, start = [], None
+        for i, v in enumerate(mask.tolist()):
+            if v and start is None:
+                start = i
+            elif not v and start is not None:
+                out.append((start, i))
+                start = None
+        if start is not None:
+            out.append((start, len(mask)))
+        return out
     if not mask.any():
         return []
     padded = np.concatenate([[False], mask, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2], edges[1::2]))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
 def _merge(runs, gap_steps: int):
@@ -295,18 +346,29 @@ def _merge(runs, gap_steps: int):
 
 
 def _exceeds(aqi: np.ndarray, clause: dict) -> np.ndarray:
-    values = np.nan_to_num(aqi, nan=-np.inf)
-    return values >= clause["at_least"] if "at_least" in clause else values > clause["above"]
+    """Where the clause's threshold is exceeded; NaN never exceeds (a comparison with NaN is False)."""
+    return aqi >= clause["at_least"] if "at_least" in clause else aqi > clause["above"]
 
 
 @dataclass
 class Grading:
-    """Result of grading one AQI sequence."""
+    """Result of grading one AQI sequence (:func:`grade`)."""
 
-    level: str
-    clause: str  # human-readable clause that triggered, "" for none
-    start: int | None  # index of the first value of the triggering run
-    stop: int | None  # index after its last value
+    level: str  #: ``none``, ``yellow``, ``orange`` or ``red``
+    clause: str  #: the clause that triggered, in words; ``""`` for none
+    start: int | None  #: index of the first value of the triggering episode (first value above its threshold)
+    stop: int | None  #: index after its last value above the threshold (the gaps between are included)
+    #: the reading of "lasting N h" in force (:data:`DURATIONS`): hours above the threshold ``summed`` over the
+    #: merged episode, or one ``consecutive`` run
+    duration: str = DEFAULT_DURATION
+    #: an advisory grade of the rule set that holds while no level does (``"blue"`` of the pre-2020 four-colour
+    #: plans: AQI > 200 for 24 h, REFERENCE 1.2), ``""`` when none holds; never a level
+    advisory: str = ""
+
+    @property
+    def blue(self) -> bool:
+        """True when the old plans' blue grade (an advisory, not a level) holds."""
+        return self.advisory == "blue"
 
 
 def _describe(clause: dict) -> str:
@@ -318,77 +380,148 @@ def _describe(clause: dict) -> str:
     return f"AQI{op} 持续≥{clause['hours']}h"
 
 
-def _holds(aqi, clause, step_hours, gap_steps, window=(0, None)):
-    """(start, stop) of a run satisfying the clause inside ``window``, or None."""
-    lo, hi = window
-    hi = len(aqi) if hi is None else hi
+class _Series:
+    """One AQI sequence being graded: its values, the hours each stands for, the reading, the merge gap and the
+    mask of each threshold (computed once)."""
+
+    def __init__(self, aqi, step_hours: float, duration: str, gap_hours: float):
+        self.aqi = np.asarray(aqi, dtype=float)
+        self.step_hours = float(step_hours)
+        self.duration = duration
+        self.gap_steps = int(gap_hours // self.step_hours)
+        self._masks: dict = {}
+
+    def mask(self, leaf: dict) -> np.ndarray:
+        key = ("at_least", leaf["at_least"]) if "at_least" in leaf else ("above", leaf["above"])
+        if key not in self._masks:
+            self._masks[key] = _exceeds(self.aqi, leaf)
+        return self._masks[key]
+
+
+def _spans(s: _Series, clause: dict, lo: int, hi: int):
+    """The spans (start, stop) inside ``[lo, hi)`` where the clause holds, in time order (per sub-clause for
+    ``any``).
+
+    An elementary clause "AQI > X lasting N h": the runs above X are merged into episodes across gaps of at most
+    ``merge_gap_hours`` (REFERENCE 1.1: such a gap does not lift), and an episode holds when its hours above X —
+    summed, or in its longest uninterrupted run — reach N; its span runs from its first to its last value above X,
+    the gaps included, but the gaps' hours never count. ``all``: the spans of the first clause in which every
+    later clause holds (counted inside that span). ``any``: the spans of each clause in turn.
+    """
     if "any" in clause:
         for sub in clause["any"]:
-            hit = _holds(aqi, sub, step_hours, gap_steps, window)
-            if hit:
-                return hit
-        return None
+            yield from _spans(s, sub, lo, hi)
+        return
     if "all" in clause:
         first, rest = clause["all"][0], clause["all"][1:]
-        for run in _candidate_runs(aqi, first, step_hours, gap_steps, (lo, hi)):
-            if all(_holds(aqi, sub, step_hours, gap_steps, run) for sub in rest):
-                return run
-        return None
-    runs = _candidate_runs(aqi, clause, step_hours, gap_steps, (lo, hi))
-    return runs[0] if runs else None
+        for a, b in _spans(s, first, lo, hi):
+            if all(next(_spans(s, sub, a, b), None) is not None for sub in rest):
+                yield a, b
+        return
+    runs = _runs(s.mask(clause)[lo:hi])
+    need = int(np.ceil(clause["hours"] / s.step_hours))
+    i = 0
+    for a, b in _merge(runs, s.gap_steps):
+        inside = []
+        while i < len(runs) and runs[i][1] <= b:
+            inside.append(runs[i][1] - runs[i][0])
+            i += 1
+        hours = sum(inside) if s.duration == "summed" else max(inside)
+        if hours >= need:
+            yield lo + a, lo + b
 
 
-def _candidate_runs(aqi, clause, step_hours, gap_steps, window):
-    if "all" in clause or "any" in clause:
-        hit = _holds(aqi, clause, step_hours, gap_steps, window)
-        return [hit] if hit else []
-    lo, hi = window
-    mask = _exceeds(aqi[lo:hi], clause)
-    need = int(np.ceil(clause["hours"] / step_hours))
-    runs = _merge(_runs(mask), gap_steps)
-    return [(lo + a, lo + b) for a, b in runs if b - a >= need]
+def _holds(s: _Series, clause: dict, lo: int = 0, hi: int | None = None):
+    """The first span where the clause holds (:func:`_spans`), or None."""
+    return next(_spans(s, clause, lo, len(s.aqi) if hi is None else hi), None)
 
 
-def grade(aqi, *, rules: str, step_hours: float = 24, path=None) -> Grading:
+def _leaves(clause: dict) -> list[dict]:
+    for key in ("all", "any"):
+        if key in clause:
+            return [leaf for sub in clause[key] for leaf in _leaves(sub)]
+    return [clause]
+
+
+def _duration(rule: dict, rules: str, duration: str | None) -> str:
+    chosen = duration or rule.get("duration", DEFAULT_DURATION)
+    if chosen not in DURATIONS:
+        raise WarningRuleError(f"rule set {rules!r}: unknown duration reading {chosen!r}; allowed: "
+                               f"{', '.join(DURATIONS)}")
+    return chosen
+
+
+def _series(aqi, rule: dict, rules: str, step_hours: float, duration: str | None) -> _Series:
+    return _Series(aqi, step_hours, _duration(rule, rules, duration), rule.get("merge_gap_hours", 0))
+
+
+def grade(aqi, *, rules: str, step_hours: float = 24, path=None, duration: str | None = None) -> Grading:
     """Warning level implied by one forecast AQI sequence, with the clause that triggered it.
+
+    A clause "AQI > X lasting N h" looks at episodes: runs above X separated by at most ``merge_gap_hours`` are
+    one episode (the warning stays in force across such a gap; REFERENCE 1.1). It holds when the hours above X in
+    an episode reach N — summed over the episode (``duration="summed"``) or in one uninterrupted run
+    (``"consecutive"``); the gap's hours never count as hours above X. The later clauses of an ``all`` count their
+    hours inside the span of the first one's episode.
 
     Parameters
     ----------
     aqi : array-like
-        Forecast AQI in time order (day 1, 2, … or hourly rolling-24-h values). [1]
-    rules : {"MEE-2019", "MEE-2024"}
-        Rule set — no default: the one in force on the day the warning is decided, :func:`rules_in_force`.
+        Forecast AQI in time order (day 1, 2, … or hourly rolling-24-h values); NaN counts as below. [1]
+    rules : str
+        Rule set (``"MEE-2019"``, ``"MEE-2024"``, …) — no default: the one in force on the day the warning is
+        decided, :func:`rules_in_force`.
     step_hours : float
-        Hours each value stands for: 24 for daily values, 1 for hourly rolling means.
+        Hours each value stands for: 24 for daily values, 1 for hourly rolling means. [h]
+    path : path-like, optional
+        A region's rules file (:func:`load_rules`).
+    duration : {"summed", "consecutive"}, optional
+        Override the rule set's reading of "lasting N h" (default: its ``duration``, else ``"summed"``).
 
     Returns
     -------
     Grading
-        ``level`` in ``none, yellow, orange, red``, the clause text and the triggering run.
+        ``level`` in ``none, yellow, orange, red``, the clause text, the triggering episode's span (``start``,
+        ``stop``: its first to last value above the threshold, gaps included), the reading in force (``duration``) and the advisory grade that holds (``advisory``, e.g.
+        ``"blue"`` of the pre-2020 plans) when no level does.
+
+    Raises
+    ------
+    WarningRuleError
+        An unknown rule set or duration reading.
     """
     rule = _rule(rules, path)
-    values = np.asarray(aqi, dtype=float)
-    gap_steps = int(rule.get("merge_gap_hours", 0) // step_hours)
+    s = _series(aqi, rule, rules, step_hours, duration)
     for level in ("red", "orange", "yellow"):
-        hit = _holds(values, rule["levels"][level], step_hours, gap_steps)
+        hit = _holds(s, rule["levels"][level])
         if hit:
-            return Grading(level, _describe(rule["levels"][level]), int(hit[0]), int(hit[1]))
-    return Grading("none", "", None, None)
+            return Grading(level, _describe(rule["levels"][level]), int(hit[0]), int(hit[1]), s.duration)
+    for name, clause in (rule.get("advisory_levels") or {}).items():
+        hit = _holds(s, clause)
+        if hit:
+            return Grading("none", "", None, None, s.duration, name)
+    return Grading("none", "", None, None, s.duration)
 
 
-def level_run(aqi, level: str, *, rules: str, step_hours: float = 24, path=None) -> tuple[int, int] | None:
-    """The run of ``aqi`` that satisfies ``level``'s clause (start index, index after its end), or None.
+def level_run(aqi, level: str, *, rules: str, step_hours: float = 24, path=None,
+              duration: str | None = None) -> tuple[int, int] | None:
+    """The span of ``aqi`` that satisfies ``level``'s clause (start index, index after its end), or None.
 
     Unlike :func:`grade` this asks about one level only, whether or not a higher one holds too (the trigger days
-    of a decided level, :mod:`forecast.levelprob`).
+    of a decided level, :mod:`forecast.levelprob`). The span is that of :class:`Grading`: from the first to the
+    last value above the clause's threshold in the triggering episode, the gaps between included.
     """
     rule = _rule(rules, path)
     if level not in rule["levels"]:
         raise WarningRuleError(f"level {level!r} is not graded by rule set {rules!r}; allowed: "
                                f"{sorted(rule['levels'])}")
-    gap_steps = int(rule.get("merge_gap_hours", 0) // step_hours)
-    hit = _holds(np.asarray(aqi, dtype=float), rule["levels"][level], step_hours, gap_steps)
+    hit = _holds(_series(aqi, rule, rules, step_hours, duration), rule["levels"][level])
     return None if hit is None else (int(hit[0]), int(hit[1]))
+
+
+def duration_reading(rules: str, path=None) -> str:
+    """The reading of "lasting N h" a rule set is graded with (``"summed"`` or ``"consecutive"``)."""
+    return _duration(_rule(rules, path), rules, None)
 
 
 def level_clause(level: str, *, rules: str, path=None) -> str:
@@ -399,22 +532,11 @@ def level_clause(level: str, *, rules: str, path=None) -> str:
 
 
 def clause_leaves(rules: str, path=None) -> list[dict]:
-    """Every elementary clause (``{above|at_least: X, hours: H}``) of a rule set, all levels, in file order."""
-    leaves: list[dict] = []
-
-    def walk(clause):
-        for key in ("all", "any"):
-            if key in clause:
-                for sub in clause[key]:
-                    walk(sub)
-                return
-        leaves.append(clause)
-
-    for clause in _rule(rules, path)["levels"].values():
-        walk(clause)
-    return leaves
+    """Every elementary clause (``{above|at_least: X, hours: H}``) of a rule set's levels, in file order (its
+    ``advisory_levels`` are not levels and are left out)."""
+    return [leaf for clause in _rule(rules, path)["levels"].values() for leaf in _leaves(clause)]
 
 
-def warning_level(daily_aqi, *, rules: str, step_hours: float = 24, path=None) -> str:
+def warning_level(daily_aqi, *, rules: str, step_hours: float = 24, path=None, duration: str | None = None) -> str:
     """``"none" | "yellow" | "orange" | "red"`` for a sequence of forecast AQI values (see :func:`grade`)."""
-    return grade(daily_aqi, rules=rules, step_hours=step_hours, path=path).level
+    return grade(daily_aqi, rules=rules, step_hours=step_hours, path=path, duration=duration).level
