@@ -9,7 +9,9 @@ forecast daily AQI of the next days; the machine answers with an action:
 - ``downgrade`` — a lower (not none) level is proposed on two consecutive issue dates; after a single lower proposal
   the level is kept ("when the level keeps crossing boundaries, the higher one applies");
 - ``lift`` — the forecast is below the lowest trigger for the coming ``lift_hours`` (> 36 h: the first two forecast
-  days); a proposal of none with AQI still above the trigger keeps the warning (``maintain``);
+  days); a proposal of none with AQI still above the trigger keeps the warning (``maintain``). A day forecast as
+  dust-dominated counts as below the trigger: dust gets health advisories and emergency cuts do not act on it
+  (REFERENCE 1.3–1.4), so dust days never hold a PM2.5 warning, or its enterprise cuts, in force;
 - ``maintain`` / ``none``.
 
 This module is the one owner of the life cycle. Its state per area is derived from the audit store's events
@@ -69,7 +71,8 @@ def lowest_trigger(rules: str) -> float:
 
 
 def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, rules: str,
-         first_trigger_day: int | None = None, issue_hour: int = ISSUE_HOUR) -> tuple[WarningState, Transition]:
+         first_trigger_day: int | None = None, issue_hour: int = ISSUE_HOUR,
+         dust=None) -> tuple[WarningState, Transition]:
     """Advance one area's warning state by one issue date.
 
     Parameters
@@ -84,11 +87,23 @@ def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, r
         The rule set in force (:func:`forecast.levels.rules_in_force`); it sets the lifting threshold.
     first_trigger_day : int, optional
         Lead day on which the triggering run starts (for the lead-time check).
+    dust : sequence of bool, optional
+        One flag per value of ``forecast_aqi``: the day is forecast dust-dominated (the forecast document's
+        ``days[j].dust``). A dust day counts as below the trigger when deciding whether to lift (REFERENCE 1.3–1.5:
+        dust episodes get health advisories; the warning and its enterprise cuts are for PM2.5). Default: none.
+
+    Raises
+    ------
+    LifecycleError
+        An unknown proposed level, or ``dust`` flags that do not match the forecast values one to one.
     """
     if proposed not in LEVEL_RANK:
         raise LifecycleError(f"unknown level {proposed!r}; allowed: {', '.join(LEVELS)}")
     cur = state.level
     aqi = np.asarray(forecast_aqi, float)
+    flags = np.zeros(aqi.shape, bool) if dust is None else np.asarray(dust, dtype=bool)
+    if flags.shape != aqi.shape:
+        raise LifecycleError(f"dust: {flags.size} flag(s) for {aqi.size} forecast value(s); one flag per value")
     lead = None
     if first_trigger_day is not None:
         lead = float(24 * first_trigger_day - issue_hour)  # from issue_hour on day 0 to 00:00 of the trigger day
@@ -102,11 +117,13 @@ def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, r
         return WarningState(cur, state.since, None), Transition("maintain", cur, cur, "预警条件持续")
     # proposed is lower than the level in force
     days = int(np.ceil(LIFT_HOURS / 24)) + (1 if LIFT_HOURS % 24 == 0 else 0)
-    below = np.all(np.nan_to_num(aqi[:days], nan=np.inf) <= lowest_trigger(rules))
+    clean = np.nan_to_num(aqi[:days], nan=np.inf) <= lowest_trigger(rules)
+    below = np.all(clean | flags[:days])
     if proposed == "none":
         if below:
+            dusty = "（其中沙尘天气按健康防护提示处理，不维持PM2.5预警及企业减排措施）" if not clean.all() else ""
             return WarningState("none", issue_date, None), Transition(
-                "lift", "none", cur, f"空气质量预计降至预警启动条件以下并持续{LIFT_HOURS}小时以上")
+                "lift", "none", cur, f"空气质量预计降至预警启动条件以下并持续{LIFT_HOURS}小时以上{dusty}")
         return WarningState(cur, state.since, None), Transition(
             "maintain", cur, cur, f"未来{LIFT_HOURS}小时内仍有超过启动阈值的预报，暂不解除")
     if state.pending_lower == proposed:
@@ -116,12 +133,12 @@ def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, r
         "maintain", cur, cur, f"预报级别低于现行级别（{proposed}），待下次会商确认后降级；级别反复时按高级别执行")
 
 
-def run_sequence(proposals: list[tuple[str, str, list]], *, rules: str) -> list[Transition]:
-    """Run the machine over ``[(issue_date, proposed_level, forecast_aqi), …]`` from no warning."""
+def run_sequence(proposals: list[tuple], *, rules: str) -> list[Transition]:
+    """Run the machine over ``[(issue_date, proposed_level, forecast_aqi[, dust_flags]), …]`` from no warning."""
     state = WarningState()
     out = []
-    for date, proposed, aqi in proposals:
-        state, t = step(state, proposed, aqi, issue_date=date, rules=rules)
+    for date, proposed, aqi, *dust in proposals:
+        state, t = step(state, proposed, aqi, issue_date=date, rules=rules, dust=dust[0] if dust else None)
         out.append(t)
     return out
 

@@ -192,9 +192,11 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         r = rules or area.get("rules") or decisions["rules"]
         state = states.get(area_id, lifecycle.WarningState())
         trig = area.get("trigger_days") or []
-        aqi = [d["aqi"]["q50"] for d in sorted(area["days"], key=lambda d: d["lead_day"])]
+        by_day = sorted(area["days"], key=lambda d: d["lead_day"])
+        aqi = [d["aqi"]["q50"] for d in by_day]
         _, t = lifecycle.step(state, level, aqi, issue_date=issue_date, rules=r,
-                              first_trigger_day=trig[0] if trig else (1 if level != "none" else None))
+                              first_trigger_day=trig[0] if trig else (1 if level != "none" else None),
+                              dust=[bool(d.get("dust", False)) for d in by_day])
         window, aqi_range = _window(area, trig or [1, 2])
         valid_from = lifecycle.valid_from(issue_date, trig)
         start = _start_text(valid_from)

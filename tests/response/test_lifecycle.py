@@ -136,3 +136,58 @@ def test_periods_in_force_from_decisions_with_cst_valid_from():
     assert p["level"].tolist() == ["orange", "orange", "red", "red"]
     assert set(p["issued"]) == {"2024-12-19"} and p["date"].dt.tz is None
     assert pd.api.types.is_datetime64_any_dtype(p["date"])
+
+
+# ---- dust days do not hold a PM2.5 warning in force (REFERENCE 1.3–1.5) --------------------------------------------
+# 1.3/1.4: a dust episode gets health advisories, emergency (enterprise) cuts are for PM2.5; 1.5: lift when the
+# forecast stays below the trigger (MEE-2024: AQI 150) for more than 36 h (lead days 1 and 2).
+
+ORANGE = WarningState("orange", "2024-03-18", None)
+
+
+def test_dust_days_count_as_below_the_trigger_when_lifting():
+    state, t = step(ORANGE, "none", [260, 240, 120, 100], issue_date="2024-03-20", rules="MEE-2024",
+                    dust=[True, True, False, False])
+    assert (t.action, t.level, state.level) == ("lift", "none", "none")
+    assert "沙尘" in t.reason and "企业减排" in t.reason
+    # the same AQI without the dust flags is PM2.5 above 150: the warning (and its cuts) stays
+    state, t = step(ORANGE, "none", [260, 240, 120, 100], issue_date="2024-03-20", rules="MEE-2024")
+    assert (t.action, t.level, state.level) == ("maintain", "orange", "orange")
+    _, t = step(ORANGE, "none", [260, 240, 120, 100], issue_date="2024-03-20", rules="MEE-2024",
+                dust=[False] * 4)
+    assert t.action == "maintain"
+
+
+def test_a_non_dust_day_above_the_trigger_within_36h_still_holds_the_warning():
+    _, t = step(ORANGE, "none", [260, 240, 120], issue_date="2024-03-20", rules="MEE-2024", dust=[True, False, False])
+    assert (t.action, t.level) == ("maintain", "orange")  # day 2 is 240 > 150 and not dust
+    _, t = step(ORANGE, "none", [120, 260, 100], issue_date="2024-03-20", rules="MEE-2024", dust=[False, True, False])
+    assert (t.action, t.level) == ("lift", "none")
+    assert "沙尘" in t.reason
+
+
+def test_dust_flags_through_run_sequence_and_their_length_is_checked():
+    seq = [("d1", "orange", [230, 240, 120]), ("d2", "none", [260, 240, 120], [True, True, False])]
+    assert actions(seq) == [("issue", "orange"), ("lift", "none")]
+    with pytest.raises(LifecycleError, match=r"dust: 2 flag\(s\) for 3 forecast value\(s\)"):
+        step(ORANGE, "none", [260, 240, 120], issue_date="d", rules="MEE-2024", dust=[True, True])
+
+
+def test_respond_passes_the_forecast_dust_days_to_the_life_cycle():
+    from tests.response.test_respond import ADJ, area_doc, forecast_doc
+
+    from response.respond import respond
+
+    def doc(dust):
+        d = forecast_doc()
+        i = next(i for i, a in enumerate(d["areas"]) if a["area_id"] == "alxa")
+        d["areas"][i] = area_doc("alxa", "none", (260, 240, 120, 100, 100, 100, 100), dust=dust)
+        return d
+
+    states = {"alxa": WarningState("orange", "2024-12-18", None)}
+    city = {r["area_id"]: r for r in respond(doc((True, True) + (False,) * 5), adjacency=ADJ, states=states,
+                                            write_docx=False)["city"]}
+    assert city["alxa"]["action"] == "lift"
+    city = {r["area_id"]: r for r in respond(doc((False,) * 7), adjacency=ADJ, states=states,
+                                            write_docx=False)["city"]}
+    assert (city["alxa"]["action"], city["alxa"]["in_force"]) == ("maintain", "orange")
