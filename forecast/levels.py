@@ -482,8 +482,9 @@ def grade(aqi, *, rules: str, step_hours: float = 24, path=None, duration: str |
     -------
     Grading
         ``level`` in ``none, yellow, orange, red``, the clause text, the triggering episode's span (``start``,
-        ``stop``: its first to last value above the threshold, gaps included), the reading in force (``duration``) and the advisory grade that holds (``advisory``, e.g.
-        ``"blue"`` of the pre-2020 plans) when no level does.
+        ``stop``: its first to last value above the threshold, gaps included), the reading in force
+        (``duration``) and the advisory grade that holds (``advisory``, e.g. ``"blue"`` of the pre-2020 plans)
+        when no level does.
 
     Raises
     ------
