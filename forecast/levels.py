@@ -32,7 +32,8 @@ states its own ``in_force`` history — never inherited from the shipped (Inner 
 Grading (:func:`grade`): for a clause "AQI > X lasting N h", runs above X separated by at most ``merge_gap_hours``
 are one episode, since such a gap does not meet the lifting condition (REFERENCE 1.1, 1.5), and the clause holds
 when the hours actually above X in an episode reach N: summed over the episode or in one uninterrupted run, as the
-rule set's ``duration`` says (the shipped rule sets: summed, the stricter reading; the file header says why). The
+rule set's ``duration`` says (the shipped rule sets: consecutive, the instruments' "持续"; summed is configurable,
+the file header says why). The
 gap's hours never count as hours above X.
 
 Inner Mongolia's history (the shipped file) runs: its older four-colour plan (``IM-pre2020``: the old plans' blue,
@@ -66,8 +67,8 @@ LEVEL_NAMES_ZH = {"none": "无预警", "yellow": "黄色预警", "orange": "橙�
 LEVEL_COLOURS = {"none": "#BBBBBB", "yellow": "#FFD700", "orange": "#FF8C00", "red": "#E00000"}
 #: the two readings of "AQI > X lasting N h" inside a merged episode (REFERENCE 1.1, the interpretation paragraph)
 DURATIONS = ("summed", "consecutive")
-#: the reading a rule set without ``duration`` gets: the stricter of the two (it never grades lower)
-DEFAULT_DURATION = "summed"
+#: the reading a rule set without ``duration`` gets: one uninterrupted run (the instruments' "持续"; the file header)
+DEFAULT_DURATION = "consecutive"
 
 
 class WarningRuleError(ValueError):
@@ -476,7 +477,7 @@ def grade(aqi, *, rules: str, step_hours: float = 24, path=None, duration: str |
     path : path-like, optional
         A region's rules file (:func:`load_rules`).
     duration : {"summed", "consecutive"}, optional
-        Override the rule set's reading of "lasting N h" (default: its ``duration``, else ``"summed"``).
+        Override the rule set's reading of "lasting N h" (default: its ``duration``, else ``"consecutive"``).
 
     Returns
     -------
@@ -521,7 +522,7 @@ def level_run(aqi, level: str, *, rules: str, step_hours: float = 24, path=None,
 
 
 def duration_reading(rules: str, path=None) -> str:
-    """The reading of "lasting N h" a rule set is graded with (``"summed"`` or ``"consecutive"``)."""
+    """The reading of "lasting N h" a rule set is graded with (``"consecutive"`` or ``"summed"``)."""
     return _duration(_rule(rules, path), rules, None)
 
 

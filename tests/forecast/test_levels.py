@@ -36,9 +36,9 @@ def test_mee_2019(seq, expected):
 
 def test_short_gap_merges_episodes_without_counting_the_gap():
     # REFERENCE 1.1: one day below the threshold (24 h <= 36 h) does not lift, so [201, 100, 201] is one episode,
-    # but the gap day is not time above 200: 48 h above 200 summed (yellow, 1.2), no 48 h run (consecutive: none)
-    assert L.warning_level([201, 100, 201], rules="MEE-2019") == "yellow"
-    assert L.warning_level([201, 100, 201], rules="MEE-2019", duration="consecutive") == "none"
+    # but the gap day is not time above 200: no 48 h run (consecutive, shipped: none), 48 h summed (yellow, 1.2)
+    assert L.warning_level([201, 100, 201], rules="MEE-2019") == "none"
+    assert L.warning_level([201, 100, 201], rules="MEE-2019", duration="summed") == "yellow"
     # two days below (48 h > 36 h) separates them: two single heavy days, none under either reading
     for reading in L.DURATIONS:
         assert L.warning_level([201, 100, 100, 201], rules="MEE-2019", duration=reading) == "none"
@@ -95,7 +95,7 @@ CASES = [
     ("MEE-2024", [210, 220, 301], "red"),        # 72 h > 200 and 24 h > 300
     ("MEE-2024", [210, 220, 300], "orange"),     # 300 is not > 300
     ("MEE-2024", [500, 100], "yellow"),          # no "reaching 500" clause in 2024
-    ("MEE-2019", [201, 201, 100, 201], "orange"),  # one-day gap (< 36 h): one episode, 72 h above 200 summed
+    ("MEE-2019", [201, 201, 100, 201], "yellow"),  # one-day gap (< 36 h): one episode, its longest run 48 h > 200
     ("MEE-2019", [201, 100, 100, 201], "none"),    # two-day gap: two one-day episodes
 ]
 
@@ -278,15 +278,19 @@ GAPS = [  # (rules, AQI, step_hours, summed, consecutive, why)
 def test_each_clause_on_sequences_with_gaps_under_both_readings(rules, aqi, step, summed, consecutive, why):
     assert L.warning_level(aqi, rules=rules, step_hours=step, duration="summed") == summed, why
     assert L.warning_level(aqi, rules=rules, step_hours=step, duration="consecutive") == consecutive, why
-    assert L.warning_level(aqi, rules=rules, step_hours=step) == summed  # the shipped reading
+    assert L.warning_level(aqi, rules=rules, step_hours=step) == consecutive  # the shipped reading
 
 
-def test_summed_is_the_shipped_reading_and_the_grading_says_so():
-    # REFERENCE 1.1: "the warning follows the stricter reading"; the reading in force is stated on the grading
+def test_consecutive_is_the_shipped_reading_and_the_grading_says_so():
+    # "持续 48 h" (REFERENCE 1.2/1.3) read as one uninterrupted run: issue #19's answers — MEE-2019 [210, 190, 220]
+    # is not orange (AQI > 200 never lasts beyond 24 h at a time), [350, 250, 350, 250] is not red (AQI > 300 never
+    # lasts 48 h); the reading in force is stated on the grading
     for rules in ("MEE-2019", "MEE-2024", "IM-pre2020"):
-        assert L.duration_reading(rules) == "summed"
-    assert L.grade([210, 190, 220], rules="MEE-2019").duration == "summed"
-    assert L.grade([210, 190, 220], rules="MEE-2019", duration="consecutive").duration == "consecutive"
+        assert L.duration_reading(rules) == "consecutive"
+    assert L.grade([210, 190, 220], rules="MEE-2019").level == "none"
+    assert L.grade([350, 250, 350, 250], rules="MEE-2019").level == "orange"
+    assert L.grade([210, 190, 220], rules="MEE-2019").duration == "consecutive"
+    assert L.grade([210, 190, 220], rules="MEE-2019", duration="summed").duration == "summed"
 
 
 @pytest.mark.parametrize("aqi", [[210, 190, 220], [350, 250, 350, 250], [210, 100, 100, 230, 240, 100], [240] * 5,
@@ -306,19 +310,25 @@ def test_a_rule_set_chooses_its_reading_in_the_file(tmp_path):
                     "Plain-2019:\n  merge_gap_hours: 36\n  levels:\n"
                     "    red: {all: [{above: 200, hours: 96}, {above: 300, hours: 48}]}\n"
                     "    orange: {above: 200, hours: 72}\n    yellow: {above: 200, hours: 48}\n")
+    path.write_text(path.read_text().replace("Strict-2019:\n  merge_gap_hours: 36\n  duration: consecutive",
+                                             "Strict-2019:\n  merge_gap_hours: 36\n  duration: summed"))
     g = L.grade([350, 250, 350, 250], rules="Strict-2019", path=path)
-    assert (g.level, g.duration) == ("orange", "consecutive")  # no 48 h run above 300 (REFERENCE 1.2 red)
-    assert L.grade([350, 250, 350, 250], rules="Plain-2019", path=path).duration == "summed"  # the stated default
+    assert (g.level, g.duration) == ("red", "summed")  # 48 h above 300 summed inside the 96 h above 200 (1.2 red)
+    g = L.grade([350, 250, 350, 250], rules="Plain-2019", path=path)
+    assert (g.level, g.duration) == ("orange", "consecutive")  # the stated default: no 48 h run above 300
 
 
 def test_the_triggering_span_is_the_episode_gaps_included():
     # the issuing/lifting window of a merged episode covers its gap (REFERENCE 1.1: no lift and re-issue)
-    g = L.grade([100, 210, 190, 220, 100], rules="MEE-2019")
+    g = L.grade([100, 210, 190, 220, 100], rules="MEE-2019", duration="summed")
     assert (g.level, g.start, g.stop) == ("yellow", 1, 4)
-    assert L.level_run([100, 210, 190, 220, 100], "yellow", rules="MEE-2019") == (1, 4)
-    assert L.level_run([100, 210, 190, 220, 100], "orange", rules="MEE-2019") is None
+    assert L.level_run([100, 210, 190, 220, 100], "yellow", rules="MEE-2019", duration="summed") == (1, 4)
+    assert L.level_run([100, 210, 190, 220, 100], "orange", rules="MEE-2019", duration="summed") is None
+    # consecutive (shipped): the 48 h run 210, 220 grades yellow; the window is still the whole episode
+    g = L.grade([100, 210, 220, 190, 230, 100], rules="MEE-2019")
+    assert (g.level, g.start, g.stop) == ("yellow", 1, 5)
     # an `all` clause: the span of its first clause (> 200), the later clause counted inside it
-    g = L.grade([350, 250, 350, 250, 100], rules="MEE-2019")
+    g = L.grade([350, 250, 350, 250, 100], rules="MEE-2019", duration="summed")
     assert (g.level, g.start, g.stop) == ("red", 0, 4)
 
 
