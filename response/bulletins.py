@@ -315,7 +315,7 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
         drafting.append("预报未给出首要污染物，请会商确定后填写。")
     if str(table.get("status", "")).upper().startswith("UNVERIFIED") and table.get("note_zh"):
         drafting.append(str(table["note_zh"]))
-    scope = f"{area_name}：{'、'.join(members)}" if members else f"{area_name}全域"
+    scope = f"{area_name}（{'、'.join(members)}）" if members else f"{area_name}全域"
     values = {
         "authority": authority, "recipients": "各有关部门、各有关单位",
         "level_zh": LEVEL_NAMES_ZH.get(level, level), "previous_zh": LEVEL_NAMES_ZH.get(previous, previous),
