@@ -137,7 +137,9 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         ``issue_date``, ``rules``, ``region`` (zone warnings: ``members``, ``level``, the region plan's id
         ``plan`` and its ``measures``, ``bulletins``), ``city`` and ``county`` (one record per area:
         ``level``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``, ``measures``,
-        ``bulletins`` …), ``reduction``, ``consultation`` and ``bulletin_objects``.
+        ``bulletins`` …, and the cause: ``cause``, ``primary_pollutant`` — the forecast's, ``None`` when it names
+        none —, ``response_kind``, ``enterprise_cuts``, ``measures`` and ``withheld_measures``), ``reduction``,
+        ``consultation`` and ``bulletin_objects``.
 
     Raises
     ------
