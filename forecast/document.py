@@ -28,8 +28,15 @@ Schema (keys not listed are allowed and ignored; ``?`` marks an optional key)
 ``days[j].aqi``                ``q10 ≤ q50 ≤ q90``, numbers in 0 … 500 (:data:`forecast.aqi.AQI_MAX`)
 ``days[j].p_aqi_gt`` ?         AQI threshold (``"150"``, ``"200"``, ``"300"``) → a probability in 0 … 1
 ``days[j].dust`` ?             true or false
+``days[j].primary`` ?          the day's primary pollutant: one of ``pm25, pm10, so2, no2, co, o3``
+                               (:data:`forecast.nomenclature.SPECIES`) or null (none named: AQI ≤ 50, or the
+                               forecast cannot say); absent → derived by :func:`day_primary`
+``days[j].fireworks`` ?        true or false: a fireworks night of the emission calendar falls in the day
 ``days[j].drivers`` ?          a list of objects with ``family`` (text) and ``effect`` (a number)
 =============================  ==========================================================================
+
+A forecaster whose model forecasts O3 (a summer region), or a consultation, sets ``primary`` explicitly; it wins
+over the derivation (:func:`day_primary`). Documents written before these keys existed still load.
 
 References
 ----------
@@ -44,9 +51,9 @@ import numbers
 import unicodedata
 from pathlib import Path
 
-from .aqi import AQI_MAX
+from .aqi import AQI_MAX, iaqi
 from .levels import LEVELS
-from .nomenclature import AQI_THRESHOLDS, DateError, parse_day
+from .nomenclature import AQI_THRESHOLDS, SPECIES, DateError, parse_day
 
 #: the keys an area object must have, in the order the messages list them
 AREA_KEYS = ("area_id", "level", "clause", "trigger_days", "days")
@@ -57,6 +64,10 @@ QUANTILES = ("q10", "q50", "q90")
 #: the longest area id accepted (ids become file names and table keys)
 MAX_ID_LENGTH = 64
 _WARNING_LEVELS = LEVELS[1:]
+#: the values a day's ``primary`` may take (besides null)
+PRIMARY_POLLUTANTS = SPECIES
+#: a primary pollutant is named only above this AQI (HJ 633-2012 §3; REFERENCE 2.1) [1]
+PRIMARY_MIN_AQI = 50
 
 
 class ForecastDocumentError(ValueError):
@@ -291,6 +302,11 @@ def _days(days, path: str, problems: list):
             _probabilities(day["p_aqi_gt"], f"{p}.p_aqi_gt", tuple(str(t) for t in AQI_THRESHOLDS), problems)
         if "dust" in day and not isinstance(day["dust"], bool):
             problems.append(f"{p}.dust: expected true or false, got {_shown(day['dust'])}")
+        if "fireworks" in day and not isinstance(day["fireworks"], bool):
+            problems.append(f"{p}.fireworks: expected true or false, got {_shown(day['fireworks'])}")
+        if day.get("primary") is not None and day["primary"] not in PRIMARY_POLLUTANTS:
+            problems.append(f"{p}.primary: unknown pollutant {_shown(day['primary'])}; allowed: "
+                            f"{', '.join(PRIMARY_POLLUTANTS)} or null")
         drivers = day.get("drivers")
         if drivers is not None:
             if not isinstance(drivers, list):
@@ -304,3 +320,60 @@ def _days(days, path: str, problems: list):
                         if not _is_number(drv["effect"]) or not math.isfinite(drv["effect"]):
                             problems.append(f"{q}.effect: expected a number, got {_shown(drv['effect'])}")
     return leads
+
+
+# ---- the primary pollutant of a day ------------------------------------------------------------------------------
+
+def derive_primary(aqi_q50: float, pm25_q90: float | None, *, dust: bool = False, date=None) -> str | None:
+    """The primary pollutant of a forecast day, as far as the forecast can tell it.
+
+    The forecaster gives the daily AQI and the PM2.5 concentration (each as quantiles) and a dust flag, not the
+    other species. So:
+
+    - AQI ≤ :data:`PRIMARY_MIN_AQI`: none (a primary pollutant is named only above 50, HJ 633-2012; REFERENCE 2.1);
+    - a dust-dominated day: ``"pm10"`` (the dust test asks PM10's IAQI to be the largest, :func:`forecast.aqi.
+      dust_dominated`; REFERENCE 1.4);
+    - PM2.5 can account for the AQI — the IAQI of the PM2.5 forecast's 90 % quantile reaches the median AQI:
+      ``"pm25"``;
+    - otherwise none: the forecast AQI lies above anything the PM2.5 forecast reaches, so another pollutant leads,
+      and the forecast does not say which (a day's explicit ``primary`` can; :func:`day_primary`).
+
+    Parameters
+    ----------
+    aqi_q50 : float
+        Median forecast daily AQI. [1]
+    pm25_q90 : float or None
+        90 % quantile of the forecast daily PM2.5 (``None``: not forecast). [µg m⁻³]
+    dust : bool
+        The day is forecast dust-dominated.
+    date : date-like, optional
+        The target day: picks the AQI edition (HJ 633-2026 from 2026-03-01, :func:`forecast.aqi.iaqi`
+        ``standard="auto"``); default HJ 633-2012.
+
+    Returns
+    -------
+    str or None
+        One of :data:`PRIMARY_POLLUTANTS`, or ``None``.
+    """
+    if not _is_number(aqi_q50) or not math.isfinite(aqi_q50) or aqi_q50 <= PRIMARY_MIN_AQI:
+        return None
+    if dust:
+        return "pm10"
+    if pm25_q90 is None or not _is_number(pm25_q90) or not math.isfinite(pm25_q90):
+        return None
+    if date is not None:
+        value = iaqi("pm25_24h", [float(pm25_q90)], standard="auto", dates=[parse_day(date)])[0]
+    else:
+        value = iaqi("pm25_24h", float(pm25_q90))
+    return "pm25" if value >= aqi_q50 else None
+
+
+def day_primary(day: dict) -> str | None:
+    """The primary pollutant of one day of a (checked) forecast document: its ``primary`` when the day has the key
+    (null included: the forecaster said none), else :func:`derive_primary` from its ``aqi``, ``pm25`` and ``dust``.
+    """
+    if "primary" in day:
+        return day["primary"]
+    pm25 = day.get("pm25")
+    q90 = pm25.get("q90") if isinstance(pm25, dict) else None
+    return derive_primary(day["aqi"]["q50"], q90, dust=bool(day.get("dust")), date=day.get("date"))

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import consultation
 from . import features as F
-from . import archive, decision, history, levels, meteorology, modelcard, workspace
+from . import archive, decision, document, history, levels, meteorology, modelcard, workspace
 from . import model as M
 from . import verification as V
 from .aqi import AQI_MAX
@@ -272,6 +272,8 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
     notes = forecast_warnings(model, frame)
     pred = model.predict(frame)
     pred["met_source"] = frame["met_source"].to_numpy()
+    # hours of the emission calendar's fireworks nights in the target day (the document's `fireworks` flag)
+    pred["fireworks_hours"] = frame[[c for c in frame.columns if c.startswith("cal_fireworks_")]].sum(axis=1).to_numpy()
     rule = {d: rules or _rules_on(inputs, d) for d in dates}
     thresholds = thresholds or decision.load_thresholds()
     lv = model.level_probabilities(pred.assign(rules=pred["issue_date"].map(rule)), path=_rules_path(inputs),
@@ -395,7 +397,10 @@ def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | 
 
 def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dict:
     """The forecast as a JSON-able document: per area its level, clause, trigger days, level probabilities, rule
-    set and the lead days (AQI and PM2.5 quantiles, exceedance probabilities, dust flag, drivers).
+    set and the lead days (AQI and PM2.5 quantiles, exceedance probabilities, dust flag, drivers, the primary
+    pollutant as far as the forecast tells it — :func:`forecast.document.derive_primary` — and the fireworks flag:
+    a fireworks night of the region's emission calendar falls in the day; absent for a table from before the
+    flag existed).
 
     This document is the contract between the forecaster and the response (:func:`response.respond.respond`); its
     schema is :mod:`forecast.document`'s, checked wherever a document is read. AQI quantiles are on HJ 633's scale
@@ -422,6 +427,9 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
                       "pm25": {"q10": r.pm25_q10, "q50": r.pm25_q50, "q90": r.pm25_q90},
                       "p_aqi_gt": {"150": r.p_aqi_gt150, "200": r.p_aqi_gt200, "300": r.p_aqi_gt300},
                       "dust": bool(r.dust), "p_dust": r.p_dust, "met_source": r.met_source,
+                      "primary": document.derive_primary(_aqi(r.aqi_q50), r.pm25_q90, dust=bool(r.dust),
+                                                         date=r.target_date),
+                      **({"fireworks": bool(r.fireworks_hours > 0)} if hasattr(r, "fireworks_hours") else {}),
                       "drivers": json.loads(r.drivers) if isinstance(getattr(r, "drivers", None), str) else []}
                      for r in g.itertuples()]})
     issue = pd.Timestamp(table["issue_date"].iloc[0])

@@ -28,11 +28,19 @@ import yaml
 from forecast import areas as areas_mod
 from forecast.levels import LEVEL_RANK, LEVELS
 
+from .causes import ADVISORY_CAUSES
+
 DATA_DIR = Path(__file__).parent / "data"
 SHIPPED_PLANS = DATA_DIR / "plans.yaml"
 ACTIONABLE = ("yellow", "orange", "red")
 #: the dynamic zone of :func:`default_plans` (its threshold ``min_adjacent`` is the shipped plans' own)
 DEFAULT_DYNAMIC_ZONE = {"name_zh": "相邻城市联动区域", "name_en": "adjacent cities"}
+#: the three parts of a warning notice's measures: 健康防护措施, 建议性污染减排措施, 强制性污染减排措施
+MEASURE_PARTS = ("health", "advisory", "mandatory")
+#: the part of a measure without ``part`` in its plans, by department (:func:`measure_part`)
+DEPARTMENT_PARTS = {"health": "health", "edu": "health", "publicity": "health", "eco": "mandatory",
+                    "industry": "mandatory", "housing": "mandatory", "police": "mandatory", "urban": "mandatory",
+                    "transport": "mandatory"}
 
 
 class PlanError(ValueError):
@@ -192,6 +200,13 @@ def validate(plans: dict, path="plans", *, areas: pd.DataFrame | None = None) ->
                 if m.get("dept") not in depts:
                     raise PlanError(f"{path}: measure set {name}/{level}: unknown department {m.get('dept')!r}; "
                                     f"allowed: {', '.join(sorted(depts))}")
+                if m.get("part", "mandatory") not in MEASURE_PARTS:
+                    raise PlanError(f"{path}: measure set {name}/{level}: unknown part {m.get('part')!r}; allowed: "
+                                    f"{', '.join(MEASURE_PARTS)}")
+                bad = [c for c in m.get("causes", []) if c not in ADVISORY_CAUSES]
+                if bad:
+                    raise PlanError(f"{path}: measure set {name}/{level}: unknown cause(s) {bad}; allowed: "
+                                    f"{', '.join(ADVISORY_CAUSES)}")
     for tier in ("cities", "counties"):
         for area, plan in plans[tier].items():
             if area not in known:
@@ -231,10 +246,25 @@ def plan_of(area_id: str, *, plans: dict, areas: pd.DataFrame | None = None) -> 
     return area_id, {}
 
 
+def measure_part(measure: dict) -> str:
+    """The part of a warning notice a plan measure belongs to (:data:`MEASURE_PARTS`).
+
+    The measure's own ``part`` when its plans give one; else its department's default (:data:`DEPARTMENT_PARTS`):
+    health, education and publicity departments → ``health`` (健康防护措施); ecology-environment, industry,
+    housing and construction, traffic police, urban management and transport → ``mandatory``
+    (强制性污染减排措施); any other department → ``mandatory`` (an order to a department binds it). Advisory
+    measures (建议性: what the public and enterprises are asked to do) are never guessed: a plan marks them
+    ``part: advisory``.
+    """
+    return measure.get("part") or DEPARTMENT_PARTS.get(measure.get("dept"), "mandatory")
+
+
 def measures(area_id: str, level: str, *, plans: dict | None = None,
              areas: pd.DataFrame | None = None) -> list[dict]:
     """The plan measures of an area at a level (``yellow``/``orange``/``red`` or ``health_advisory``), each with
-    the department's name: ``[{dept, dept_zh, dept_en, zh, en}, …]``. ``none`` gives no measures.
+    the department's name and its part of the notice: ``[{dept, dept_zh, dept_en, zh, en, part, causes}, …]``
+    (``part``: :func:`measure_part`; ``causes``: the episode causes a health-advisory measure is limited to, empty
+    for all). ``none`` gives no measures.
 
     ``area_id`` is an area of the table (default the shipped one) or the region plan's id (the region plan's
     measures); a banner/county without a plan of its own takes its league/city's.
@@ -249,7 +279,8 @@ def measures(area_id: str, level: str, *, plans: dict | None = None,
     items = list(mset.get(level, [])) + list(plan.get("extra", {}).get(level, []))
     depts = plans["departments"]
     return [{"dept": m["dept"], "dept_zh": depts[m["dept"]]["zh"], "dept_en": depts[m["dept"]]["en"],
-             "zh": m["zh"], "en": m.get("en", "")} for m in items]
+             "zh": m["zh"], "en": m.get("en", ""), "part": measure_part(m), "causes": list(m.get("causes", []))}
+            for m in items]
 
 
 def _max(*levels_: str) -> str:

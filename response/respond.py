@@ -137,7 +137,9 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         ``issue_date``, ``rules``, ``region`` (zone warnings: ``members``, ``level``, the region plan's id
         ``plan`` and its ``measures``, ``bulletins``), ``city`` and ``county`` (one record per area:
         ``level``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``, ``measures``,
-        ``bulletins`` …), ``reduction``, ``consultation`` and ``bulletin_objects``.
+        ``bulletins`` …, and the cause: ``cause``, ``primary_pollutant`` — the forecast's, ``None`` when it names
+        none —, ``response_kind``, ``enterprise_cuts``, ``measures`` and ``withheld_measures``), ``reduction``,
+        ``consultation`` and ``bulletin_objects``.
 
     Raises
     ------
@@ -158,6 +160,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     if rules is not None and rules not in known_rules:
         raise RespondError(f"rules: unknown warning rule set {rules!r}; allowed: {', '.join(known_rules)}")
     own, per_area = {}, {}
+    cause_policy, signoff = causes.load_policy(), B.load_signoff()
     for i, area in enumerate(doc["areas"]):
         if area.get("rules") and area["rules"] not in known_rules:
             raise RespondError(f"{source}: areas[{i}].rules: unknown warning rule set {area['rules']!r}; allowed: "
@@ -166,9 +169,11 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             known = list(table.index)
             raise RespondError(f"{source}: areas[{i}].area_id: unknown area {area['area_id']!r}; allowed: the "
                                f"region's areas ({', '.join(known[:30])}{' …' if len(known) > 30 else ''})")
-        advisory, cause = causes.advisory(area)
-        own[area["area_id"]] = area["level"]
-        per_area[area["area_id"]] = {"area": area, "advisory": advisory, "cause": cause}
+        # the episode's cause (REFERENCE 1.3-1.4): O3/dust/fire → a health advisory and no colour of its own;
+        # fireworks → the configured policy
+        ep = causes.episode(area, policy=cause_policy, calendar=region.calendar)
+        own[area["area_id"]] = "none" if ep.advisory else area["level"]
+        per_area[area["area_id"]] = {"area": area, "advisory": ep.advisory, "cause": ep.cause, "episode": ep}
     final, regional = plans_mod.cascade(own, plans=plans, areas=areas,
                                         adjacency=adjacency if adjacency is not None else
                                         (lambda: region.adjacency("city")))
@@ -206,6 +211,16 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             f"执行{final[area_id]['source']}的{LEVEL_NAMES_ZH[level]}（本地预报：{LEVEL_NAMES_ZH[own.get(area_id, 'none')]}）"
         if area.get("adjusted"):
             reason += f"（会商订正；模型：{LEVEL_NAMES_ZH[area.get('model_level', 'none')]}）"
+        ep = info["episode"]
+        lev_ep = _level_episode(area_id, final, per_area, regional)
+        if ep.notes:
+            reason += "；" + ("本地预报：" if lev_ep is not ep else "") + "；".join(ep.notes)
+        if lev_ep is not ep and lev_ep.notes and level != "none":
+            reason += "；" + "；".join(n for n in lev_ep.notes if n not in ep.notes)
+        kept, withheld = causes.for_cause(
+            plans_mod.measures(area_id, level, plans=plans, areas=areas) if level != "none" else
+            (plans_mod.measures(area_id, "health_advisory", plans=plans, areas=areas) if info["advisory"] else []),
+            lev_ep if level != "none" else ep)
         rec = {"area_id": area_id, "name_zh": table.loc[area_id, "name_zh"], "tier": tier,
                "own_level": own.get(area_id, "none"), "level": level,
                "consultation_adjusted": bool(area.get("adjusted")), "model_level": area.get("model_level", own.get(area_id, "none")), "source": final[area_id]["source"],
@@ -213,9 +228,11 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                "reason": reason, "trigger_days": trig, "valid_from": valid_from.isoformat(), "rules": r,
                "lead_hours": t.lead_hours, "lead_time_ok": t.lead_time_ok,
                "level_probabilities": area.get("level_probabilities"), "health_advisory": info["advisory"],
-               "measures": plans_mod.measures(area_id, level, plans=plans, areas=areas) if level != "none" else
-               (plans_mod.measures(area_id, "health_advisory", plans=plans, areas=areas) if info["advisory"]
-                else []),
+               "cause": ep.cause if level == "none" else lev_ep.cause, "response_kind": (
+                   ep.kind if level == "none" else lev_ep.kind),
+               "primary_pollutant": (ep if level == "none" or lev_ep is ep else lev_ep).primary,
+               "enterprise_cuts": level != "none" and lev_ep.enterprise_cuts,
+               "measures": kept, "withheld_measures": withheld,
                "bulletins": []}
         kinds = []
         if t.action in BULLETIN_ACTIONS:
@@ -223,11 +240,13 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         if info["advisory"] and level == "none":
             kinds.append("advisory")
         for kind in kinds:
+            bep = ep if kind == "advisory" else lev_ep
             b = B.render(kind, area_id=area_id, level=level if kind != "lift" else "none", previous=state.level,
                          chain_head=_head(store),
                          window=window, start=start, aqi_range=aqi_range, met_cause=met_cause,
-                         clause=area["clause"], issued_at=issued_at, cause=info["cause"] or "dust", plans=plans,
-                         primary="dust" if kind == "advisory" else "pm25", areas=areas)
+                         clause=area["clause"], issued_at=issued_at, cause=bep.cause, plans=plans,
+                         primary=bep.primary, dust=bep.dust, withhold=bep.withhold, notes=bep.notes,
+                         end=_end_text(area, trig), signoff=signoff, areas=areas)
             bulletins.append(b)
             rec["bulletins"].append({"kind": kind, "title": b.title, "sha256": b.sha256,
                                      "file": f"{_bulletin_stem(area_id, kind)}.md"})
@@ -241,20 +260,24 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         decisions[tier].append(rec)
     for w in regional:
         region_stem = f"region_{_safe(w.zone_id)}"
-        # the regional bulletin is the region plan's: its authority and measures, naming the zone's members
-        area_name = f"{w.name_zh}（{'、'.join(str(table.loc[m, 'name_zh']) for m in w.members)}）"
+        # the regional bulletin is the region plan's: its authority and measures, naming the zone's members (scope)
         days = sorted({k for m in w.triggered_by if m in per_area for k in (per_area[m]["area"]["trigger_days"] or [])})
         anchor = per_area[w.triggered_by[0]]["area"] if w.triggered_by and w.triggered_by[0] in per_area else None
         window, aqi_range = _window(anchor, days or [1]) if anchor else ("", "")
         start = _start_text(lifecycle.valid_from(issue_date, days)) if anchor else ""
+        zone_ep = _combined([per_area[m]["episode"] for m in w.triggered_by if m in per_area])
         b = B.render("issue", area_id=plans["region"]["id"], level=w.level, window=window, start=start,
                      chain_head=_head(store),
                      aqi_range=aqi_range, clause=f"{len(w.triggered_by)}个成员达到预警条件", issued_at=issued_at,
-                     plans=plans, area_name=area_name, areas=areas)
+                     plans=plans, area_name=w.name_zh, areas=areas,
+                     members=[str(table.loc[m, "name_zh"]) for m in w.members], primary=zone_ep.primary,
+                     cause=zone_ep.cause, withhold=zone_ep.withhold, notes=zone_ep.notes,
+                     end=_end_text(anchor, days) if anchor else "", signoff=signoff)
         bulletins.append(b)
         decisions["region"].append({"zone_id": w.zone_id, "name_zh": w.name_zh, "level": w.level,
-                                    "plan": plans["region"]["id"], "measures": plans_mod.measures(
-                                        plans["region"]["id"], w.level, plans=plans, areas=areas),
+                                    "plan": plans["region"]["id"], "measures": causes.for_cause(plans_mod.measures(
+                                        plans["region"]["id"], w.level, plans=plans, areas=areas), zone_ep)[0],
+                                    "primary_pollutant": zone_ep.primary, "cause": zone_ep.cause,
                                     "members": w.members, "triggered_by": w.triggered_by,
                                     "bulletins": [{"kind": "issue", "title": b.title, "sha256": b.sha256,
                                                    "file": f"{_bulletin_stem(region_stem, 'issue')}.md"}]})
@@ -268,6 +291,42 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     decisions["consultation"] = cons_info
     decisions["bulletin_objects"] = bulletins
     return decisions
+
+
+def _end_text(area: dict, days: list[int]) -> str:
+    """The expected end of a warning: the end of its last trigger day (``12月23日24时``); empty without any."""
+    by_lead = {d["lead_day"]: d for d in area["days"]}
+    sel = [by_lead[k]["date"] for k in days if k in by_lead]
+    if not sel:
+        return ""
+    last = pd.Timestamp(max(sel))
+    return f"{last.month}月{last.day}日24时"
+
+
+def _combined(episodes: list) -> causes.Episode:
+    """The episode of a warning several areas' episodes decided (a zone's, a parent's): fireworks-driven only when
+    every one of them is (the policy's kind and withheld measures), else a warning; the primary pollutant the most
+    frequent one they name."""
+    named = [e.primary for e in episodes if e.primary is not None]
+    primary = max(set(named), key=named.count) if named else None
+    if episodes and all(e.cause == "fireworks" and not e.advisory for e in episodes):
+        return causes.Episode(episodes[0].kind, "fireworks", primary, False, [], list(episodes[0].notes),
+                              dict(episodes[0].withhold))
+    return causes.Episode("warning", "pm", primary)
+
+
+def _level_episode(area_id: str, final: dict, per_area: dict, regional: list) -> causes.Episode:
+    """The episode that decided an area's final level: its own, its league/city's (``parent:``) or the zone's
+    members that triggered the regional warning."""
+    source = final[area_id]["source"]
+    if source == "own":
+        own = per_area.get(area_id, {}).get("episode")
+        return own or causes.Episode("warning", "pm", None)
+    if source.startswith("parent:"):
+        return _level_episode(source.removeprefix("parent:"), final, per_area, regional)
+    zone = next((w for w in regional if w.zone_id == source), None)
+    members = zone.triggered_by if zone is not None else []
+    return _combined([per_area[m]["episode"] for m in members if m in per_area])
 
 
 def _head(store) -> str | None:
@@ -285,7 +344,9 @@ def _reduction(data: Path, decisions: dict, out_dir, areas) -> dict:
         return {"note": f"{data}: no enterprises.csv / inventory.csv; emission-reduction lists not evaluated"}
     registry, bad = R.load_registry(reg_path, areas=areas)
     inventory = R.load_inventory(inv_path)
-    levels = {r["area_id"]: r["level"] for tier in ("city", "county") for r in decisions[tier]}
+    # no enterprise of the list is cut where the cause policy withholds plant shutdowns (fireworks)
+    levels = {r["area_id"]: r["level"] if r.get("enterprise_cuts", True) else "none"
+              for tier in ("city", "county") for r in decisions[tier]}
     rules = decisions["rules"]
     act = R.activate(registry, levels)
     check = R.share_check(act, registry, inventory, levels, rules=rules, areas=areas)

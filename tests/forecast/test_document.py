@@ -1,6 +1,7 @@
 """The forecast document's schema: a valid document passes unchanged; each problem is one sentence naming the file,
 the field path and what is allowed."""
 import json
+import re
 
 import pytest
 
@@ -131,3 +132,90 @@ def test_read_document_round_trip_and_missing_file(tmp_path):
     assert read_document(path) == doc()
     with pytest.raises(ForecastDocumentError, match="nope.json: cannot read the forecast"):
         read_document(tmp_path / "nope.json")
+
+
+# ---- the optional day keys: primary pollutant and fireworks flag ----------------------------------------------
+
+@pytest.mark.parametrize("value", ["o3", "pm25", "pm10", None])
+def test_a_day_may_name_its_primary_pollutant(value):
+    d = _set(["areas", 0, "days", 0, "primary"], value)
+    d["areas"][0]["days"][1]["fireworks"] = True
+    assert check_document(d) is d
+
+
+@pytest.mark.parametrize("path,value,message", [
+    (["areas", 0, "days", 0, "primary"], "ozone", "areas[0].days[0].primary: unknown pollutant 'ozone'; allowed: "
+                                                  "pm25, pm10, so2, no2, co, o3 or null"),
+    (["areas", 0, "days", 0, "primary"], "dust", "areas[0].days[0].primary: unknown pollutant 'dust'"),
+    (["areas", 0, "days", 1, "fireworks"], "yes", "areas[0].days[1].fireworks: expected true or false, got 'yes'"),
+])
+def test_bad_primary_or_fireworks_named(path, value, message):
+    with pytest.raises(ForecastDocumentError, match=re.escape(message)):
+        check_document(_set(path, value))
+
+
+# HJ 633-2012 Table 1 PM2.5 24 h: 115 → IAQI 150, 150 → 200 (REFERENCE 2.2); HJ 633-2026 Table 3: 60 → 100,
+# 115 → 150. IAQI = ceil(linear interpolation) (REFERENCE 2.1).
+@pytest.mark.parametrize("aqi_q50, pm25_q90, dust, date, want", [
+    (160, 125.0, False, "2024-12-21", "pm25"),  # IAQI(125) = 150 + 50·10/35 = 164.3 → 165 ≥ 160: PM2.5 explains it
+    (160, 120.0, False, "2024-12-21", None),  # IAQI(120) = 157.1 → 158 < 160: another pollutant leads, unnamed
+    (140, 105.0, False, "2026-05-01", "pm25"),  # 2026: IAQI(105) = 100 + 50·45/55 = 140.9 → 141 ≥ 140
+    (140, 105.0, False, "2024-05-01", None),  # 2012: IAQI(105) = 100 + 50·30/40 = 137.5 → 138 < 140
+    (320, 60.0, True, "2024-04-02", "pm10"),  # a dust-dominated day: PM10 (the dust test asks PM10's IAQI largest)
+    (50, 300.0, False, "2024-12-21", None),  # AQI ≤ 50: no primary pollutant (REFERENCE 2.1)
+    (180, None, False, "2024-12-21", None),  # no PM2.5 forecast: the document cannot say
+])
+def test_derived_primary_pollutant(aqi_q50, pm25_q90, dust, date, want):
+    from forecast.document import derive_primary
+
+    assert derive_primary(aqi_q50, pm25_q90, dust=dust, date=date) == want
+
+
+def test_an_explicit_primary_wins_and_old_documents_derive_it():
+    from forecast.document import day_primary
+
+    day = {"lead_day": 1, "date": "2024-07-10", "aqi": {"q10": 150.0, "q50": 170.0, "q90": 190.0},
+           "pm25": {"q10": 20.0, "q50": 30.0, "q90": 40.0}, "dust": False}
+    assert day_primary(day) is None  # the PM2.5 forecast cannot reach AQI 170: the forecast names none
+    assert day_primary({**day, "primary": "o3"}) == "o3"  # a summer model or a consultation names O3
+    assert day_primary({**day, "primary": None}) is None
+    old = doc()  # a document from before the keys: still loads
+    assert check_document(old) is old and "primary" not in old["areas"][0]["days"][0]
+
+
+def _table(fireworks=True):
+    import pandas as pd
+
+    from forecast import features
+
+    dates = pd.to_datetime(["2024-02-09", "2024-02-10", "2024-02-11"])
+    rows = []
+    for k, (d, aqi, pm25_q90, dust) in enumerate(zip(dates, (230.0, 180.0, 320.0), (190.0, 60.0, 80.0),
+                                                     (False, False, True)), 1):
+        rows.append({"area_id": "hohhot", "issue_date": pd.Timestamp("2024-02-08"), "lead": k, "target_date": d,
+                     "level": "yellow", "clause": "AQI>200", "trigger_days": [1], "level_median": "yellow",
+                     "rules": "MEE-2024", **{f"p_level_{v}": 0.25 for v in ("none", "yellow", "orange", "red")},
+                     **{f"p_ge_{v}": 0.5 for v in ("yellow", "orange", "red")},
+                     "aqi_q10": aqi - 30, "aqi_q50": aqi, "aqi_q90": aqi + 30, "pm25_q10": pm25_q90 - 40,
+                     "pm25_q50": pm25_q90 - 20, "pm25_q90": pm25_q90, "p_aqi_gt150": 0.5, "p_aqi_gt200": 0.4,
+                     "p_aqi_gt300": 0.1, "dust": dust, "p_dust": 0.9 if dust else 0.1, "met_source": "forecast",
+                     "model_version": "m1", "lead_correlation": 0.5})
+    t = pd.DataFrame(rows)
+    if fireworks:
+        t["fireworks_hours"] = sum(features.fireworks_hours(t["target_date"], n) for n in ("eve", "lantern"))
+    return t
+
+
+def test_forecast_json_days_carry_primary_and_fireworks():
+    """Each day of ``forecast_json``: the derived primary pollutant and the emission calendar's fireworks flag
+    (calendar.yaml: the 2024 Spring Festival is 02-10; 除夕 19:00 for 8 h → hours on 02-09 and 02-10, none on 02-11)."""
+    from forecast.forecasting import forecast_json
+
+    d = forecast_json(_table())
+    days = d["areas"][0]["days"]
+    assert check_document(d) is d
+    # IAQI(PM2.5 190) = 200 + 100·40/100 = 240 ≥ 230 → PM2.5; IAQI(60) = 85 < 180 → none named; dust → PM10
+    assert [x["primary"] for x in days] == ["pm25", None, "pm10"]
+    assert [x["fireworks"] for x in days] == [True, True, False]
+    old = forecast_json(_table(fireworks=False))  # a table from before the flag: no key, the document still loads
+    assert "fireworks" not in old["areas"][0]["days"][0] and check_document(old) is old

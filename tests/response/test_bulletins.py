@@ -116,3 +116,111 @@ def test_aqi_range_text_refuses_what_is_not_an_aqi(values):
     with pytest.raises(B.BulletinError, match="AQI range .* expected numbers 0 … 500"):
         B.aqi_range_text(*values)
 
+
+
+# ---- the structure of a real notice (REFERENCE 1.5 "warning content": time window, extent, severity, primary
+# pollutant, level, meteorology [V2]; 联合会商 of ecology and meteorology: REFERENCE 4.4 [V]) ----------------------
+
+def test_issue_bulletin_has_every_section_in_order():
+    text = issue(end="12月23日24时").markdown
+    order = ["包头市重污染天气应急指挥部关于发布重污染天气橙色预警的通知",  # issuing body
+             "生态环境部门与气象部门联合会商",  # consultation
+             "2024年12月21日0时起发布重污染天气**橙色预警**",  # level and start
+             "预计持续至12月23日24时",  # expected end
+             "## 三、预警范围", "包头市全域",  # areas
+             "首要污染物：PM2.5",  # primary pollutant
+             "日均空气质量指数（AQI）：210–260",  # expected AQI
+             "健康防护措施", "建议性污染减排措施", "强制性污染减排措施",  # the measures in three parts
+             "签发："]  # sign-off
+    at = [text.find(s) for s in order]
+    assert -1 not in at, [s for s, i in zip(order, at) if i < 0]
+    assert at == sorted(at)
+    # each measure in its part: the health part before the advisory part before the mandatory (the 20 % cut)
+    assert text.index("建议公众减少户外活动") < text.index("倡导公众绿色出行") < text.index("减排比例不低于 20%")
+
+
+def test_every_measure_has_a_part_and_a_plan_without_parts_gets_the_department_default():
+    from response import plans
+
+    for level in ("yellow", "orange", "red", "health_advisory"):
+        for m in plans.measures("hohhot", level):
+            assert m["part"] in plans.MEASURE_PARTS
+    # the default rule (response.plans.measure_part docstring): health/edu/publicity → health; eco … → mandatory
+    assert plans.measure_part({"dept": "edu", "zh": "x"}) == "health"
+    assert plans.measure_part({"dept": "police", "zh": "x"}) == "mandatory"
+    assert plans.measure_part({"dept": "publicity", "part": "advisory", "zh": "x"}) == "advisory"
+    parts = B.measures_by_part([{"dept": "health", "dept_zh": "卫", "zh": "a"}, {"dept": "eco", "dept_zh": "环",
+                                                                                 "zh": "b"}])
+    assert [m["zh"] for m in parts["health"]] == ["a"] and [m["zh"] for m in parts["mandatory"]] == ["b"]
+
+
+def test_regional_bulletin_names_its_members_and_carries_the_region_plan_measures():
+    region = B.render("issue", area_id="inner_mongolia", level="yellow", window="1月5日", start="x", aqi_range="y",
+                      issued_at="z", area_name="呼包巴区域（含达拉特旗、准格尔旗）",
+                      members=["呼和浩特市", "包头市", "巴彦淖尔市", "达拉特旗", "准格尔旗"])
+    text = region.markdown
+    assert "呼包巴区域（含达拉特旗、准格尔旗）（呼和浩特市、包头市、巴彦淖尔市、达拉特旗、准格尔旗）" in text
+    # the region plan's measures (measure set `region`), not Hohhot's city measures
+    assert "预警区域内各盟市、旗县（市、区）于本通知规定时间前启动不低于本级别的应急响应" in text
+    hohhot = B.render("issue", area_id="hohhot", level="yellow", window="1月5日", start="x", aqi_range="y",
+                      issued_at="z").markdown
+    assert "中小学、幼儿园停止户外体育课" in hohhot and "中小学、幼儿园停止户外体育课" not in text
+    assert "预警区域内各盟市" not in hohhot
+
+
+@pytest.mark.parametrize("primary, dust, shown", [("pm25", False, "首要污染物：PM2.5"),
+                                                  ("pm10", True, "首要污染物：PM10（沙尘）"),
+                                                  ("pm10", False, "首要污染物：PM10；"),
+                                                  (None, False, "首要污染物：待会商确定（预报未给出）")])
+def test_primary_pollutant_shown_is_the_one_given(primary, dust, shown):
+    b = issue(primary=primary, dust=dust)
+    assert shown in b.markdown
+    assert ("预报未给出首要污染物，请会商确定后填写" in b.markdown) == (primary is None)
+
+
+# REFERENCE 1.5 (Taiyuan 2019 [V2]): yellow/orange signed by the vice-mayor, red by the mayor; UNVERIFIED for IM
+@pytest.mark.parametrize("area_id, level, signer", [
+    ("baotou", "yellow", "包头市人民政府分管副市长"), ("baotou", "orange", "包头市人民政府分管副市长"),
+    ("baotou", "red", "包头市人民政府市长"),
+    ("hinggan", "orange", "兴安盟行政公署分管副盟长"), ("hinggan", "red", "兴安盟行政公署盟长"),
+    ("dalad", "yellow", "达拉特旗人民政府分管副旗长"), ("togtoh", "red", "托克托县人民政府县长"),
+    ("inner_mongolia", "yellow", "内蒙古自治区人民政府分管副主席"), ("inner_mongolia", "red", "内蒙古自治区人民政府主席"),
+])
+def test_signoff_per_tier_and_level_from_the_data_file(area_id, level, signer):
+    b = issue(area_id=area_id, level=level)
+    assert f"签发：{signer}\n" in b.markdown
+    assert "签发层级按可配置数据" in b.markdown and "未核实" in b.markdown  # UNVERIFIED: said in the draft
+
+
+def test_signoff_of_lift_and_advisory_and_an_edited_table(tmp_path):
+    lift = B.render("lift", area_id="baotou", level="none", previous="red", window="", start="x", aqi_range="y",
+                    issued_at="z")
+    assert "签发：包头市人民政府市长" in lift.markdown  # signed at the level lifted
+    adv = B.render("advisory", area_id="alxa", level="none", window="", start="", aqi_range="y", issued_at="z")
+    assert "签发：阿拉善盟重污染天气应急指挥部办公室主任" in adv.markdown
+    table = B.load_signoff()
+    edited = {**table, "status": "verified", "signers": {**table["signers"], "city": {"yellow": "head"}}}
+    b = issue(level="yellow", signoff=edited)
+    assert "签发：包头市人民政府市长" in b.markdown and "签发层级按可配置数据" not in b.markdown
+    (tmp_path / "s.yaml").write_text("heads: {}\nsigners: {city: {red: mayor}}\n", encoding="utf-8")
+    with pytest.raises(B.SignoffError, match="signers.city.red: unknown signer 'mayor'; allowed: head, deputy, "
+                                             "office"):
+        B.load_signoff(tmp_path / "s.yaml")
+
+
+def test_o3_advisory_bulletin_has_no_colour():
+    b = B.render("advisory", area_id="hohhot", level="none", window="7月10日", start="", aqi_range="160–190",
+                 issued_at="2024年7月9日", cause="o3", primary="o3")
+    text = b.markdown.split(B.NOTES_ZH)[0]  # the notice itself (the drafting notes quote the sign-off rule)
+    assert b.title == "呼和浩特市重污染天气应急指挥部关于臭氧污染天气的健康防护提示"
+    assert "首要污染物为臭氧（O3）" in text and "不启动颜色预警" in text
+    assert not any(c in text for c in ("黄色预警", "橙色预警", "红色预警"))
+    assert "VOCs" in text and "沙尘天气过后" not in text  # the O3 measures, not the dust ones
+
+
+def test_fireworks_warning_lists_the_withheld_measures():
+    b = issue(level="yellow", cause="fireworks", withhold={"part": "mandatory", "departments": ["eco", "housing"]})
+    text = b.markdown
+    mandatory = text[text.index("强制性污染减排措施"):text.index("签发：")]
+    assert "以下措施本次不启动" in mandatory and "减排比例不低于 10%" in mandatory.split("以下措施本次不启动")[1]
+    assert "减排比例不低于 10%" not in mandatory.split("以下措施本次不启动")[0]

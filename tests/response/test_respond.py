@@ -281,3 +281,78 @@ def test_registry_problems_are_exported_inert(tmp_path):
     assert result["activated"] == 1 and result["bad_rows"][0]["problem"] == "lon 'abc' is not a number"
     problems = pd.read_csv(tmp_path / "out" / "reduction" / "registry_problems.csv", encoding="utf-8-sig")
     assert problems["enterprise_id"].tolist() == ["'=cmd|' /C calc'!A0"]
+
+
+# ---- causes: the primary pollutant and the fireworks flag of the forecast decide the response ------------------
+
+def _days(area, **keys):
+    for day, values in zip(area["days"], zip(*keys.values())):
+        day.update(dict(zip(keys, values)))
+    return area
+
+
+def _by_id(doc, area):
+    doc["areas"] = [area if a["area_id"] == area["area_id"] else a for a in doc["areas"]]
+    return doc
+
+
+def test_o3_episode_gets_a_health_advisory_and_no_colour(tmp_path):
+    """REFERENCE 1.3 (环大气〔2024〕6号 [V]): O3 episodes → health advisories and routine VOCs/NOx enforcement,
+    no colour warning."""
+    doc = _by_id(forecast_doc(), _days(area_doc("chifeng", "orange", (230, 240, 160) + (100,) * 4, (1, 2),
+                                                clause="AQI>200 持续≥48h"), primary=["o3"] * 7))
+    res = respond(doc, out_dir=tmp_path, adjacency=ADJ, write_docx=False)
+    rec = next(r for r in res["city"] if r["area_id"] == "chifeng")
+    assert rec["level"] == "none" and rec["own_level"] == "none" and rec["health_advisory"]
+    assert rec["cause"] == "o3" and rec["primary_pollutant"] == "o3" and rec["response_kind"] == "health_advisory"
+    assert "臭氧污染：发布健康防护提示，不启动颜色预警" in rec["reason"]
+    assert [b["kind"] for b in rec["bulletins"]] == ["advisory"]
+    assert not any("减排比例" in m["zh"] for m in rec["measures"]) and any("VOCs" in m["zh"] for m in rec["measures"])
+    text = (tmp_path / "bulletins" / "chifeng_advisory.md").read_text(encoding="utf-8")
+    assert "首要污染物为臭氧（O3）" in text and "橙色预警" not in text.split("草稿说明")[0]
+
+
+def test_primary_pollutant_in_bulletins_follows_the_forecast(tmp_path):
+    """A PM2.5 warning day (PM2.5 forecast reaching the AQI) is shown as PM2.5; a dust day as PM10（沙尘）; an
+    explicit PM10 primary as PM10 (REFERENCE 1.4, 2.1)."""
+    doc = forecast_doc()
+    # Baotou: PM2.5 q90 190 µg/m³ → IAQI 240 ≥ AQI 230/240 (HJ 633-2012, REFERENCE 2.2)
+    _days(next(a for a in doc["areas"] if a["area_id"] == "baotou"),
+          pm25=[{"q10": 150.0, "q50": 170.0, "q90": 190.0}] * 7)
+    # Hohhot: the forecaster (or a consultation) names PM10
+    _days(next(a for a in doc["areas"] if a["area_id"] == "hohhot"), primary=["pm10"] * 7)
+    res = respond(doc, out_dir=tmp_path, adjacency=ADJ, write_docx=False)
+    city = {r["area_id"]: r for r in res["city"]}
+    assert city["baotou"]["primary_pollutant"] == "pm25" and city["hohhot"]["primary_pollutant"] == "pm10"
+    assert city["alxa"]["primary_pollutant"] == "pm10" and city["alxa"]["cause"] == "dust"
+    read = lambda name: (tmp_path / "bulletins" / name).read_text(encoding="utf-8")  # noqa: E731
+    assert "首要污染物：PM2.5" in read("baotou_issue.md")
+    assert "首要污染物：PM10；" in read("hohhot_issue.md")
+    assert "首要污染物为PM10（沙尘）" in read("alxa_advisory.md")
+    # the regional bulletin: members by name, the region plan's measures, the members' primary pollutant
+    region = next(b for b in res["bulletin_objects"] if b.area_id.startswith("region_hohhot"))
+    assert "（呼和浩特市、包头市、巴彦淖尔市、达拉特旗、准格尔旗）" in region.markdown
+    assert "预警区域内各盟市" in region.markdown and "签发：内蒙古自治区人民政府分管副主席" in region.markdown
+
+
+def test_fireworks_episode_follows_the_policy_without_plant_shutdowns(tmp_path):
+    """REFERENCE 1.3 (2023 MEE draft [V2]; cause_policy.yaml default, UNVERIFIED): a fireworks-driven warning
+    avoids plant shutdowns and site stoppages — no enterprise of the list is cut."""
+    from simulate.registry import write_registry
+
+    data = tmp_path / "data"
+    data.mkdir()
+    write_registry(data, seed=2)
+    doc = _by_id(forecast_doc(), _days(area_doc("chifeng", "yellow", (260,) + (100,) * 6, (1,),
+                                                clause="AQI>200 持续≥24h"), fireworks=[True] + [False] * 6))
+    res = respond(doc, out_dir=tmp_path / "out", adjacency=ADJ, data=data, write_docx=False)
+    rec = next(r for r in res["city"] if r["area_id"] == "chifeng")
+    assert rec["level"] == "yellow" and rec["response_kind"] == "warning_without_plant_shutdowns"
+    assert not rec["enterprise_cuts"] and "不采取工业企业停产限产和施工工地停工措施" in rec["reason"]
+    assert {m["dept"] for m in rec["withheld_measures"]} >= {"eco", "housing"}
+    assert not any(m["dept"] in ("eco", "housing") and m["part"] == "mandatory" for m in rec["measures"])
+    county = next(r for r in res["county"] if r["area_id"] == "yuanbaoshan")  # follows Chifeng, and its policy
+    assert county["level"] == "yellow" and not county["enterprise_cuts"]
+    assert not {"chifeng", "yuanbaoshan"} & {r["area_id"] for r in res["reduction"]["share_check"]}
+    text = (tmp_path / "out" / "bulletins" / "chifeng_issue.md").read_text(encoding="utf-8")
+    assert "以下措施本次不启动" in text and "未核实" in text
