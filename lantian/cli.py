@@ -321,9 +321,12 @@ def _cmd_respond(args) -> int:
     if red and "share_check" in red:
         print(f"emission-reduction lists: {red['activated']} of {red['enterprises']} enterprises activated; "
               f"{len(red['bad_rows'])} bad registry row(s)")
+        from response.reduction import verdict_text
+
+        for note in red.get("standardisation", []):
+            print(f"  list not standardised: {note}")
         for r in red["share_check"]:
-            status = "met" if r["met"] else f"SHORT by {r['shortfall_td']:.2f} t/d"
-            print(f"  {r['area_id']:<10} {r['pollutant']:<5} {r['share']:.1%} of {r['target_share']:.0%} {status}")
+            print(f"  {r['area_id']:<10} {r['pollutant']:<5} {verdict_text(r)}")
     elif red:
         print(red["note"])
     print(f"{len(result['bulletin_objects'])} bulletin draft(s); decisions written to {args.out}/decisions.json")
