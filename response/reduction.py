@@ -912,7 +912,8 @@ def enterprise_notice(row: pd.Series, units: pd.DataFrame | None = None) -> str:
     if units is not None and len(units) and units["process_id"].iloc[0]:
         steps = "；".join(f"{u.process_zh}：{u.measure_zh}" for u in units.itertuples())
         plan = f"一厂一策工序措施：{steps}。"
-        if row.get("plan_ok") is False:
+        ok = row.get("plan_ok")
+        if ok is not None and ok == ok and not bool(ok):  # False (not None, not NaN: no units)
             plan += "注意：一厂一策工序措施合计减排比例低于清单要求，须加严。"
     else:
         plan = "请按照本企业“一厂一策”操作方案落实到具体生产线和工序（清单尚缺工序措施，须补充）。"

@@ -458,3 +458,145 @@ def test_inventory_emissions_must_be_finite_non_negative(tmp_path, value):
     with pytest.raises(R.ReductionError, match=r"inv.csv: so2 must be finite non-negative numbers \[t/a\]; "
                                                 r"found line 3 \(baotou, mobile\)"):
         R.load_inventory(tmp_path / "inv.csv")
+
+
+# ---- the standardised list (清单标准化、涉气企业全覆盖, REFERENCE 3.4) -------------------------------------------
+
+@pytest.mark.parametrize("valid", [
+    "91350100M000100Y43",  # the example code printed with GB 32100-2015 (widely reproduced)
+    "914403001922038216",  # a public registration (Huawei Technologies Co., Ltd.)
+    "9144030071526726XG",  # a public registration (Shenzhen Tencent Computer Systems Co., Ltd.)
+])
+def test_credit_code_check_character_accepts_published_codes(valid):
+    assert R.credit_code_problem(valid) is None
+
+
+@pytest.mark.parametrize("bad, problem", [
+    ("91350100M000100Y44", "check character '4' should be '3'"),  # last character changed
+    ("91350100M000100Y4", "has 17 characters; a unified social credit code has 18"),
+    ("91350100M000100I43", "character(s) 'I' outside the code's set"),  # I, O, S, V, Z are not used
+    ("", "missing credit_code"),
+])
+def test_credit_code_problems(bad, problem):
+    assert problem in R.credit_code_problem(bad)
+
+
+def test_bad_and_repeated_credit_codes_are_bad_rows_naming_the_line(tmp_path):
+    path = _registry_file(tmp_path, [{}, {"credit_code": "91350100M000100Y44"}, {"credit_code": code(0)}])
+    registry, bad = R.load_registry(path)
+    assert registry["enterprise_id"].tolist() == ["E0"]
+    assert bad[["row", "enterprise_id"]].values.tolist() == [[3, "E1"], [4, "E2"]]
+    assert "check character '4' should be '3' (GB 32100-2015)" in bad["problem"].iloc[0]
+    assert bad["problem"].iloc[1].startswith("duplicate credit_code")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f.drop(columns="credit_code"), r"enterprises.csv: missing column\(s\) \['credit_code'\]"),
+    (lambda f: f.drop(columns=["list_version", "list_year"]), r"missing column\(s\) \['list_version', 'list_year'\]"),
+    (lambda f: f.assign(list_year=[2024, 2025]), "enterprises.csv: one list has one list_year; found '2024', '2025'"),
+    (lambda f: f.assign(list_version=["v1", ""]), "enterprises.csv: list_version empty in line\\(s\\) 3"),
+    (lambda f: f.assign(list_year="去年"), "enterprises.csv: list_year '去年' is not a year"),
+])
+def test_list_needs_credit_codes_a_version_and_a_year(tmp_path, change, message):
+    path = _registry_file(tmp_path, [{}, {}])
+    change(pd.read_csv(path, dtype=str)).to_csv(path, index=False)
+    with pytest.raises(R.ReductionError, match=message):
+        R.load_registry(path)
+
+
+def test_list_identity(tmp_path):
+    registry, _ = R.load_registry(_registry_file(tmp_path, [{}, {}]))
+    assert R.list_identity(registry) == ("2024-v1", 2024)
+
+
+def _processes(tmp_path, rows):
+    path = tmp_path / "processes.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+UNITS = [{"enterprise_id": "E0", "process_id": "L1", "process_zh": "1#熟料生产线", "share": 0.6, "cut_yellow": 0,
+          "cut_orange": 1, "cut_red": 1},
+         {"enterprise_id": "E0", "process_id": "L2", "process_zh": "2#熟料生产线", "share": 0.4, "cut_yellow": 0,
+          "cut_orange": 0, "cut_red": 1, "measure_red_zh": "停产并封存"}]
+
+
+def test_per_process_measures_by_hand(tmp_path):
+    """一厂一策 (REFERENCE 3.4): units with their measures. C cement at orange stops (REFERENCE 3.3, cut 1): the plan
+    stopping only line 1 (60 % of emissions) gives 0.6 × 1 + 0.4 × 0 = 60 % < 100 %: weaker than the list, flagged;
+    at red both lines stop: 100 %, enough. B cement at orange limits 20 %: 60 % ≥ 20 %: enough."""
+    registry, _ = R.load_registry(_registry_file(tmp_path, [{"grade": "C"}]))
+    units = R.load_processes(_processes(tmp_path, UNITS), registry)
+    act = R.activate(registry, {"baotou": "orange"}, processes=units)
+    assert act.loc[0, "plan_cut"] == pytest.approx(0.6) and act.loc[0, "plan_ok"] == False  # noqa: E712
+    red = R.activate(registry, {"baotou": "red"}, processes=units)
+    assert red.loc[0, "plan_cut"] == pytest.approx(1.0) and red.loc[0, "plan_ok"] == True  # noqa: E712
+    table = R.process_measures(red, units)
+    assert table[["process_zh", "measure_zh"]].values.tolist() == [["1#熟料生产线", "停产"], ["2#熟料生产线", "停产并封存"]]
+    notice = R.enterprise_notice(act.iloc[0], R.process_measures(act, units))
+    assert "1#熟料生产线：停产" in notice and "2#熟料生产线：正常生产" in notice and "须加严" in notice
+    assert code(0) in notice  # the notice names the enterprise by its credit code
+    b_reg = registry.assign(grade="B")
+    assert R.activate(b_reg, {"baotou": "orange"}, processes=units).loc[0, "plan_ok"] == True  # noqa: E712
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"share": 0.5}, "lines 2, 3: the shares of E0's units add up to 0.9, not 1"),
+    ({"cut_red": 1.5}, "line 2: cut_red 1.5 outside 0 … 1"),
+    ({"enterprise_id": "E9"}, "line 2: enterprise_id 'E9' is not in the enterprise list"),
+    ({"process_id": "L2"}, "line 3: unit 'L2' of E0 listed twice"),
+])
+def test_bad_process_rows_name_the_file_and_line(tmp_path, change, message):
+    registry, _ = R.load_registry(_registry_file(tmp_path, [{}]))
+    with pytest.raises(R.ReductionError, match="processes.csv: .*" + message.replace("(", r"\(").replace(")", r"\)")):
+        R.load_processes(_processes(tmp_path, [{**UNITS[0], **change}, UNITS[1]]), registry)
+    with pytest.raises(R.ReductionError, match=r"processes.csv: missing column\(s\) \['share'\]"):
+        R.load_processes(_processes(tmp_path, [{k: v for k, v in u.items() if k != "share"} for u in UNITS]))
+
+
+def test_standardisation_names_enterprises_without_units(tmp_path):
+    registry, _ = R.load_registry(_registry_file(tmp_path, [{}, {}]))
+    units = R.load_processes(_processes(tmp_path, UNITS), registry)
+    assert R.standardisation_problems(registry, units) == ["1 家企业缺少一厂一策工序措施：E1"]
+    assert "processes.csv" in R.standardisation_problems(registry, None)[0]
+
+
+def test_roster_coverage_lists_the_air_emitters_the_list_misses(tmp_path):
+    """涉气企业全覆盖 (REFERENCE 3.4): every air-emitting enterprise of the permit / key-polluter roster is in the list;
+    matched by credit code. The roster's non-air (不涉气) enterprise is not asked for."""
+    registry, _ = R.load_registry(_registry_file(tmp_path, [{}, {}]))
+    roster = tmp_path / "roster.csv"
+    pd.DataFrame([{"credit_code": code(0), "name": "在清单", "air": "是"},
+                  {"credit_code": code(7), "name": "漏报涉气企业", "air": "是", "source": "排污许可"},
+                  {"credit_code": code(8), "name": "不涉气企业", "air": "否"},
+                  {"credit_code": "91350100M000100Y43", "name": "重点排污单位", "air": ""}]).to_csv(roster, index=False)
+    missed = R.coverage_check(registry, R.load_roster(roster))
+    assert missed["name"].tolist() == ["漏报涉气企业", "重点排污单位"] and missed["line"].tolist() == [3, 5]
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([{"credit_code": "91350100M000100Y44", "name": "x"}], r"roster.csv: 1 problem\(s\): line 2: credit_code "
+                                                             r"'91350100M000100Y44': check character"),
+    ([{"credit_code": "91350100M000100Y43", "name": "x", "air": "maybe"}], "line 2: air 'maybe' is not yes/no"),
+    ([{"code": "91350100M000100Y43", "name": "x"}], r"roster.csv: missing column\(s\) \['credit_code'\]"),
+])
+def test_bad_roster_names_the_file_row_and_problem(tmp_path, rows, message):
+    pd.DataFrame(rows).to_csv(tmp_path / "roster.csv", index=False)
+    with pytest.raises(R.ReductionError, match=message):
+        R.load_roster(tmp_path / "roster.csv")
+
+
+def test_demo_list_is_standardised():
+    """The simulator's list: valid credit codes, one version and year, every enterprise with 一厂一策 units whose
+    plan reaches the list's cut at every level."""
+    from simulate.registry import make_processes
+
+    g, _ = make_registry(5)
+    good, bad = R.validate_registry(g)
+    assert bad.empty and g["credit_code"].map(R.credit_code_problem).isna().all()
+    units = make_processes(g, 5)
+    assert R.standardisation_problems(good, units) == []
+    assert units.groupby("enterprise_id")["share"].sum().sub(1).abs().max() < 0.01
+    for level in R.LEVELS:
+        act = R.activate(good, {a: level for a in set(good["area_id"])}, processes=units)
+        assert act["plan_ok"].all()
