@@ -600,3 +600,54 @@ def test_demo_list_is_standardised():
     for level in R.LEVELS:
         act = R.activate(good, {a: level for a in set(good["area_id"])}, processes=units)
         assert act["plan_ok"].all()
+
+
+# ---- the command line ------------------------------------------------------------------------------------------
+
+def test_respond_says_when_the_inventory_lacks_a_warned_area(tmp_path, capsys):
+    """`lantian respond --data`: Baotou warned (orange), the inventory has only Hohhot: the line says the inventory
+    has no rows for Baotou instead of printing "nan% SHORT"."""
+    import json
+
+    from lantian.cli import main
+    from tests.response.test_respond import forecast_doc
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _registry_file(data, [{}])
+    pd.DataFrame([{"area_id": "hohhot", "sector": "industry", "so2": 3650, "nox": 3650, "pm": 3650,
+                   "vocs": 3650}]).to_csv(data / "inventory.csv", index=False)
+    (tmp_path / "f.json").write_text(json.dumps(forecast_doc(), ensure_ascii=False))
+    assert main(["respond", "--forecast", str(tmp_path / "f.json"), "--out", str(tmp_path / "out"),
+                 "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "inventory has no rows for baotou: share not judged" in out and "nan" not in out
+    assert "list not standardised" in out  # no processes.csv: the 一厂一策 units are missing
+
+
+def test_lists_check_command(tmp_path, capsys):
+    """`lantian lists check`: the demo list is clean (exit 0); an assessment that grades a B plant C by its transport
+    indicator and a roster naming an air-emitting enterprise outside the list are findings (exit 1)."""
+    from lantian.cli import main
+    from simulate.registry import write_registry
+
+    write_registry(tmp_path, 3)
+    assert main(["lists", "check", "--data", str(tmp_path)]) == 0
+    assert "list demo-v1 (2024):" in capsys.readouterr().out
+    registry = pd.read_csv(tmp_path / "enterprises.csv", dtype=str)
+    b = registry[(registry["grade"] == "B") & (registry["industry"] == "cement")].iloc[0]
+    pd.DataFrame([{"enterprise_id": b["enterprise_id"], "industry": "cement", "indicator": x,
+                   "grade": "C" if x == "transport" else "B"} for x in
+                  ("equipment", "treatment", "emission", "fugitive", "monitoring", "management", "transport")]
+                 ).to_csv(tmp_path / "grading.csv", index=False)
+    pd.DataFrame([{"credit_code": registry["credit_code"].iloc[0], "name": "在清单", "air": 1},
+                  {"credit_code": "91350100M000100Y43", "name": "漏报企业", "air": 1}]).to_csv(tmp_path / "roster.csv",
+                                                                                       index=False)
+    assert main(["lists", "check", "--data", str(tmp_path), "--roster", str(tmp_path / "roster.csv")]) == 1
+    out = capsys.readouterr().out
+    assert f"{b['enterprise_id']} {b['name']}: list B, indicators C (registry better; limited by cement/transport)" in out
+    assert "coverage: 1 air-emitting enterprise(s)" in out and "line 3: 91350100M000100Y43 漏报企业" in out
+    (tmp_path / "roster.csv").write_text("credit_code,name\n91350100M000100Y44,x\n")
+    assert main(["lists", "check", "--data", str(tmp_path), "--roster", str(tmp_path / "roster.csv")]) == 2
+    assert "roster.csv: 1 problem(s): line 2: credit_code '91350100M000100Y44': check character" in \
+        capsys.readouterr().err
