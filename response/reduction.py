@@ -444,7 +444,7 @@ def load_processes(path: str | Path, registry: pd.DataFrame | None = None) -> pd
 
 
 def _unit_measure(cut: float) -> str:
-    return "停产" if cut >= 1 else (f"限产{_pct(cut)}" if cut > 0 else "正常生产（自主减排）")
+    return "停产" if cut >= 1 else (f"限产{_pct(cut)}" if cut > 0 else "正常生产")
 
 
 def _plan_cuts(processes: pd.DataFrame, wanted: pd.DataFrame) -> pd.Series:
@@ -861,7 +861,9 @@ def markdown_summary(check: ShareCheck, activated: pd.DataFrame, *, names: pd.Se
         if len(sf):
             lines.append("可进一步加严措施以弥补缺口的企业（按可增减排量排序）：")
             for (p, name), s_ in sf.groupby(["pollutant", "name"], sort=False):
-                lines.append(f"- {POLLUTANT_ZH[p]}：{name}（{s_['grade'].iloc[0]}级）可再减 {s_['extra_cut_td'].iloc[0]:.2f} t/d")
+                grade = s_["grade"].iloc[0]
+                grade_zh = "非重点企业" if grade == "非重点" else f"{grade}级"
+                lines.append(f"- {POLLUTANT_ZH[p]}：{name}（{grade_zh}）可再减 {s_['extra_cut_td'].iloc[0]:.2f} t/d")
             lines.append("")
     return "\n".join(lines)
 
