@@ -390,6 +390,9 @@ def load_processes(path: str | Path, registry: pd.DataFrame | None = None) -> pd
     optional, ``measure_yellow_zh`` … ``measure_red_zh`` (the unit's measure as the notice says it; default
     written from the cut).
 
+    One share serves all four pollutants (a simplification: a unit's share of SO2, NOx, PM and VOCs is taken
+    equal); the plan's cut is compared with the largest of the list's four cut fractions.
+
     Raises
     ------
     ReductionError

@@ -651,3 +651,24 @@ def test_lists_check_command(tmp_path, capsys):
     assert main(["lists", "check", "--data", str(tmp_path), "--roster", str(tmp_path / "roster.csv")]) == 2
     assert "roster.csv: 1 problem(s): line 2: credit_code '91350100M000100Y44': check character" in \
         capsys.readouterr().err
+
+
+def test_respond_refuses_a_list_without_credit_codes(tmp_path, capsys):
+    """A registry file without the credit_code column is not the standardised list (REFERENCE 3.4): one error line
+    naming the file and the missing column, exit 2."""
+    import json
+
+    from lantian.cli import main
+    from tests.response.test_respond import forecast_doc
+
+    data = tmp_path / "data"
+    data.mkdir()
+    path = _registry_file(data, [{}])
+    pd.read_csv(path).drop(columns="credit_code").to_csv(path, index=False)
+    pd.DataFrame([{"area_id": "baotou", "sector": "industry", "so2": 1, "nox": 1, "pm": 1, "vocs": 1}]).to_csv(
+        data / "inventory.csv", index=False)
+    (tmp_path / "f.json").write_text(json.dumps(forecast_doc(), ensure_ascii=False))
+    assert main(["respond", "--forecast", str(tmp_path / "f.json"), "--out", str(tmp_path / "out"),
+                 "--data", str(data)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{path}: missing column(s) ['credit_code']" in err[0]
