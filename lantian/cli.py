@@ -321,13 +321,55 @@ def _cmd_respond(args) -> int:
     if red and "share_check" in red:
         print(f"emission-reduction lists: {red['activated']} of {red['enterprises']} enterprises activated; "
               f"{len(red['bad_rows'])} bad registry row(s)")
+        from response.reduction import verdict_text
+
+        for note in red.get("standardisation", []):
+            print(f"  list not standardised: {note}")
         for r in red["share_check"]:
-            status = "met" if r["met"] else f"SHORT by {r['shortfall_td']:.2f} t/d"
-            print(f"  {r['area_id']:<10} {r['pollutant']:<5} {r['share']:.1%} of {r['target_share']:.0%} {status}")
+            print(f"  {r['area_id']:<10} {r['pollutant']:<5} {verdict_text(r)}")
     elif red:
         print(red["note"])
     print(f"{len(result['bulletin_objects'])} bulletin draft(s); decisions written to {args.out}/decisions.json")
     return 0
+
+
+def _cmd_lists(args) -> int:
+    """Check the emission-reduction list of ``--data``: bad rows, the standardised list (credit codes, version and
+    year, 一厂一策 units), the registry's grades against an indicator assessment, and a roster's coverage. Exit 0 when
+    nothing was found, 1 when something was (each finding printed), 2 on unusable input."""
+    from response import grading as G
+    from response import reduction as R
+
+    data = Path(args.data)
+    registry, bad = R.load_registry(data / "enterprises.csv", areas=_region(args).areas)
+    version, year = R.list_identity(registry)
+    processes = R.load_processes(data / "processes.csv", registry) if (data / "processes.csv").exists() else None
+    print(f"list {version} ({year}): {len(registry)} enterprises, {len(bad)} bad row(s)")
+    findings = len(bad)
+    for r in bad.itertuples():
+        print(f"  enterprises.csv line {r.row} ({r.enterprise_id}): {r.problem}")
+    for note in R.standardisation_problems(registry, processes):
+        findings += 1
+        print(f"  not standardised: {note}")
+    assessment = Path(args.assessment) if args.assessment else data / "grading.csv"
+    if assessment.exists():
+        graded = G.grade_enterprises(G.load_assessments(assessment, registry))
+        diff = G.check_registry(registry, graded)
+        print(f"grading: {len(graded)} enterprise(s) graded from indicators, {len(diff)} disagreement(s)"
+              + (" (some indicators graded by UNVERIFIED placeholder thresholds)" if graded["uses_unverified"].any()
+                 else ""))
+        findings += len(diff)
+        for r in diff.itertuples():
+            print(f"  {r.enterprise_id} {r.name}: list {r.registry_grade or '-'}, indicators {r.indicator_grade} "
+                  f"({r.direction}; limited by {r.limiting or '-'}"
+                  f"{'; missing ' + r.missing if r.missing else ''})")
+    if args.roster:
+        missed = R.coverage_check(registry, R.load_roster(args.roster))
+        print(f"coverage: {len(missed)} air-emitting enterprise(s) of {args.roster} not in the list")
+        findings += len(missed)
+        for r in missed.itertuples():
+            print(f"  {args.roster} line {r.line}: {r.credit_code} {r.name}")
+    return 1 if findings else 0
 
 
 def _cmd_audit(args) -> int:
@@ -520,6 +562,17 @@ def build_parser() -> argparse.ArgumentParser:
                                     "DIR/region/ of --data, else $LANTIAN_REGION, else the shipped Inner Mongolia; "
                                     "without plans.yaml the national default plans)")
     p.set_defaults(func=_cmd_respond)
+
+    p = sub.add_parser("lists", help="check the emission-reduction list: bad rows, standardisation (credit codes, "
+                                     "version, 一厂一策 units), grades against indicators, roster coverage")
+    p.add_argument("action", choices=["check"])
+    p.add_argument("--data", required=True, help="data directory with enterprises.csv (and processes.csv)")
+    p.add_argument("--assessment", help="indicator assessment CSV (default DIR/grading.csv when it exists)")
+    p.add_argument("--roster", help="permit / key-polluter roster CSV (credit_code, name[, air]): list the "
+                                    "air-emitting enterprises the list misses")
+    p.add_argument("--region", help="region folder (areas.csv; default DIR/region/ of --data, else $LANTIAN_REGION, "
+                                    "else the shipped Inner Mongolia)")
+    p.set_defaults(func=_cmd_lists)
 
     p = sub.add_parser("audit", help="list, verify or export the audit trail of warning decisions")
     p.add_argument("--db", required=True, help="audit database (SQLite; must exist)")

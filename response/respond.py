@@ -344,17 +344,21 @@ def _reduction(data: Path, decisions: dict, out_dir, areas) -> dict:
         return {"note": f"{data}: no enterprises.csv / inventory.csv; emission-reduction lists not evaluated"}
     registry, bad = R.load_registry(reg_path, areas=areas)
     inventory = R.load_inventory(inv_path)
+    processes = R.load_processes(data / "processes.csv", registry) if (data / "processes.csv").exists() else None
     # no enterprise of the list is cut where the cause policy withholds plant shutdowns (fireworks)
     levels = {r["area_id"]: r["level"] if r.get("enterprise_cuts", True) else "none"
               for tier in ("city", "county") for r in decisions[tier]}
     rules = decisions["rules"]
-    act = R.activate(registry, levels)
+    act = R.activate(registry, levels, processes=processes)
     check = R.share_check(act, registry, inventory, levels, rules=rules, areas=areas)
+    info, notes = R.list_identity(registry), R.standardisation_problems(registry, processes)
     result = {"enterprises": int(len(registry)), "bad_rows": bad.to_dict("records"), "activated": int(len(act)),
+              "list_version": info[0], "list_year": info[1], "standardisation": notes,
               "share_check": check.totals.to_dict("records"), "shortfalls": check.shortfalls.to_dict("records")}
     if out_dir is not None:
         result["files"] = R.write_outputs(act, check, Path(out_dir) / "reduction",
-                                          names=areas.set_index("area_id")["name_zh"])
+                                          names=areas.set_index("area_id")["name_zh"], processes=processes,
+                                          list_info=info, notes=notes)
         if len(bad):
             frame_cells(bad).to_csv(Path(out_dir) / "reduction" / "registry_problems.csv", index=False,
                                     encoding="utf-8-sig")

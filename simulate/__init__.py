@@ -529,7 +529,7 @@ that responds to it (see the `simulate` package).
 | warnings/issued.csv | the same warnings as a duty team's record (area_id, date, level, issued): what the evaluation reads |
 | forecasts/decision_forecasts.csv | the forecasts the simulated authorities decided on (the consultation's archive) |
 | truth/fronts.csv, areas.csv, stations.csv | the synoptic sequence, emission parameters, station factors |
-| enterprises.csv, inventory.csv | fictional emergency emission-reduction registry (names marked 演示) and league/city emission inventories by sector [t/a] |
+| enterprises.csv, inventory.csv, processes.csv | fictional emergency emission-reduction list (names marked 演示; valid credit codes, version and year), league/city and banner/county emission inventories by sector [t/a], and each enterprise's 一厂一策 units |
 
 Summary: {summary['areas']} areas, {summary['stations']} stations, {summary['forecast_runs']} forecast runs,
 {summary['grib_messages']} GRIB messages; {summary['heavy_area_days']} heavy (AQI > {HEAVY_AQI}) and

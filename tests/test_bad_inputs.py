@@ -102,8 +102,11 @@ def _registry_data(tmp: Path, **bad) -> str:
     data = tmp / "data"
     data.mkdir(exist_ok=True)
     row = {"name": "测试企业（演示）", "area_id": "baotou", "industry": "cement", "grade": "C", "lon": 109.8,
-           "lat": 40.6, "capacity": 100, "so2_t": 365, "nox_t": 365, "pm_t": 365, "vocs_t": 0}
-    pd.DataFrame([{**row, "enterprise_id": "E1"}, {**row, "enterprise_id": "E2", **bad}]).to_csv(
+           "lat": 40.6, "capacity": 100, "so2_t": 365, "nox_t": 365, "pm_t": 365, "vocs_t": 0,
+           "list_version": "v1", "list_year": 2024}
+    # valid unified social credit codes (GB 32100-2015 check character)
+    pd.DataFrame([{**row, "enterprise_id": "E1", "credit_code": "91350100M000100Y43"},
+                  {**row, "enterprise_id": "E2", "credit_code": "914403001922038216", **bad}]).to_csv(
         data / "enterprises.csv", index=False)
     pd.DataFrame([{"area_id": a, "sector": "industry", "so2": 3650, "nox": 3650, "pm": 3650, "vocs": 3650}
                   for a in ("baotou", "hohhot")]).to_csv(data / "inventory.csv", index=False)

@@ -270,10 +270,11 @@ def test_registry_problems_are_exported_inert(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     row = {"name": "测试企业（演示）", "area_id": "baotou", "industry": "cement", "grade": "C", "so2_t": 365,
-           "nox_t": 365, "pm_t": 365, "vocs_t": 0}
-    pd.DataFrame([{**row, "enterprise_id": "E1"},
-                  {**row, "enterprise_id": "=cmd|' /C calc'!A0", "lon": "abc"}]).to_csv(data / "enterprises.csv",
-                                                                                        index=False)
+           "nox_t": 365, "pm_t": 365, "vocs_t": 0, "list_version": "v1", "list_year": 2024}
+    # valid unified social credit codes (GB 32100-2015 check character)
+    pd.DataFrame([{**row, "enterprise_id": "E1", "credit_code": "91350100M000100Y43"},
+                  {**row, "enterprise_id": "=cmd|' /C calc'!A0", "lon": "abc",
+                   "credit_code": "914403001922038216"}]).to_csv(data / "enterprises.csv", index=False)
     pd.DataFrame([{"area_id": "baotou", "sector": "industry", "so2": 3650, "nox": 3650, "pm": 3650,
                    "vocs": 3650}]).to_csv(data / "inventory.csv", index=False)
     decisions = {"rules": "MEE-2024", "city": [{"area_id": "baotou", "level": "orange"}], "county": []}

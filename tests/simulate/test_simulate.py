@@ -440,3 +440,38 @@ def test_registry_for_the_given_cities():
     assert (extended["area_id"] == "testleague").sum() == DEFAULT_MIX[0]
     assert set(inventory.loc[inventory["area_id"] == "testleague", "sector"]) == {"industry", "mobile", "dust",
                                                                                  "residential", "other"}
+
+
+def test_demo_list_is_the_standardised_list(tmp_path):
+    """清单标准化 (REFERENCE 3.4): every demo enterprise has a unified social credit code whose check character is
+    right (GB 32100-2015, checked by the registry loader), the list one version and year, and 一厂一策 units whose
+    shares add up to 1; every grade is on its industry's ladder (electrolytic Mn: 引领性 only at the top)."""
+    from response import reduction as R
+    from simulate.registry import write_registry
+
+    reg_path, inv_path = write_registry(tmp_path, 4)
+    registry, bad = R.load_registry(reg_path)
+    assert bad.empty and registry["credit_code"].str.len().eq(18).all() and registry["credit_code"].is_unique
+    assert R.list_identity(registry) == ("demo-v1", 2024)
+    units = R.load_processes(tmp_path / "processes.csv", registry)
+    assert set(units["enterprise_id"]) == set(registry["enterprise_id"])
+    mn = registry[registry["industry"] == "electrolytic_mn"]
+    assert not mn["grade"].isin(["A", "A+"]).any()
+
+
+def test_demo_inventory_has_county_rows_inside_their_city():
+    """Banners/counties hosting industry get their own inventory rows (a county-only warning is judged on them):
+    the county's industry from its own enterprises (× 1.25 like the city), the other sectors a part of the
+    city's by the county's share (COUNTIES), never more than the city."""
+    from simulate.registry import COUNTIES
+
+    registry, inventory = make_registry(3)
+    inv = inventory.set_index(["area_id", "sector"])
+    for city, hosts in COUNTIES.items():
+        for county, share in hosts:
+            own = registry.loc[registry["county_id"] == county, "so2_t"].sum()
+            assert inv.loc[(county, "industry"), "so2"] == pytest.approx(own * 1.25, abs=0.1)
+            assert inv.loc[(county, "mobile"), "nox"] == pytest.approx(inv.loc[(city, "mobile"), "nox"] * share,
+                                                                       abs=0.1)
+            for p in ("so2", "nox", "pm", "vocs"):
+                assert inv.loc[county, p].sum() <= inv.loc[city, p].sum()
