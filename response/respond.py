@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast import areas as areas_mod
 from forecast import consultation as consultation_mod
 from forecast import document
 from forecast import levels as levels_mod
@@ -151,7 +152,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     if data is not None and consultation:
         doc, cons_info = consultation_mod.adjusted_forecast(doc, data)
     region = region or load_region(data=data)
-    areas = region.areas
+    # the response units: the region's areas and every banner/county of its leagues/cities
+    areas = response_units(region)
     plans = plans or plans_mod.load_plans(region.plans_file, areas=areas, name=region.name)
     table = areas.set_index("area_id")
     known_rules = levels_mod.rule_sets(region.rules_path)
@@ -185,9 +187,27 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                  region.rules_in_force(issue_date),
                  "region": [], "city": [], "county": []}
     bulletins: list[B.Bulletin] = []
-    for area_id, info in per_area.items():
-        area = info["area"]
+    zone_of: dict[str, plans_mod.RegionalWarning] = {}
+    for w in regional:
+        for m in w.members:
+            zone_of.setdefault(m, w)
+    for area_id in table.index:
+        # whose forecast the unit follows: its own, else (a banner/county without one) its league/city's, else (a
+        # zone member raised by a regional warning) the forecast that triggered the zone; else no decision
         tier = str(table.loc[area_id, "tier"])
+        parent = table.loc[area_id, "parent_id"] if tier == "county" else None
+        if area_id in per_area:
+            forecast_from = area_id
+        elif tier == "county" and parent in per_area:
+            forecast_from = parent
+        elif area_id in zone_of and any(zone_of[area_id].via.get(m) in per_area
+                                        for m in zone_of[area_id].triggered_by):
+            w = zone_of[area_id]
+            forecast_from = next(w.via[m] for m in w.triggered_by if w.via.get(m) in per_area)
+        else:
+            continue
+        info = per_area[forecast_from]
+        area = info["area"]
         level = final[area_id]["level"]
         r = rules or area.get("rules") or decisions["rules"]
         state = states.get(area_id, lifecycle.WarningState())
@@ -199,12 +219,12 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         valid_from = lifecycle.valid_from(issue_date, trig)
         start = _start_text(valid_from)
         met_cause = _cause(area, trig)
-        reason = (f"{area['clause']}（第{'、'.join(str(k) for k in trig)}天）" if trig else area["clause"]) \
-            if final[area_id]["source"] == "own" else \
-            f"执行{final[area_id]['source']}的{LEVEL_NAMES_ZH[level]}（本地预报：{LEVEL_NAMES_ZH[own.get(area_id, 'none')]}）"
+        reason = _reason(area_id, final[area_id]["source"], level, own, forecast_from, area, trig, table, zone_of)
         if area.get("adjusted"):
             reason += f"（会商订正；模型：{LEVEL_NAMES_ZH[area.get('model_level', 'none')]}）"
         rec = {"area_id": area_id, "name_zh": table.loc[area_id, "name_zh"], "tier": tier,
+               "parent_id": parent if isinstance(parent, str) else None, "has_forecast": area_id in own,
+               "forecast_from": forecast_from,
                "own_level": own.get(area_id, "none"), "level": level,
                "consultation_adjusted": bool(area.get("adjusted")), "model_level": area.get("model_level", own.get(area_id, "none")), "source": final[area_id]["source"],
                "in_force": state.level, "pending_lower": state.pending_lower, "action": t.action,
@@ -241,19 +261,22 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         region_stem = f"region_{_safe(w.zone_id)}"
         # the regional bulletin is the region plan's: its authority and measures, naming the zone's members
         area_name = f"{w.name_zh}（{'、'.join(str(table.loc[m, 'name_zh']) for m in w.members)}）"
-        days = sorted({k for m in w.triggered_by if m in per_area for k in (per_area[m]["area"]["trigger_days"] or [])})
-        anchor = per_area[w.triggered_by[0]]["area"] if w.triggered_by and w.triggered_by[0] in per_area else None
+        srcs = [w.via[m] for m in w.triggered_by if w.via.get(m) in per_area]
+        days = sorted({k for m in srcs for k in (per_area[m]["area"]["trigger_days"] or [])})
+        anchor = per_area[srcs[0]]["area"] if srcs else None
         window, aqi_range = _window(anchor, days or [1]) if anchor else ("", "")
         start = _start_text(lifecycle.valid_from(issue_date, days)) if anchor else ""
         b = B.render("issue", area_id=plans["region"]["id"], level=w.level, window=window, start=start,
                      chain_head=_head(store),
-                     aqi_range=aqi_range, clause=f"{len(w.triggered_by)}个成员达到预警条件", issued_at=issued_at,
+                     aqi_range=aqi_range, clause=_zone_clause(w), issued_at=issued_at,
                      plans=plans, area_name=area_name, areas=areas)
         bulletins.append(b)
         decisions["region"].append({"zone_id": w.zone_id, "name_zh": w.name_zh, "level": w.level,
                                     "plan": plans["region"]["id"], "measures": plans_mod.measures(
                                         plans["region"]["id"], w.level, plans=plans, areas=areas),
                                     "members": w.members, "triggered_by": w.triggered_by,
+                                    "trigger": w.trigger, "trigger_sourced": w.sourced, "notes": w.notes,
+                                    "counted_with": w.via,
                                     "bulletins": [{"kind": "issue", "title": b.title, "sha256": b.sha256,
                                                    "file": f"{_bulletin_stem(region_stem, 'issue')}.md"}]})
         b.area_id = region_stem
@@ -266,6 +289,43 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     decisions["consultation"] = cons_info
     decisions["bulletin_objects"] = bulletins
     return decisions
+
+
+def response_units(region: Region) -> pd.DataFrame:
+    """The region's response units (:func:`forecast.areas.response_units`): its areas plus the banners/counties
+    of its leagues/cities from its own boundaries when they hold county-level features, else from the shipped
+    county list (Inner Mongolia's 103; it adds nothing to another province's areas)."""
+    counties = None
+    if region.boundaries_file is not None:
+        own = areas_mod.counties_of_boundaries(region.boundaries_file)
+        counties = own if len(own) else None
+    return areas_mod.response_units(region.areas, counties=counties)
+
+
+def _zone_clause(w: plans_mod.RegionalWarning) -> str:
+    """The trigger of a regional warning as the bulletin states it, saying when it is UNVERIFIED."""
+    text = f"{len(w.triggered_by)}个成员达到预警条件（{w.trigger}）"
+    return text + ("" if w.sourced else "；" + "；".join(w.notes))
+
+
+def _reason(area_id: str, source: str, level: str, own: dict, forecast_from: str, area: dict, trig: list,
+            table: pd.DataFrame, zone_of: dict) -> str:
+    """Why a unit gets its level, for the officer: its own forecast's clause, or whose warning it follows."""
+    def name(a):
+        return str(table.loc[a, "name_zh"]) if a in table.index else str(a)
+
+    if area_id in own:
+        local = f"本地预报：{LEVEL_NAMES_ZH[own[area_id]]}"
+    else:
+        local = "本地无独立预报" + ("" if source == f"parent:{forecast_from}" else f"，按{name(forecast_from)}预报计")
+    if source == "own":
+        return (f"{area['clause']}（第{'、'.join(str(k) for k in trig)}天）" if trig else area["clause"])
+    if source.startswith("parent:"):
+        parent = name(source.split(":", 1)[1])
+        return f"执行{parent}{LEVEL_NAMES_ZH[level]}（{local}）" if level != "none" else f"随{parent}：无预警（{local}）"
+    w = next((z for z in zone_of.values() if z.zone_id == source), None)
+    unverified = "" if w is None or w.sourced else "；触发条件未经核实"
+    return f"执行{w.name_zh if w else source}区域{LEVEL_NAMES_ZH[level]}（{local}{unverified}）"
 
 
 def _head(store) -> str | None:

@@ -113,7 +113,11 @@ def test_default_plans_counties_follow_their_city(tmp_path):
 
     table = hebei_areas(tmp_path, ("shijiazhuang", "baoding", "zhengding"))
     p = plans.load_plans(areas=table)
-    assert "zhengding" not in p["counties"] and plans.plan_of("zhengding", plans=p, areas=table)[0] == "shijiazhuang"
+    # every banner/county has a plan of its own (REFERENCE 4.2: the league/city plan system includes the
+    # banners/counties' plans): the default one, its own office implementing its league/city's plan
+    owner, plan = plans.plan_of("zhengding", plans=p, areas=table)
+    assert "zhengding" not in p["counties"] and owner == "zhengding"
+    assert plan["office_zh"] == "正定县重污染天气应急指挥部办公室" and plan["implements"] == "shijiazhuang"
     final, _ = plans.cascade({"shijiazhuang": "orange"}, plans=p, areas=table, adjacency={})
     assert final["zhengding"] == {"level": "orange", "own_level": "none", "source": "parent:shijiazhuang"}
     assert final["baoding"]["level"] == "none"
