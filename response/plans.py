@@ -54,8 +54,17 @@ class PlanError(ValueError):
     """A malformed plan file, or an area or level the plans do not know."""
 
 
-@lru_cache(maxsize=4)
 def _read(path: str) -> dict:
+    """The plans file as read (cached per file and modification time: an edited file is read again)."""
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _read_cached(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _read_cached(path: str, stamp) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             plans = yaml.safe_load(fh)

@@ -220,6 +220,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         start = _start_text(valid_from)
         met_cause = _cause(area, trig)
         reason = _reason(area_id, final[area_id]["source"], level, own, forecast_from, area, trig, table, zone_of)
+        clause = area["clause"] if final[area_id]["source"] == "own" else reason  # the bulletin's 预警依据
         if area.get("adjusted"):
             reason += f"（会商订正；模型：{LEVEL_NAMES_ZH[area.get('model_level', 'none')]}）"
         rec = {"area_id": area_id, "name_zh": table.loc[area_id, "name_zh"], "tier": tier,
@@ -244,7 +245,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             b = B.render(kind, area_id=area_id, level=level if kind != "lift" else "none", previous=state.level,
                          chain_head=_head(store),
                          window=window, start=start, aqi_range=aqi_range, met_cause=met_cause,
-                         clause=area["clause"], issued_at=issued_at, cause=info["cause"] or "dust", plans=plans,
+                         clause=clause, issued_at=issued_at, cause=info["cause"] or "dust", plans=plans,
                          primary="dust" if kind == "advisory" else "pm25", areas=areas)
             bulletins.append(b)
             rec["bulletins"].append({"kind": kind, "title": b.title, "sha256": b.sha256,
