@@ -136,9 +136,15 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     -------
     dict
         ``issue_date``, ``rules``, ``region`` (zone warnings: ``members``, ``level``, the region plan's id
-        ``plan`` and its ``measures``, ``bulletins``), ``city`` and ``county`` (one record per area:
-        ``level``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``, ``measures``,
-        ``bulletins`` …), ``reduction``, ``consultation`` and ``bulletin_objects``.
+        ``plan`` and its ``measures``, ``bulletins``, ``trigger`` and ``trigger_sourced`` (whether the trigger is
+        the sourced ≥ 3 adjacent leagues/cities one), ``notes`` (what is UNVERIFIED), ``counted_with``),
+        ``city`` and ``county`` (one record per response unit (:func:`response_units`: every banner/county of
+        the region, not only those with stations): ``area_id``, ``name_zh``, ``tier``, ``parent_id``,
+        ``has_forecast`` (a forecast of its own in the document), ``forecast_from`` (whose forecast it follows),
+        ``level``, ``source``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``,
+        ``measures``, ``bulletins`` …), ``reduction``, ``consultation`` and ``bulletin_objects``. A
+        banner/county without a forecast of its own takes its league/city's forecast and level; a unit gets a
+        record when it, its league/city or (a zone member) its zone's trigger has a forecast.
 
     Raises
     ------
