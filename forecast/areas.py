@@ -148,8 +148,16 @@ def adjacency(areas: pd.DataFrame | None = None, tier: str = "city", *, geoms: d
 
 # ---- response units: every banner/county of the region's leagues/cities ---------------------------------------------
 
+def _stamp(path) -> int | None:
+    """A file's modification time [ns] (part of a cache key: an edited file is read again)."""
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 @lru_cache(maxsize=4)
-def _read_counties(path: str) -> pd.DataFrame:
+def _read_counties(path: str, stamp=None) -> pd.DataFrame:
     table = read_commented_csv(path, dtype={"gb": str, "area_id": str})
     missing = set(COUNTY_COLUMNS) - set(table.columns)
     if missing:
@@ -173,11 +181,12 @@ def load_counties(path: str | Path | None = None) -> pd.DataFrame:
     AreaError
         Missing columns, a code that is not a county-level GB/T 2260 code, or a duplicate id or code.
     """
-    return _read_counties(str(path or SHIPPED_COUNTIES)).copy()
+    path = str(path or SHIPPED_COUNTIES)
+    return _read_counties(path, _stamp(path)).copy()
 
 
 @lru_cache(maxsize=4)
-def _counties_of_geojson(path: str) -> pd.DataFrame:
+def _counties_of_geojson(path: str, stamp=None) -> pd.DataFrame:
     from shapely.geometry import shape
 
     with open(path, encoding="utf-8") as fh:
@@ -199,7 +208,7 @@ def counties_of_boundaries(path: str | Path) -> pd.DataFrame:
     """The county-level features (GB/T 2260 ``gb`` of 9 digits not ending in ``00``) of a GeoJSON, as a county
     list (ids ``gb<6-digit code>``, names from the ``name`` property, a point inside each boundary as the seat);
     empty when the file holds none (e.g. league/city polygons only)."""
-    return _counties_of_geojson(str(path)).copy()
+    return _counties_of_geojson(str(path), _stamp(path)).copy()
 
 
 def parent_gb(gb: str) -> str:

@@ -534,7 +534,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", required=True, help="last issue date")
     p.set_defaults(func=_cmd_verify)
 
-    p = sub.add_parser("respond", help="forecast → proposed warnings per tier, plan measures and bulletin drafts")
+    p = sub.add_parser("respond", help="forecast → proposed warnings per tier (every banner/county of the region: "
+                                       "those without a station follow their league/city), plan measures and "
+                                       "bulletin drafts")
     p.add_argument("--forecast", required=True, help="forecast JSON from `lantian forecast --out F.json`")
     p.add_argument("--out", required=True, help="output directory (decisions.json, bulletins/*.md, *.docx)")
     p.add_argument("--rules", help="warning rule set (default: the one in force on the issue date)")
