@@ -310,9 +310,10 @@ def response_units(region: Region) -> pd.DataFrame:
 
 
 def _zone_clause(w: plans_mod.RegionalWarning) -> str:
-    """The trigger of a regional warning as the bulletin states it, saying when it is UNVERIFIED."""
+    """The trigger of a regional warning as the bulletin states it, with what is UNVERIFIED about it or the
+    zone's extent."""
     text = f"{len(w.triggered_by)}个成员达到预警条件（{w.trigger}）"
-    return text + ("" if w.sourced else "；" + "；".join(w.notes))
+    return text + ("；" + "；".join(w.notes) if w.notes else "")
 
 
 def _reason(area_id: str, source: str, level: str, own: dict, forecast_from: str, area: dict, trig: list,
