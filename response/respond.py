@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecast import areas as areas_mod
 from forecast import consultation as consultation_mod
 from forecast import document
 from forecast import levels as levels_mod
@@ -135,11 +136,17 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     -------
     dict
         ``issue_date``, ``rules``, ``region`` (zone warnings: ``members``, ``level``, the region plan's id
-        ``plan`` and its ``measures``, ``bulletins``), ``city`` and ``county`` (one record per area:
-        ``level``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``, ``measures``,
-        ``bulletins`` …, and the cause: ``cause``, ``primary_pollutant`` — the forecast's, ``None`` when it names
-        none —, ``response_kind``, ``enterprise_cuts``, ``measures`` and ``withheld_measures``), ``reduction``,
-        ``consultation`` and ``bulletin_objects``.
+        ``plan`` and its ``measures``, ``bulletins``, ``trigger`` and ``trigger_sourced`` (whether the trigger is
+        the sourced ≥ 3 adjacent leagues/cities one), ``notes`` (what is UNVERIFIED), ``counted_with``),
+        ``city`` and ``county`` (one record per response unit (:func:`response_units`: every banner/county of
+        the region, not only those with stations): ``area_id``, ``name_zh``, ``tier``, ``parent_id``,
+        ``has_forecast`` (a forecast of its own in the document), ``forecast_from`` (whose forecast it follows),
+        ``level``, ``source``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``,
+        ``measures``, ``bulletins`` …, and the cause: ``cause``, ``primary_pollutant`` — the forecast's, ``None``
+        when it names none —, ``response_kind``, ``enterprise_cuts``, ``measures`` and ``withheld_measures``),
+        ``reduction``, ``consultation`` and ``bulletin_objects``. A banner/county without a forecast of its own
+        takes its league/city's forecast and level; a unit gets a record when it, its league/city or (a zone
+        member) its zone's trigger has a forecast.
 
     Raises
     ------
@@ -153,7 +160,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     if data is not None and consultation:
         doc, cons_info = consultation_mod.adjusted_forecast(doc, data)
     region = region or load_region(data=data)
-    areas = region.areas
+    # the response units: the region's areas and every banner/county of its leagues/cities
+    areas = response_units(region)
     plans = plans or plans_mod.load_plans(region.plans_file, areas=areas, name=region.name)
     table = areas.set_index("area_id")
     known_rules = levels_mod.rule_sets(region.rules_path)
@@ -190,9 +198,27 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                  region.rules_in_force(issue_date),
                  "region": [], "city": [], "county": []}
     bulletins: list[B.Bulletin] = []
-    for area_id, info in per_area.items():
-        area = info["area"]
+    zone_of: dict[str, plans_mod.RegionalWarning] = {}
+    for w in regional:
+        for m in w.members:
+            zone_of.setdefault(m, w)
+    for area_id in table.index:
+        # whose forecast the unit follows: its own, else (a banner/county without one) its league/city's, else (a
+        # zone member raised by a regional warning) the forecast that triggered the zone; else no decision
         tier = str(table.loc[area_id, "tier"])
+        parent = table.loc[area_id, "parent_id"] if tier == "county" else None
+        if area_id in per_area:
+            forecast_from = area_id
+        elif tier == "county" and parent in per_area:
+            forecast_from = parent
+        elif area_id in zone_of and any(zone_of[area_id].via.get(m) in per_area
+                                        for m in zone_of[area_id].triggered_by):
+            w = zone_of[area_id]
+            forecast_from = next(w.via[m] for m in w.triggered_by if w.via.get(m) in per_area)
+        else:
+            continue
+        info = per_area[forecast_from]
+        area = info["area"]
         level = final[area_id]["level"]
         r = rules or area.get("rules") or decisions["rules"]
         state = states.get(area_id, lifecycle.WarningState())
@@ -206,9 +232,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         valid_from = lifecycle.valid_from(issue_date, trig)
         start = _start_text(valid_from)
         met_cause = _cause(area, trig)
-        reason = (f"{area['clause']}（第{'、'.join(str(k) for k in trig)}天）" if trig else area["clause"]) \
-            if final[area_id]["source"] == "own" else \
-            f"执行{final[area_id]['source']}的{LEVEL_NAMES_ZH[level]}（本地预报：{LEVEL_NAMES_ZH[own.get(area_id, 'none')]}）"
+        reason = _reason(area_id, final[area_id]["source"], level, own, forecast_from, area, trig, table, zone_of)
+        clause = area["clause"] if final[area_id]["source"] == "own" else reason  # the bulletin's 预警依据
         if area.get("adjusted"):
             reason += f"（会商订正；模型：{LEVEL_NAMES_ZH[area.get('model_level', 'none')]}）"
         ep = info["episode"]
@@ -222,6 +247,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             (plans_mod.measures(area_id, "health_advisory", plans=plans, areas=areas) if info["advisory"] else []),
             lev_ep if level != "none" else ep)
         rec = {"area_id": area_id, "name_zh": table.loc[area_id, "name_zh"], "tier": tier,
+               "parent_id": parent if isinstance(parent, str) else None, "has_forecast": area_id in own,
+               "forecast_from": forecast_from,
                "own_level": own.get(area_id, "none"), "level": level,
                "consultation_adjusted": bool(area.get("adjusted")), "model_level": area.get("model_level", own.get(area_id, "none")), "source": final[area_id]["source"],
                "in_force": state.level, "pending_lower": state.pending_lower, "action": t.action,
@@ -244,7 +271,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             b = B.render(kind, area_id=area_id, level=level if kind != "lift" else "none", previous=state.level,
                          chain_head=_head(store),
                          window=window, start=start, aqi_range=aqi_range, met_cause=met_cause,
-                         clause=area["clause"], issued_at=issued_at, cause=bep.cause, plans=plans,
+                         clause=clause, issued_at=issued_at, cause=bep.cause, plans=plans,
                          primary=bep.primary, dust=bep.dust, withhold=bep.withhold, notes=bep.notes,
                          end=_end_text(area, trig), signoff=signoff, areas=areas)
             bulletins.append(b)
@@ -261,14 +288,15 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     for w in regional:
         region_stem = f"region_{_safe(w.zone_id)}"
         # the regional bulletin is the region plan's: its authority and measures, naming the zone's members (scope)
-        days = sorted({k for m in w.triggered_by if m in per_area for k in (per_area[m]["area"]["trigger_days"] or [])})
-        anchor = per_area[w.triggered_by[0]]["area"] if w.triggered_by and w.triggered_by[0] in per_area else None
+        srcs = [w.via[m] for m in w.triggered_by if w.via.get(m) in per_area]
+        days = sorted({k for m in srcs for k in (per_area[m]["area"]["trigger_days"] or [])})
+        anchor = per_area[srcs[0]]["area"] if srcs else None
         window, aqi_range = _window(anchor, days or [1]) if anchor else ("", "")
         start = _start_text(lifecycle.valid_from(issue_date, days)) if anchor else ""
-        zone_ep = _combined([per_area[m]["episode"] for m in w.triggered_by if m in per_area])
+        zone_ep = _combined([per_area[m]["episode"] for m in dict.fromkeys(srcs)])
         b = B.render("issue", area_id=plans["region"]["id"], level=w.level, window=window, start=start,
                      chain_head=_head(store),
-                     aqi_range=aqi_range, clause=f"{len(w.triggered_by)}个成员达到预警条件", issued_at=issued_at,
+                     aqi_range=aqi_range, clause=_zone_clause(w), issued_at=issued_at,
                      plans=plans, area_name=w.name_zh, areas=areas,
                      members=[str(table.loc[m, "name_zh"]) for m in w.members], primary=zone_ep.primary,
                      cause=zone_ep.cause, withhold=zone_ep.withhold, notes=zone_ep.notes,
@@ -279,6 +307,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                                         plans["region"]["id"], w.level, plans=plans, areas=areas), zone_ep)[0],
                                     "primary_pollutant": zone_ep.primary, "cause": zone_ep.cause,
                                     "members": w.members, "triggered_by": w.triggered_by,
+                                    "trigger": w.trigger, "trigger_sourced": w.sourced, "notes": w.notes,
+                                    "counted_with": w.via,
                                     "bulletins": [{"kind": "issue", "title": b.title, "sha256": b.sha256,
                                                    "file": f"{_bulletin_stem(region_stem, 'issue')}.md"}]})
         b.area_id = region_stem
@@ -325,8 +355,47 @@ def _level_episode(area_id: str, final: dict, per_area: dict, regional: list) ->
     if source.startswith("parent:"):
         return _level_episode(source.removeprefix("parent:"), final, per_area, regional)
     zone = next((w for w in regional if w.zone_id == source), None)
-    members = zone.triggered_by if zone is not None else []
+    # a member without a forecast of its own counted with its league/city's (RegionalWarning.via)
+    members = dict.fromkeys(zone.via.get(m, m) for m in zone.triggered_by) if zone is not None else {}
     return _combined([per_area[m]["episode"] for m in members if m in per_area])
+
+
+def response_units(region: Region) -> pd.DataFrame:
+    """The region's response units (:func:`forecast.areas.response_units`): its areas plus the banners/counties
+    of its leagues/cities from its own boundaries when they hold county-level features, else from the shipped
+    county list (Inner Mongolia's 103; it adds nothing to another province's areas)."""
+    counties = None
+    if region.boundaries_file is not None:
+        own = areas_mod.counties_of_boundaries(region.boundaries_file)
+        counties = own if len(own) else None
+    return areas_mod.response_units(region.areas, counties=counties)
+
+
+def _zone_clause(w: plans_mod.RegionalWarning) -> str:
+    """The trigger of a regional warning as the bulletin states it, with what is UNVERIFIED about it or the
+    zone's extent."""
+    text = f"{len(w.triggered_by)}个成员达到预警条件（{w.trigger}）"
+    return text + ("；" + "；".join(w.notes) if w.notes else "")
+
+
+def _reason(area_id: str, source: str, level: str, own: dict, forecast_from: str, area: dict, trig: list,
+            table: pd.DataFrame, zone_of: dict) -> str:
+    """Why a unit gets its level, for the officer: its own forecast's clause, or whose warning it follows."""
+    def name(a):
+        return str(table.loc[a, "name_zh"]) if a in table.index else str(a)
+
+    if area_id in own:
+        local = f"本地预报：{LEVEL_NAMES_ZH[own[area_id]]}"
+    else:
+        local = "本地无独立预报" + ("" if source == f"parent:{forecast_from}" else f"，按{name(forecast_from)}预报计")
+    if source == "own":
+        return (f"{area['clause']}（第{'、'.join(str(k) for k in trig)}天）" if trig else area["clause"])
+    if source.startswith("parent:"):
+        parent = name(source.split(":", 1)[1])
+        return f"执行{parent}{LEVEL_NAMES_ZH[level]}（{local}）" if level != "none" else f"随{parent}：无预警（{local}）"
+    w = next((z for z in zone_of.values() if z.zone_id == source), None)
+    unverified = "" if w is None or w.sourced else "；触发条件未经核实"
+    return f"执行{w.name_zh if w else source}区域{LEVEL_NAMES_ZH[level]}（{local}{unverified}）"
 
 
 def _head(store) -> str | None:

