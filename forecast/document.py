@@ -21,6 +21,8 @@ Schema (keys not listed are allowed and ignored; ``?`` marks an optional key)
 ``areas[i].clause``            text (the rule clause that decided the level; may be empty)
 ``areas[i].trigger_days``      a list of lead days of the area's ``days``
 ``areas[i].rules`` ?           text (a rule set of the region's rules) or null
+``areas[i].duration`` ?        how "AQI > X lasting N h" was read: ``consecutive`` or ``summed``
+                               (:data:`forecast.levels.DURATIONS`)
 ``areas[i].level_probabilities`` ?  level → a probability in 0 … 1
 ``areas[i].days``              a non-empty list of day objects, each ``lead_day`` once
 ``days[j].lead_day``           a whole number ≥ 1
@@ -52,7 +54,7 @@ import unicodedata
 from pathlib import Path
 
 from .aqi import AQI_MAX, iaqi
-from .levels import LEVELS
+from .levels import DURATIONS, LEVELS
 from .nomenclature import AQI_THRESHOLDS, SPECIES, DateError, parse_day
 
 #: the keys an area object must have, in the order the messages list them
@@ -255,6 +257,9 @@ def _document(doc, problems: list) -> None:
         _text(area["clause"], f"{path}.clause", problems)
         if area.get("rules") is not None:
             _text(area["rules"], f"{path}.rules", problems)
+        if area.get("duration") is not None and area["duration"] not in DURATIONS:
+            problems.append(f"{path}.duration: unknown reading {_shown(area['duration'])}; allowed: "
+                            f"{', '.join(DURATIONS)}")
         if area.get("level_probabilities") is not None:
             _probabilities(area["level_probabilities"], f"{path}.level_probabilities", LEVELS, problems)
         leads = _days(area["days"], f"{path}.days", problems)

@@ -279,6 +279,9 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
     lv = model.level_probabilities(pred.assign(rules=pred["issue_date"].map(rule)), path=_rules_path(inputs),
                                    thresholds=thresholds)
     out = pred.merge(lv, on=["area_id", "issue_date"], how="left")
+    # the reading of "AQI > X lasting N h" each rule set is graded with (warning_rules.yaml: duration)
+    out["duration"] = out["rules"].map({r: levels.duration_reading(r, _rules_path(inputs))
+                                        for r in out["rules"].dropna().unique()})
     if explain:
         contrib = model.contributions(frame)
         fams = [c for c in contrib.columns if c != "baseline"]
@@ -422,6 +425,8 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
             "p_at_least": {k: float(first[f"p_ge_{k}"]) for k in decision.WARNING_LEVELS},
             "level_median": first["level_median"],
             "rules": first["rules"],
+            # the reading of "lasting N h" the level was graded with (the rule set's; warning_rules.yaml header)
+            **({"duration": first["duration"]} if isinstance(first.get("duration"), str) else {}),
             "days": [{"lead_day": int(r.lead), "date": str(pd.Timestamp(r.target_date).date()),
                       "aqi": {"q10": _aqi(r.aqi_q10), "q50": _aqi(r.aqi_q50), "q90": _aqi(r.aqi_q90)},
                       "pm25": {"q10": r.pm25_q10, "q50": r.pm25_q50, "q90": r.pm25_q90},

@@ -69,6 +69,8 @@ LEVEL_COLOURS = {"none": "#BBBBBB", "yellow": "#FFD700", "orange": "#FF8C00", "r
 DURATIONS = ("summed", "consecutive")
 #: the reading a rule set without ``duration`` gets: one uninterrupted run (the instruments' "持续"; the file header)
 DEFAULT_DURATION = "consecutive"
+#: the readings as an officer reads them beside a clause
+DURATION_ZH = {"consecutive": "持续时长按连续小时计", "summed": "持续时长按合并过程内累计小时计"}
 
 
 class WarningRuleError(ValueError):

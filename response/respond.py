@@ -233,6 +233,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         start = _start_text(valid_from)
         met_cause = _cause(area, trig)
         reason = _reason(area_id, final[area_id]["source"], level, own, forecast_from, area, trig, table, zone_of)
+        if final[area_id]["source"] == "own" and area["clause"] and area.get("duration") in levels_mod.DURATION_ZH:
+            reason += f"（{levels_mod.DURATION_ZH[area['duration']]}）"  # the reading of "lasting N h" in force
         clause = area["clause"] if final[area_id]["source"] == "own" else reason  # the bulletin's 预警依据
         if area.get("adjusted"):
             reason += f"（会商订正；模型：{LEVEL_NAMES_ZH[area.get('model_level', 'none')]}）"
@@ -253,6 +255,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                "consultation_adjusted": bool(area.get("adjusted")), "model_level": area.get("model_level", own.get(area_id, "none")), "source": final[area_id]["source"],
                "in_force": state.level, "pending_lower": state.pending_lower, "action": t.action,
                "reason": reason, "trigger_days": trig, "valid_from": valid_from.isoformat(), "rules": r,
+               "duration": area.get("duration"),
                "lead_hours": t.lead_hours, "lead_time_ok": t.lead_time_ok,
                "level_probabilities": area.get("level_probabilities"), "health_advisory": info["advisory"],
                "cause": ep.cause if level == "none" else lev_ep.cause, "response_kind": (

@@ -219,3 +219,18 @@ def test_forecast_json_days_carry_primary_and_fireworks():
     assert [x["fireworks"] for x in days] == [True, True, False]
     old = forecast_json(_table(fireworks=False))  # a table from before the flag: no key, the document still loads
     assert "fireworks" not in old["areas"][0]["days"][0] and check_document(old) is old
+    assert "duration" not in d["areas"][0]  # a table without the reading column says nothing about it
+    assert forecast_json(_table().assign(duration="consecutive"))["areas"][0]["duration"] == "consecutive"
+
+
+def test_the_reading_of_lasting_is_validated():
+    # forecast.levels.DURATIONS (warning_rules.yaml: duration; REFERENCE 1.1)
+    from tests.response.test_respond import forecast_doc
+
+    doc = forecast_doc()
+    doc["areas"][0]["duration"] = "consecutive"
+    check_document(doc)
+    doc["areas"][0]["duration"] = "longest"
+    with pytest.raises(ForecastDocumentError, match=r"areas\[0\]\.duration: unknown reading 'longest'; allowed: summed, "
+                                              r"consecutive"):
+        check_document(doc)

@@ -90,6 +90,7 @@ def test_forecast_archive_and_json(winter_world, winter_model, winter_inputs, tm
     area = doc["areas"][0]
     assert set(area["level_probabilities"]) == set(levels.LEVELS) and len(area["days"]) == 7
     assert set(area["p_at_least"]) == {"yellow", "orange", "red"} and area["level_median"] in levels.LEVELS
+    assert area["duration"] == "consecutive"  # the shipped reading of "lasting N h" (warning_rules.yaml)
     assert doc["decision"]["thresholds"] == decision.load_thresholds().as_dict()
     t = decision.Thresholds(*[doc["decision"]["thresholds"][k] for k in decision.WARNING_LEVELS])
     assert all(a["level"] == decision.decide(np.array([[a["p_at_least"][k] for k in decision.WARNING_LEVELS]]), t)[0]
