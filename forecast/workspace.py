@@ -6,8 +6,10 @@ A data directory has the layout that ``lantian simulate`` writes and that real d
     DIR/meteorology/forecast/YYYYMMDDHH/*.grib2
     DIR/stations/sites.csv
     DIR/stations/china_sites_YYYYMMDD.csv
-    DIR/enterprises.csv
+    DIR/enterprises.csv        the emission-reduction list (README "Data directory layout")
+    DIR/processes.csv          its 一厂一策 units (optional; the list is not standardised without it)
     DIR/inventory.csv
+    DIR/grading.csv            an indicator assessment for ``lantian lists check`` (optional)
 
 Derived products (station history store, extracted meteorology, forecast archive, consultation records) go to a
 workspace: ``DIR/.lantian`` when ``DIR`` is writable, else ``$XDG_CACHE_HOME/lantian/<hash of DIR>`` (the data
