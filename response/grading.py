@@ -27,7 +27,7 @@ import pandas as pd
 
 from forecast.tables import read_commented_csv
 
-from .reduction import LADDERS, ReductionError, _shown, industries
+from .reduction import LADDERS, ReductionError, _shown, industries, read_table
 from .sanitize import plain
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -114,10 +114,7 @@ def load_assessments(path: str | Path, registry: pd.DataFrame | None = None, *,
         is not a number).
     """
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise GradingError(f"{path}: cannot read the grading assessment ({exc})") from None
+    frame = read_table(path, "the grading assessment", error=GradingError, dtype=str, keep_default_na=False)
     missing = [c for c in ASSESSMENT_COLUMNS if c not in frame.columns]
     if missing or not {"grade", "value"} & set(frame.columns):
         need = missing + ([] if {"grade", "value"} & set(frame.columns) else ["grade or value"])

@@ -327,15 +327,27 @@ def _shown(value) -> str:
     return repr(text[:40] + ("…" if len(text) > 40 else ""))
 
 
+def read_table(path: Path, what: str, columns=(), *, error=None, **read_kw) -> pd.DataFrame:
+    """A CSV file of the list (UTF-8, with or without BOM) with the ``columns`` it must have; anything else is one
+    error naming the file and ``what`` it was read as (``error``: the exception class, default
+    :class:`ReductionError`)."""
+    error = error or ReductionError
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", **read_kw)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise error(f"{path}: cannot read {what} ({exc})") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise error(f"{path}: missing column(s) {missing}; required: {', '.join(columns)}")
+    return frame
+
+
 def load_registry(path: str | Path, *, areas: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The enterprise registry of a CSV file, checked against the area table ``areas`` (default the shipped one):
     good rows and the bad-row report (:func:`validate_registry`)."""
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype={"enterprise_id": str, "county_id": str, "credit_code": str,
-                                         "list_version": str}, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ReductionError(f"{path}: cannot read the enterprise registry ({exc})") from None
+    frame = read_table(path, "the enterprise registry", dtype={"enterprise_id": str, "county_id": str,
+                                                               "credit_code": str, "list_version": str})
     return validate_registry(frame, source=str(path), areas=areas)
 
 
@@ -350,13 +362,7 @@ def load_inventory(path: str | Path) -> pd.DataFrame:
         shrink the society-wide total and make the reduction shares look better than they are.
     """
     path = Path(path)
-    try:
-        inv = pd.read_csv(path, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ReductionError(f"{path}: cannot read the emission inventory ({exc})") from None
-    need = {"area_id", "sector", *POLLUTANTS}
-    if need - set(inv.columns):
-        raise ReductionError(f"{path}: missing column(s) {sorted(need - set(inv.columns))}")
+    inv = read_table(path, "the emission inventory", ("area_id", "sector", *POLLUTANTS))
     bad = sorted({str(v) for v in inv["sector"]} - set(SECTORS))
     if bad:
         raise ReductionError(f"{path}: unknown sector(s) {bad}; allowed: {', '.join(SECTORS)}")
@@ -398,13 +404,8 @@ def load_processes(path: str | Path, registry: pd.DataFrame | None = None) -> pd
         shares of one enterprise not adding up to 1 ± 0.01).
     """
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, dtype={"enterprise_id": str, "process_id": str}, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ReductionError(f"{path}: cannot read the 一厂一策 process list ({exc})") from None
-    missing = [c for c in PROCESS_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ReductionError(f"{path}: missing column(s) {missing}; required: {', '.join(PROCESS_COLUMNS)}")
+    frame = read_table(path, "the 一厂一策 process list", PROCESS_COLUMNS,
+                       dtype={"enterprise_id": str, "process_id": str})
     problems = []
     frame["row"] = np.arange(len(frame)) + 2
     for c in ("enterprise_id", "process_id", "process_zh"):
@@ -497,13 +498,7 @@ def load_roster(path: str | Path) -> pd.DataFrame:
         that is malformed or fails its check character, an ``air`` value that is not yes/no).
     """
     path = Path(path)
-    try:
-        roster = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ReductionError(f"{path}: cannot read the roster ({exc})") from None
-    missing = [c for c in ROSTER_COLUMNS if c not in roster.columns]
-    if missing:
-        raise ReductionError(f"{path}: missing column(s) {missing}; required: {', '.join(ROSTER_COLUMNS)}")
+    roster = read_table(path, "the roster", ROSTER_COLUMNS, dtype=str, keep_default_na=False)
     problems = []
     roster["credit_code"] = roster["credit_code"].map(lambda v: plain(v).strip())
     roster["name"] = roster["name"].map(plain)
