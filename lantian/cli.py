@@ -338,6 +338,25 @@ def _cmd_respond(args) -> int:
     return 0
 
 
+def _cmd_briefing(args) -> int:
+    """The consultation briefing (会商材料) of an issue date: Word, and PDF where LibreOffice is on the PATH."""
+    from forecast.nomenclature import parse_day
+    from response import briefing as BR
+
+    issued = parse_day(args.issued, "--issued")  # the date and the output first: a typo is an error before any work
+    out = BR.check_out(args.out or f"briefing_{issued:%Y%m%d}.docx")
+    result = BR.make_briefing(args.data, args.model, issued, out, lang=args.lang, cache=args.cache, rules=args.rules,
+                              thresholds=_thresholds(args), consultation=not args.no_consultation, audit=args.audit,
+                              progress=not args.quiet, region=_region(args), maps=not args.no_maps)
+    source = "the archived forecast" if result["forecast_source"] == "archive" else "a forecast run now (none archived)"
+    print(f"briefing of {issued.date()} from {source}: {len(result['briefing'].headings(1))} sections")
+    if result["fields_problem"]:
+        print(f"lantian briefing: note: no meteorological maps: {result['fields_problem']}", file=sys.stderr)
+    print(f"written: {result['docx']}")
+    print(f"written: {result['pdf']}" if result["pdf"] else f"PDF: {result['pdf_note']}")
+    return 0
+
+
 def _cmd_lists(args) -> int:
     """Check the emission-reduction list of ``--data``: bad rows, the standardised list (credit codes, version and
     year, 一厂一策 units), the registry's grades against an indicator assessment, and a roster's coverage. Exit 0 when
@@ -593,6 +612,19 @@ def build_parser() -> argparse.ArgumentParser:
                                     "DIR/region/ of --data, else $LANTIAN_REGION, else the shipped Inner Mongolia; "
                                     "without plans.yaml the national default plans)")
     p.set_defaults(func=_cmd_respond)
+
+    p = sub.add_parser("briefing", help="the consultation briefing (会商材料) of an issue date: level map, 7-day table, "
+                                        "drivers, meteorological maps, proposed levels per tier, recent verification "
+                                        "(Word; PDF where LibreOffice is on the PATH)")
+    _model_args(p, "Word file to write (.docx; default briefing_YYYYMMDD.docx here); a PDF is written beside it")
+    p.add_argument("--issued", required=True, help="issue date (YYYY-MM-DD): its archived forecast, else a forecast "
+                                                   "run now (always run with --rules or --thresholds)")
+    p.add_argument("--lang", default="zh", choices=["zh", "en"], help="language of the document (default zh)")
+    p.add_argument("--audit", help="audit database to read the warnings in force from (never written)")
+    p.add_argument("--no-consultation", action="store_true",
+                   help="ignore the consultation's adjustments of the issue date")
+    p.add_argument("--no-maps", action="store_true", help="leave out the meteorological maps (no GRIB reading)")
+    p.set_defaults(func=_cmd_briefing)
 
     p = sub.add_parser("lists", help="check the emission-reduction list: bad rows, standardisation (credit codes, "
                                      "version, 一厂一策 units), grades against indicators, roster coverage")
