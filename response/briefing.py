@@ -58,6 +58,10 @@ MAP_PANELS = {"blh": ("边界层高度", "boundary-layer height", "m", "viridis"
 #: fonts tried for Chinese labels in the figures (the first installed wins)
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei", "WenQuanYi Zen Hei",
              "PingFang SC", "DejaVu Sans")
+#: the level map's fill of a league/city without a forecast
+NO_FORECAST_COLOUR = "#F2F2F2"
+#: outlines on the maps are simplified to this tolerance [degrees] (about 1 km: invisible on a page)
+MAP_TOLERANCE = 0.01
 #: seconds LibreOffice may take to convert the document
 PDF_TIMEOUT = 120
 
@@ -97,6 +101,7 @@ _TEXT = {
                    "level within the forecast."),
     "map_caption": ("各盟市建议预警级别（含区域联动）", "Proposed level of each league/city (with the regional "
                     "cascade)"),
+    "no_forecast": ("无预报", "no forecast"),
     "no_geoms": ("没有地区边界，无法绘制级别分布图。", "No area boundaries: no level map."),
     "drivers_note": ("按各地区AQI中位数最高的一天，列出贡献最大的气象因素；贡献按模型的相对变化折算为AQI（去掉该因素"
                      "后中位数的变化）。", "For each area's day of highest AQI median, the largest meteorological "
@@ -480,38 +485,61 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _polygons(geom):
-    return [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
+def _rings(geom, tolerance: float = MAP_TOLERANCE) -> list:
+    """The exterior rings of a (multi)polygon, simplified to ``tolerance`` [degrees], as (n, 2) arrays."""
+    geom = geom.simplify(tolerance, preserve_topology=True)
+    polys = [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
+    return [np.asarray(p.exterior.coords) for p in polys if not p.is_empty]
 
 
-def _draw_outlines(ax, geoms, ids, *, colours=None, edge="white", width=0.6):
-    from matplotlib.patches import Polygon as MplPolygon
+def _draw_outlines(ax, geoms, ids, *, colours=None, edge="white", width=0.6) -> None:
+    """Areas ``ids`` as one collection (fast): filled with ``colours`` (one per area) or outlines only. The axes'
+    limits are the caller's (a collection does not update them)."""
+    from matplotlib.collections import LineCollection, PolyCollection
 
+    rings, faces = [], []
     for i, area_id in enumerate(ids):
-        for p in _polygons(geoms[area_id]):
-            xy = np.asarray(p.exterior.coords)
-            ax.add_patch(MplPolygon(xy, closed=True, facecolor=colours[i] if colours else "none", edgecolor=edge,
-                                    linewidth=width))
+        for ring in _rings(geoms[area_id]):
+            rings.append(ring)
+            faces.append(colours[i] if colours else "none")
+    if not rings:
+        return
+    if colours:
+        ax.add_collection(PolyCollection(rings, facecolors=faces, edgecolors=edge, linewidths=width), autolim=False)
+    else:
+        ax.add_collection(LineCollection(rings, colors=edge, linewidths=width), autolim=False)
 
 
-def level_map_png(levels: dict, geoms: dict, names: dict, lang: str = "zh", *, counties=()) -> bytes:
-    """The region's leagues/cities coloured by level (:data:`forecast.levels.LEVEL_COLOURS`), labelled with their
-    names, banner/county outlines (``counties``) in thin lines, and a legend."""
+def _bounds(geoms, ids) -> tuple[float, float, float, float]:
+    b = np.array([geoms[a].bounds for a in ids])
+    return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+
+def level_map_png(levels: dict, geoms: dict, names: dict, lang: str = "zh", *, cities=(), counties=()) -> bytes:
+    """The region's leagues/cities coloured by level (:data:`forecast.levels.LEVEL_COLOURS`; ``levels``: area id →
+    level), labelled with their names; leagues/cities of ``cities`` without a level in a pale grey (no forecast);
+    banner/county outlines (``counties``) in thin lines; and a legend."""
     from matplotlib.patches import Patch
 
-    ids = [a for a in levels if a in geoms]
+    ids = [a for a in dict.fromkeys([*cities, *levels]) if a in geoms]
     fig = _figure(7.0, 4.6)
     ax = fig.add_subplot(1, 1, 1)
-    _draw_outlines(ax, geoms, ids, colours=[LEVEL_COLOURS[levels[a]] for a in ids], edge="white", width=0.8)
+    _draw_outlines(ax, geoms, ids, colours=[LEVEL_COLOURS[levels[a]] if a in levels else NO_FORECAST_COLOUR
+                                            for a in ids], edge="white", width=0.8)
     _draw_outlines(ax, geoms, [c for c in counties if c in geoms], edge="#777777", width=0.2)
     for a in ids:
         pt = geoms[a].representative_point()
         ax.text(pt.x, pt.y, names.get(a, a), fontsize=7, ha="center", va="center")
-    ax.autoscale_view()
+    x0, y0, x1, y1 = _bounds(geoms, ids)
+    pad = 0.02 * max(x1 - x0, y1 - y0)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
     ax.set_aspect(1.3)
     ax.set_axis_off()
-    ax.legend(handles=[Patch(facecolor=LEVEL_COLOURS[k], edgecolor="#555555", label=_level_name(k, lang))
-                       for k in LEVELS], loc="lower right", fontsize=7, frameon=False)
+    handles = [Patch(facecolor=LEVEL_COLOURS[k], edgecolor="#555555", label=_level_name(k, lang)) for k in LEVELS]
+    if any(a not in levels for a in ids):
+        handles.append(Patch(facecolor=NO_FORECAST_COLOUR, edgecolor="#555555", label=_t("no_forecast", lang)))
+    ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False)
     return _png(fig)
 
 
@@ -696,11 +724,11 @@ def build_briefing(inp: BriefingInputs, lang: str = "zh") -> Briefing:
 
     b.blocks.append(Heading(_t("s_map", lang)))
     geoms = region.boundaries
-    cities = [r for r in inp.decisions["city"]]
-    levels = {r["area_id"]: r["level"] for r in cities}
-    if any(a in geoms for a in levels):
+    levels = {r["area_id"]: r["level"] for r in inp.decisions["city"]}
+    city_ids = region.areas.loc[region.areas["tier"] == "city", "area_id"].tolist()
+    if any(a in geoms for a in [*levels, *city_ids]):
         counties = region.areas.loc[region.areas["tier"] == "county", "area_id"].tolist()
-        b.blocks.append(Image(level_map_png(levels, geoms, names, lang, counties=counties), 16.0,
+        b.blocks.append(Image(level_map_png(levels, geoms, names, lang, cities=city_ids, counties=counties), 16.0,
                               _t("map_caption", lang)))
     else:
         b.blocks.append(Paragraph(_t("no_geoms", lang)))
@@ -725,7 +753,6 @@ def build_briefing(inp: BriefingInputs, lang: str = "zh") -> Briefing:
     else:
         kind = _t("kind_forecast" if inp.fields_kind == "forecast" else "kind_analysis", lang)
         b.blocks.append(Paragraph(_t("field_source", lang).format(kind=kind)))
-        city_ids = region.areas.loc[region.areas["tier"] == "city", "area_id"].tolist()
         for day in days:
             f = inp.fields.get(day)
             if f is None or not any(v in f for v in MAP_PANELS):
@@ -783,15 +810,16 @@ def write_docx(briefing: Briefing, out) -> Path | io.BytesIO:
             table.style = "Table Grid"
             for r, cells in enumerate([block.columns] + block.rows):
                 for c, text in enumerate(cells):
-                    cell = table.cell(r, c)
-                    cell.text = plain(str(text))
-                    for para in cell.paragraphs:
-                        for run in para.runs:
-                            run.font.size = Pt(block.font_pt)
-                            run.bold = r == 0
+                    para = table.cell(r, c).paragraphs[0]
+                    for i, line in enumerate(str(text).split("\n")):  # a line break inside a cell is kept
+                        if i:
+                            para.runs[-1].add_break()
+                        run = para.add_run(plain(line))
+                        run.font.size = Pt(block.font_pt)
+                        run.bold = r == 0
                     colour = block.fills[r - 1][c] if (r and block.fills) else None
                     if colour:
-                        _shade(cell, colour)
+                        _shade(table.cell(r, c), colour)
             d.add_paragraph()
         elif isinstance(block, Image):
             d.add_picture(io.BytesIO(block.png), width=Cm(block.width_cm))
