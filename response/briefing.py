@@ -278,13 +278,10 @@ def gather(data, model_dir, issued, *, cache=None, inputs=None, region=None, rul
         to start from).
     """
     from forecast import consultation as consultation_mod
-    from forecast import forecasting, meteorology
+    from forecast import forecasting
     from forecast import model as M
     from forecast.nomenclature import parse_day
     from forecast.region import load_region
-
-    from . import lifecycle
-    from .respond import respond
 
     issued = parse_day(issued, "issue date")
     if not Path(data).is_dir():
@@ -301,16 +298,37 @@ def gather(data, model_dir, issued, *, cache=None, inputs=None, region=None, rul
     cons = None
     if consultation:
         doc, cons = consultation_mod.adjusted_forecast(doc, data, cache=cache)
+    return from_document(doc, data, region=region, cache=cache, inputs=inputs, audit=audit, maps=maps,
+                         forecast_source=source, consultation=cons, progress=progress)
+
+
+def from_document(doc: dict, data, *, region=None, cache=None, inputs=None, observed=None, audit=None,
+                  maps: bool = True, forecast_source: str = "run", consultation: dict | None = None,
+                  progress: bool = False) -> BriefingInputs:
+    """The rest of a briefing's inputs for a forecast document a caller holds (the consultation page's, adjusted
+    or not): the proposed levels per tier (:func:`response.respond.respond`, no files, no audit events), the
+    archived forecasts of the previous days with the observed daily AQI (``observed``, indexed by (area_id,
+    date); else read from ``inputs`` or the data), and the gridded fields of the key days.
+
+    ``audit`` (a path) is read, never written or created, for the warning states in force; a path that does not
+    exist is ignored."""
+    from forecast import forecasting, meteorology
+    from forecast.region import load_region
+
+    from . import lifecycle
+    from .respond import respond
+
+    region = region or (inputs.region if inputs is not None else None) or load_region(data=data)
+    issued = pd.Timestamp(doc["issue_date"])
     states = None
-    if audit is not None:
+    if audit is not None and Path(audit).exists():
         from .audit import open_store
 
         with open_store(audit, create=False) as store:
             states = lifecycle.states_from_events(store.events(), before=doc["issue_date"])
     decisions = respond(doc, out_dir=None, write_docx=False, states=states, region=region)
-    past = past_forecasts(data, model.version, issued, cache=cache)
-    observed = None
-    if len(past):
+    past = past_forecasts(data, doc.get("model_version") or "", issued, cache=cache)
+    if len(past) and observed is None:
         inputs = inputs or forecasting.load_inputs(data, cache=cache, progress=progress, region=region)
         observed = inputs.obs.daily["aqi"]
     fields, kind, problem = None, None, None
@@ -321,9 +339,9 @@ def gather(data, model_dir, issued, *, cache=None, inputs=None, region=None, rul
             fields = {day: daily_mean_fields(ds, day) for day in key_days(doc)}
         except (ValueError, OSError) as exc:  # no GRIB files of the issue date: said in the document
             problem = " ".join(str(exc).split())
-    return BriefingInputs(doc=doc, region=region, forecast_source=source, decisions=decisions,
+    return BriefingInputs(doc=doc, region=region, forecast_source=forecast_source, decisions=decisions,
                           states_known=states is not None, past=past, observed=observed, fields=fields,
-                          fields_kind=kind, fields_problem=problem, consultation=cons)
+                          fields_kind=kind, fields_problem=problem, consultation=consultation)
 
 
 # ---- pure pieces ------------------------------------------------------------------------------------------------

@@ -298,3 +298,29 @@ def test_cli_briefing(winter_world, winter_model, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0 and out.exists() and f"written: {out}" in printed
     assert "PDF" in printed or "pdf" in printed
+
+
+# ---- the app's hook (ui/briefing.py) ------------------------------------------------------------------------------
+
+def test_app_hook_makes_the_docx_for_download(tmp_path):
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    (tmp_path / "doc.json").write_text(json.dumps(forecast_doc(), ensure_ascii=False))
+    script = (f"import json\nfrom ui.briefing import briefing_download\n"
+              f"doc = json.loads(open({str(tmp_path / 'doc.json')!r}).read())\n"
+              f"briefing_download({{'data': {str(tmp_path)!r}}}, doc)\n")
+    at = AppTest.from_string(script, default_timeout=120).run()
+    assert [b.label for b in at.button] == ["生成会商材料（Word）"] and not at.get("download_button")
+    at.button[0].click().run()
+    assert not at.error
+    download = at.get("download_button")
+    assert len(download) == 1 and download[0].proto.label == "下载会商材料"
+    import io
+
+    import docx
+
+    made = docx.Document(io.BytesIO(at.session_state["briefing_2024-12-20_zh"]))
+    assert headings(made, 1) == ZH_SECTIONS
+    assert "没有可用的格点气象场" in "\n".join(p.text for p in made.paragraphs)  # the folder has no GRIB files
