@@ -623,12 +623,13 @@ def _overview(inp: BriefingInputs, lang: str) -> list:
     if t:
         parts = ("，" if zh else ", ").join(
             f"P(≥{_short_level(k, lang)}) ≥ {_pct(t[k])}" for k in ("yellow", "orange", "red") if k in t)
-        rule = ("取满足条件的最高级别" if zh else "the highest level that meets its threshold")
         src = dec.get("source", "")
-        out.append(Paragraph(f"{_t('thresholds', lang)}{'：' if zh else ': '}{parts}；{rule}"
-                             f"{('（来源：' + src + '）') if zh and src else (' (source: ' + src + ')') if src else ''}"
-                             if zh else f"{_t('thresholds', lang)}: {parts}; {rule}"
-                             f"{(' (source: ' + src + ')') if src else ''}"))
+        if zh:
+            text = f"{_t('thresholds', lang)}：{parts}；取满足条件的最高级别" + (f"（来源：{src}）" if src else "")
+        else:
+            text = f"{_t('thresholds', lang)}: {parts}; the highest level that meets its threshold" + \
+                (f" (source: {src})" if src else "")
+        out.append(Paragraph(text))
     if doc.get("met_source"):
         met = MET_SOURCE_NAMES.get(doc["met_source"], (doc["met_source"],) * 2)[0 if zh else 1]
         out.append(Paragraph(f"{_t('met_source', lang)}{'：' if zh else ': '}{met}"))

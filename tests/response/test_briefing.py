@@ -324,3 +324,17 @@ def test_app_hook_makes_the_docx_for_download(tmp_path):
     made = docx.Document(io.BytesIO(at.session_state["briefing_2024-12-20_zh"]))
     assert headings(made, 1) == ZH_SECTIONS
     assert "没有可用的格点气象场" in "\n".join(p.text for p in made.paragraphs)  # the folder has no GRIB files
+
+
+def test_a_fallback_rule_set_is_stated_with_its_note(region, tmp_path):
+    from forecast.levels import rules_in_force_info
+
+    doc = forecast_doc()
+    doc["issue_date"], doc["issue_time"] = "2014-01-01", "2014-01-01T16:00:00+08:00"
+    for a in doc["areas"]:
+        a["rules"] = "IM-pre2020"
+    info = rules_in_force_info("2014-01-01", region.rules_path)
+    assert info.fallback
+    d = open_docx(BR.build_briefing(inputs(region, doc=doc, fields=None, past=None)), tmp_path)
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert f"预警分级规则：IM-pre2020（说明：{info.note}）" in text
