@@ -288,7 +288,10 @@ def test_briefing_of_the_winter_world(winter_world, winter_model, winter_inputs,
     verify = d.tables[-1]
     assert verify.rows[0].cells[0].text == "地区" and len(verify.rows) > 1
     assert all(int(r.cells[1].text) > 0 for r in verify.rows[1:])
-    assert result["pdf"] is not None or "no PDF converter" in result["pdf_note"] or "failed" in result["pdf_note"]
+    if BR.pdf_converter() is None:
+        assert result["pdf"] is None and result["pdf_note"].startswith("no PDF converter found")
+    else:
+        assert result["pdf"] is not None and result["pdf"].exists() or "failed" in result["pdf_note"]
 
 
 def test_cli_briefing(winter_world, winter_model, tmp_path, capsys):
@@ -297,7 +300,13 @@ def test_cli_briefing(winter_world, winter_model, tmp_path, capsys):
                  "--out", str(out), "--quiet", "--no-maps"])
     printed = capsys.readouterr().out
     assert code == 0 and out.exists() and f"written: {out}" in printed
-    assert "PDF" in printed or "pdf" in printed
+    assert ("PDF: no PDF converter found" in printed) == (BR.pdf_converter() is None)
+    # an issue date with no archived forecast that the data cannot forecast: one line, exit 2, nothing written
+    code = main(["briefing", "--data", str(winter_world), "--model", str(winter_model), "--issued", "2024-06-01",
+                 "--out", str(tmp_path / "late.docx"), "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "after the last observed day" in err[0]
+    assert not (tmp_path / "late.docx").exists()
 
 
 # ---- the app's hook (ui/briefing.py) ------------------------------------------------------------------------------
