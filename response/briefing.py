@@ -383,7 +383,7 @@ def _area_order(region, ids) -> list:
 def driver_effects_aqi(day: dict) -> list[dict]:
     """A forecast day's drivers (``family``, ``effect`` = relative change of the AQI, :func:`forecast.forecasting.
     forecast_table`) in AQI units: the change of the median if the driver were absent, ``q50 · e / (1 + e)``,
-    largest first. [1]
+    largest first.
 
     This is the one place the briefing converts drivers; a shared converter in :mod:`forecast.products` can
     replace it."""
