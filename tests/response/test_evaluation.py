@@ -2,6 +2,7 @@
 report files and figures, the command; the effect checked against the simulator's truth."""
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -33,7 +34,9 @@ def test_episode_report(winter_world, winter_inputs, winter_model, episode, tmp_
     assert set(report["episode"]["areas"]) == set(episode["areas"])
     for rec in report["timeline"]:
         d = pd.Timestamp(rec["date"])
-        assert rec["aqi"] == pytest.approx(obs.loc[(rec["area_id"], d), "aqi"])
+        observed = obs.loc[(rec["area_id"], d), "aqi"]
+        # a day without a valid daily AQI (a station outage) is null in the report, never a number
+        assert rec["aqi"] is None if pd.isna(observed) else rec["aqi"] == pytest.approx(observed)
         lv = truth_w[(truth_w["area_id"] == rec["area_id"]) & (truth_w["date"] == d)]["level"]
         assert rec["warning"] == (lv.iloc[0] if len(lv) else "none")
         assert "fc_lead1" in rec and rec["fc_lead1"]["q10"] <= rec["fc_lead1"]["q50"] <= rec["fc_lead1"]["q90"]
@@ -43,7 +46,12 @@ def test_episode_report(winter_world, winter_inputs, winter_model, episode, tmp_
         assert q["outcome"] in ("hit", "miss", "false_alarm", "correct_negative")
         if q["outcome"] == "hit":
             assert q["warned_days"] > 0 and q["heavy_days"] > 0
-    assert report["forecasts_used"] >= 3 and not report["gaps"]
+    assert report["forecasts_used"] >= 3
+    # the days of the window without a valid observed daily AQI (station outages of the simulated world)
+    days = pd.date_range(start, end)
+    want = {a: [str(d.date()) for d in days if not np.isfinite(obs["aqi"].get((a, d), np.nan))]
+            for a in report["episode"]["areas"]}
+    assert report["gaps"] == {a: g for a, g in want.items() if g}
     fq = next(iter(report["forecast_quality"].values()))
     assert fq["observed_peak_aqi"] > 200 and fq["by_lead"] and "peak_aqi_error" in fq
     assert report["summary_zh"].startswith(f"{start.date()}至{end.date()}")
@@ -67,7 +75,12 @@ def test_missing_station_days_are_reported(winter_world, winter_inputs, episode)
                       winter_inputs.met_lead, {}, {})
     report = E.evaluate_episode(winter_world, episode["start"], episode["end"], inputs=holed, rounds=40,
                                 warnings=winter_world / "truth" / "warnings.csv")
-    assert report["gaps"] == {area: [str(day.date())]}
+    # the world's own outages (response.episodes.data_gaps on the full record) plus the day taken out
+    aqi, days = obs.daily["aqi"], pd.date_range(episode["start"], episode["end"])
+    want = {a: [str(d.date()) for d in days if not np.isfinite(aqi.get((a, d), np.nan))] for a in episode["areas"]}
+    want = {a: g for a, g in want.items() if g}
+    want[area] = sorted(set(want.get(area, [])) | {str(day.date())})
+    assert report["gaps"] == want and len(want[area]) >= 1
     assert "数据缺失" in report["summary_zh"]
 
 
