@@ -26,29 +26,33 @@ PROPOSAL_COLUMNS = ("area", "in_force", "proposed", "model_level", "action", "re
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def chain_status(path: str, stamp: float) -> tuple[bool, str, list[str]]:
-    """The audit store's chain check (:func:`response.audit.verify_store`), cached per file modification."""
+def chain_status(path: str, stamp: float) -> tuple[bool, dict, list[str]]:
+    """The audit store's chain check (:func:`response.audit.verify_store`), cached per file modification: intact,
+    what to say (``events``, ``head``: the chain head to note down as an anchor, ``first_bad``, ``problems``) and
+    the report's lines."""
     try:
         report = audit.verify_store(path)
     except audit.AuditError as exc:
-        return False, str(exc), []
-    return report.intact, report.verdict, report.lines()
+        return False, {"events": None, "head": None, "first_bad": None, "problems": 1}, [str(exc)]
+    return report.intact, {"events": report.events, "head": report.head.anchor if report.head else None,
+                           "first_bad": report.first_bad_event, "problems": len(report.problems)}, report.lines()
 
 
 def render_chain_status(store_path: Path) -> None:
-    """One line under the proposals: the audit trail's hash chain intact, or what is wrong first (and a head to
-    note down as an anchor)."""
+    """One line under the proposals: the audit trail's hash chain intact (with its head to note down as an
+    anchor), or that it may have been tampered with (the first bad event, the checker's lines in an expander)."""
     if not Path(store_path).exists():
         return
     stamp = sum(p.stat().st_mtime for p in (Path(store_path), Path(f"{store_path}-wal")) if p.exists())
-    ok, verdict, lines = chain_status(str(store_path), stamp)
+    ok, info, lines = chain_status(str(store_path), stamp)
     if ok:
-        st.caption(f"{t('chain_ok')}：{verdict}")
+        st.caption(f"{t('chain_ok')}：" + t("chain_ok_detail").format(
+            n=info["events"], head=info["head"] or labels.EMPTY))
     else:
-        st.error(f"{t('chain_bad')}：{verdict}")
-        if lines:
-            with st.expander(t("chain_bad")):
-                st.code("\n".join(lines))
+        st.error(f"{t('chain_bad')}：" + t("chain_bad_detail").format(
+            n=info["problems"], first=info["first_bad"] if info["first_bad"] is not None else labels.EMPTY))
+        with st.expander(t("chain_bad")):
+            st.code("\n".join(lines))
 
 
 # ---- the proposals -------------------------------------------------------------------------------------------
@@ -225,7 +229,8 @@ def render():
         with audit.open_store(store_path) as store:
             states = lifecycle.states_from_events(store.events(), before=str(issued))
     except audit.AuditError as exc:  # a damaged store: say so, never write into it
-        st.error(f"{t('chain_bad')}：{exc}")
+        st.error(t("chain_bad"))
+        st.code(str(exc))
         return
     result = respond(doc, store=None, states=states, data=cfg["data"], out_dir=out_dir, write_docx=False,
                      region=region(str(cfg["data"])))
