@@ -1,6 +1,8 @@
 """What the pages and briefings show of a forecast: the issue dates a forecast can be made for, the level that
-covers a lead day, the tables per area, the recent observations beside a forecast, the dates a verification can
-use, and the gridded fields of the consultation's maps with their China Standard Time labels.
+covers a lead day, the tables per area (headers, levels and numbers as a user reads them: :mod:`forecast.labels`,
+Chinese by default, ``lang="en"``), the drivers in AQI points with a one-sentence reading
+(:func:`driver_effects_aqi`, :func:`driver_reading`), the recent observations beside a forecast, the dates a
+verification can use, and the gridded fields of the consultation's maps with their China Standard Time labels.
 
 The forecast document is :func:`forecast.forecasting.forecast_json`'s (``areas`` → ``level``, ``trigger_days``,
 ``level_probabilities``, ``days`` → ``lead_day``, ``date``, ``aqi`` quantiles, ``p_aqi_gt``, ``dust``,

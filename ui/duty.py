@@ -261,7 +261,8 @@ def render():
     st.subheader(t("bulletin"))
     area_id = st.selectbox(t("area"), [r["area_id"] for r in candidates], format_func=lambda a: names[a])
     rec = records[area_id]
-    level = st.selectbox(t("override"), LEVELS, index=LEVELS.index(rec["level"]), format_func=lambda lv: L("levels", lv))
+    level = st.selectbox(t("override"), LEVELS, index=LEVELS.index(rec["level"]),
+                         format_func=lambda lv: L("levels", lv))
     reason = st.text_input(t("reason"), value="")
     bulletins = {b.area_id: b for b in result["bulletin_objects"]}
     key = "region_" + area_id if rec["tier"] == "region" else area_id

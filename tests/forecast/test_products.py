@@ -171,8 +171,9 @@ def test_driver_reading_names_the_largest_on_the_worst_day():
     worst["aqi"]["q50"] = 399.0
     area = {"days": [low, worst]}
     assert products.driver_reading(area) == "1月3日（第2天）：通风扩散条件差，使AQI升高约150；降水清除或空气干燥，使AQI降低约150。"
-    assert products.driver_reading(area, "en") == ("3 Jan (day 2): about +150 AQI from poor ventilation and "
-                                                   "dispersion; about -150 AQI from washout by precipitation or dry air.")
+    assert products.driver_reading(area, "en") == (
+        "3 Jan (day 2): about +150 AQI from poor ventilation and dispersion; about -150 AQI from washout by "
+        "precipitation or dry air.")
     assert products.driver_reading(area, lead_day=1, top=1).startswith("1月2日（第1天）：通风扩散条件差，使AQI升高约")
 
 

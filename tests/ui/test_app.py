@@ -105,13 +105,20 @@ def _no_cjk(texts) -> bool:
     return not any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)
 
 
+def _table(at, column: str) -> pd.DataFrame:
+    """The one table of the page with ``column``."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
 def _check_consultation(at, world):
     # the level map, the fan chart, the drivers' bars and a driver map; a row per area with its level probabilities
     assert len(at.get("plotly_chart")) >= 4
-    areas = at.dataframe[1].value
+    areas = _table(at, "P(无)")
     assert len(areas) == N_AREAS and {"地区", "预警级别", "P(无)", "P(红色)", "D1", "D7"} <= set(areas.columns)
     assert set(areas["地区"]) <= set(load_areas()["name_zh"]) and areas["P(红色)"].str.endswith("%").all()
-    decided = at.dataframe[2].value  # the level probabilities against the thresholds, the proposed level
+    decided = _table(at, "P(≥黄色)")  # the level probabilities against the thresholds, the proposed level
     assert len(decided) == N_AREAS and {"P(≥黄色)", "P(≥橙色)", "P(≥红色)", "预警级别"} <= set(decided.columns)
     assert any(c.startswith("建议级别：达到某级别的概率") and "阈值来源：系统默认设定" in c for c in _texts(at, "caption"))
     drivers = [d.value for d in at.dataframe if "时效" in d.value.columns]
@@ -127,7 +134,7 @@ def _check_consultation(at, world):
 def _check_consultation_en(at, world):
     assert {"Driver contributions", "Meteorological driver maps", "Consultation adjustment",
             "Proposed levels and their probabilities"} <= set(_texts(at, "subheader"))
-    areas = at.dataframe[1].value
+    areas = _table(at, "P(none)")
     assert {"Area", "Warning level", "P(none)", "P(red)"} <= set(areas.columns)
     assert set(areas["Area"]) <= set(load_areas()["name_en"])
     assert set(areas["Warning level"].str.rstrip(" ✎")) <= {labels.label("levels", lv, "en") for lv in LEVELS}
@@ -154,11 +161,11 @@ def _check_duty(at, world):
     warned = [int(re.search(r"其中 (\d+) 个有预警", g).group(1)) for g in groups]
     assert warned[0] > 0 and warned[-1] == 0
     assert "应急减排清单" in _texts(at, "subheader")
-    summary = next(d.value for d in at.dataframe if "可补足缺口的企业" in d.value.columns)
+    summary = _table(at, "可补足缺口的企业")
     assert {"地区", "结论", "SO2", "NOx", "颗粒物", "VOCs"} <= set(summary.columns)
     assert set(summary["结论"]) <= {labels.label("verdicts", v) for v in labels.codes("verdicts")}
     assert all(re.fullmatch(r"[✓△✗?] \d+\.\d% / \d+%", v) for v in summary["SO2"])
-    full = next(d.value for d in at.dataframe if "全社会排放量（吨/日）" in d.value.columns)
+    full = _table(at, "全社会排放量（吨/日）")
     assert all(re.fullmatch(r"\d+\.\d|—", v) for v in full["全社会排放量（吨/日）"])  # t/d to 0.1
     assert next(b for b in at.button if "发布" in b.label).disabled  # nobody logged in
     assert any("请先在左侧登录" in c for c in _texts(at, "caption"))
@@ -181,7 +188,7 @@ def _check_review(at, world):
     metrics = {m.label: m.value for m in at.get("metric")}
     assert any(k.startswith("减排效果") for k in metrics) and int(metrics["预警地区日"]) > 0
     assert any("预警方面" in m for m in _texts(at, "markdown"))  # the Chinese summary
-    quality = at.dataframe[0].value
+    quality = _table(at, "评估结果")
     assert len(quality) > 0 and {"地区", "评估结果", "发布级别", "提前时间（小时）"} <= set(quality.columns)
     assert set(quality["评估结果"]) <= {labels.label("outcomes", o) for o in labels.codes("outcomes")}
     assert len(at.get("plotly_chart")) >= 3
@@ -189,7 +196,7 @@ def _check_review(at, world):
 
 def _check_review_en(at, world):
     assert {"Warning quality", "Forecast quality"} <= set(_texts(at, "subheader"))
-    quality = at.dataframe[0].value
+    quality = _table(at, "Outcome")
     assert {"Area", "Outcome", "Issued level"} <= set(quality.columns)
     assert set(quality["Outcome"]) <= {labels.label("outcomes", o, "en") for o in labels.codes("outcomes")}
     assert not any("采暖季" in w for w in _texts(at, "warning"))  # the bilingual caveat in English
