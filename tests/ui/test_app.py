@@ -245,7 +245,7 @@ def test_the_forbidden_token_check_can_fail():
                     {"caption": ["建议 orange / issue", "区域预警（hohhot、baotou）", "None", "no days with measures"],
                      "markdown": ["<span style='color:red'>橙色预警</span> `warnings/issued.csv`"]}.get(kind, [])]
 
-        dataframe = []
+        dataframe = expander = []
 
     bad = forbidden(Page(), None)
     assert len(bad) == 4 and "orange" in bad[0] and "hohhot" in bad[1] and "None" in bad[2] and "days" in bad[3]
