@@ -97,6 +97,7 @@ TEXT.update({
     "chain_ok_detail": ("共 {n} 条记录，链头 {head}（可抄录留存，用于日后核对）",
                         "{n} events, chain head {head} (note it down to check against later)"),
     "chain_bad_detail": ("发现 {n} 处问题，首个异常记录 {first}", "{n} problem(s), first bad event {first}"),
+    "colon": ("：", ": "), "list_sep": ("、", ", "), "semicolon": ("；", "; "),
     "and_more": ("等 {n} 家", " and others ({n} in all)"),
     "close_gap": ("可补足缺口的企业", "Enterprises that close the gap"),
     "required_vs_achieved": ("{pollutant}：要求 {target}，已核实 {share}（含未核实 {with_unverified}）",

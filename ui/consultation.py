@@ -41,7 +41,7 @@ def render():
                         format_func=lambda k: t("all_leads") if k is None else f"D{k}")
         st.plotly_chart(figures.level_map(doc, lead, names=names, geoms=reg.boundaries), width="stretch")
     with right:
-        chips = [level_chip(lv, f"{L('levels', lv)}：{n}") for lv, n in products.level_counts(doc).items()]
+        chips = [level_chip(lv, f"{L('levels', lv)}{t('colon')}{n}") for lv, n in products.level_counts(doc).items()]
         st.markdown(" ".join(chips), unsafe_allow_html=True)
         render_model_card(m.card)
     show_table(products.area_table(doc, names, lang=lang()), level_columns=[labels.column("level", lang())])
@@ -62,7 +62,7 @@ def render():
 def render_model_card(card: dict) -> None:
     """The model's name, training period and verification in words (no codes, no Python lists)."""
     period = card.get("training_period")
-    st.caption(f"{t('model_card')}：" + t("model_line").format(
+    st.caption(t("model_card") + t("colon") + t("model_line").format(
         name=card.get("name", ""), version=card.get("version", ""),
         period=labels.period(*period, lang()) if period else labels.EMPTY, rows=card.get("rows", labels.EMPTY)))
     ver = card.get("verification")
@@ -161,7 +161,8 @@ def render_driver_maps(cfg, issued) -> None:
     if field.values is None:
         st.info(f"{t('no_fields')}: {var}")
         return
-    st.caption(f"{t('source')}：{L('met_sources', field.kind)}，{labels_[when]}（{t('cst')}）")
+    st.caption(f"{t('source')}{t('colon')}{L('met_sources', field.kind)}{t('list_sep')}{labels_[when]}"
+               f"（{t('cst')}）")
     reg = region(str(cfg["data"]))
     st.plotly_chart(figures.driver_map(field.lat, field.lon, field.values, var, field.wind_u, field.wind_v,
                                        geoms=reg.boundaries, areas=reg.areas), width="stretch")
@@ -171,7 +172,8 @@ def render_adjustment(cfg, model_doc: dict, area_id: str, adjustments, names: di
     st.subheader(t("adjust"))
     area = next(a for a in model_doc["areas"] if a["area_id"] == area_id)
     sep = "，" if lang() == "zh" else ", "
-    st.caption(t("model_values") + "：" + sep.join(f"D{d['lead_day']} {d['aqi']['q50']:.0f}" for d in area["days"]))
+    st.caption(t("model_values") + t("colon")
+               + sep.join(f"D{d['lead_day']} {d['aqi']['q50']:.0f}" for d in area["days"]))
     ok, why = allowed("adjust")
     if not ok:
         st.caption(why)

@@ -23,7 +23,7 @@ def render():
     c2.metric(t("hourly_values"), f"{meta.get('rows') or 0:,}")
     period = meta.get("period")
     c3.metric(t("period"), labels.period(period[0], period[1], lang()) if period else labels.EMPTY)
-    st.markdown(f"**{t('data_dir')}**：`{cfg['data']}`")
+    st.markdown(f"**{t('data_dir')}**{t('colon')}`{cfg['data']}`")
     with st.expander(t("qc")):
         st.json(meta.get("removed") or {})
     with st.expander(t("meteorology")):
@@ -61,7 +61,7 @@ def render():
             table = forecasting.run_forecast(cfg["data"], cfg["model"], str(issued), inputs=inp)
         show_table(products.day_one_table(table, unit_names(cfg["data"]), lang=lang()),
                    level_columns=[labels.column("level", lang())])
-        st.caption(f"{t('archived')}：`{archive.archive_dir(cfg['data']) / table['model_version'].iloc[0]}`")
+        st.caption(f"{t('archived')}{t('colon')}`{archive.archive_dir(cfg['data']) / table['model_version'].iloc[0]}`")
     st.subheader(t("verify_run"))
     after = [d.date() for d in products.verifiable_dates(issuable, m.card, first_observed=first)]
     if not after:

@@ -46,10 +46,10 @@ def render_chain_status(store_path: Path) -> None:
     stamp = sum(p.stat().st_mtime for p in (Path(store_path), Path(f"{store_path}-wal")) if p.exists())
     ok, info, lines = chain_status(str(store_path), stamp)
     if ok:
-        st.caption(f"{t('chain_ok')}：" + t("chain_ok_detail").format(
+        st.caption(t("chain_ok") + t("colon") + t("chain_ok_detail").format(
             n=info["events"], head=info["head"] or labels.EMPTY))
     else:
-        st.error(f"{t('chain_bad')}：" + t("chain_bad_detail").format(
+        st.error(t("chain_bad") + t("colon") + t("chain_bad_detail").format(
             n=info["problems"], first=info["first_bad"] if info["first_bad"] is not None else labels.EMPTY))
         with st.expander(t("chain_bad")):
             st.code("\n".join(lines))
@@ -148,9 +148,10 @@ def reduction_summary(share_check: list[dict], shortfalls: list[dict], names: di
         by_gap.setdefault((s["area_id"], s["pollutant"]), []).append(s)
     closers: dict[str, list[str]] = {}
     for (area_id, pollutant), ents in by_gap.items():
-        shown = "、".join(f"{e['name']} +{labels.number(e['extra_cut_td'], 1)}" for e in ents[:CLOSERS_SHOWN])
+        shown = t("list_sep").join(f"{e['name']} +{labels.number(e['extra_cut_td'], 1)}" for e in ents[:CLOSERS_SHOWN])
         more = t("and_more").format(n=len(ents)) if len(ents) > CLOSERS_SHOWN else ""
-        closers.setdefault(area_id, []).append(f"{L('pollutants', pollutant)}（{L('units', 'td')}）：{shown}{more}")
+        closers.setdefault(area_id, []).append(
+            f"{L('pollutants', pollutant)}（{L('units', 'td')}）{t('colon')}{shown}{more}")
     mark = {"met": "✓", "met_with_unverified": "△", "not_met": "✗", "no_inventory": "?"}
     rows = []
     for area_id, recs in by_area.items():
@@ -164,9 +165,9 @@ def reduction_summary(share_check: list[dict], shortfalls: list[dict], names: di
             row[L("pollutants", r["pollutant"])] = (f"{mark.get(r.get('verdict'), '?')} {share} / "
                                                     f"{labels.number(r.get('target_share'), 0, percent=True)}")
         relies = [L("pollutants", r["pollutant"]) for r in recs if r.get("verdict") == "met_with_unverified"]
-        row[labels.column("relies_on", lang())] = (t("relies_on_unverified") + "：" + "、".join(relies)) \
-            if relies else labels.EMPTY
-        row[labels.column("close_gap", lang())] = "；".join(closers.get(area_id, [])) or labels.EMPTY
+        row[labels.column("relies_on", lang())] = \
+            (t("relies_on_unverified") + t("colon") + t("list_sep").join(relies)) if relies else labels.EMPTY
+        row[labels.column("close_gap", lang())] = t("semicolon").join(closers.get(area_id, [])) or labels.EMPTY
         rows.append(row)
     order = {"not_met": 0, "no_inventory": 1, "met_with_unverified": 2, "met": 3}
     inverse = {L("verdicts", v): k for v, k in order.items()}
@@ -241,7 +242,7 @@ def render():
         names.setdefault(z["zone_id"], z.get("name_en") if lang() == "en" and z.get("name_en") else z["name_zh"])
     records = {r["area_id"]: r for tier in ("city", "county") for r in result[tier]}
     for z in result["region"]:  # region-tier (zone) warnings: issued by the region's officers
-        members = "、".join(names.get(m, m) for m in z["triggered_by"])
+        members = t("list_sep").join(names.get(m, m) for m in z["triggered_by"])
         st.markdown(f"{level_chip(z['level'])} **{t('regional_warning')} {names[z['zone_id']]}**（{members}）",
                     unsafe_allow_html=True)
         in_force = states.get(z["zone_id"], lifecycle.WarningState()).level
@@ -249,7 +250,7 @@ def render():
                                  "level": z["level"], "model_level": z["level"], "in_force": in_force,
                                  "action": _zone_action(in_force, z["level"]),
                                  "response_kind": z.get("response_kind") or "warning",
-                                 "reason": f"{t('regional_warning')}：{members}"}
+                                 "reason": f"{t('regional_warning')}{t('colon')}{members}"}
     render_proposals(records, names, parent_of(cfg["data"]))
     account = current_account()
     # an officer sees its own area first; everyone else the areas whose proposal differs from what is in force

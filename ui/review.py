@@ -36,7 +36,7 @@ def _cell(value, how):
     if how == "bool":
         return ("是" if value else "否") if lang() == "zh" else ("yes" if value else "no")
     if how == "dates":
-        return "、".join(labels.date_zh(d) if lang() == "zh" else str(d) for d in value) or labels.EMPTY
+        return t("list_sep").join(labels.date_zh(d) if lang() == "zh" else str(d) for d in value) or labels.EMPTY
     return str(value)
 
 
@@ -102,9 +102,11 @@ def render():
     st.write(report["summary_zh"])
     names = unit_names(cfg["data"])
     if report["gaps"]:
-        gaps = "；".join(f"{names.get(a, a)}：" + "、".join(labels.date_zh(d) if lang() == "zh" else str(d) for d in days)
-                        for a, days in report["gaps"].items()) if isinstance(report["gaps"], dict) else report["gaps"]
-        st.warning(f"{t('data_gaps')}：{gaps}")
+        gaps = report["gaps"]
+        if isinstance(gaps, dict):  # area id → missing days
+            gaps = t("semicolon").join(f"{names.get(a, a)}{t('colon')}{_cell(days, 'dates')}"
+                                       for a, days in gaps.items())
+        st.warning(f"{t('data_gaps')}{t('colon')}{gaps}")
     eff = report["effect"]
     cols = st.columns(3)
     for col, key, label in zip(cols, ("pm25", "aqi"), ("PM2.5 µg/m³", "AQI")):
