@@ -142,7 +142,7 @@ def _unit_names(data: str) -> dict:
            "en": dict(zip(units["area_id"], units["name_en"].fillna(units["name_zh"])))}
     try:
         plans = load_plans(reg.plans_file, areas=reg.areas)
-    except Exception:  # the names of the zones are a convenience: the duty page reports a bad plans file itself
+    except (ValueError, OSError):  # zone names are a convenience: the duty page reports a bad plans file itself
         plans = {}
     for zone in (plans.get("region") or {}).get("control_zones", []):
         out["zh"][zone["id"]] = zone.get("name_zh", zone["id"])
