@@ -35,6 +35,8 @@ Schema (keys not listed are allowed and ignored; ``?`` marks an optional key)
                                forecast cannot say); absent → derived by :func:`day_primary`
 ``days[j].fireworks`` ?        true or false: a fireworks night of the emission calendar falls in the day
 ``days[j].drivers`` ?          a list of objects with ``family`` (text) and ``effect`` (a number)
+``days[j].baseline_aqi`` ?     the model's median AQI with every driver at its training mean (a number ≥ 0;
+                               :func:`forecast.products.driver_effects_aqi`)
 =============================  ==========================================================================
 
 A forecaster whose model forecasts O3 (a summer region), or a consultation, sets ``primary`` explicitly; it wins
@@ -312,6 +314,8 @@ def _days(days, path: str, problems: list):
         if day.get("primary") is not None and day["primary"] not in PRIMARY_POLLUTANTS:
             problems.append(f"{p}.primary: unknown pollutant {_shown(day['primary'])}; allowed: "
                             f"{', '.join(PRIMARY_POLLUTANTS)} or null")
+        if "baseline_aqi" in day and (not _is_number(day["baseline_aqi"]) or not day["baseline_aqi"] >= 0):
+            problems.append(f"{p}.baseline_aqi: expected a number ≥ 0, got {_shown(day['baseline_aqi'])}")
         drivers = day.get("drivers")
         if drivers is not None:
             if not isinstance(drivers, list):

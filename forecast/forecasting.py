@@ -290,6 +290,8 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
         out["drivers"] = [json.dumps([{"family": fams[j], "name_zh": F.FAMILY_NAMES_ZH.get(fams[j], fams[j]),
                                        "effect": round(float(np.expm1(vals[i, j])), 3)} for j in order[i]],
                                      ensure_ascii=False) for i in range(len(out))]
+        # the median's value with every driver at its training mean, log(1 + AQI) (products.driver_effects_aqi)
+        out["driver_baseline"] = contrib["baseline"].to_numpy()
     if with_targets:
         for c in ("y_aqi", "y_pm25", "y_dust", "aqi_now", "pm25_now", "clim_aqi", "clim_pm25", "clim_p150",
                   "clim_p200", "clim_p300"):
@@ -435,7 +437,9 @@ def forecast_json(table: pd.DataFrame, model: M.Forecaster | None = None) -> dic
                       "primary": document.derive_primary(_aqi(r.aqi_q50), r.pm25_q90, dust=bool(r.dust),
                                                          date=r.target_date),
                       **({"fireworks": bool(r.fireworks_hours > 0)} if hasattr(r, "fireworks_hours") else {}),
-                      "drivers": json.loads(r.drivers) if isinstance(getattr(r, "drivers", None), str) else []}
+                      "drivers": json.loads(r.drivers) if isinstance(getattr(r, "drivers", None), str) else [],
+                      **({"baseline_aqi": round(float(np.expm1(r.driver_baseline)), 2)}
+                         if np.isfinite(getattr(r, "driver_baseline", np.nan)) else {})}
                      for r in g.itertuples()]})
     issue = pd.Timestamp(table["issue_date"].iloc[0])
     return {"issue_date": str(issue.date()), "issue_time": f"{issue.date()}T{F.ISSUE_HOUR:02d}:00:00+08:00",

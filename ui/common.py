@@ -24,7 +24,8 @@ TEXT = {
     "reduction": ("应急减排清单", "Emission-reduction lists"),
     "show_adjusted": ("显示会商订正后的预报", "Show the consultation's adjusted forecast"),
     "all_leads": ("全部时效", "all days"), "verification": ("近期检验", "Recent verification"),
-    "no_verification": ("模型尚未检验（lantian verify）", "Model not verified yet (lantian verify)"),
+    "no_verification": ("模型尚未检验（在“数据与模型”页运行检验，或 `lantian verify`）",
+                        "Model not verified yet (run a verification on the Data & model page, or `lantian verify`)"),
     "driver_maps": ("气象要素场", "Meteorological driver maps"), "field": ("要素", "Field"),
     "no_fields": ("没有可用的气象场", "No fields to map"), "valid_time": ("时次", "Valid time"),
     "source": ("来源", "Source"), "participants": ("参会人员", "Participants"), "notes": ("会商纪要", "Notes"),
@@ -68,9 +69,131 @@ TEXT = {
 }
 
 
+TEXT.update({
+    "area": ("地区", "Area"), "station_files": ("站点文件", "Station files"),
+    "hourly_values": ("小时数据", "Hourly values"), "period": ("时段", "Period"), "data_dir": ("数据目录", "Data"),
+    "qc": ("质量控制", "Quality control"), "meteorology": ("气象数据", "Meteorology"),
+    "train_until": ("训练截止", "Train until"), "done": ("完成", "done"), "archived": ("已存档", "Archived"),
+    "no_verifiable": ("训练期之后没有可检验的日期", "No issue dates after the training period"),
+    "model_vs_consultation": ("模型与会商订正对比", "Model vs consultation"),
+    "model_line": ("{name} {version}，训练期 {period}，{rows} 条样本", "{name} {version}, trained on {period}, {rows} rows"),
+    "driver_chart_y": ("对AQI的贡献", "Effect on AQI"),
+    "driver_note": ("各因子对模型预报中位数的贡献（AQI），相对于各因子取训练期平均时的基准 {base}；正值使AQI升高，负值使AQI降低。",
+                    "Each driver's part of the model's median forecast (AQI points) against the baseline {base} with "
+                    "every driver at its training mean; positive raises the AQI, negative lowers it."),
+    "no_drivers": ("本预报没有驱动因子贡献", "This forecast carries no driver contributions"),
+    "regional_warning": ("区域预警", "Regional warning"), "proposals": ("各级预警建议", "Proposals per tier"),
+    "warned_first": ("有预警的盟市在前；展开查看所辖旗县（市、区）。",
+                     "Leagues/cities with warnings first; open one for its banners/counties."),
+    "counties_of": ("{city}所辖旗县（市、区）：{n} 个，其中 {warned} 个有预警", "{city}: {n} banners/counties, {warned} with a warning"),
+    "bulletin_preview": ("预览", "Preview"), "bulletin_edit": ("编辑", "Edit"),
+    "bulletin_edited": ("通知已修改：发布时记录修改后的文本。", "The bulletin was edited: the edited text is what gets issued."),
+    "bulletin_reset": ("恢复系统草稿", "Back to the system draft"), "no_bulletin": ("该地区没有通知草稿（无需操作）。",
+                                                                     "No bulletin draft for this area (no action)."),
+    "reduction_summary": ("减排比例核算（按地区）", "Reduction shares per area"),
+    "reduction_full": ("完整减排清单核算表", "The full share table"),
+    "relies_on_unverified": ("依赖未核实的其他行业减排系数", "relies on unverified other-sector credits"),
+    "short": ("未达标", "short"), "met": ("达标", "met"),
+    "chain_ok_detail": ("共 {n} 条记录，链头 {head}（可抄录留存，用于日后核对）",
+                        "{n} events, chain head {head} (note it down to check against later)"),
+    "chain_bad_detail": ("发现 {n} 处问题，首个异常记录 {first}", "{n} problem(s), first bad event {first}"),
+    "colon": ("：", ": "), "list_sep": ("、", ", "), "semicolon": ("；", "; "),
+    "and_more": ("等 {n} 家", " and others ({n} in all)"),
+    "close_gap": ("可补足缺口的企业", "Enterprises that close the gap"),
+    "required_vs_achieved": ("{pollutant}：要求 {target}，已核实 {share}（含未核实 {with_unverified}）",
+                             "{pollutant}: required {target}, verified {share} ({with_unverified} with unverified)"),
+    "episode_none": ("没有重污染过程（AQI>200）", "No heavy episode in the data (AQI > 200)"),
+    "warnings_from": ("预警记录：", "Warnings from: "),
+    "no_warnings_record": ("没有预警记录（审计日志或 {path}）", "No warnings record (audit store or {path})"),
+    "data_gaps": ("数据缺口", "Data gaps"), "effect": ("减排效果", "Effect of the cuts"),
+    "interval": ("90% 区间 {lo} … {hi}", "90% interval {lo} … {hi}"),
+    "warned_area_days": ("预警地区日", "Warned area-days"), "warning_quality": ("预警评估", "Warning quality"),
+    "forecast_quality": ("预报评估", "Forecast quality"), "download_report": ("下载报告（HTML）", "Download the report (HTML)"),
+    "download_json": ("下载报告数据（JSON）", "Download the report data (JSON)"),
+    "source_field": ("来源", "Source"), "cst": ("北京时", "CST"),
+})
+
+
+def lang() -> str:
+    """The page language: ``"zh"`` (default) or ``"en"`` (the sidebar's switch)."""
+    return "en" if st.session_state.get("lang") == "en" else "zh"
+
+
 def t(key: str) -> str:
     zh, en = TEXT[key]
-    return en if st.session_state.get("lang") == "en" else zh
+    return en if lang() == "en" else zh
+
+
+def L(kind: str, code, **kw) -> str:
+    """A code's label in the page language (:func:`forecast.labels.label`)."""
+    from forecast import labels
+
+    return labels.label(kind, code, lang(), **kw)
+
+
+@st.cache_data(show_spinner=False)
+def _unit_names(data: str) -> dict:
+    from forecast.areas import response_units
+    from response.plans import load_plans
+
+    reg = region(data)
+    units = response_units(reg.areas)
+    out = {"zh": dict(zip(units["area_id"], units["name_zh"])),
+           "en": dict(zip(units["area_id"], units["name_en"].fillna(units["name_zh"])))}
+    try:
+        plans = load_plans(reg.plans_file, areas=reg.areas)
+    except (ValueError, OSError):  # zone names are a convenience: the duty page reports a bad plans file itself
+        plans = {}
+    for zone in (plans.get("region") or {}).get("control_zones", []):
+        out["zh"][zone["id"]] = zone.get("name_zh", zone["id"])
+        out["en"][zone["id"]] = zone.get("name_en") or zone.get("name_zh", zone["id"])
+    out["parent"] = dict(zip(units["area_id"], units["parent_id"]))
+    return out
+
+
+def unit_names(data) -> dict:
+    """Names of every response unit and control zone of the data directory's region in the page language
+    (``area_id`` → name), from the area table, the banner/county list and the plans."""
+    return _unit_names(str(data))[lang()]
+
+
+def parent_of(data) -> dict:
+    """Response unit → its league/city (``None`` for a league/city)."""
+    return _unit_names(str(data))["parent"]
+
+
+def level_style(cell) -> str:
+    """The CSS of a table cell naming a warning level: the official colour (:data:`forecast.levels.LEVEL_COLOURS`)."""
+    from forecast import labels
+
+    lv = labels.level_of_label(cell)
+    if lv is None:
+        return ""
+    text = "#000000" if lv in ("none", "yellow") else "#FFFFFF"
+    return f"background-color: {labels.level_colour(lv)}; color: {text}"
+
+
+def show_table(df, *, level_columns=(), **kw) -> None:
+    """A table with the cells of ``level_columns`` in the official level colours (no index by default)."""
+    import pandas as pd
+
+    kw.setdefault("hide_index", True)
+    kw.setdefault("width", "stretch")
+    if df is None or not len(df):
+        st.dataframe(pd.DataFrame() if df is None else df, **kw)
+        return
+    cols = [c for c in level_columns if c in df.columns]
+    st.dataframe(df.style.map(level_style, subset=cols) if cols else df, **kw)
+
+
+def level_chip(level: str, text: str | None = None) -> str:
+    """HTML of a small chip in the official colour of ``level`` with its name (for ``st.markdown``)."""
+    from forecast import labels
+
+    colour = labels.level_colour(level)
+    fg = "#000000" if level in ("none", "yellow") else "#FFFFFF"
+    return (f"<span style='background:{colour};color:{fg};padding:1px 8px;border-radius:8px'>"
+            f"{text or L('levels', level)}</span>")
 
 
 #: the demo world and model `make run` prepares (keep in step with the Makefile)
@@ -138,8 +261,10 @@ def login_box(cfg: dict) -> None:
     acc = current_account()
     with st.sidebar:
         if acc is not None:
-            st.caption(f"{t('logged_in')}：{acc.name_zh}（{acc.user}，{acc.role}"
-                       f"{'，' + str(acc.area or acc.tier) if acc.tier else ''}）")
+            scope = ""
+            if acc.tier:
+                scope = "，" + (unit_names(cfg["data"]).get(acc.area, acc.area) if acc.area else L("tiers", acc.tier))
+            st.caption(f"{t('logged_in')}：{acc.name_zh}（{acc.user}{scope}）")
             if st.button(t("logout"), key="logout"):
                 for key in ("account", "logged_in_at", "last_seen"):
                     st.session_state.pop(key, None)

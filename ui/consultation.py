@@ -2,13 +2,15 @@
 verification, and the consultation's own adjusted forecast (which then drives the proposed warnings)."""
 from __future__ import annotations
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from forecast import consultation as C
-from forecast import decision, forecasting, products
-from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
+from forecast import decision, forecasting, labels, products
 from response import figures
-from ui.common import adjusted_doc, allowed, current_account, forecast_doc, page_start, region, t
+from ui.common import (L, adjusted_doc, allowed, current_account, forecast_doc, lang, level_chip, page_start, region,
+                       show_table, t, unit_names)
 
 
 @st.cache_data(show_spinner="读取气象场 / reading the GRIB fields …", max_entries=64)
@@ -31,7 +33,7 @@ def render():
         use = st.toggle(t("show_adjusted"), value=True)
         doc = doc if use else model_doc
     reg = region(str(cfg["data"]))
-    names = products.area_names(reg.areas)
+    names = unit_names(cfg["data"])
     left, right = st.columns([3, 2])
     with left:
         lead_opts = [None] + list(range(1, 8))
@@ -39,37 +41,68 @@ def render():
                         format_func=lambda k: t("all_leads") if k is None else f"D{k}")
         st.plotly_chart(figures.level_map(doc, lead, names=names, geoms=reg.boundaries), width="stretch")
     with right:
-        for lv, n in products.level_counts(doc).items():
-            st.markdown(f"<span style='color:{LEVEL_COLOURS[lv]}'>■</span> {LEVEL_NAMES_ZH[lv]}：{n}",
-                        unsafe_allow_html=True)
-        card = m.card
-        st.caption(f"{t('model_card')}: {card.get('name')} {card.get('version')}，"
-                   f"{card.get('training_period', ['?', '?'])[0]} – {card.get('training_period', ['?', '?'])[1]}")
-        ver = card.get("verification")
-        if ver:
-            st.markdown(f"**{t('verification')}** {ver['period'][0]} – {ver['period'][1]}（AQI>200）")
-            st.dataframe(products.verification_table(card), hide_index=True)
-            if ver.get("reliability"):
-                with st.expander(t("reliability")):
-                    st.plotly_chart(figures.reliability_diagram(ver["reliability"]), width="stretch")
-        else:
-            st.caption(t("no_verification"))
-        with st.expander(t("model_card")):
-            st.json({k: card.get(k) for k in ("name", "version", "training_period", "met_variables", "met_source",
-                                              "met_source_note", "imbalance", "verification")})
-    st.dataframe(products.area_table(doc, names, level_label=t("level")), hide_index=True, width="stretch")
+        chips = [level_chip(lv, f"{L('levels', lv)}{t('colon')}{n}") for lv, n in products.level_counts(doc).items()]
+        st.markdown(" ".join(chips), unsafe_allow_html=True)
+        render_model_card(m.card)
+    show_table(products.area_table(doc, names, lang=lang()), level_columns=[labels.column("level", lang())])
     st.subheader(t("decision"))
-    st.caption(products.thresholds_caption(doc))
-    st.dataframe(products.decision_table(doc, names, level_label=t("level")), hide_index=True, width="stretch")
+    st.caption(products.thresholds_caption(doc, lang()))
+    show_table(products.decision_table(doc, names, lang=lang()),
+               level_columns=[labels.column("level", lang()), labels.column("median_level", lang())])
     render_thresholds(cfg, doc)
-    area_id = st.selectbox("地区 area", [a["area_id"] for a in doc["areas"]], format_func=lambda a: names.get(a, a))
+    area_id = st.selectbox(t("area"), [a["area_id"] for a in doc["areas"]], format_func=lambda a: names[a])
     area = next(a for a in doc["areas"] if a["area_id"] == area_id)
     hist = products.recent_observations(inp.obs.daily, area_id, issued)
     st.plotly_chart(figures.fan_chart(area, hist), width="stretch")
-    st.subheader(t("drivers"))
-    st.dataframe(products.driver_table(area), hide_index=True)
+    render_drivers(area)
     render_driver_maps(cfg, issued)
-    render_adjustment(cfg, model_doc, area_id, adjustments)
+    render_adjustment(cfg, model_doc, area_id, adjustments, names)
+
+
+def render_model_card(card: dict) -> None:
+    """The model's name, training period and verification in words (no codes, no Python lists)."""
+    period = card.get("training_period")
+    st.caption(t("model_card") + t("colon") + t("model_line").format(
+        name=card.get("name", ""), version=card.get("version", ""),
+        period=labels.period(*period, lang()) if period else labels.EMPTY, rows=card.get("rows", labels.EMPTY)))
+    ver = card.get("verification")
+    if ver:
+        st.markdown(f"**{t('verification')}** {labels.period(*ver['period'], lang())}（AQI>200）")
+        show_table(products.verification_table(card, lang=lang()), width="content")
+        if ver.get("reliability"):
+            with st.expander(t("reliability")):
+                st.plotly_chart(figures.reliability_diagram(ver["reliability"]), width="stretch")
+    else:
+        st.caption(t("no_verification"))
+    with st.expander(t("model_card")):
+        rows = [(t("model_card"), f"{card.get('name', '')} {card.get('version', '')}"),
+                (t("period"), labels.period(*period, lang()) if period else labels.EMPTY),
+                (t("meteorology"), L("met_sources", card.get("met_source"), default=labels.EMPTY)),
+                ("AQI>200" if lang() == "en" else "重污染样本", labels.number(card.get("heavy_rows")))]
+        if lang() == "en":
+            rows += [("Meteorology note", card.get("met_source_note") or labels.EMPTY),
+                     ("Imbalance", card.get("imbalance") or labels.EMPTY)]
+        show_table(pd.DataFrame(rows, columns=[labels.column("item", lang()), labels.column("value", lang())]))
+
+
+def render_drivers(area: dict) -> None:
+    """The chosen area's drivers: a signed bar per family and lead day in AQI points, and the reading of the
+    largest ones (:func:`forecast.products.driver_effects_aqi`, :func:`forecast.products.driver_reading`)."""
+    st.subheader(t("drivers"))
+    effects = products.driver_effects_aqi(area, lang=lang())
+    if effects.empty:
+        st.caption(t("no_drivers"))
+        return
+    st.markdown(products.driver_reading(area, lang()))
+    fig = go.Figure()
+    for fam, g in effects.groupby("family", sort=False):
+        fig.add_bar(x=[f"D{k}" for k in g["lead_day"]], y=g["aqi"].round(0), name=g["name"].iloc[0],
+                    hovertemplate="%{x}: %{y:+.0f}<extra>" + g["name"].iloc[0] + "</extra>")
+    fig.update_layout(barmode="relative", height=320, margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis_title=t("driver_chart_y"), legend=dict(orientation="h"))
+    st.plotly_chart(fig, width="stretch")
+    st.caption(t("driver_note").format(base=labels.number(effects["baseline_aqi"].iloc[0])))
+    show_table(products.driver_table(area, lang=lang()), width="content")
 
 
 def render_thresholds(cfg, doc: dict) -> None:
@@ -81,7 +114,7 @@ def render_thresholds(cfg, doc: dict) -> None:
         if record.empty:
             st.info(t("no_record"))
         cols = st.columns(3)
-        values = {k: cols[i].slider(f"{t('threshold')} {LEVEL_NAMES_ZH[k]}", 0.05, 1.0, float(current[k]), 0.05,
+        values = {k: cols[i].slider(f"{t('threshold')} {L('levels', k)}", 0.05, 1.0, float(current[k]), 0.05,
                                     key=f"thr_{k}") for i, k in enumerate(decision.WARNING_LEVELS)}
         try:
             trial = decision.Thresholds(**values, source="trial")
@@ -89,10 +122,8 @@ def render_thresholds(cfg, doc: dict) -> None:
             st.error(str(exc))
             return
         if not record.empty:
-            label = what if st.session_state.get("lang") == "en" else \
-                {"verification": "检验期", "training (out of fold)": "训练期（交叉验证）"}.get(what, what)
-            st.caption(t("record_of").format(what=label, n=len(record)))
-            st.dataframe(products.consequence_table(record, trial), hide_index=True)
+            st.caption(t("record_of").format(what=L("records", what, default=what), n=len(record)))
+            show_table(products.consequence_table(record, trial, lang=lang()), width="content")
         ok, why = allowed("set_thresholds")
         if not ok:
             st.caption(why)
@@ -117,35 +148,37 @@ def render_driver_maps(cfg, issued) -> None:
     st.subheader(t("driver_maps"))
     fields = figures.MAP_VARS
     var = st.radio(t("field"), list(fields), horizontal=True,
-                   format_func=lambda v: fields[v][0] if st.session_state.get("lang") != "en" else fields[v][1])
+                   format_func=lambda v: fields[v][0] if lang() == "zh" else fields[v][1])
     try:
         times = field_slice(str(cfg["data"]), str(issued), var, None).times
     except (ValueError, OSError) as exc:
         st.info(f"{t('no_fields')}: {exc}")
         return
-    labels = products.valid_time_labels(times)
+    labels_ = products.valid_time_labels(times)
     when = st.select_slider(t("valid_time"), options=times, value=times[min(len(times) - 1, 3)],
-                            format_func=lambda tm: labels[tm])
+                            format_func=lambda tm: labels_[tm])
     field = field_slice(str(cfg["data"]), str(issued), var, when)
     if field.values is None:
         st.info(f"{t('no_fields')}: {var}")
         return
-    st.caption(f"{t('source')}: {'预报场 forecast run' if field.kind == 'forecast' else '再分析 analysis'}，"
-               f"{labels[when]}（北京时 CST）")
+    st.caption(f"{t('source')}{t('colon')}{L('met_sources', field.kind)}{t('list_sep')}{labels_[when]}"
+               f"（{t('cst')}）")
     reg = region(str(cfg["data"]))
     st.plotly_chart(figures.driver_map(field.lat, field.lon, field.values, var, field.wind_u, field.wind_v,
                                        geoms=reg.boundaries, areas=reg.areas), width="stretch")
 
 
-def render_adjustment(cfg, model_doc: dict, area_id: str, adjustments) -> None:
+def render_adjustment(cfg, model_doc: dict, area_id: str, adjustments, names: dict) -> None:
     st.subheader(t("adjust"))
     area = next(a for a in model_doc["areas"] if a["area_id"] == area_id)
-    st.caption(t("model_values") + "：" + "，".join(f"D{d['lead_day']} {d['aqi']['q50']:.0f}" for d in area["days"]))
+    sep = "，" if lang() == "zh" else ", "
+    st.caption(t("model_values") + t("colon")
+               + sep.join(f"D{d['lead_day']} {d['aqi']['q50']:.0f}" for d in area["days"]))
     ok, why = allowed("adjust")
     if not ok:
         st.caption(why)
         if len(adjustments):
-            st.dataframe(products.adjustment_table(adjustments), hide_index=True, width="stretch")
+            show_table(products.adjustment_table(adjustments, names, lang=lang()))
         return
     with st.form("adjust"):
         day = st.selectbox(t("lead_day"), [d["lead_day"] for d in area["days"]], key="adjust_day")
@@ -168,4 +201,4 @@ def render_adjustment(cfg, model_doc: dict, area_id: str, adjustments) -> None:
                 st.toast(t("saved"))
                 st.rerun()
     if len(adjustments):
-        st.dataframe(products.adjustment_table(adjustments), hide_index=True, width="stretch")
+        show_table(products.adjustment_table(adjustments, names, lang=lang()))

@@ -1,10 +1,13 @@
 """数据 Data & model: what is loaded, train or retrain with a progress bar, run a forecast or a verification."""
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
-from forecast import archive, forecasting, products
-from ui.common import allowed, data_ready, session_start, inputs, model_or_none, settings, t
+from forecast import archive, forecasting, labels, products
+from ui.common import (allowed, data_ready, inputs, lang, model_or_none, session_start, settings, show_table, t,
+                       unit_names)
 
 
 def render():
@@ -16,25 +19,27 @@ def render():
     inp = inputs(str(cfg["data"]))
     meta = inp.history_meta
     c1, c2, c3 = st.columns(3)
-    c1.metric("站点文件 station files", meta.get("files"))
-    c2.metric("小时数据 hourly values", meta.get("rows"))
-    period = meta.get("period") or ["?", "?"]
-    c3.metric("时段 period", f"{str(period[0])[:10]} – {str(period[1])[:10]}")
-    st.markdown(f"**数据目录 data**: `{cfg['data']}`")
-    with st.expander("质量控制 QC"):
+    c1.metric(t("station_files"), meta.get("files"))
+    c2.metric(t("hourly_values"), f"{meta.get('rows') or 0:,}")
+    period = meta.get("period")
+    c3.metric(t("period"), labels.period(period[0], period[1], lang()) if period else labels.EMPTY)
+    st.markdown(f"**{t('data_dir')}**{t('colon')}`{cfg['data']}`")
+    with st.expander(t("qc")):
         st.json(meta.get("removed") or {})
-    with st.expander("气象数据 meteorology"):
+    with st.expander(t("meteorology")):
         st.json(inp.met_summary)
     m = model_or_none(cfg["model"])
     st.subheader(t("model_card"))
     if m is not None:
         card = m.card
-        st.write(f"{card.get('name')} {card.get('version')}，{card.get('training_period')}，"
-                 f"{card.get('rows')} rows")
+        tp = card.get("training_period")
+        st.write(t("model_line").format(name=card.get("name", ""), version=card.get("version", ""),
+                                        period=labels.period(*tp, lang()) if tp else labels.EMPTY,
+                                        rows=card.get("rows", labels.EMPTY)))
     else:
         st.info(t("no_model"))
     first, last = products.observed_period(inp.obs.daily)
-    until = st.date_input("训练截止 / train until", value=last.date(), min_value=first.date(), max_value=last.date())
+    until = st.date_input(t("train_until"), value=last.date(), min_value=first.date(), max_value=last.date())
     ok, why = allowed("train")  # training replaces the production model: admins only
     if not ok:
         st.caption(why)
@@ -43,7 +48,7 @@ def render():
         model = forecasting.train(cfg["data"], cfg["model"], until=str(until), inputs=inp,
                                   progress=lambda done, total: bar.progress(done / total,
                                                                             text=f"{t('train')} {done}/{total}"))
-        bar.progress(1.0, text="完成 / done")
+        bar.progress(1.0, text=t("done"))
         st.success(f"{model.card['version']} → {cfg['model']}")
         m = model
     if m is None:
@@ -54,18 +59,26 @@ def render():
     if st.button(t("forecast_run")):
         with st.spinner(t("forecast_run")):
             table = forecasting.run_forecast(cfg["data"], cfg["model"], str(issued), inputs=inp)
-        st.dataframe(products.day_one_table(table), hide_index=True, width="stretch")
-        st.caption(f"已存档 / archived: {archive.archive_dir(cfg['data']) / table['model_version'].iloc[0]}")
+        show_table(products.day_one_table(table, unit_names(cfg["data"]), lang=lang()),
+                   level_columns=[labels.column("level", lang())])
+        st.caption(f"{t('archived')}{t('colon')}`{archive.archive_dir(cfg['data']) / table['model_version'].iloc[0]}`")
     st.subheader(t("verify_run"))
     after = [d.date() for d in products.verifiable_dates(issuable, m.card, first_observed=first)]
     if not after:
-        st.caption("训练期之后没有可检验的日期 / no issue dates after the training period")
+        st.caption(t("no_verifiable"))
         return
     start, end = st.select_slider(t("verify_run"), options=after, value=(after[0], after[-1]))
     if st.button(t("verify_run"), key="verify"):
         with st.spinner(t("verify_run")):
             res = forecasting.run_verify(cfg["data"], cfg["model"], str(start), str(end), inputs=inp)
-        st.code(res["table"])
+        card = json.loads((cfg["model"] / "model_card.json").read_text(encoding="utf-8"))
+        if card.get("verification"):
+            st.markdown(f"**{t('verification')}** {labels.period(*card['verification']['period'], lang())}"
+                        "（AQI>200）")
+            show_table(products.verification_table(card, lang=lang()), width="content")
+        if lang() == "en":
+            for note in res.get("warnings") or []:
+                st.warning(note)
         if res.get("consultation"):
-            st.markdown("**模型 vs 会商订正 / model vs consultation**")
-            st.dataframe(products.scores_table(res["consultation"]), hide_index=True)
+            st.markdown(f"**{t('model_vs_consultation')}**")
+            show_table(products.scores_table(res["consultation"], lang=lang()), width="content")

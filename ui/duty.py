@@ -1,4 +1,7 @@
-"""值班发布 Issue warnings: proposals per tier, confirm or override, edit the bulletin, issue (logged-in officers)."""
+"""值班发布 Issue warnings: the proposals per tier (region, leagues/cities, banners/counties grouped by league/city,
+warned first) in the official colours with their reasons; confirm or override one; the bulletin as a preview with an
+edit mode (the edited text is what is issued and recorded); the reduction lists summarised per area before the full
+table; the audit trail (logged-in officers issue)."""
 from __future__ import annotations
 
 import tempfile
@@ -7,40 +10,210 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from forecast import workspace
-from forecast.levels import LEVEL_NAMES_ZH, LEVELS
+from forecast import labels, workspace
+from forecast.levels import LEVEL_RANK, LEVELS
 from response import accounts as accounts_mod
 from response import audit, lifecycle
 from response.bulletins import markdown_to_docx
 from response.respond import respond
-from ui.common import allowed, audit_path, current_account, forecast_doc, page_start, region, t
+from ui.common import (L, allowed, audit_path, current_account, forecast_doc, lang, level_chip, page_start, parent_of,
+                       region, show_table, t, unit_names)
+
+#: the columns of the proposal tables (codes of the nomenclature's ``columns``)
+#: enterprises named per shortfall in the summary (the full list is in the downloads)
+CLOSERS_SHOWN = 3
+PROPOSAL_COLUMNS = ("area", "in_force", "proposed", "model_level", "action", "response_kind", "source", "reason")
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def chain_status(path: str, stamp: float) -> tuple[bool, str, list[str]]:
-    """The audit store's chain check (:func:`response.audit.verify_store`), cached per file modification."""
+def chain_status(path: str, stamp: float) -> tuple[bool, dict, list[str]]:
+    """The audit store's chain check (:func:`response.audit.verify_store`), cached per file modification: intact,
+    what to say (``events``, ``head``: the chain head to note down as an anchor, ``first_bad``, ``problems``) and
+    the report's lines."""
     try:
         report = audit.verify_store(path)
     except audit.AuditError as exc:
-        return False, str(exc), []
-    return report.intact, report.verdict, report.lines()
+        return False, {"events": None, "head": None, "first_bad": None, "problems": 1}, [str(exc)]
+    return report.intact, {"events": report.events, "head": report.head.anchor if report.head else None,
+                           "first_bad": report.first_bad_event, "problems": len(report.problems)}, report.lines()
 
 
 def render_chain_status(store_path: Path) -> None:
-    """One line under the proposals: the audit trail's hash chain intact, or what is wrong first (and a head to
-    note down as an anchor)."""
+    """One line under the proposals: the audit trail's hash chain intact (with its head to note down as an
+    anchor), or that it may have been tampered with (the first bad event, the checker's lines in an expander)."""
     if not Path(store_path).exists():
         return
     stamp = sum(p.stat().st_mtime for p in (Path(store_path), Path(f"{store_path}-wal")) if p.exists())
-    ok, verdict, lines = chain_status(str(store_path), stamp)
+    ok, info, lines = chain_status(str(store_path), stamp)
     if ok:
-        st.caption(f"{t('chain_ok')}：{verdict}")
+        st.caption(t("chain_ok") + t("colon") + t("chain_ok_detail").format(
+            n=info["events"], head=info["head"] or labels.EMPTY))
     else:
-        st.error(f"{t('chain_bad')}：{verdict}")
-        if lines:
-            with st.expander(t("chain_bad")):
-                st.code("\n".join(lines))
+        st.error(t("chain_bad") + t("colon") + t("chain_bad_detail").format(
+            n=info["problems"], first=info["first_bad"] if info["first_bad"] is not None else labels.EMPTY))
+        with st.expander(t("chain_bad")):
+            st.code("\n".join(lines))
 
+
+# ---- the proposals -------------------------------------------------------------------------------------------
+
+def proposal_row(rec: dict, names: dict) -> dict:
+    """One proposal as the officer reads it: names and words, never codes (the nomenclature's labels)."""
+    cols = {c: labels.column(c, lang()) for c in PROPOSAL_COLUMNS}
+    source = rec.get("source") or "own"
+    return {cols["area"]: names[rec["area_id"]], cols["in_force"]: L("levels", rec["in_force"]),
+            cols["proposed"]: L("levels", rec["level"]), cols["model_level"]: L("levels", rec["model_level"]),
+            cols["action"]: L("actions", rec["action"]),
+            cols["response_kind"]: L("response_kinds", rec.get("response_kind") or "warning"),
+            cols["source"]: labels.source_label(source, names, lang()) if rec["tier"] != "region" else labels.EMPTY,
+            cols["reason"]: rec.get("reason") or labels.EMPTY}
+
+
+def _warned_first(recs: list[dict], names: dict) -> list[dict]:
+    return sorted(recs, key=lambda r: (-LEVEL_RANK[r["level"]], r["action"] == "none", names[r["area_id"]]))
+
+
+def render_proposals(records: dict, names: dict, parents: dict) -> None:
+    """The proposals per tier: the region's zones, the leagues/cities (warned first), and the banners/counties
+    grouped by their league/city (the leagues/cities with warned banners/counties first, each group warned first)."""
+    level_cols = [labels.column(c, lang()) for c in ("in_force", "proposed", "model_level")]
+    by_tier = {tier: [r for r in records.values() if r["tier"] == tier] for tier in ("region", "city", "county")}
+    st.subheader(t("proposals"))
+    for tier in ("region", "city"):
+        if by_tier[tier]:
+            st.markdown(f"**{L('tiers', tier)}**")
+            show_table(pd.DataFrame([proposal_row(r, names) for r in _warned_first(by_tier[tier], names)]),
+                       level_columns=level_cols)
+    counties = by_tier["county"]
+    if not counties:
+        return
+    st.markdown(f"**{L('tiers', 'county')}**")
+    st.caption(t("warned_first"))
+    groups: dict[str, list[dict]] = {}
+    for r in counties:
+        groups.setdefault(parents.get(r["area_id"]) or r.get("parent_id") or r["area_id"], []).append(r)
+
+    def worst(recs):
+        return max(LEVEL_RANK[r["level"]] for r in recs)
+
+    for city in sorted(groups, key=lambda c: (-worst(groups[c]), names.get(c, c))):
+        recs = _warned_first(groups[city], names)
+        warned = sum(r["level"] != "none" for r in recs)
+        top = max(recs, key=lambda r: LEVEL_RANK[r["level"]])["level"]
+        title = t("counties_of").format(city=names.get(city, city), n=len(recs), warned=warned)
+        with st.expander(title, expanded=False):
+            st.markdown(level_chip(top), unsafe_allow_html=True)
+            show_table(pd.DataFrame([proposal_row(r, names) for r in recs]), level_columns=level_cols)
+
+
+# ---- the bulletin --------------------------------------------------------------------------------------------
+
+def render_bulletin(key: str, draft: str) -> str:
+    """The bulletin as a rendered preview, with an edit mode; returns the text to issue (the edited one when the
+    officer edited it, else the draft). The edited text is kept per issue date and area for the session."""
+    store = f"edited_{key}"
+    if not draft:
+        st.caption(t("no_bulletin"))
+        return ""
+
+    def keep():
+        st.session_state[store] = st.session_state[f"area_{key}"]
+
+    text = st.session_state.get(store, draft)
+    if st.toggle(t("bulletin_edit"), key=f"edit_{key}"):
+        st.text_area(t("bulletin"), value=text, height=400, key=f"area_{key}", on_change=keep)
+        text = st.session_state.get(store, text)
+    if text != draft:
+        st.info(t("bulletin_edited"))
+        if st.button(t("bulletin_reset"), key=f"reset_{key}"):
+            st.session_state.pop(store, None)
+            st.session_state.pop(f"area_{key}", None)
+            st.rerun()
+    with st.container(border=True):
+        st.caption(t("bulletin_preview"))
+        st.markdown(text)
+    return text
+
+
+# ---- the reduction lists -------------------------------------------------------------------------------------
+
+def reduction_summary(share_check: list[dict], shortfalls: list[dict], names: dict) -> pd.DataFrame:
+    """One row per area of the share check: its level, per pollutant the verified share against the required one
+    (%, with the verdict), what the verdicts rely on and the enterprises that could close the gaps."""
+    by_area: dict[str, list[dict]] = {}
+    for r in share_check:
+        by_area.setdefault(r["area_id"], []).append(r)
+    by_gap: dict[tuple, list[dict]] = {}
+    for s in shortfalls:
+        by_gap.setdefault((s["area_id"], s["pollutant"]), []).append(s)
+    closers: dict[str, list[str]] = {}
+    for (area_id, pollutant), ents in by_gap.items():
+        shown = t("list_sep").join(f"{e['name']} +{labels.number(e['extra_cut_td'], 1)}" for e in ents[:CLOSERS_SHOWN])
+        more = t("and_more").format(n=len(ents)) if len(ents) > CLOSERS_SHOWN else ""
+        closers.setdefault(area_id, []).append(
+            f"{L('pollutants', pollutant)}（{L('units', 'td')}）{t('colon')}{shown}{more}")
+    mark = {"met": "✓", "met_with_unverified": "△", "not_met": "✗", "no_inventory": "?"}
+    rows = []
+    for area_id, recs in by_area.items():
+        verdicts = [r.get("verdict", "no_inventory") for r in recs]
+        worst = next((v for v in ("not_met", "no_inventory", "met_with_unverified") if v in verdicts), "met")
+        row = {labels.column("area", lang()): names[area_id],
+               labels.column("level", lang()): L("levels", recs[0].get("level", "none")),
+               labels.column("verdict", lang()): L("verdicts", worst)}
+        for r in recs:
+            share = labels.number(r.get("share"), 1, percent=True)
+            row[L("pollutants", r["pollutant"])] = (f"{mark.get(r.get('verdict'), '?')} {share} / "
+                                                    f"{labels.number(r.get('target_share'), 0, percent=True)}")
+        relies = [L("pollutants", r["pollutant"]) for r in recs if r.get("verdict") == "met_with_unverified"]
+        row[labels.column("relies_on", lang())] = \
+            (t("relies_on_unverified") + t("colon") + t("list_sep").join(relies)) if relies else labels.EMPTY
+        row[labels.column("close_gap", lang())] = t("semicolon").join(closers.get(area_id, [])) or labels.EMPTY
+        rows.append(row)
+    order = {"not_met": 0, "no_inventory": 1, "met_with_unverified": 2, "met": 3}
+    inverse = {L("verdicts", v): k for v, k in order.items()}
+    return pd.DataFrame(rows).sort_values(labels.column("verdict", lang()), key=lambda s: s.map(inverse),
+                                          kind="stable") if rows else pd.DataFrame()
+
+
+def share_table(share_check: list[dict], names: dict) -> pd.DataFrame:
+    """The full share check, labelled: t/d to 0.1, shares in %."""
+    td = ("society_td", "enterprise_cut_td", "sector_cut_td", "cut_td", "verified_cut_td", "shortfall_td")
+    rows = []
+    for r in share_check:
+        row = {labels.column("area", lang()): names[r["area_id"]],
+               labels.column("tier", lang()): L("tiers", r["tier"]),
+               labels.column("pollutant", lang()): L("pollutants", r["pollutant"]),
+               labels.column("level", lang()): L("levels", r.get("level", "none")),
+               labels.column("target_share", lang()): labels.number(r.get("target_share"), 0, percent=True)}
+        for c in ("share", "share_with_unverified"):
+            row[labels.column(c, lang())] = labels.number(r.get(c), 1, percent=True)
+        for c in td:
+            row[labels.column(c, lang())] = labels.number(r.get(c), 1)
+        row[labels.column("verdict", lang())] = L("verdicts", r.get("verdict", "no_inventory"))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def render_reduction(red: dict, names: dict, issued) -> None:
+    st.subheader(t("reduction"))
+    if "share_check" not in red:
+        st.caption(red.get("note", ""))
+        return
+    if red["share_check"]:
+        st.markdown(f"**{t('reduction_summary')}**")
+        show_table(reduction_summary(red["share_check"], red.get("shortfalls", []), names),
+                   level_columns=[labels.column("level", lang())])
+        with st.expander(t("reduction_full")):
+            show_table(share_table(red["share_check"], names), level_columns=[labels.column("level", lang())])
+    files = red.get("files", {})
+    cols = st.columns(3)
+    for col, (key, label) in zip(cols, (("excel", "Excel"), ("word", "Word"), ("csv", "CSV"))):
+        if key in files:
+            col.download_button(f"{t('reduction')}（{label}）", Path(files[key]).read_bytes(),
+                                file_name=f"{issued}_{Path(files[key]).name}", key=f"dl_{key}")
+
+
+# ---- the page ------------------------------------------------------------------------------------------------
 
 def render():
     start = page_start("duty")
@@ -57,43 +230,49 @@ def render():
         with audit.open_store(store_path) as store:
             states = lifecycle.states_from_events(store.events(), before=str(issued))
     except audit.AuditError as exc:  # a damaged store: say so, never write into it
-        st.error(f"{t('chain_bad')}：{exc}")
+        st.error(t("chain_bad"))
+        st.code(str(exc))
         return
     result = respond(doc, store=None, states=states, data=cfg["data"], out_dir=out_dir, write_docx=False,
                      region=region(str(cfg["data"])))
     if (result.get("consultation") or {}).get("adjustments"):
         st.info(t("adjusted_note"))
+    names = dict(unit_names(cfg["data"]))
+    for z in result["region"]:  # a dynamic zone is named by the response only
+        names.setdefault(z["zone_id"], z.get("name_en") if lang() == "en" and z.get("name_en") else z["name_zh"])
     records = {r["area_id"]: r for tier in ("city", "county") for r in result[tier]}
     for z in result["region"]:  # region-tier (zone) warnings: issued by the region's officers
-        st.warning(f"区域预警 {z['name_zh']}：{LEVEL_NAMES_ZH[z['level']]}（{'、'.join(z['triggered_by'])}）")
+        members = t("list_sep").join(names.get(m, m) for m in z["triggered_by"])
+        st.markdown(f"{level_chip(z['level'])} **{t('regional_warning')} {names[z['zone_id']]}**（{members}）",
+                    unsafe_allow_html=True)
         in_force = states.get(z["zone_id"], lifecycle.WarningState()).level
         records[z["zone_id"]] = {"area_id": z["zone_id"], "tier": "region", "name_zh": z["name_zh"],
                                  "level": z["level"], "model_level": z["level"], "in_force": in_force,
-                                 "action": lifecycle.officer_action(in_force, z["level"]),
-                                 "reason": "区域预警：" + "、".join(z["triggered_by"])}
-    rows = [{"tier": r["tier"], "area_id": r["area_id"], "name": r["name_zh"], "in_force": r["in_force"],
-             "proposed": r["level"], "model": r["model_level"], "action": r["action"], "reason": r["reason"]}
-            for r in records.values()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+                                 "action": _zone_action(in_force, z["level"]),
+                                 "response_kind": z.get("response_kind") or "warning",
+                                 "reason": f"{t('regional_warning')}{t('colon')}{members}"}
+    render_proposals(records, names, parent_of(cfg["data"]))
     account = current_account()
     # an officer sees its own area first; everyone else the areas whose proposal differs from what is in force
+    rows = list(records.values())
     own = [r for r in rows if account is not None and r["tier"] == account.tier
            and (account.tier == "region" or r["area_id"] == account.area)]
-    changed = [r for r in rows if r["proposed"] != r["in_force"]] or rows
+    changed = [r for r in rows if r["level"] != r["in_force"]] or rows
     candidates = own + [r for r in changed if r not in own]
-    area_id = st.selectbox("地区 area", [r["area_id"] for r in candidates],
-                           format_func=lambda a: next(r["name"] for r in rows if r["area_id"] == a))
+    st.subheader(t("bulletin"))
+    area_id = st.selectbox(t("area"), [r["area_id"] for r in candidates], format_func=lambda a: names[a])
     rec = records[area_id]
     level = st.selectbox(t("override"), LEVELS, index=LEVELS.index(rec["level"]),
-                         format_func=lambda lv: LEVEL_NAMES_ZH[lv])
-    reason = st.text_input(t("reason"), value="" if level == rec["level"] else "")
+                         format_func=lambda lv: L("levels", lv))
+    reason = st.text_input(t("reason"), value="")
     bulletins = {b.area_id: b for b in result["bulletin_objects"]}
-    draft = bulletins[area_id].markdown if area_id in bulletins else ""
-    text = st.text_area(t("bulletin"), value=draft, height=300)
+    key = "region_" + area_id if rec["tier"] == "region" else area_id
+    draft = bulletins[key].markdown if key in bulletins else ""
+    text = render_bulletin(f"{issued}_{area_id}", draft)
     if text:
         with tempfile.TemporaryDirectory() as tmp:
             word = markdown_to_docx(text, Path(tmp) / f"{area_id}.docx").read_bytes()
-        st.download_button(f"{t('bulletin')} (Word)", word, file_name=f"{issued}_{area_id}_bulletin.docx")
+        st.download_button(f"{t('bulletin')}（Word）", word, file_name=f"{issued}_{area_id}_bulletin.docx")
     ok, why = allowed("issue", area_id=area_id, tier=rec["tier"])
     if not ok:
         st.caption(why)
@@ -108,21 +287,27 @@ def render():
             with audit.open_store(store_path) as store:
                 store.append(event)
             st.success(t("issued"))
-    st.subheader(t("reduction"))
-    red = result.get("reduction", {})
-    if "share_check" in red:
-        st.dataframe(pd.DataFrame(red["share_check"]), hide_index=True)
-        files = red.get("files", {})
-        cols = st.columns(3)
-        for col, (key, label) in zip(cols, (("excel", "Excel"), ("word", "Word"), ("csv", "CSV"))):
-            if key in files:
-                col.download_button(f"{t('reduction')} ({label})", Path(files[key]).read_bytes(),
-                                    file_name=f"{issued}_{Path(files[key]).name}", key=f"dl_{key}")
-    else:
-        st.caption(red.get("note", ""))
+    render_reduction(result.get("reduction", {}), names, issued)
     render_chain_status(store_path)
     with st.expander(t("audit")):
         with audit.open_store(store_path) as store:
             events = store.events()
-        st.dataframe(pd.DataFrame(events)[["id", "recorded_at", "action", "area_id", "level", "officer", "reason"]]
-                     if events else pd.DataFrame())
+        show_table(audit_table(events, names), level_columns=[labels.column("level", lang())])
+
+
+def _zone_action(in_force: str, level: str) -> str:
+    """The life-cycle action of a zone's proposal (the audit action's verb: ``issued`` → ``issue``)."""
+    verb = {"issued": "issue", "upgraded": "upgrade", "downgraded": "downgrade", "lifted": "lift",
+            "maintained": "maintain"}[lifecycle.officer_action(in_force, level)]
+    return "none" if verb == "maintain" and level == "none" else verb
+
+
+def audit_table(events: list[dict], names: dict) -> pd.DataFrame:
+    """The audit trail as the officer reads it: time, action, area name, level, officer, reason."""
+    return pd.DataFrame([{labels.column("id", lang()): e["id"],
+                          labels.column("recorded_at", lang()): str(e["recorded_at"])[:19].replace("T", " "),
+                          labels.column("action", lang()): L("actions", e["action"], default=e["action"]),
+                          labels.column("area", lang()): names.get(e["area_id"], e["area_id"]),
+                          labels.column("level", lang()): L("levels", e["level"], default=labels.EMPTY),
+                          labels.column("officer", lang()): e.get("officer") or labels.EMPTY,
+                          labels.column("reason", lang()): e.get("reason") or labels.EMPTY} for e in events])

@@ -7,10 +7,64 @@ from pathlib import Path
 
 import streamlit as st
 
+import pandas as pd
+
+from forecast import labels
 from forecast.consultation import store_path as consultation_store
 from response import episodes, evaluation, figures
 from response import report as R
-from ui.common import audit_path, data_ready, inputs, region, session_start, settings, t
+from ui.common import (L, audit_path, data_ready, inputs, lang, region, session_start, settings, show_table, t,
+                       unit_names)
+
+#: the warning-quality columns and how each is shown: a level, an outcome, a yes/no, a number of decimals
+_WARNING_COLUMNS = {"observed_implied_level": "level", "issued_level": "level", "outcome": "outcome",
+                    "level_matched": "bool", "warned_days": 0, "heavy_days": 0, "heavy_days_warned": 0,
+                    "lead_time_h": 0}
+_FORECAST_COLUMNS = {"observed_peak_aqi": 0, "observed_heavy_days": "dates", "forecasts": 0, "peak_aqi_error": 0,
+                     "peak_timing_error_h": 0, "onset_timing_error_h": 0, "first_heavy_day_forecast_days_ahead": 0}
+
+
+def _cell(value, how):
+    if isinstance(how, int):
+        return labels.number(value, how)
+    if value is None or (isinstance(value, float) and value != value):
+        return labels.EMPTY
+    if how == "level":
+        return L("levels", value, default=str(value))
+    if how == "outcome":
+        return L("outcomes", value, default=str(value))
+    if how == "bool":
+        return ("是" if value else "否") if lang() == "zh" else ("yes" if value else "no")
+    if how == "dates":
+        return t("list_sep").join(labels.date_zh(d) if lang() == "zh" else str(d) for d in value) or labels.EMPTY
+    return str(value)
+
+
+#: the evaluation's English notes in Chinese
+_NOTES_ZH = {"no days with measures in force in this episode": "本过程没有实施应急措施的日子，无法估计减排效果"}
+
+
+def _in_language(text: str) -> str:
+    """A note of the evaluation in the page language: a ``"中文 / English"`` text split, a known English note
+    translated."""
+    text = str(text)
+    if " / " in text:
+        zh, en = text.split(" / ", 1)
+        return en if lang() == "en" else zh
+    return _NOTES_ZH.get(text, text) if lang() == "zh" else text
+
+
+def quality_table(per_area: dict, shown: dict, names: dict) -> pd.DataFrame:
+    """A per-area quality table of the report (``warning_quality`` / ``forecast_quality``) in words: area names,
+    the nomenclature's headers, levels and outcomes named, numbers rounded; nested values left out."""
+    rows = []
+    for area_id, q in per_area.items():
+        row = {labels.column("area", lang()): names.get(area_id, area_id)}
+        for code, how in shown.items():
+            if code in q or how != "dates":
+                row[labels.column(code, lang())] = _cell(q.get(code), how)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 @st.cache_data(show_spinner="评估中 / evaluating …")
@@ -31,46 +85,56 @@ def render():
     inp = inputs(str(cfg["data"]))
     eps = episodes.detect_episodes(inp.obs.daily)
     if eps.empty:
-        st.info("没有重污染过程（AQI>200）/ no heavy episode in the data")
+        st.info(t("episode_none"))
         return
-    labels = R.episode_labels(eps)
-    i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: labels[k], index=len(eps) - 1)
+    ep_labels = R.episode_labels(eps)
+    i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: ep_labels[k], index=len(eps) - 1)
     ep = eps.iloc[i]
     warnings = episodes.warnings_record(cfg["data"], audit_path(cfg))
     if warnings is not None:
-        st.caption(f"预警记录 / warnings from: `{warnings}`")
+        st.caption(f"{t('warnings_from')}`{warnings}`")
     else:
-        st.caption(f"没有预警记录 / no warnings record (audit store or `{episodes.ISSUED_WARNINGS}`)")
+        st.caption(t("no_warnings_record").format(path=f"`{episodes.ISSUED_WARNINGS}`"))
     model_dir = str(cfg["model"]) if (cfg["model"] / "model.json").exists() else None
     cons = consultation_store(cfg["data"])
     report = evaluate(str(cfg["data"]), str(ep["start"].date()), str(ep["end"].date()), model_dir,
                       str(warnings) if warnings else None, _stamp(warnings, cons))
     st.write(report["summary_zh"])
+    names = unit_names(cfg["data"])
     if report["gaps"]:
-        st.warning(f"数据缺口 / data gaps: {report['gaps']}")
+        gaps = report["gaps"]
+        if isinstance(gaps, dict):  # area id → missing days
+            gaps = t("semicolon").join(f"{names.get(a, a)}{t('colon')}{_cell(days, 'dates')}"
+                                       for a, days in gaps.items())
+        st.warning(f"{t('data_gaps')}{t('colon')}{gaps}")
     eff = report["effect"]
     cols = st.columns(3)
     for col, key, label in zip(cols, ("pm25", "aqi"), ("PM2.5 µg/m³", "AQI")):
         if key in eff and eff[key].get("estimate") is not None:
-            col.metric(f"减排效果 effect {label}", f"{eff[key]['estimate']:.1f}",
-                       help=f"90% 区间 {eff[key]['interval'][0]:.1f} … {eff[key]['interval'][1]:.1f}")
+            col.metric(f"{t('effect')} {label}", f"{eff[key]['estimate']:.1f}",
+                       help=t("interval").format(lo=f"{eff[key]['interval'][0]:.1f}",
+                                                 hi=f"{eff[key]['interval'][1]:.1f}"))
     if "area_days" in eff:
-        cols[2].metric("预警地区日 warned area-days", eff["area_days"])
+        cols[2].metric(t("warned_area_days"), eff["area_days"])
     if "note" in eff:
-        st.caption(eff["note"])
+        st.caption(_in_language(eff["note"]))
     for key in ("caveat", "caveat_history"):
         if eff.get(key):
-            st.warning(eff[key])
+            st.warning(_in_language(eff[key]))
     for fig in figures.report_figures(report, names=region(str(cfg["data"])).names()):
         st.plotly_chart(fig, width="stretch")
-    st.subheader("预警评估 / warning quality")
-    st.dataframe(R.warning_quality_table(report), width="stretch")
-    st.subheader("预报评估 / forecast quality")
-    st.dataframe(R.forecast_quality_table(report), width="stretch")
+    level_cols = [labels.column(c, lang()) for c in ("observed_implied_level", "issued_level")]
+    st.subheader(t("warning_quality"))
+    show_table(quality_table(report["warning_quality"], _WARNING_COLUMNS, names), level_columns=level_cols)
+    st.subheader(t("forecast_quality"))
+    show_table(quality_table(report["forecast_quality"], _FORECAST_COLUMNS, names))
     if report.get("consultation"):
-        st.subheader("模型 vs 会商订正 / model vs consultation")
-        st.dataframe(R.consultation_table(report), hide_index=True)
+        from forecast import products
+
+        st.subheader(t("model_vs_consultation"))
+        show_table(products.scores_table(report["consultation"], lang=lang()), width="content")
     c1, c2 = st.columns(2)
-    c1.download_button("下载报告 HTML / download report", R.html(report).encode("utf-8"),
+    c1.download_button(t("download_report"), R.html(report).encode("utf-8"),
                        file_name=f"{R.report_stem(report)}.html", mime="text/html")
-    c2.download_button("JSON", json.dumps(report, ensure_ascii=False, default=str), file_name="report.json")
+    c2.download_button(t("download_json"), json.dumps(report, ensure_ascii=False, default=str),
+                       file_name="report.json")

@@ -234,3 +234,18 @@ def test_the_reading_of_lasting_is_validated():
     with pytest.raises(ForecastDocumentError, match=r"areas\[0\]\.duration: unknown reading 'longest'; allowed: summed, "
                                               r"consecutive"):
         check_document(doc)
+
+
+def test_forecast_json_days_carry_the_drivers_baseline():
+    """``baseline_aqi`` = expm1 of the median's baseline log(1 + AQI) (what the drivers' AQI points count from:
+    :func:`forecast.products.driver_effects_aqi`); a table without it gives no key; a bad value is named."""
+    import numpy as np
+
+    from forecast.forecasting import forecast_json
+
+    t = _table().assign(driver_baseline=np.log(100.0))  # log(1 + 99)
+    d = forecast_json(t)
+    assert [x["baseline_aqi"] for x in d["areas"][0]["days"]] == [99.0, 99.0, 99.0] and check_document(d) is d
+    assert "baseline_aqi" not in forecast_json(_table())["areas"][0]["days"][0]
+    with pytest.raises(ForecastDocumentError, match=re.escape("areas[0].days[0].baseline_aqi: expected a number ≥ 0")):
+        check_document(_set(["areas", 0, "days", 0, "baseline_aqi"], -1.0))

@@ -1,11 +1,16 @@
-"""The Streamlit pages with streamlit.testing (AppTest): each renders, issuing writes an audit event, a wrong
-password cannot issue."""
+"""The Streamlit pages with streamlit.testing (AppTest): each shows what it should in Chinese and in English — no
+code, area id, None or English phrase in the Chinese UI (the forbidden tokens come from the nomenclature) —, issuing
+writes an audit event (the edited bulletin), a wrong password cannot issue."""
+import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from forecast import labels
 from forecast.areas import load_areas, response_units
+from forecast.levels import LEVEL_NAMES_ZH, LEVELS
 from response import audit
 
 TIMEOUT = 240
@@ -52,30 +57,128 @@ def _texts(at, kind):
     return [str(el.value) for el in at.get(kind)]
 
 
+def _shown(at) -> list[str]:
+    """Every text a user reads on the page: headers, markdown, captions, alerts, metrics, widget labels and options,
+    expander labels, table headers and cells (code blocks and JSON views are technical and left out)."""
+    texts = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        texts += _texts(at, kind)
+    for m in at.get("metric"):
+        texts += [str(m.label), str(m.value)]
+    for kind in ("button", "selectbox", "radio", "text_input", "text_area", "toggle", "slider", "select_slider",
+                 "number_input", "date_input", "checkbox"):
+        for w in at.get(kind):
+            texts.append(str(w.label))
+            texts += [str(o) for o in getattr(w, "options", None) or []]
+    texts += [str(e.label) for e in at.expander]
+    for d in at.dataframe:
+        texts += [str(c) for c in d.value.columns] + [str(v) for v in d.value.to_numpy().ravel()]
+    return texts
+
+
+#: what a Chinese page may show in Latin letters: symbols, units, the model's and the app's names
+_LATIN_OK = re.compile(r"PM2\.5|PM10|SO2|NO2|NOx|VOCs|CO|O3|AQI|TS|Brier|lantian[-\w]*|Excel|Word|CSV|HTML|JSON|CST|"
+                       r"[A-Z]\d?|Ⅱ|µg/m³|\d+[a-z]*")
+
+
+def _visible(text: str) -> str:
+    """The text without HTML tags and `code` spans (file paths)."""
+    return re.sub(r"`[^`]*`", "", re.sub(r"<[^>]+>", "", str(text)))
+
+
+def forbidden(at, world) -> list[str]:
+    """The texts of a Chinese page that show a code of the nomenclature, an area id, None/nan or an English phrase."""
+    ids = set(response_units()["area_id"]) | {"hohhot_baotou_bayannur", "wuhai_and_surroundings"}
+    tokens = labels.forbidden_tokens(area_ids=ids) | {"None", "nan", "NaN"}
+    bad = []
+    for text in _shown(at):
+        text = _visible(text)
+        hits = [tok for tok in tokens if labels.shows_token(text, tok)]
+        words = [w.strip(".-") for w in re.findall(r"[\w.\-]+", text, re.ASCII) if not w[0].isdigit()]
+        english = [w for w in words if re.search("[A-Za-z]{3}", w) and not _LATIN_OK.fullmatch(w)]
+        if hits or english:
+            bad.append(f"{text[:120]!r}: {sorted(hits) + english}")
+    return bad
+
+
+def _no_cjk(texts) -> bool:
+    return not any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)
+
+
+def _table(at, column: str) -> pd.DataFrame:
+    """The one table of the page with ``column``."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
 def _check_consultation(at, world):
-    # the level map, the fan chart and a driver map; a row per area with its level probabilities and 7 days
-    assert len(at.get("plotly_chart")) >= 3
-    areas = at.dataframe[0].value
-    assert len(areas) == N_AREAS and {"预警级别", "P(none)", "P(red)", "D1", "D7"} <= set(areas.columns)
-    decided = at.dataframe[1].value  # the level probabilities against the thresholds, the proposed level
+    # the level map, the fan chart, the drivers' bars and a driver map; a row per area with its level probabilities
+    assert len(at.get("plotly_chart")) >= 4
+    areas = _table(at, "P(无)")
+    assert len(areas) == N_AREAS and {"地区", "预警级别", "P(无)", "P(红色)", "D1", "D7"} <= set(areas.columns)
+    assert set(areas["地区"]) <= set(load_areas()["name_zh"]) and areas["P(红色)"].str.endswith("%").all()
+    decided = _table(at, "P(≥黄色)")  # the level probabilities against the thresholds, the proposed level
     assert len(decided) == N_AREAS and {"P(≥黄色)", "P(≥橙色)", "P(≥红色)", "预警级别"} <= set(decided.columns)
-    assert any(c.startswith("建议级别：达到某级别的概率") and "阈值来源" in c for c in _texts(at, "caption"))
-    drivers = [d.value for d in at.dataframe if "D" in d.value.columns]
-    assert len(drivers) == 1 and len(drivers[0]) == 7  # the chosen area's driver contributions, a row per lead day
-    assert any(c.startswith("模型说明") and "lantian-aqi" in c for c in _texts(at, "caption"))
+    assert any(c.startswith("建议级别：达到某级别的概率") and "阈值来源：系统默认设定" in c for c in _texts(at, "caption"))
+    drivers = [d.value for d in at.dataframe if "时效" in d.value.columns]
+    assert len(drivers) == 1 and list(drivers[0]["时效"]) == [f"D{k}" for k in range(1, 8)]  # a row per lead day
+    assert all(re.fullmatch(r"[+-]\d+|—", v) for v in drivers[0].drop(columns="时效").to_numpy().ravel())
+    # the reading of the largest drivers, in AQI points
+    assert any(re.match(r"\d+月\d+日（第\d天）：.*(使AQI(升高|降低)约\d+|影响均较小)", m) for m in _texts(at, "markdown"))
+    assert any(c.startswith("模型说明：lantian-aqi") and "训练期 2023年12月" in c for c in _texts(at, "caption"))
     assert any(c.startswith("模型预报中位数：D1") for c in _texts(at, "caption"))
     assert {"气象驱动因子贡献", "气象要素场", "会商订正", "预警级别建议与概率"} <= set(_texts(at, "subheader"))
 
 
+def _check_consultation_en(at, world):
+    assert {"Driver contributions", "Meteorological driver maps", "Consultation adjustment",
+            "Proposed levels and their probabilities"} <= set(_texts(at, "subheader"))
+    areas = _table(at, "P(none)")
+    assert {"Area", "Warning level", "P(none)", "P(red)"} <= set(areas.columns)
+    assert set(areas["Area"]) <= set(load_areas()["name_en"])
+    assert set(areas["Warning level"].str.rstrip(" ✎")) <= {labels.label("levels", lv, "en") for lv in LEVELS}
+    assert any(re.match(r"\d+ \w{3} \(day \d\): ", m) for m in _texts(at, "markdown"))
+    assert _no_cjk(_texts(at, "subheader") + [c for d in at.dataframe for c in d.value.columns])
+
+
+def _proposals(at) -> pd.DataFrame:
+    """Every proposal table of the duty page (region, leagues/cities, banners/counties per league/city), stacked."""
+    return pd.concat([d.value for d in at.dataframe if "建议级别" in d.value.columns or "Proposed" in d.value.columns])
+
+
 def _check_duty(at, world):
-    proposals = at.dataframe[0].value
-    areas = proposals[proposals["tier"] != "region"]  # region-tier (zone) rows come on top when triggered
-    # every banner/county of the region (REFERENCE 4.2), not only the areas with forecasts
-    assert len(areas) == N_UNITS and set(proposals["proposed"]) <= {"none", "yellow", "orange", "red"}
-    assert set(proposals["in_force"]) == {"none"}  # an empty audit store: nothing in force
+    proposals = _proposals(at)
+    names = set(response_units()["name_zh"])
+    units = proposals[proposals["地区"].isin(names)]
+    # every banner/county of the region (REFERENCE 4.2), not only the areas with forecasts, by name
+    assert len(units) == N_UNITS and set(proposals["建议级别"]) <= set(LEVEL_NAMES_ZH.values())
+    assert set(proposals["现行级别"]) == {"无预警"}  # an empty audit store: nothing in force
+    assert set(proposals["操作"]) <= {labels.label("actions", a) for a in ("issue", "none")}
+    # counties grouped by league/city, the groups with warnings first
+    groups = [e.label for e in at.expander if "所辖旗县" in e.label]
+    assert len(groups) == len(set(response_units().query("tier == 'county'")["parent_id"])), groups
+    warned = [int(re.search(r"其中 (\d+) 个有预警", g).group(1)) for g in groups]
+    assert warned[0] > 0 and warned[-1] == 0
     assert "应急减排清单" in _texts(at, "subheader")
+    summary = _table(at, "可补足缺口的企业")
+    assert {"地区", "结论", "SO2", "NOx", "颗粒物", "VOCs"} <= set(summary.columns)
+    assert set(summary["结论"]) <= {labels.label("verdicts", v) for v in labels.codes("verdicts")}
+    assert all(re.fullmatch(r"[✓△✗?] \d+\.\d% / \d+%", v) for v in summary["SO2"])
+    full = _table(at, "全社会排放量（吨/日）")
+    assert all(re.fullmatch(r"\d+\.\d|—", v) for v in full["全社会排放量（吨/日）"])  # t/d to 0.1
     assert next(b for b in at.button if "发布" in b.label).disabled  # nobody logged in
     assert any("请先在左侧登录" in c for c in _texts(at, "caption"))
+    assert any(m.startswith("# ") and "通知" in m for m in _texts(at, "markdown"))  # the bulletin, rendered
+
+
+def _check_duty_en(at, world):
+    proposals = _proposals(at)
+    assert {"Area", "In force", "Proposed", "Action", "Reason"} <= set(proposals.columns)
+    assert set(proposals["Proposed"]) <= {labels.label("levels", lv, "en") for lv in LEVELS}
+    assert "Emission-reduction lists" in _texts(at, "subheader")
+    assert any("Enterprises that close the gap" in d.value.columns for d in at.dataframe)
+    assert _no_cjk(_texts(at, "subheader") + [c for d in at.dataframe for c in d.value.columns])
 
 
 def _check_review(at, world):
@@ -83,19 +186,33 @@ def _check_review(at, world):
     assert any("采暖季" in w for w in _texts(at, "warning"))
     assert any("warnings/issued.csv" in c for c in _texts(at, "caption"))  # the record it evaluated against
     metrics = {m.label: m.value for m in at.get("metric")}
-    assert any(k.startswith("减排效果") for k in metrics) and int(metrics["预警地区日 warned area-days"]) > 0
+    assert any(k.startswith("减排效果") for k in metrics) and int(metrics["预警地区日"]) > 0
     assert any("预警方面" in m for m in _texts(at, "markdown"))  # the Chinese summary
-    quality = at.dataframe[0].value
-    assert len(quality) > 0 and {"outcome", "issued_level", "lead_time_h"} <= set(quality.columns)
-    assert set(quality["outcome"]) <= {"hit", "miss", "false_alarm", "correct_negative"}
+    quality = _table(at, "评估结果")
+    assert len(quality) > 0 and {"地区", "评估结果", "发布级别", "提前时间（小时）"} <= set(quality.columns)
+    assert set(quality["评估结果"]) <= {labels.label("outcomes", o) for o in labels.codes("outcomes")}
     assert len(at.get("plotly_chart")) >= 3
+
+
+def _check_review_en(at, world):
+    assert {"Warning quality", "Forecast quality"} <= set(_texts(at, "subheader"))
+    quality = _table(at, "Outcome")
+    assert {"Area", "Outcome", "Issued level"} <= set(quality.columns)
+    assert set(quality["Outcome"]) <= {labels.label("outcomes", o, "en") for o in labels.codes("outcomes")}
+    assert not any("采暖季" in w for w in _texts(at, "warning"))  # the bilingual caveat in English
 
 
 def _check_data(at, world):
     metrics = {m.label: m.value for m in at.get("metric")}
-    assert int(metrics["站点文件 station files"]) == len(list((world / "stations").glob("china_sites_*.csv")))
-    assert int(metrics["小时数据 hourly values"]) > 0 and metrics["时段 period"].startswith("2023-12-01")
+    assert int(metrics["站点文件"]) == len(list((world / "stations").glob("china_sites_*.csv")))
+    assert int(metrics["小时数据"].replace(",", "")) > 0 and metrics["时段"].startswith("2023年12月1日至")
     assert {"训练模型", "运行预报", "运行检验"} <= {b.label for b in at.button}
+
+
+def _check_data_en(at, world):
+    metrics = {m.label: m.value for m in at.get("metric")}
+    assert {"Station files", "Hourly values", "Period"} <= set(metrics) and metrics["Period"].startswith("1 Dec 2023")
+    assert {"Train model", "Run forecast", "Run verification"} <= {b.label for b in at.button}
 
 
 #: the winter world is built for the shipped area table: every area has stations and a forecast
@@ -103,15 +220,35 @@ N_AREAS = len(load_areas())
 #: the response units: the areas and every banner/county of their leagues/cities (12 + 103 for Inner Mongolia)
 N_UNITS = len(response_units())
 CHECKS = {"consultation": _check_consultation, "duty": _check_duty, "review": _check_review, "data": _check_data}
+CHECKS_EN = {"consultation": _check_consultation_en, "duty": _check_duty_en, "review": _check_review_en,
+             "data": _check_data_en}
 
 
 @pytest.mark.parametrize("name", ["consultation", "duty", "review", "data"])
-def test_every_page_renders_what_it_should(env, winter_world, name, request):
+def test_every_page_shows_what_it_should_in_chinese_and_in_english(env, winter_world, name, request):
     if name == "review":
         request.getfixturevalue("issued_warnings")
     at = page(name).run()
     assert not at.exception, at.exception
     CHECKS[name](at, winter_world)
+    assert forbidden(at, winter_world) == []
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception, at.exception
+    CHECKS_EN[name](at, winter_world)
+
+
+def test_the_forbidden_token_check_can_fail():
+    class Page:  # a page showing what the issue found: raw codes, an area id, None, English in the Chinese UI
+        def get(self, kind):
+            return [type("El", (), {"value": v})() for v in
+                    {"caption": ["建议 orange / issue", "区域预警（hohhot、baotou）", "None", "no days with measures"],
+                     "markdown": ["<span style='color:red'>橙色预警</span> `warnings/issued.csv`"]}.get(kind, [])]
+
+        dataframe = expander = []
+
+    bad = forbidden(Page(), None)
+    assert len(bad) == 4 and "orange" in bad[0] and "hohhot" in bad[1] and "None" in bad[2] and "days" in bad[3]
 
 
 def test_app_routes_to_consultation(env):
@@ -125,7 +262,7 @@ def test_app_routes_to_consultation(env):
 def test_issue_flow_writes_an_audit_event(env):
     at = log_in(page("duty").run(), "duty")
     assert not at.exception and at.session_state["account"].user == "duty"
-    assert by_label(at.selectbox, "地区 area").value == "baotou"  # the officer's own area first
+    assert by_label(at.selectbox, "地区").value == "baotou"  # the officer's own area first
     by_label(at.selectbox, "调整级别").set_value("red").run()  # override the proposed level …
     by_label(at.text_input, "理由").input("会商认为污染将加重").run()  # … with a reason
     issue = next(b for b in at.button if "发布" in b.label)
@@ -135,6 +272,24 @@ def test_issue_flow_writes_an_audit_event(env):
         events = store.events()
     assert len(events) == 1 and events[0]["level"] == "red" and events[0]["officer"] == "包头市值班员（演示）"
     assert events[0]["details"]["override"] is True and events[0]["details"]["login"] == "duty"
+
+
+def test_the_edited_bulletin_is_previewed_and_is_what_is_issued(env):
+    at = log_in(page("duty").run(), "duty")
+    draft = next(m for m in _texts(at, "markdown") if m.startswith("# ") and "包头市" in m)  # the preview
+    assert not [a for a in at.text_area if a.label == "通知草稿"]  # no editor until asked for
+    next(w for w in at.toggle if w.label == "编辑").set_value(True).run()
+    edited = draft + "\n\n会商补充：加强夜间巡查。"
+    by_label(at.text_area, "通知草稿").input(edited).run()
+    assert any("通知已修改" in i.value for i in at.info)
+    next(w for w in at.toggle if w.label == "编辑").set_value(False).run()  # back to the preview: still edited
+    assert any(m.endswith("会商补充：加强夜间巡查。") for m in _texts(at, "markdown"))
+    next(b for b in at.button if "发布" in b.label).click().run()
+    assert not at.exception, at.exception
+    with audit.open_store(env) as store:
+        events = store.events()
+    assert len(events) == 1 and events[0]["bulletin_text"] == edited and events[0]["area_id"] == "baotou"
+    assert any(c.startswith("审计日志哈希链完整：共 1 条记录") for c in _texts(at, "caption"))
 
 
 def test_duty_page_shows_the_audit_chain_and_a_tampered_level(env):
@@ -164,7 +319,7 @@ def test_wrong_password_cannot_issue(env):
                                        ("hohhot", "只能发布本地区预警")])
 def test_only_the_areas_own_officer_can_issue(env, user, why):
     at = log_in(page("duty").run(), user)
-    by_label(at.selectbox, "地区 area").set_value("baotou").run()
+    by_label(at.selectbox, "地区").set_value("baotou").run()
     assert next(b for b in at.button if "发布" in b.label).disabled
     assert any(why in c.value for c in at.caption)
     assert not env.exists() or audit.open_store(env).events() == []
@@ -239,7 +394,7 @@ def test_consultation_sets_thresholds_signed_and_they_decide_the_levels(env, win
         for name in ("黄色预警", "橙色预警", "红色预警"):
             by_label(at.slider, f"阈值 {name}").set_value(0.05)
         at.run()
-        shown = [d.value for d in at.dataframe if "命中 hits" in d.value.columns]
+        shown = [d.value for d in at.dataframe if "命中" in d.value.columns]
         assert len(shown) == 1 and len(shown[0]) == 4  # any warning, ≥ yellow, ≥ orange, ≥ red
         by_label(at.button, "设定为会商阈值（记录设定人和理由）").click().run()
         assert any("须填写理由" in e.value for e in at.error) and not path.exists()  # no reason: refused
@@ -247,7 +402,7 @@ def test_consultation_sets_thresholds_signed_and_they_decide_the_levels(env, win
         by_label(at.button, "设定为会商阈值（记录设定人和理由）").click().run()
         assert not at.exception, at.exception
         assert decision.thresholds_in_force(winter_world).as_dict() == dict.fromkeys(decision.WARNING_LEVELS, 0.05)
-        assert any("consultation setting of" in c and "(consult)" in c for c in _texts(at, "caption"))
+        assert any("阈值来源：会商设定" in c and "(consult)" in c for c in _texts(at, "caption"))
     finally:
         path.unlink(missing_ok=True)
 
@@ -257,7 +412,7 @@ def test_consultation_adjustment_is_stored_and_drives_the_proposals(env, clean_c
     assert not [n for n in at.number_input if n.label == "AQI"]  # anonymous: no adjustment form
     assert any("请先在左侧登录" in c.value for c in at.caption)
     at = log_in(at, "consult")
-    by_label(at.selectbox, "地区 area").set_value("baotou").run()
+    by_label(at.selectbox, "地区").set_value("baotou").run()
     by_label(at.number_input, "AQI").set_value(350)
     by_label(at.button, "保存会商记录").click().run()
     assert any("理由" in e.value for e in at.error) and not clean_consultations.exists()  # no reason: refused
@@ -277,8 +432,8 @@ def test_consultation_adjustment_is_stored_and_drives_the_proposals(env, clean_c
     duty = page("duty").run()
     assert not duty.exception, duty.exception
     assert any("会商订正" in i.value for i in duty.info)
-    table = duty.dataframe[0].value.set_index("area_id")
-    assert table.loc["baotou", "proposed"] in ("orange", "red") and "会商订正" in table.loc["baotou", "reason"]
+    table = _proposals(duty).set_index("地区")
+    assert table.loc["包头市", "建议级别"] in ("橙色预警", "红色预警") and "会商订正" in table.loc["包头市", "理由"]
 
 
 def test_data_page_trains_with_progress_and_runs_a_forecast(env, winter_world, tmp_path, monkeypatch):
@@ -293,7 +448,9 @@ def test_data_page_trains_with_progress_and_runs_a_forecast(env, winter_world, t
     assert (tmp_path / "model" / "model.json").exists()
     by_label(at.button, "运行预报").click().run()
     assert not at.exception, at.exception
-    assert len(at.dataframe[-1].value) == len(at.dataframe[-1].value["area_id"].unique()) > 10
+    day1 = at.dataframe[-1].value  # a row per area, by name, the level in words
+    assert len(day1) == len(day1["地区"].unique()) > 10 and set(day1["地区"]) <= set(load_areas()["name_zh"])
+    assert set(day1["预警级别"]) <= set(LEVEL_NAMES_ZH.values())
 
 
 def test_first_start_prepares_the_demo_with_progress(tmp_path, monkeypatch):
