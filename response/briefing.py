@@ -381,19 +381,11 @@ def _area_order(region, ids) -> list:
 
 
 def driver_effects_aqi(day: dict) -> list[dict]:
-    """A forecast day's drivers (``family``, ``effect`` = relative change of the AQI, :func:`forecast.forecasting.
-    forecast_table`) in AQI units: the change of the median if the driver were absent, ``q50 · e / (1 + e)``,
-    largest first.
-
-    This is the one place the briefing converts drivers; a shared converter in :mod:`forecast.products` can
-    replace it."""
-    q50 = float(day["aqi"]["q50"])
-    out = []
-    for d in day.get("drivers") or []:
-        e = float(d.get("effect", 0.0))
-        if not np.isfinite(e) or e <= -1:
-            continue
-        out.append({"family": d["family"], "aqi": q50 * e / (1.0 + e)})
+    """A forecast day's drivers in AQI points (``family``, ``aqi``), largest first: the exact additive split of the
+    model's median of :func:`forecast.products.driver_effects_aqi` (the pages' split), the unlisted families
+    (``other``) left out."""
+    frame = products.driver_effects_aqi({"days": [day]})
+    out = [{"family": r.family, "aqi": float(r.aqi)} for r in frame.itertuples() if r.family != "other"]
     return sorted(out, key=lambda r: -abs(r["aqi"]))
 
 

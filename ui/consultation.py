@@ -9,8 +9,9 @@ import streamlit as st
 from forecast import consultation as C
 from forecast import decision, forecasting, labels, products
 from response import figures
-from ui.common import (L, adjusted_doc, allowed, current_account, forecast_doc, lang, level_chip, page_start, region,
-                       show_table, t, unit_names)
+from ui.briefing import briefing_download
+from ui.common import (L, adjusted_doc, allowed, audit_path, current_account, forecast_doc, lang, level_chip, page_start,
+                       region, show_table, t, unit_names)
 
 
 @st.cache_data(show_spinner="读取气象场 / reading the GRIB fields …", max_entries=64)
@@ -50,6 +51,7 @@ def render():
     show_table(products.decision_table(doc, names, lang=lang()),
                level_columns=[labels.column("level", lang()), labels.column("median_level", lang())])
     render_thresholds(cfg, doc)
+    briefing_download(cfg, doc, inputs=inp, audit=audit_path(cfg))  # 会商材料: the document the session works from
     area_id = st.selectbox(t("area"), [a["area_id"] for a in doc["areas"]], format_func=lambda a: names[a])
     area = next(a for a in doc["areas"] if a["area_id"] == area_id)
     hist = products.recent_observations(inp.obs.daily, area_id, issued)

@@ -141,17 +141,20 @@ def test_seven_day_table_rows_columns_integers_percent_and_colours(zh_docx):
 def test_driver_reading_in_aqi_units(zh_docx):
     doc = forecast_doc()
     baotou = doc["areas"][1]
-    # D2 (240) is Baotou's peak: ventilation +40 % → 240·0.4/1.4 = 68.6; humidity −20 % → 240·(−0.2)/0.8 = −60
+    # D2 (240) is Baotou's peak; log contributions ln 1.4 = 0.3365 (ventilation), ln 0.8 = −0.2231 (humidity),
+    # ln 1.3 = 0.2624 (persistence), Σ 0.3757; no baseline in the document: B = 241·e^−0.3757 − 1 = 164.5; the
+    # logarithmic mean L(241, 165.5) = 75.5 / 0.3757 = 200.9 points per unit of log (forecast.products): ventilation
+    # 0.3365·200.9 = 67.6, humidity −0.2231·200.9 = −44.8, persistence 52.7 — adding up to M − B = 75.5
     effects = BR.driver_effects_aqi(baotou["days"][1])
-    assert [r["family"] for r in effects] == ["ventilation", "humidity", "persistence"]
-    assert round(effects[0]["aqi"], 1) == 68.6 and round(effects[1]["aqi"], 1) == -60.0
+    assert [r["family"] for r in effects] == ["ventilation", "persistence", "humidity"]
+    assert round(effects[0]["aqi"], 1) == 67.6 and round(effects[2]["aqi"], 1) == -44.8
     assert BR.driver_sentence(baotou, "包头市") == \
-        "包头市：12月22日（AQI中位数约240），通风扩散因素使AQI升高约69，湿度与降水因素使AQI降低约60。"
+        "包头市：12月22日（AQI中位数约240），通风扩散因素使AQI升高约68，湿度与降水因素使AQI降低约45。"
     only_persistence = area_doc("alxa", drivers=[{"family": "persistence", "effect": 0.5}])
     assert "气象因素不在主要贡献之列（主要为前期污染）" in BR.driver_sentence(only_persistence, "阿拉善盟")
     assert "预报未给出驱动因子" in BR.driver_sentence(area_doc("alxa", drivers=[]), "阿拉善盟")
     d = zh_docx
-    assert "包头市：12月22日（AQI中位数约240），通风扩散因素使AQI升高约69" in "\n".join(p.text for p in d.paragraphs)
+    assert "包头市：12月22日（AQI中位数约240），通风扩散因素使AQI升高约68" in "\n".join(p.text for p in d.paragraphs)
 
 
 def test_levels_per_tier(zh_docx):

@@ -129,6 +129,7 @@ def _check_consultation(at, world):
     assert any(c.startswith("模型说明：lantian-aqi") and "训练期 2023年12月" in c for c in _texts(at, "caption"))
     assert any(c.startswith("模型预报中位数：D1") for c in _texts(at, "caption"))
     assert {"气象驱动因子贡献", "气象要素场", "会商订正", "预警级别建议与概率"} <= set(_texts(at, "subheader"))
+    assert "生成会商材料（Word）" in [b.label for b in at.button]  # the consultation briefing (ui/briefing.py)
 
 
 def _check_consultation_en(at, world):
