@@ -328,25 +328,29 @@ def _code_version() -> str:
                                    extra=f"{_OBS_FORMAT}:{pd.__version__}:{np.__version__}")
 
 
-def _day_hashes(history: pd.DataFrame) -> pd.Series:
+def _day_hashes(history: pd.DataFrame, *, chunk: int = 1_000_000) -> pd.Series:
     """One order-independent digest of the history's rows per natural day (CST; the hour ending 24:00 belongs to
     the day it ends): index ``day`` (naive midnight), values uint64. Two histories that differ in any row of a day
-    differ in that day's digest (up to hash collisions)."""
+    differ in that day's digest (up to hash collisions). Computed ``chunk`` rows at a time (bounded memory)."""
     from .nomenclature import TZ
 
-    if history.empty:
+    parts = []
+    for start in range(0, len(history), chunk):
+        part = history.iloc[start:start + chunk]
+        time = part["time"]
+        if getattr(time.dt, "tz", None) is not None:
+            time = time.dt.tz_convert(TZ).dt.tz_localize(None)
+        time = time.astype("datetime64[ns]")
+        columns = {"time": time.to_numpy().view("int64"), "value": part["value"].to_numpy(float)}
+        for col in ("station", "pollutant"):
+            codes, uniques = pd.factorize(part[col])
+            columns[col] = pd.util.hash_array(np.asarray(uniques, dtype=object))[codes]
+        rows = pd.util.hash_pandas_object(pd.DataFrame(columns), index=False).to_numpy()
+        day = (time - pd.Timedelta(hours=1)).dt.floor("D").to_numpy()
+        parts.append(pd.Series(rows).groupby(day).sum())  # uint64 sums wrap: an order-independent digest
+    if not parts:
         return pd.Series([], index=pd.DatetimeIndex([], name="day"), dtype="uint64", name="digest")
-    time = history["time"]
-    if getattr(time.dt, "tz", None) is not None:
-        time = time.dt.tz_convert(TZ).dt.tz_localize(None)
-    time = time.astype("datetime64[ns]")
-    columns = {"time": time.to_numpy().view("int64"), "value": history["value"].to_numpy(float)}
-    for col in ("station", "pollutant"):
-        codes, uniques = pd.factorize(history[col])
-        columns[col] = pd.util.hash_array(np.asarray(uniques, dtype=object))[codes]
-    rows = pd.util.hash_pandas_object(pd.DataFrame(columns), index=False).to_numpy()
-    day = (time - pd.Timedelta(hours=1)).dt.floor("D").to_numpy()
-    digest = pd.Series(rows).groupby(day).sum()  # uint64 sums wrap: an order-independent digest
+    digest = pd.concat(parts).groupby(level=0).sum() if len(parts) > 1 else parts[0]
     digest.index.name = "day"
     return digest.astype("uint64").rename("digest")
 

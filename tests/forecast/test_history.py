@@ -328,3 +328,10 @@ def test_forecast_is_the_same_with_and_without_the_kept_tables(winter_world, win
     tables = [forecasting.forecast_table(model, inputs, ["2023-12-22"], clim) for inputs in (cold, warm, scratch)]
     pd.testing.assert_frame_equal(tables[1], tables[2])
     pd.testing.assert_frame_equal(tables[0], tables[2])
+
+
+def test_day_digest_does_not_depend_on_the_chunks(long_archive):
+    history, _, _ = H.build_history(long_archive, cache=long_archive / "x")
+    whole = H._day_hashes(history)
+    pd.testing.assert_series_equal(H._day_hashes(history, chunk=997), whole)
+    assert len(whole) == 11 and whole.dtype == "uint64"
