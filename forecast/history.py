@@ -4,7 +4,10 @@ The store is one parquet file of the tidy ``history`` table (:data:`HISTORY_COLU
 :mod:`forecast.cnemc`), written atomically by :func:`save_history` and read back, checked, by
 :func:`load_history`. :func:`build_history` sequences :mod:`forecast.cnemc` (reading), :mod:`forecast.qc` (quality
 control) and the store, with a cache keyed by the archive files; :func:`area_table` adds :mod:`forecast.averaging`
-(HJ 663-2013 daily or rolling-24-h area values and their HJ 633 AQI).
+(HJ 663-2013 daily or rolling-24-h area values and their HJ 633 AQI). :func:`area_observations` keeps the area
+observations a forecast reads (daily, hourly, rolling-24-h AQI) in the workspace with a digest of the history per
+day: a warm run reads them back without the history, a grown archive derives only the days from the first changed
+one, and a keep from another code version is ignored (:func:`forecast.workspace.read_tables`).
 
 The report of a build (``meta``, also ``history.json`` and ``read_log.csv`` in the cache, :func:`last_report`) says
 what was read and what was not: the read log (files, rows and columns skipped; once, the stations of the station
