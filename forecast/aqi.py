@@ -95,11 +95,16 @@ def load_categories(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def _breakpoints(pollutant: str, standard: str, path=None) -> np.ndarray:
+    return _breakpoint_row(pollutant, standard, str(path or DATA_DIR / "aqi_breakpoints.csv")).copy()
+
+
+@lru_cache(maxsize=128)
+def _breakpoint_row(pollutant: str, standard: str, path: str) -> np.ndarray:
     if pollutant not in POLLUTANTS:
         raise AQIError(f"unknown pollutant {pollutant!r}; allowed: {', '.join(POLLUTANTS)}")
     if standard not in STANDARDS:
         raise AQIError(f"unknown AQI standard {standard!r}; allowed: {', '.join(STANDARDS)} or 'auto'")
-    table = _read_breakpoints(str(path or DATA_DIR / "aqi_breakpoints.csv"))
+    table = _read_breakpoints(path)
     row = table[(table["standard"] == standard) & (table["pollutant"] == pollutant)]
     if row.empty:
         raise AQIError(f"breakpoint table has no row for {standard} {pollutant}")
@@ -204,6 +209,15 @@ def iaqi(pollutant: str, concentration, *, standard: str = "HJ633-2012", dates=N
     scalar = np.ndim(concentration) == 0
     conc = _as_array(concentration, pollutant)
     which = _standard_per_element(standard, dates, conc.shape)
+    out = _iaqi(pollutant, conc, which, above_top, fallback, breakpoints_path, rules_path)
+    if index is not None:
+        return pd.Series(out, index=index, name=f"iaqi_{pollutant}")
+    return float(out) if scalar else out
+
+
+def _iaqi(pollutant: str, conc: np.ndarray, which, above_top: str, fallback, breakpoints_path, rules_path
+          ) -> np.ndarray:
+    """:func:`iaqi` on a checked float array; ``which`` an edition name or, per element, True for HJ 633-2026."""
     editions = [which] if isinstance(which, str) else list(STANDARDS)
     out = np.full(conc.shape, np.nan)
     for edition in editions:
@@ -222,10 +236,7 @@ def iaqi(pollutant: str, concentration, *, standard: str = "HJ633-2012", dates=N
                     sub = np.full(conc.shape, np.nan if cap == "nan" else float(cap))
                 value = np.where(beyond, sub, value)
         out = np.where(mask, value, out)
-    out = _ceil(out)
-    if index is not None:
-        return pd.Series(out, index=index, name=f"iaqi_{pollutant}")
-    return float(out) if scalar else out
+    return _ceil(out)
 
 
 # --------------------------------------------------------------------------------------------------- tables
@@ -244,6 +255,18 @@ def category(aqi_value, *, path=None) -> pd.DataFrame:
     out["category"] = out["category"].astype("Int64")
     out.loc[nan, :] = pd.NA
     return out
+
+
+def _labels(flags: np.ndarray, names: list[str]) -> pd.arrays.StringArray:
+    """Per row, the names of the flagged columns joined by ``","`` (each name once, in column order); ``<NA>``
+    where no column is flagged. ``flags`` is (rows × columns) bool; each distinct pattern is joined once."""
+    if flags.shape[1] == 0:
+        return pd.array([None] * flags.shape[0], dtype="string")
+    code = flags.astype(np.int64) @ (1 << np.arange(flags.shape[1], dtype=np.int64))
+    patterns, inverse = np.unique(code, return_inverse=True)
+    text = np.array([",".join(dict.fromkeys(n for j, n in enumerate(names) if (c >> j) & 1)) or None
+                     for c in patterns], dtype=object)
+    return pd.array(text, dtype="string").take(inverse.ravel())
 
 
 def aqi(table: pd.DataFrame, *, standard: str = "HJ633-2012", date_column: str | None = None,
@@ -291,40 +314,36 @@ def aqi(table: pd.DataFrame, *, standard: str = "HJ633-2012", date_column: str |
         if date_column is None or date_column not in table.columns:
             raise AQIError("standard='auto' needs date_column naming the column with the dates")
         dates = table[date_column].to_numpy()
-    out = pd.DataFrame(index=table.index)
+    if above_top not in ABOVE_TOP:
+        raise AQIError(f"unknown above_top option {above_top!r}; allowed: {', '.join(ABOVE_TOP)}")
+    which = _standard_per_element(standard, dates, (len(table),))  # the edition of each row, decided once
+    columns = {}
     for key in keys:
         fb = None
         if key == "so2_1h" and "so2_24h" in table.columns:
             fb = table["so2_24h"].to_numpy(dtype=float)
         elif key == "o3_8h" and "o3_1h" in table.columns:
             fb = table["o3_1h"].to_numpy(dtype=float)
-        out[f"iaqi_{key}"] = iaqi(key, table[key].to_numpy(dtype=float), standard=standard, dates=dates,
-                                  above_top=above_top, fallback=fb)
-    sub = out[[f"iaqi_{k}" for k in keys]].to_numpy()
+        conc = _as_array(table[key].to_numpy(dtype=float), key)
+        columns[f"iaqi_{key}"] = _iaqi(key, conc, which, above_top, fb, None, None)
+    out = pd.DataFrame(columns, index=table.index)
+    sub = out.to_numpy()
     all_nan = np.all(np.isnan(sub), axis=1)
     total = np.where(all_nan, np.nan, np.nanmax(np.where(np.isnan(sub), -np.inf, sub), axis=1))
     out["aqi"] = total
     cats = category(total)
     cats.index = out.index
     out = pd.concat([out, cats], axis=1)
-    names = np.array([POLLUTANT_NAMES[_base(k)] for k in keys], dtype=object)
-    primary, exceeding = [], []
-    for row, value in zip(sub, total):
-        if np.isnan(value) or value <= 50:
-            primary.append(None)
-        else:
-            primary.append(",".join(dict.fromkeys(names[row == value])))
-        over = names[np.nan_to_num(row, nan=-1) > 100]
-        exceeding.append(",".join(dict.fromkeys(over)) if len(over) else None)
-    out["primary_pollutant"] = pd.array(primary, dtype="string")
-    out["exceeding_pollutants"] = pd.array(exceeding, dtype="string")
+    names = [POLLUTANT_NAMES[_base(k)] for k in keys]
+    with np.errstate(invalid="ignore"):
+        is_primary = (sub == total[:, None]) & (total > 50)[:, None]  # NaN compares False: no primary without AQI
+        is_over = sub > 100
+    out["primary_pollutant"] = _labels(is_primary, names)
+    out["exceeding_pollutants"] = _labels(is_over, names)
     base = np.array([_base(k) for k in keys], dtype=object)
     species = [sp for sp in POLLUTANT_NAMES if sp in set(base)]
     used = np.column_stack([~np.isnan(sub[:, base == sp]).all(axis=1) for sp in species])
-    label = np.array([POLLUTANT_NAMES[sp] for sp in species], dtype=object)
-    code = used.astype(np.int64) @ (1 << np.arange(len(species), dtype=np.int64))  # one label per combination
-    names_of = {c: ",".join(label[(c >> np.arange(len(species))) & 1 == 1]) or None for c in np.unique(code)}
-    out["aqi_pollutants"] = pd.array([names_of[c] for c in code], dtype="string")
+    out["aqi_pollutants"] = _labels(used, [POLLUTANT_NAMES[sp] for sp in species])
     out["aqi_partial"] = (used.sum(axis=1) < len(POLLUTANT_NAMES)) & ~all_nan
     return out
 

@@ -261,12 +261,19 @@ def station_hourly(history: pd.DataFrame, pollutant: str) -> pd.DataFrame:
         stations; gaps are NaN. Empty when ``history`` has no value of ``pollutant``.
         [µg m⁻³; mg m⁻³ for CO]
     """
-    sub = history[history["pollutant"] == pollutant]
+    sub = history[(history["pollutant"] == pollutant) & history["value"].notna()]
     if sub.empty:
         return pd.DataFrame()
-    wide = sub.pivot_table(index="time", columns="station", values="value", aggfunc="first", observed=True)
-    full = pd.date_range(wide.index.min(), wide.index.max(), freq="h")
-    return wide.reindex(full)
+    times = pd.DatetimeIndex(sub["time"])
+    full = pd.date_range(times.min(), times.max(), freq="h")
+    row = full.get_indexer(times)
+    on_hour = row >= 0  # a value off the whole hours has no row (as a reindex to the hours drops it)
+    col, stations = pd.factorize(sub["station"], sort=True)
+    cube = np.full((len(full), len(stations)), np.nan)
+    cell = row.astype(np.int64) * len(stations) + col
+    keep = on_hour & ~pd.Series(cell).duplicated(keep="first").to_numpy()  # a duplicated hour: the first value
+    cube[row[keep], col[keep]] = sub["value"].to_numpy(float)[keep]
+    return pd.DataFrame(cube, index=full, columns=pd.Index(stations, name="station"))
 
 
 def _stack(index, values: np.ndarray, stations: pd.Index) -> pd.Series:

@@ -72,13 +72,58 @@ def load_inputs(data, *, cache=None, progress: bool = False, workers: int | None
         ``met_summary`` and ``history_meta`` (what was read, from cache or not).
     """
     region = region or load_region(data=data)
-    hist, sites, meta = history.build_history(data, cache=cache, progress=progress, areas=region.areas)
-    obs = F.observations(hist, sites)
+    # derived incrementally and kept in the workspace: a warm run reads the area tables, not the station history
+    obs, _, meta = history.area_observations(data, cache=cache, progress=progress, areas=region.areas)
     # the drivers where the AQI is measured: at each area's monitoring stations
+    by_day, by_lead, summary = _daily_drivers(data, cache=cache, progress=progress, workers=workers,
+                                              area_table=region.areas)
+    return Inputs(obs, by_day, by_lead, summary, meta, region)
+
+
+#: bumped when the kept daily drivers change meaning
+_DRIVERS_FORMAT = "1"
+_DRIVERS_SOURCES = ("meteorology.py", "drivers.py", "extraction.py", "gribread.py")
+
+
+def _daily_drivers(data, *, cache=None, progress: bool = False, workers: int | None = None, area_table=None):
+    """Daily drivers at the stations (:func:`forecast.meteorology.daily` of :func:`forecast.meteorology.ingest`),
+    kept in the workspace (``drivers/``) under a key of every GRIB file's cache entry: while every file is
+    extracted and none changed, they are read back instead of combining hundreds of per-file tables again; a
+    new or changed file is extracted and the drivers derived again. A damaged keep is derived again (warned)."""
+    import hashlib
+
+    analysis, runs = meteorology.grib_files(data)
+    store = workspace.cache_dir(data, cache) / "meteorology"
+    sig = meteorology._areas_signature(meteorology.targets(data, "stations", area_table))
+    keys = [meteorology._file_key(p, sig) for p in analysis + runs]
+    here = Path(__file__).parent
+    context = workspace.source_digest(*(here / n for n in _DRIVERS_SOURCES),
+                                      extra=f"{_DRIVERS_FORMAT}:{pd.__version__}:{np.__version__}")
+    files_key = hashlib.sha1("\n".join(keys).encode()).hexdigest()
+    ddir = workspace.cache_dir(data, cache) / "drivers"
+
+    def extracted() -> bool:
+        return all((store / f"{k}.parquet").exists() and (store / f"{k}.json").exists() for k in keys)
+
+    if keys and extracted():
+        tables, manifest, note = workspace.read_tables(ddir, context)
+        if note:
+            warnings.warn(f"daily drivers: {note}", history.CacheNote, stacklevel=3)
+        if tables is not None and manifest.get("files_key") == files_key:
+            summary = dict(manifest["summary"])
+            summary["from_cache"] = summary["files"] - summary["failed"]
+            return tables["by_day"], tables["by_lead"], summary
     met = meteorology.ingest(data, cache=cache, progress=progress, workers=workers, at="stations",
-                             area_table=region.areas)
+                             area_table=area_table)
     by_day, by_lead = meteorology.daily(met)
-    return Inputs(obs, by_day, by_lead, met.summary(), meta, region)
+    summary = met.summary()
+    if extracted():  # only a complete extraction is kept (a failed file is tried again next time)
+        try:
+            workspace.write_tables(ddir, {"by_day": by_day, "by_lead": by_lead},
+                                   {"context": context, "files_key": files_key, "summary": summary})
+        except (OSError, ValueError) as exc:
+            warnings.warn(f"daily drivers: could not be kept in {ddir} ({exc})", history.CacheNote, stacklevel=3)
+    return by_day, by_lead, summary
 
 
 def _region_kw(inputs: Inputs) -> dict:

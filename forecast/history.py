@@ -4,7 +4,10 @@ The store is one parquet file of the tidy ``history`` table (:data:`HISTORY_COLU
 :mod:`forecast.cnemc`), written atomically by :func:`save_history` and read back, checked, by
 :func:`load_history`. :func:`build_history` sequences :mod:`forecast.cnemc` (reading), :mod:`forecast.qc` (quality
 control) and the store, with a cache keyed by the archive files; :func:`area_table` adds :mod:`forecast.averaging`
-(HJ 663-2013 daily or rolling-24-h area values and their HJ 633 AQI).
+(HJ 663-2013 daily or rolling-24-h area values and their HJ 633 AQI). :func:`area_observations` keeps the area
+observations a forecast reads (daily, hourly, rolling-24-h AQI) in the workspace with a digest of the history per
+day: a warm run reads them back without the history, a grown archive derives only the days from the first changed
+one, and a keep from another code version is ignored (:func:`forecast.workspace.read_tables`).
 
 The report of a build (``meta``, also ``history.json`` and ``read_log.csv`` in the cache, :func:`last_report`) says
 what was read and what was not: the read log (files, rows and columns skipped; once, the stations of the station
@@ -19,6 +22,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import averaging, cnemc, qc, workspace
@@ -175,7 +179,8 @@ def _areas_key(areas) -> str:
     return hashlib.sha1(pd.util.hash_pandas_object(areas[cols], index=False).to_numpy().tobytes()).hexdigest()[:12]
 
 
-def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = False, areas=None):
+def _archive_state(data, cache, areas):
+    """The station list, archive files and store key of a data directory, without reading the archive."""
     log = cnemc.ReadLog()
     sites_path = workspace.sites_file(data)
     listed = cnemc.read_station_list(sites_path, areas, keep_unknown=True)
@@ -183,15 +188,34 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
     files = cnemc.archive_files(workspace.stations_dir(data))
     if not files:
         raise StationDataError(f"{workspace.stations_dir(data)}: no china_sites_YYYYMMDD.csv files")
-    cdir = workspace.cache_dir(data, cache)
-    store, meta_path = cdir / "history.parquet", cdir / "history.json"
     # the station list decides each station's area: a changed list is a changed store
     key = f"{_STORE_FORMAT}:{_fingerprint(files)}:{_fingerprint([Path(sites_path)])}:{_areas_key(areas)}"
-    if not refresh and store.exists() and meta_path.exists():
+    return log, listed, sites, files, key
+
+
+def _cached_meta(meta_path: Path, key: str) -> dict | None:
+    """The store's report when it was written for ``key`` (else None; a damaged report is no report)."""
+    try:
         meta = json.loads(meta_path.read_text())
-        if meta.get("key") == key:
-            meta["cached"] = True
-            return load_history(store), sites, meta
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) and meta.get("key") == key else None
+
+
+def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = False, areas=None):
+    log, listed, sites, files, key = _archive_state(data, cache, areas)
+    cdir = workspace.cache_dir(data, cache)
+    store, meta_path = cdir / "history.parquet", cdir / "history.json"
+    if not refresh and store.exists():
+        meta = _cached_meta(meta_path, key)
+        if meta is not None:
+            try:
+                history = load_history(store)
+            except StationDataError:  # a damaged store is read again from the archive
+                history = None
+            if history is not None:
+                meta["cached"] = True
+                return history, sites, meta
     history, removed_read, log = cnemc.read_cnemc_archive(files, sites, progress=progress, log=log,
                                                           listed=listed["station"])
     clean, removed_qc = qc.quality_control(history)
@@ -283,3 +307,178 @@ def report_lines(report: dict | None) -> list[str]:
         lines.append(f"{file}: {len(problems)} row(s) dated otherwise than the file ({problems[0]}"
                      f"{' …' if len(problems) > 1 else ''}) — skipped, not moved")
     return lines + list(report.get("notes", []))
+
+
+# --------------------------------------------------------------------------------------------------- derived cache
+#: bumped when the cached area observations change meaning (with the code version below, old caches are ignored)
+_OBS_FORMAT = "1"
+#: the modules and tables the area observations are derived with: a change to any gives another code version
+_OBS_SOURCES = ("aqi.py", "averaging.py", "features.py", "cnemc.py", "qc.py", "history.py",
+                "data/aqi_breakpoints.csv", "data/aqi_special_rules.yaml", "data/aqi_categories.csv",
+                "data/qc_limits.csv")
+#: days of history before the first changed day that an incremental update reads (the rolling 24-h O3 needs 31 h)
+_TAIL_DAYS = 3
+
+
+class CacheNote(UserWarning):
+    """A cache that could not be used as it was (damaged, from another code version): it is rebuilt."""
+
+
+def _code_version() -> str:
+    """A digest of the code and tables the area observations are derived with (and of pandas/numpy versions)."""
+    here = Path(__file__).parent
+    return workspace.source_digest(*(here / name for name in _OBS_SOURCES),
+                                   extra=f"{_OBS_FORMAT}:{pd.__version__}:{np.__version__}")
+
+
+def _day_hashes(history: pd.DataFrame, *, chunk: int = 1_000_000) -> pd.Series:
+    """One order-independent digest of the history's rows per natural day (CST; the hour ending 24:00 belongs to
+    the day it ends): index ``day`` (naive midnight), values uint64. Two histories that differ in any row of a day
+    differ in that day's digest (up to hash collisions). Computed ``chunk`` rows at a time (bounded memory)."""
+    from .nomenclature import TZ
+
+    parts = []
+    for start in range(0, len(history), chunk):
+        part = history.iloc[start:start + chunk]
+        time = part["time"]
+        if getattr(time.dt, "tz", None) is not None:
+            time = time.dt.tz_convert(TZ).dt.tz_localize(None)
+        time = time.astype("datetime64[ns]")
+        columns = {"time": time.to_numpy().view("int64"), "value": part["value"].to_numpy(float)}
+        for col in ("station", "pollutant"):
+            codes, uniques = pd.factorize(part[col])
+            columns[col] = pd.util.hash_array(np.asarray(uniques, dtype=object))[codes]
+        rows = pd.util.hash_pandas_object(pd.DataFrame(columns), index=False).to_numpy()
+        day = (time - pd.Timedelta(hours=1)).dt.floor("D").to_numpy()
+        parts.append(pd.Series(rows).groupby(day).sum())  # uint64 sums wrap: an order-independent digest
+    if not parts:
+        return pd.Series([], index=pd.DatetimeIndex([], name="day"), dtype="uint64", name="digest")
+    digest = pd.concat(parts).groupby(level=0).sum() if len(parts) > 1 else parts[0]
+    digest.index.name = "day"
+    return digest.astype("uint64").rename("digest")
+
+
+def _first_changed_day(old: pd.Series, new: pd.Series):
+    """The first day whose digest differs, is new or is gone (None: the same rows)."""
+    both = pd.concat([old.rename("old"), new.rename("new")], axis=1)
+    differ = both["old"].isna() | both["new"].isna() | (both["old"] != both["new"])
+    return pd.Timestamp(both.index[differ.to_numpy()].min()) if differ.any() else None
+
+
+def _splice(old, new, first_day: pd.Timestamp):
+    """Cached observations before ``first_day`` with those recomputed from ``first_day`` on."""
+    from .features import Observations
+    from .nomenclature import TZ
+
+    cut = first_day.tz_localize(TZ)  # hours ending after first_day 00:00 belong to first_day or later
+
+    def hourly(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+        frame = pd.concat([a[a.index <= cut], b[b.index > cut]])
+        frame = frame[sorted(frame.columns)]
+        frame.columns.name = b.columns.name
+        return frame
+
+    dates = old.daily.index.get_level_values("date")
+    daily = pd.concat([old.daily[dates < first_day],
+                       new.daily[new.daily.index.get_level_values("date") >= first_day]]).sort_index()
+    return Observations(daily, {p: hourly(old.hourly[p], new.hourly[p]) for p in new.hourly},
+                        hourly(old.rolling, new.rolling), new.pollutants)
+
+
+def _write_observations(odir: Path, obs, digests: pd.Series, manifest: dict):
+    tables = {"daily": obs.daily, "rolling": obs.rolling, "days": digests.to_frame()}
+    tables.update({f"hourly_{p}": frame for p, frame in obs.hourly.items()})
+    workspace.write_tables(odir, tables, {**manifest, "pollutants": list(obs.pollutants)})
+
+
+def _read_observations(odir: Path, context: str):
+    """The cached observations, their day digests, manifest and a note (what was damaged); Nones when there are
+    none or they were derived in another context (code version, station list, area table, AQI edition)."""
+    from .features import Observations
+
+    tables, manifest, note = workspace.read_tables(odir, context)
+    if tables is None:
+        return None, None, None, note and f"area observations: {note}"
+    hourly = {name[len("hourly_"):]: frame for name, frame in tables.items() if name.startswith("hourly_")}
+    try:
+        obs = Observations(tables["daily"], hourly, tables["rolling"], tuple(manifest["pollutants"]))
+        return obs, tables["days"]["digest"], manifest, None
+    except (KeyError, TypeError) as exc:
+        return None, None, None, f"area observations: {odir}: incomplete ({exc!r} missing); derived again"
+
+
+def area_observations(data, *, cache=None, progress: bool = False, areas=None, standard: str = "auto"):
+    """The area observations of a data directory (:func:`forecast.features.observations`), derived incrementally.
+
+    The daily, hourly and rolling-24-h area tables are kept in the workspace (``observations/``) with a digest of
+    the station history per day. When the archive files are those they were derived from, they are read back
+    without reading the history; when files were added or changed, the history is rebuilt
+    (:func:`build_history`) and only the days from the first one whose rows changed are derived again (from the
+    history of that day and the :data:`_TAIL_DAYS` before it); the result equals a derivation from scratch.
+
+    A cache written by another version of the code or for another station list, area table or AQI edition is
+    ignored; a damaged one is derived again, with a :class:`CacheNote` warning — never an error.
+
+    Parameters
+    ----------
+    data : path-like
+        Data directory (:mod:`forecast.workspace`).
+    cache : path-like, optional
+        Workspace (default ``DATA/.lantian``).
+    areas : DataFrame, optional
+        The region's area table (default the data directory's region).
+    standard : str
+        AQI edition (``"auto"``: by date).
+
+    Returns
+    -------
+    obs : forecast.features.Observations
+    sites : DataFrame
+        The station list (stations in an area).
+    report : dict
+        The history report (:func:`build_history`), with ``observations``: ``"cached"``, ``"updated from
+        YYYY-MM-DD"`` or ``"derived"``, and ``cache_notes`` (what was rebuilt and why).
+    """
+    import warnings
+
+    from . import features
+
+    if areas is None:
+        from .region import load_region
+
+        areas = load_region(data=data).areas
+    log, listed, sites, files, key = _archive_state(data, cache, areas)
+    cdir = workspace.cache_dir(data, cache)
+    odir = cdir / "observations"
+    context = f"{_code_version()}:{standard}:{_fingerprint([Path(workspace.sites_file(data))])}:{_areas_key(areas)}"
+    old, digests, manifest, note = _read_observations(odir, context)
+    notes = [note] if note else []
+    for n in notes:
+        warnings.warn(n, CacheNote, stacklevel=2)
+    if old is not None and manifest.get("history_key") == key:
+        meta = _cached_meta(cdir / "history.json", key)
+        if meta is not None:
+            meta.update(cached=True, observations="cached", cache_notes=notes)
+            return old, sites, meta
+    history, sites, meta = build_history(data, cache=cache, progress=progress, areas=areas)
+    new_digests = _day_hashes(history)
+    first = _first_changed_day(digests, new_digests) if old is not None else None
+    if old is not None and first is None:
+        obs, how = old, "cached"
+    elif old is not None and first > new_digests.index.min():
+        from .nomenclature import TZ
+
+        start = (first - pd.Timedelta(days=_TAIL_DAYS)).tz_localize(TZ)
+        tail = history[history["time"] > start]
+        obs, how = _splice(old, features.observations(tail, sites, standard=standard), first), \
+            f"updated from {first.date()}"
+        obs.pollutants = tuple(p for p in SPECIES if p in set(history["pollutant"].unique()))
+    else:
+        obs, how = features.observations(history, sites, standard=standard), "derived"
+    try:
+        _write_observations(odir, obs, new_digests, {"context": context, "history_key": meta["key"]})
+    except OSError as exc:  # a full disk leaves the old cache; the forecast goes on
+        notes.append(f"{odir}: could not keep the area observations ({exc})")
+        warnings.warn(notes[-1], CacheNote, stacklevel=2)
+    meta = {**meta, "observations": how, "cache_notes": notes}
+    return obs, sites, meta

@@ -269,3 +269,87 @@ def replacing_dir(directory: str | Path, *, is_ours=None):
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------- derived caches
+def source_digest(*paths, extra: str = "") -> str:
+    """A digest of files (the code and tables a cache is derived with) and of ``extra``: a cache records it and is
+    ignored when it differs, so one written by another version of the code is never trusted."""
+    h = hashlib.sha1(extra.encode())
+    for path in paths:
+        try:
+            h.update(Path(path).read_bytes())
+        except OSError:
+            h.update(f"missing {path}".encode())
+    return h.hexdigest()
+
+
+def write_tables(directory: str | Path, tables: dict, manifest: dict) -> Path:
+    """Keep DataFrames in ``directory`` as one generation: each table to ``gen-<id>/<name>.parquet``, then
+    ``manifest.json`` (with ``generation`` and ``tables``) replaced atomically to point at them, then older
+    generations removed. A crash mid-way leaves the previous generation in force.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be written (the caller decides whether that matters).
+    """
+    import tempfile
+    import uuid
+
+    directory = Path(directory)
+    gen = uuid.uuid4().hex[:12]
+    gdir = directory / f"gen-{gen}"
+    gdir.mkdir(parents=True)
+    try:
+        for name, frame in tables.items():
+            frame.to_parquet(gdir / f"{safe_name(name, what='table name')}.parquet")
+    except Exception:
+        shutil.rmtree(gdir, ignore_errors=True)
+        raise
+    record = {**manifest, "generation": gen, "tables": sorted(tables)}
+    fd, tmp = tempfile.mkstemp(prefix="manifest.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, ensure_ascii=False, default=str)
+        os.replace(tmp, directory / "manifest.json")
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    for other in directory.glob("gen-*"):
+        if other.name != gdir.name:
+            shutil.rmtree(other, ignore_errors=True)
+    return gdir
+
+
+def read_tables(directory: str | Path, context: str) -> tuple[dict | None, dict | None, str | None]:
+    """The tables kept by :func:`write_tables` when its manifest's ``context`` equals ``context``.
+
+    Returns
+    -------
+    tables, manifest, note
+        ``(None, None, None)`` when nothing is kept or it was kept for another context (another code version or
+        setting: ignored, not trusted); ``(None, None, note)`` when the manifest or a table is damaged, ``note``
+        naming the file and the problem (the caller derives the tables again, never fails).
+    """
+    import pandas as pd
+
+    path = Path(directory) / "manifest.json"
+    if not path.exists():
+        return None, None, None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        return None, None, f"{path}: damaged ({exc}); derived again"
+    if manifest.get("context") != context:
+        return None, None, None
+    gdir = Path(directory) / f"gen-{manifest.get('generation')}"
+    tables = {}
+    try:
+        for name in manifest.get("tables", []):
+            tables[name] = pd.read_parquet(gdir / f"{name}.parquet")
+    except Exception as exc:  # pyarrow raises several types for a damaged or missing file
+        return None, None, f"{gdir / (str(name) + '.parquet')}: damaged ({type(exc).__name__}: {exc}); derived again"
+    return tables, manifest, None

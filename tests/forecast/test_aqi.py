@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from forecast import aqi as A
+from tests.forecast._aqi_reference import aqi_reference
 
 IAQI = [0, 50, 100, 150, 200, 300, 400, 500]
 # HJ 633-2012 Table 1 (None: not defined)
@@ -218,3 +219,67 @@ def test_aqi_table_names_a_cell_that_is_not_a_number(tmp_path):
     with pytest.raises(A.AQIError, match=r"c\.csv: column o3_8h, line 3: 'x' is not a number \(2 such cell\(s\)\)"):
         A.aqi_table(path)
 
+
+
+# ------------------------------------------------------------------------------- vectorised table vs per-row reference
+def _random_table(n, seed, *, keys=A.POLLUTANTS):
+    """Concentrations drawn from the breakpoints (ties between species, values on and around each breakpoint, the
+    800 µg m⁻³ special-rule edge, beyond the top), uniform values, and NaN; dates either side of HJ 633-2026's
+    first day."""
+    rng = np.random.default_rng(seed)
+    bps = A.load_breakpoints()
+    table = {}
+    for key in keys:
+        edges = bps.loc[bps["pollutant"] == key, [c for c in bps.columns if c.startswith("bp_")]].to_numpy().ravel()
+        edges = edges[~np.isnan(edges)]
+        pool = np.concatenate([edges, edges + 0.5, edges * 1.01, [np.nan] * 4, [799.9, 800.0, 800.1, 1500.0, 5e3]])
+        values = rng.choice(pool, n)
+        uniform = rng.random(n) < 0.3
+        values[uniform] = rng.uniform(0, edges.max() * 1.2, int(uniform.sum()))
+        table[key] = values
+    frame = pd.DataFrame(table)
+    frame.iloc[:20] = np.nan  # rows without any value
+    frame.iloc[20:40] = 1.0  # clean air: no primary pollutant
+    frame["date"] = rng.choice(pd.to_datetime(["2024-12-31", "2026-02-28", "2026-03-01", "2027-01-01"]), n)
+    return frame
+
+
+@pytest.mark.parametrize("standard", ["HJ633-2012", "HJ633-2026", "auto"])
+@pytest.mark.parametrize("keys", [A.POLLUTANTS, A.DAILY_KEYS, ("pm25_24h",), ("so2_1h", "o3_8h"),
+                                  ("o3_8h", "o3_1h", "pm10_24h", "pm25_24h"), ("so2_1h", "so2_24h")])
+def test_vectorised_table_equals_per_row_reference(standard, keys):
+    table = _random_table(3000, seed=len(keys), keys=keys)
+    got = A.aqi(table, standard=standard, date_column="date")
+    pd.testing.assert_frame_equal(got, aqi_reference(table, standard=standard, date_column="date"))
+
+
+def test_random_tables_hold_ties_empty_rows_and_special_rules():
+    """What the comparison above must cover is in its tables: ties of two species at the AQI, rows without any
+    value, and O3 8-h and SO2 1-h above 800 in both editions."""
+    table = _random_table(3000, seed=len(A.POLLUTANTS))
+    got = A.aqi(table, standard="auto", date_column="date")
+    assert got["primary_pollutant"].str.contains(",").any()
+    assert got["aqi"].isna().any() and (got["aqi"] <= 50).any()
+    for key in ("o3_8h", "so2_1h"):
+        beyond = table[key] > 800
+        assert (beyond & (table["date"] >= "2026-03-01")).any() and (beyond & (table["date"] < "2026-03-01")).any()
+
+
+def test_vectorised_table_with_negative_values_warns_like_the_reference():
+    table = pd.DataFrame({"pm25_24h": [-5.0, 80.0], "pm10_24h": [30.0, -1.0]})
+    with pytest.warns(UserWarning, match="negative"):
+        got = A.aqi(table)
+    pd.testing.assert_frame_equal(got, aqi_reference(table))
+    assert got["aqi_pollutants"].tolist() == ["PM10", "PM2.5"] and got["aqi_partial"].all()
+
+
+def test_vectorised_table_on_hand_rows():
+    """Rows whose answer HJ 633-2012 Table 1 gives directly: a tie of PM2.5 and PM10 at IAQI 150 (both primary),
+    an O3 8-h of 900 reported through the O3 1-h IAQI (300 µg m⁻³ → 150), and a row without any value."""
+    table = pd.DataFrame({"pm25_24h": [115.0, 10.0, np.nan], "pm10_24h": [250.0, 20.0, np.nan],
+                          "o3_8h": [50.0, 900.0, np.nan], "o3_1h": [100.0, 300.0, np.nan]})
+    got = A.aqi(table)
+    assert got["aqi"].tolist()[:2] == [150.0, 150.0] and np.isnan(got["aqi"].iloc[2])
+    assert got["primary_pollutant"].tolist()[:2] == ["PM2.5,PM10", "O3"]
+    assert got["exceeding_pollutants"].tolist()[:2] == ["PM2.5,PM10", "O3"]
+    assert got["primary_pollutant"].isna().iloc[2] and got["aqi_pollutants"].isna().iloc[2]

@@ -251,3 +251,17 @@ def test_full_archive_days_are_not_partial(archive):
     daily = V.area_daily(history, sites)
     full = daily[daily["date"] == pd.Timestamp("2024-01-02")]
     assert not full["aqi_partial"].any() and set(full["aqi_pollutants"]) == {"PM2.5,PM10,SO2,NO2,CO,O3"}
+
+
+def test_station_hourly_keeps_the_first_valid_value_of_a_duplicated_hour():
+    """As ``pivot_table(aggfunc="first")`` did: the first non-missing value of a (time, station) wins, a NaN row does
+    not count, hours without a value are NaN rows, stations sorted."""
+    from tests.forecast._archive import tidy
+
+    history = tidy([("2024-01-01 01:00", "B", "pm25", np.nan), ("2024-01-01 01:00", "B", "pm25", 30.0),
+                    ("2024-01-01 01:00", "B", "pm25", 31.0), ("2024-01-01 03:00", "A", "pm25", 10.0),
+                    ("2024-01-01 01:00", "A", "pm25", 12.0), ("2024-01-01 02:00", "A", "o3", 99.0)])
+    wide = V.station_hourly(history, "pm25")
+    assert list(wide.columns) == ["A", "B"] and len(wide) == 3
+    np.testing.assert_array_equal(wide["A"].to_numpy(), [12.0, np.nan, 10.0])
+    np.testing.assert_array_equal(wide["B"].to_numpy(), [30.0, np.nan, np.nan])

@@ -1,4 +1,5 @@
 """The parquet store of the station history and the cached orchestrator."""
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -145,3 +146,192 @@ def test_no_station_in_any_area_stops_the_build(tmp_path):
     with pytest.raises(H.StationDataError, match=r"none of its 4 stations is in an area of the area table "
                                                  r"\(cities found: 石家庄 \(4\)\)"):
         H.build_history(data, cache=tmp_path / "cache")
+
+
+# ------------------------------------------------------------------------------- area observations kept in the workspace
+def _write_days(root, days, *, seed=1):
+    """Daily CNEMC files for ``days`` (the rows of a day depend on the day only, so a file written again for the
+    same day is the same file)."""
+    from simulate.cnemc import write_cnemc_day
+    from tests.forecast._archive import CODES, hourly_values
+
+    for day in pd.DatetimeIndex(days):
+        rng = np.random.default_rng(seed + day.day_of_year)
+        write_cnemc_day(root / "stations" / f"china_sites_{day:%Y%m%d}.csv", day,
+                        hourly_values(day.day_of_year % 7, rng), CODES)
+
+
+@pytest.fixture
+def long_archive(tmp_path):
+    from tests.forecast._archive import SITES, write_region
+
+    root = tmp_path / "data"
+    write_region(root)
+    (root / "stations").mkdir(parents=True)
+    SITES.to_csv(root / "stations" / "sites.csv", index=False)
+    _write_days(root, pd.date_range("2024-01-01", "2024-01-10"))
+    return root
+
+
+def _observe(root, **kw):
+    from tests.forecast._archive import areas
+
+    return H.area_observations(root, cache=root / "ws", areas=areas(), **kw)
+
+
+def _from_scratch(root):
+    """The observations derived from the whole history, without any kept table."""
+    from forecast import features
+    from tests.forecast._archive import areas
+
+    history, sites, _ = H.build_history(root, cache=root / "scratch", areas=areas())
+    return features.observations(history, sites)
+
+
+def _assert_same(a, b):
+    pd.testing.assert_frame_equal(a.daily, b.daily)
+    pd.testing.assert_frame_equal(a.rolling, b.rolling, check_freq=False)
+    assert sorted(a.hourly) == sorted(b.hourly)
+    for p in a.hourly:
+        pd.testing.assert_frame_equal(a.hourly[p], b.hourly[p], check_freq=False)
+    assert a.pollutants == b.pollutants
+
+
+def test_observations_kept_are_read_back_without_the_history(long_archive, monkeypatch):
+    first, sites, meta = _observe(long_archive)
+    assert meta["observations"] == "derived"
+
+    def no_history(*a, **k):
+        raise AssertionError("the station history was read")
+    monkeypatch.setattr(H, "build_history", no_history)
+    again, sites2, meta2 = _observe(long_archive)
+    assert meta2["observations"] == "cached" and meta2["cached"] is True
+    _assert_same(again, first)
+    pd.testing.assert_frame_equal(sites2, sites)
+    monkeypatch.undo()
+    _assert_same(again, _from_scratch(long_archive))
+
+
+def test_appended_day_derives_only_the_new_hours_and_equals_a_run_from_scratch(long_archive, monkeypatch):
+    from forecast import features
+
+    _observe(long_archive)
+    _write_days(long_archive, ["2024-01-11"])  # its 00:00 value is the last hour of 2024-01-10
+    seen = []
+    real = features.observations
+    monkeypatch.setattr(features, "observations", lambda h, *a, **k: seen.append(h["time"].min()) or real(h, *a, **k))
+    obs, _, meta = _observe(long_archive)
+    assert meta["observations"] == "updated from 2024-01-10"
+    assert seen == [pd.Timestamp("2024-01-07 01:00", tz="Asia/Shanghai")]  # the changed day and the 3 before it
+    monkeypatch.setattr(features, "observations", real)
+    _assert_same(obs, _from_scratch(long_archive))
+    assert obs.rolling.index.max() == pd.Timestamp("2024-01-11 23:00", tz="Asia/Shanghai")
+
+
+def test_a_changed_file_in_the_middle_derives_from_its_day(long_archive):
+    _observe(long_archive)
+    _write_days(long_archive, ["2024-01-05"], seed=99)
+    obs, _, meta = _observe(long_archive)
+    assert meta["observations"] == "updated from 2024-01-04"  # the file's 00:00 value ends 2024-01-04
+    _assert_same(obs, _from_scratch(long_archive))
+
+
+def test_a_touched_file_with_the_same_rows_keeps_the_tables(long_archive):
+    import os
+
+    _observe(long_archive)
+    path = long_archive / "stations" / "china_sites_20240103.csv"
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    obs, _, meta = _observe(long_archive)
+    assert meta["observations"] == "cached" and meta["cached"] is False  # the history was read again
+    _assert_same(obs, _from_scratch(long_archive))
+
+
+@pytest.mark.parametrize("damage", ["manifest", "table", "missing"])
+def test_a_damaged_keep_is_derived_again_with_a_note(long_archive, damage):
+    _observe(long_archive)
+    odir = long_archive / "ws" / "observations"
+    gen = next(odir.glob("gen-*"))
+    if damage == "manifest":
+        (odir / "manifest.json").write_text("{not json")
+    elif damage == "table":
+        (gen / "rolling.parquet").write_bytes(b"PAR1 garbage")
+    else:
+        (gen / "daily.parquet").unlink()
+    with pytest.warns(H.CacheNote, match="derived again"):
+        obs, _, meta = _observe(long_archive)
+    assert meta["observations"] == "derived" and meta["cache_notes"]
+    _assert_same(obs, _from_scratch(long_archive))
+    assert _observe(long_archive)[2]["observations"] == "cached"  # and kept again
+
+
+def test_a_keep_from_another_code_version_is_ignored(long_archive, monkeypatch):
+    import warnings
+
+    _observe(long_archive)
+    monkeypatch.setattr(H, "_code_version", lambda: "another version")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        obs, _, meta = _observe(long_archive)
+    assert meta["observations"] == "derived"
+    _assert_same(obs, _from_scratch(long_archive))
+
+
+def test_another_station_list_is_derived_again(long_archive):
+    from tests.forecast._archive import SITES
+
+    _observe(long_archive)
+    SITES.assign(对照点=["N", "N", "N", "N"]).to_csv(long_archive / "stations" / "sites.csv", index=False)
+    obs, _, meta = _observe(long_archive)
+    assert meta["observations"] == "derived"
+    _assert_same(obs, _from_scratch(long_archive))
+
+
+def test_day_digest_changes_with_any_row_of_the_day_only(long_archive):
+    history, _, _ = H.build_history(long_archive, cache=long_archive / "x")
+    base = H._day_hashes(history)
+    changed = history.copy()
+    i = int(np.flatnonzero(changed["time"] == pd.Timestamp("2024-01-05 00:00", tz="Asia/Shanghai"))[0])
+    changed.loc[changed.index[i], "value"] += 1
+    other = H._day_hashes(changed)
+    assert (base != other).tolist() == [d == pd.Timestamp("2024-01-04") for d in base.index]
+    assert H._first_changed_day(base, other) == pd.Timestamp("2024-01-04")
+    shuffled = H._day_hashes(history.sample(frac=1, random_state=0))
+    assert H._first_changed_day(base, shuffled) is None
+
+
+def test_forecast_is_the_same_with_and_without_the_kept_tables(winter_world, winter_model, winter_inputs):
+    """A forecast from inputs read back from the workspace equals one from inputs derived from scratch (the whole
+    station history through :func:`forecast.features.observations`, the meteorology through ingest)."""
+    import shutil
+
+    from forecast import features, forecasting, meteorology
+    from forecast import model as M
+    from forecast.region import load_region
+
+    ws = winter_world / ".lantian"
+    for kept in ("observations", "drivers"):
+        shutil.rmtree(ws / kept, ignore_errors=True)
+    cold = forecasting.load_inputs(winter_world)
+    warm = forecasting.load_inputs(winter_world)
+    assert (cold.history_meta["observations"], warm.history_meta["observations"]) == ("derived", "cached")
+    region = load_region(data=winter_world)
+    history, sites, meta = H.build_history(winter_world, areas=region.areas)
+    met = meteorology.ingest(winter_world, at="stations", area_table=region.areas)
+    scratch = forecasting.Inputs(features.observations(history, sites), *meteorology.daily(met), met.summary(),
+                                 meta, region)
+    _assert_same(warm.obs, scratch.obs)
+    pd.testing.assert_frame_equal(warm.met_daily, scratch.met_daily)
+    pd.testing.assert_frame_equal(warm.met_lead, scratch.met_lead)
+    assert warm.met_summary == scratch.met_summary
+    model, clim = M.Forecaster.load(winter_model), forecasting._climatology(winter_model)
+    tables = [forecasting.forecast_table(model, inputs, ["2023-12-22"], clim) for inputs in (cold, warm, scratch)]
+    pd.testing.assert_frame_equal(tables[1], tables[2])
+    pd.testing.assert_frame_equal(tables[0], tables[2])
+
+
+def test_day_digest_does_not_depend_on_the_chunks(long_archive):
+    history, _, _ = H.build_history(long_archive, cache=long_archive / "x")
+    whole = H._day_hashes(history)
+    pd.testing.assert_series_equal(H._day_hashes(history, chunk=997), whole)
+    assert len(whole) == 11 and whole.dtype == "uint64"

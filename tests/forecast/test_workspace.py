@@ -114,3 +114,68 @@ def test_replacing_dir_refuses_a_folder_that_is_not_its_own(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(workspace.DataLayoutError, match="not a folder"):
         workspace.check_replaceable(tmp_path / "file")
+
+
+# ------------------------------------------------------------------------------- kept tables
+def _frames():
+    import pandas as pd
+
+    return {"a": pd.DataFrame({"x": [1.0, 2.0]}, index=pd.Index(["p", "q"], name="k")),
+            "b": pd.DataFrame({"y": ["u", None]}, dtype="string")}
+
+
+def test_kept_tables_round_trip_in_their_context(tmp_path):
+    import pandas as pd
+
+    workspace.write_tables(tmp_path / "keep", _frames(), {"context": "c1", "extra": 3})
+    tables, manifest, note = workspace.read_tables(tmp_path / "keep", "c1")
+    assert note is None and manifest["extra"] == 3 and sorted(tables) == ["a", "b"]
+    for name, frame in _frames().items():
+        pd.testing.assert_frame_equal(tables[name], frame)
+    assert workspace.read_tables(tmp_path / "keep", "c2") == (None, None, None)  # another code version: ignored
+    assert workspace.read_tables(tmp_path / "nothing", "c1") == (None, None, None)
+
+
+def test_a_new_generation_replaces_the_old_one(tmp_path):
+    workspace.write_tables(tmp_path / "keep", _frames(), {"context": "c"})
+    workspace.write_tables(tmp_path / "keep", {"a": _frames()["a"]}, {"context": "c"})
+    assert len(list((tmp_path / "keep").glob("gen-*"))) == 1
+    assert sorted(workspace.read_tables(tmp_path / "keep", "c")[0]) == ["a"]
+
+
+def test_a_failed_write_keeps_the_previous_generation(tmp_path, monkeypatch):
+    import pandas as pd
+
+    workspace.write_tables(tmp_path / "keep", _frames(), {"context": "c"})
+
+    def full(*a, **k):
+        raise OSError("disk full")
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    with pytest.raises(OSError, match="disk full"):
+        workspace.write_tables(tmp_path / "keep", _frames(), {"context": "c"})
+    monkeypatch.undo()
+    tables, _, note = workspace.read_tables(tmp_path / "keep", "c")
+    assert note is None and sorted(tables) == ["a", "b"]
+    assert len(list((tmp_path / "keep").glob("gen-*"))) == 1
+
+
+@pytest.mark.parametrize("damage", ["manifest", "table"])
+def test_damaged_kept_tables_give_a_note_not_an_error(tmp_path, damage):
+    gen = workspace.write_tables(tmp_path / "keep", _frames(), {"context": "c"})
+    if damage == "manifest":
+        (tmp_path / "keep" / "manifest.json").write_text("[1, 2")
+        expected = "manifest.json: damaged"
+    else:
+        (gen / "b.parquet").write_bytes(b"not parquet")
+        expected = "b.parquet: damaged"
+    tables, manifest, note = workspace.read_tables(tmp_path / "keep", "c")
+    assert tables is None and manifest is None and expected in note
+
+
+def test_source_digest_follows_the_files(tmp_path):
+    f = tmp_path / "code.py"
+    f.write_text("x = 1")
+    first = workspace.source_digest(f, extra="v1")
+    assert workspace.source_digest(f, extra="v1") == first and workspace.source_digest(f, extra="v2") != first
+    f.write_text("x = 2")
+    assert workspace.source_digest(f, extra="v1") != first
