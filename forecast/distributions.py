@@ -13,10 +13,10 @@ rediscoveries. Statistical Science 29(1), 106–112. doi:10.1214/13-STS417
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri  # the standard normal cdf and its inverse (scipy.stats imports ~2× slower)
 
 #: the standard normal 90 % quantile (the 10–50 and 50–90 % distances are Z90 scales)
-Z90 = float(norm.ppf(0.9))
+Z90 = float(ndtri(0.9))
 
 
 def _fwd(x, log):
@@ -52,13 +52,13 @@ def split_normal_sf(threshold, q10, q50, q90, *, log: bool = True) -> np.ndarray
     x = _fwd(threshold, log)
     scale = np.where(x < mid, lo, hi)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = norm.sf((x - mid) / scale)
+        p = ndtr(-(x - mid) / scale)
     return np.where(scale > 0, p, (mid > x).astype(float))
 
 
 def split_normal_samples(q10, q50, q90, n: int = 100, *, log: bool = True) -> np.ndarray:
     """Deterministic quantile samples, shape ``(n_cases, n)``, at ``n`` equally spaced probabilities."""
-    z = norm.ppf((np.arange(n) + 0.5) / n)[None, :]
+    z = ndtri((np.arange(n) + 0.5) / n)[None, :]
     return split_normal_values(z, np.asarray(q10, float)[:, None], np.asarray(q50, float)[:, None],
                                np.asarray(q90, float)[:, None], log=log)
 
