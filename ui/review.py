@@ -34,7 +34,10 @@ def render():
         st.info("没有重污染过程（AQI>200）/ no heavy episode in the data")
         return
     labels = R.episode_labels(eps)
-    i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: labels[k], index=len(eps) - 1)
+    # the review opens on the most significant episode (peak × duration), not the last one
+    default = evaluation.most_significant_episode(eps)
+    i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: labels[k],
+                     index=default if default is not None else len(eps) - 1)
     ep = eps.iloc[i]
     warnings = episodes.warnings_record(cfg["data"], audit_path(cfg))
     if warnings is not None:
