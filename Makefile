@@ -7,6 +7,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 DEMO    ?= demo
 SEED    ?= 7
+PORT    ?= 8501
 
 .PHONY: run test bench install demo model prepare ship-model clean-demo
 
@@ -57,7 +58,7 @@ ship-model: $(MODEL_OK)
 # Serve the app at once; the demo is prepared in the background (log: $(DEMO)/.lantian/prepare.log, progress in
 # the app's sidebar; pages wait for the parts they need). A preparation already running is left alone.
 run: $(STAMP)
-	@echo "lantian app: http://localhost:8501  (demo data: $(DEMO), model: $(MODEL); preparing in the background, log $(DEMO)/.lantian/prepare.log)"
+	@echo "lantian app: http://localhost:$(PORT)  (demo data: $(DEMO), model: $(MODEL); preparing in the background, log $(DEMO)/.lantian/prepare.log)"
 	@mkdir -p $(DEMO)/.lantian
 	@$(PY) -m lantian demo prepare --data $(DEMO) --model $(MODEL) > $(DEMO)/.lantian/prepare.log 2>&1 &
-	LANTIAN_DATA=$(DEMO) LANTIAN_MODEL=$(MODEL) $(PY) -m streamlit run app.py --server.port 8501 --server.headless true
+	LANTIAN_DATA=$(DEMO) LANTIAN_MODEL=$(MODEL) $(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
