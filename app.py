@@ -17,6 +17,11 @@ from ui import consultation, data, duty, review
 from ui.common import t
 
 
+#: a step's state as the panel shows it (words, not emoji: the CJK fonts of a duty office's machine may lack them)
+STATE_MARKS = {"done": ("已完成", "done"), "skipped": ("已完成", "done"), "running": ("进行中", "running"),
+               "pending": ("等待", "waiting"), "failed": ("失败", "failed")}
+
+
 def _status() -> dict | None:
     """The demo preparation's status (``None`` when nothing is being or was prepared for this data folder)."""
     folder = Path(os.environ.get("LANTIAN_DATA", "demo"))
@@ -34,11 +39,11 @@ def status_panel(status: dict | None) -> None:
         return
     lang = _lang()
     with st.sidebar.expander(demo.progress_text(status, lang), expanded=True):
-        mark = {"done": "✅", "skipped": "✅", "running": "⏳", "pending": "·", "failed": "❌"}
         for s in status["steps"]:
             secs = f"（{s['seconds']:.0f} s）" if s.get("seconds") is not None else ""
             detail = f" {s['detail']}" if s.get("detail") and s["state"] in ("running", "failed") else ""
-            st.markdown(f"{mark[s['state']]} {s['zh'] if lang == 'zh' else s['en']}{secs}{detail}")
+            mark = STATE_MARKS[s["state"]][0 if lang == "zh" else 1]
+            st.markdown(f"**{mark}** {s['zh'] if lang == 'zh' else s['en']}{secs}{detail}")
         if status.get("state") == "running" and not demo.is_running(status):
             st.caption("准备进程已停止：运行 `make run` 继续。" if lang == "zh" else
                        "The preparation stopped: run `make run` to continue.")

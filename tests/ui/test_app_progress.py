@@ -42,8 +42,8 @@ def test_the_progress_panel_and_a_waiting_page(tmp_path, app):
     panel = at.sidebar.expander[0]
     assert panel.label == "正在准备…（1/6）：读取观测、提取气象驱动因子 12/40"
     lines = [m.value for m in panel.markdown]
-    assert lines[0].startswith("✅ 模拟演示数据（三个冬季）（3 s）") and lines[1].startswith("⏳ 读取观测")
-    assert lines[2] == "· 演示模型"
+    assert lines[0] == "**已完成** 模拟演示数据（三个冬季）（3 s）"
+    assert lines[1] == "**进行中** 读取观测、提取气象驱动因子 12/40" and lines[2] == "**等待** 演示模型"
     # the consultation (default page) needs the model: it waits, saying how far the preparation is
     assert [h.value for h in at.header] == ["会商"]
     assert at.info[0].value == "正在准备…（1/6）：读取观测、提取气象驱动因子 12/40"
