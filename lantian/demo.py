@@ -398,6 +398,13 @@ def prepare(data, model_dir, *, seed: int = DEMO["seed"], start: str = DEMO["sta
     from response import audit
 
     data, model_dir = Path(data), Path(model_dir)
+    if not workspace.is_demo_world(data):  # a folder simulate would refuse: refused before anything is written
+        from simulate import SimulationError, check_out_folder
+
+        try:
+            check_out_folder(data)
+        except SimulationError as exc:
+            raise DemoError(str(exc)) from None
     path = status_path(data) if status_file == "default" else status_file
     if path is not None and is_running(read_status(path)) and read_status(path).get("pid") != os.getpid():
         raise DemoError(f"{data}: a demo preparation is already running (pid {read_status(path)['pid']}; "

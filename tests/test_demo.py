@@ -162,3 +162,16 @@ def test_a_second_preparation_while_one_runs_is_refused(tmp_path):
     status.write_text(json.dumps({"state": "running", "pid": 1, "steps": []}))  # pid 1 is alive
     with pytest.raises(demo.DemoError, match="already running"):
         demo.prepare(tmp_path / "world", tmp_path / "model", status_file=status)
+
+
+def test_a_folder_that_is_not_a_demo_world_is_refused_before_anything_is_written(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "notes.txt").write_text("a user's file")
+    proc = subprocess.run([sys.executable, "-m", "lantian", "demo", "prepare", "--data", str(tmp_path / "real"),
+                           "--model", str(tmp_path / "model")], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("lantian demo: error: ") and "is not a lantian demo world" in proc.stderr
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["notes.txt"] and not (tmp_path / "model").exists()
