@@ -1,13 +1,15 @@
 # lantian: two commands set everything up on a fresh machine with python3, pip and make.
-#   make run   prepare the embedded demo data (and model) if missing, then serve the app
+#   make run   serve the app at once and prepare the demo (world, model, verification, archived forecasts, demo
+#              warning history) in the background, progress shown in the app
 #   make test  run the test suite
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 DEMO    ?= demo
 SEED    ?= 7
+PORT    ?= 8501
 
-.PHONY: run test bench install demo model clean-demo
+.PHONY: run test bench install demo model prepare ship-model clean-demo
 
 # (Re)install when the venv is missing or pyproject.toml changed since the last install.
 $(STAMP): pyproject.toml
@@ -43,7 +45,20 @@ $(MODEL_OK): | $(DEMO)/README.md
 
 model: $(MODEL_OK)
 
-# Prepare the demo world and model if missing, then serve the app on localhost.
-run: $(STAMP) $(DEMO)/README.md $(MODEL_OK)
-	@echo "lantian app: http://localhost:8501  (demo data: $(DEMO), model: $(MODEL))"
-	LANTIAN_DATA=$(DEMO) LANTIAN_MODEL=$(MODEL) $(PY) -m streamlit run app.py --server.port 8501
+# The demo's complete story, each step done once and cached on disk (lantian/demo.py): the world, the model (the
+# one shipped in models/demo-seed7 when it was trained on exactly this world, else trained), its verification on
+# the held-out winter, that winter's archived forecasts and the demo warning history in the audit store.
+prepare: $(STAMP)
+	$(PY) -m lantian demo prepare --data $(DEMO) --model $(MODEL)
+
+# After retraining the demo model on the demo world: ship it (models/demo-seed7, with the world's fingerprint).
+ship-model: $(MODEL_OK)
+	$(PY) -m lantian demo ship --data $(DEMO) --model $(MODEL)
+
+# Serve the app at once; the demo is prepared in the background (log: $(DEMO)/.lantian/prepare.log, progress in
+# the app's sidebar; pages wait for the parts they need). A preparation already running is left alone.
+run: $(STAMP)
+	@echo "lantian app: http://localhost:$(PORT)  (demo data: $(DEMO), model: $(MODEL); preparing in the background, log $(DEMO)/.lantian/prepare.log)"
+	@mkdir -p $(DEMO)/.lantian
+	@$(PY) -m lantian demo prepare --data $(DEMO) --model $(MODEL) > $(DEMO)/.lantian/prepare.log 2>&1 &
+	LANTIAN_DATA=$(DEMO) LANTIAN_MODEL=$(MODEL) $(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true

@@ -466,6 +466,24 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_demo(args) -> int:
+    from lantian import demo
+
+    if args.action == "ship":
+        path = demo.ship_model(args.model, args.data)
+        print(f"demo model shipped to {path} (trained on the world with fingerprint "
+              f"{json.loads((path / demo.FINGERPRINT_FILE).read_text())['fingerprint'][:12]}…)")
+        return 0
+    log = (lambda line: None) if args.quiet else (lambda line: print(f"lantian demo: {line}", flush=True))
+    done = demo.prepare(args.data, args.model, shipped=None if args.train else demo.SHIPPED_MODEL,
+                        rounds=args.rounds, log=log)
+    for step in done["status"]["steps"]:
+        secs = f"{step['seconds']:.0f} s" if step["seconds"] is not None else ""
+        print(f"  {step['key']:<9} {step['state']:<8} {secs:>6}  {step['detail']}")
+    print(f"demo ready: data {args.data}, model {args.model}")
+    return 0
+
+
 # ---- the parser --------------------------------------------------------------------------------------------------
 
 def _data_args(p, required=True):
@@ -667,6 +685,18 @@ def build_parser() -> argparse.ArgumentParser:
                                        "target_date, lead_day, aqi (default: DIR/forecasts/decision_forecasts.csv)")
     p.add_argument("--out", required=True, help="output directory (JSON, HTML, summary)")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("demo", help="prepare the demo's complete story (world, model, verification, archived "
+                                    "forecasts, demo warning history), or ship a trained demo model")
+    p.add_argument("action", choices=("prepare", "ship"),
+                   help="prepare: every missing step, progress in DIR/.lantian/demo_status.json; ship: copy --model "
+                        "to models/demo-seed7 with the fingerprint of the world in --data")
+    p.add_argument("--data", default="demo", help="the demo world's folder (default demo; simulated when empty)")
+    p.add_argument("--model", default="models/demo", help="the demo model's folder (default models/demo)")
+    p.add_argument("--train", action="store_true", help="train even when the shipped model fits the world")
+    p.add_argument("--rounds", type=int, help="boosting rounds when training (default the forecaster's)")
+    p.add_argument("--quiet", action="store_true", help="only the summary")
+    p.set_defaults(func=_cmd_demo)
     return parser
 
 

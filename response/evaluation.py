@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from forecast import consultation
 from forecast import forecasting as FC
 from forecast import workspace
+from forecast.nomenclature import TZ
 from forecast.region import Region, load_region
 from response import episodes as EP
 from response import report as R
@@ -51,6 +53,7 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
     areas = EP.episode_areas(obs, start, end, areas, known=region.area_ids)
     names = region.names()
     w = EP.read_warnings(warnings)
+    adv = advisories_record(warnings)
     archive = EP.episode_forecasts(data, model_dir, start, end, cache=cache)
     rules = region.rules_in_force(start)
     if decisions is None:
@@ -64,8 +67,9 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
               "timeline": EP.timeline(obs, w, archive, areas, start, end),
               "rolling_24h": EP.rolling_24h(inputs.obs.rolling, areas, start, end),
               "forecast_quality": {a: S.forecast_quality(archive, obs, a, start, end) for a in areas},
-              "warning_quality": {a: S.warning_quality(w, obs, a, start, end, rules) for a in areas},
+              "warning_quality": {a: S.warning_quality(w, obs, a, start, end, rules, advisories=adv) for a in areas},
               "effect": effect, "counterfactual_model": model_info, "warnings_used": int(len(w)),
+              "advisories_used": int(len(adv)),
               "forecasts_used": int(archive["issue_date"].nunique()) if len(archive) else 0}
     if activated_cuts:
         report["activated_cuts_td"] = activated_cuts
@@ -73,6 +77,65 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
     report["consultation"] = S.consultation_quality(records, obs, areas, start, end)
     report["summary_zh"] = R.summary_zh(report, names=names)
     return report
+
+
+ADVISORY_COLUMNS = ["area_id", "date", "issued"]
+
+
+def advisories_from_events(events: list[dict]) -> pd.DataFrame:
+    """The days each area had a health advisory, from audit events (``action == "advisory"``): from the CST day
+    of its ``valid_from`` through that of its ``valid_to`` (the day of ``valid_from`` alone without one);
+    ``issued`` is the advisory's issue date. Columns ``area_id, date, issued``."""
+    rows = []
+    for e in events:
+        if e.get("action") != "advisory":
+            continue
+        first = _cst_day(e.get("valid_from") or e.get("issue_date") or e["recorded_at"])
+        last = _cst_day(e["valid_to"]) if e.get("valid_to") else first
+        for d in pd.date_range(first, max(first, last)):
+            rows.append({"area_id": e["area_id"], "date": d, "issued": str(e.get("issue_date") or "")[:10] or None})
+    return pd.DataFrame(rows, columns=ADVISORY_COLUMNS).drop_duplicates(["area_id", "date"])
+
+
+def _cst_day(value) -> pd.Timestamp:
+    t = pd.Timestamp(str(value))
+    if t.tzinfo is not None:
+        t = t.tz_convert(TZ).tz_localize(None)
+    return t.normalize()
+
+
+def advisories_record(source) -> pd.DataFrame:
+    """The health advisories of a warnings record (:func:`advisories_from_events` of an audit store — open, or a
+    ``.db`` / ``.sqlite`` file); empty for a CSV record or none."""
+    if source is None:
+        return pd.DataFrame(columns=ADVISORY_COLUMNS)
+    if hasattr(source, "events"):
+        return advisories_from_events(source.events())
+    path = Path(source)
+    if path.suffix == ".db" or path.name.endswith(".sqlite"):
+        from response import audit
+
+        with audit.open_store(path, read_only=True) as store:
+            return advisories_from_events(store.events())
+    return pd.DataFrame(columns=ADVISORY_COLUMNS)
+
+
+def episode_significance(episodes: pd.DataFrame) -> pd.Series:
+    """How significant each detected episode (:func:`response.episodes.detect_episodes`) is: its peak AQI [1]
+    times its duration [d] (first to last day, inclusive); on the episodes' index."""
+    if episodes.empty:
+        return pd.Series(dtype=float)
+    days = (pd.to_datetime(episodes["end"]) - pd.to_datetime(episodes["start"])).dt.days + 1
+    return episodes["peak_aqi"].astype(float) * days
+
+
+def most_significant_episode(episodes: pd.DataFrame) -> int | None:
+    """The position (0-based) of the most significant episode (:func:`episode_significance`; the earliest of
+    equals), ``None`` without any: the one the review opens on."""
+    sig = episode_significance(episodes)
+    if sig.empty:
+        return None
+    return int(np.argmax(sig.to_numpy()))
 
 
 def evaluate(data, out, *, episode: str | None = None, season: str | None = None, areas=None, model_dir=None,

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from forecast import areas as areas_mod
-from forecast import products
+from forecast import labels, products
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
 from forecast.nomenclature import HEAVY_AQI
 
@@ -142,8 +142,20 @@ def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "l
     return fig
 
 
+def day_steps(dates, values) -> tuple[list, list]:
+    """Daily values as day-long steps: x the days' starts plus the end of the last day, y each day's value with
+    the last repeated, for a line drawn with ``line_shape="hv"`` — a day's value spans its day (00–24 h CST),
+    not a point at midnight joined to the next by a slope."""
+    dates = pd.DatetimeIndex(pd.to_datetime(list(dates)))
+    values = [None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v for v in values]
+    if not len(dates):
+        return [], []
+    return list(dates) + [dates[-1] + pd.Timedelta(days=1)], values + values[-1:]
+
+
 def episode_timeline(report: dict, area: str, *, names=None) -> go.Figure:
-    """One area of an episode: observed daily and rolling-24-h AQI, the day-1 forecast fan, warning bands."""
+    """One area of an episode: observed daily AQI as day-long steps (:func:`day_steps`) beside the rolling-24-h
+    AQI, the day-1 forecast fan and median (steps too), warning bands over the days in force."""
     names = area_names(report, names)
     tl = pd.DataFrame(report["timeline"])
     g = tl[tl["area_id"] == area]
@@ -151,33 +163,38 @@ def episode_timeline(report: dict, area: str, *, names=None) -> go.Figure:
     dates = pd.to_datetime(g["date"])
     if "fc_lead1" in g:
         fc = g["fc_lead1"].apply(lambda v: v if isinstance(v, dict) else {"q10": None, "q50": None, "q90": None})
-        fig.add_trace(go.Scatter(x=dates, y=[f["q90"] for f in fc], line=dict(width=0), showlegend=False))
-        fig.add_trace(go.Scatter(x=dates, y=[f["q10"] for f in fc], fill="tonexty", line=dict(width=0),
-                                 name="预报 10–90%", fillcolor="rgba(70,130,180,0.25)"))
-        fig.add_trace(go.Scatter(x=dates, y=[f["q50"] for f in fc], name="预报中位数（提前1天）",
-                                 line=dict(color="steelblue", dash="dash")))
-    fig.add_trace(go.Scatter(x=dates, y=g["aqi"], name="实况日均AQI", mode="lines+markers",
-                             line=dict(color="black")))
+        for q, kw in (("q90", dict(line=dict(width=0), showlegend=False)),
+                      ("q10", dict(fill="tonexty", line=dict(width=0), name="预报 10–90%",
+                                   fillcolor="rgba(70,130,180,0.25)")),
+                      ("q50", dict(name="预报中位数（提前1天）", line=dict(color="steelblue", dash="dash")))):
+            x, y = day_steps(dates, [f[q] for f in fc])
+            fig.add_trace(go.Scatter(x=x, y=y, line_shape="hv", **kw))
+    x, y = day_steps(dates, list(g["aqi"]))
+    fig.add_trace(go.Scatter(x=x, y=y, name="实况日均AQI", mode="lines", line_shape="hv",
+                             line=dict(color="black", width=2)))
     roll = report["rolling_24h"].get(area)
     if roll:
         fig.add_trace(go.Scatter(x=[pd.Timestamp(t).tz_localize(None) for t, _ in roll], y=[v for _, v in roll],
                                  name="滑动24小时AQI", line=dict(color="grey", width=1)))
     for d, lv in zip(dates, g["warning"]):
         if lv != "none":
-            fig.add_vrect(x0=d - pd.Timedelta(hours=12), x1=d + pd.Timedelta(hours=12),
-                          fillcolor=LEVEL_COLOURS[lv], opacity=0.25, line_width=0)
+            fig.add_vrect(x0=d, x1=d + pd.Timedelta(days=1), fillcolor=LEVEL_COLOURS[lv], opacity=0.25,
+                          line_width=0)
     fig.add_hline(y=HEAVY_AQI, line=dict(color="red", dash="dot"))
     fig.update_layout(title=f"{names.get(area, area)}：实况、预报与预警", height=320, margin=dict(t=40, b=20))
     return fig
 
 
 def warning_outcomes(report: dict) -> go.Figure:
-    """Number of areas per warning outcome (hit, miss, false alarm, correct negative)."""
+    """Number of areas per warning outcome (hit, miss, false alarm, correct negative; and, when an advisory
+    episode — dust, O3 — had no health advisory, "no advisory", never counted as a missed warning)."""
     wq = report["warning_quality"]
+    codes = ["hit", "miss", "false_alarm", "correct_negative"] + \
+        (["advisory_missed"] if any(v["outcome"] == "advisory_missed" for v in wq.values()) else [])
+    outcomes = {k: labels.label("outcomes", k, "zh") for k in codes}  # the nomenclature's names (forecast.labels)
     skill = make_subplots(rows=1, cols=1)
-    skill.add_trace(go.Bar(x=["命中", "漏报", "空报", "正确无预警"],
-                           y=[sum(v["outcome"] == k for v in wq.values())
-                              for k in ("hit", "miss", "false_alarm", "correct_negative")]))
+    skill.add_trace(go.Bar(x=list(outcomes.values()),
+                           y=[sum(v["outcome"] == k for v in wq.values()) for k in outcomes]))
     skill.update_layout(title="预警效果（地区数）", height=300)
     return skill
 

@@ -14,6 +14,7 @@ from forecast.features import ISSUE_HOUR
 from forecast.levels import LEVEL_RANK, warning_level
 from forecast.nomenclature import HEAVY_AQI
 from forecast.verification import category_accuracy
+from response import causes
 from response import counterfactual as CF
 
 #: days around the episode left out of the counterfactual's training [d]
@@ -78,17 +79,52 @@ def forecast_quality(archive: pd.DataFrame, obs_daily: pd.DataFrame, area: str, 
     return out
 
 
-def warning_quality(warnings: pd.DataFrame, obs_daily: pd.DataFrame, area: str, start, end, rules: str) -> dict:
+def _day_kind(primary, dust) -> str:
+    """What an observed day calls for (:func:`response.causes.response_kind`): the first of tied primary
+    pollutants decides; a day without one is graded on the AQI alone (a warning)."""
+    first = str(primary).split(",")[0].strip() if isinstance(primary, str) and primary.strip() else None
+    try:
+        return causes.response_kind(first, dust=bool(dust) if pd.notna(dust) else False)
+    except ValueError:
+        return "warning"
+
+
+def episode_kind(obs_daily: pd.DataFrame, area: str, start, end) -> str:
+    """What an area's observed episode calls for: ``"advisory"`` when every heavy day (AQI > 200) of the window is
+    dust-dominated (the observed ``dust`` flag, :func:`forecast.aqi.dust_dominated`) or O3-primary — a health
+    advisory, not a colour warning (REFERENCE 1.4; :func:`response.causes.response_kind`) —, else ``"warning"``
+    (also without a heavy day, or without the ``dust`` / ``primary_pollutant`` columns)."""
+    if area not in obs_daily.index.get_level_values(0):
+        return "warning"
+    o = obs_daily.loc[area]
+    o = o[(o.index >= start) & (o.index <= end) & (o["aqi"] > HEAVY_AQI)]
+    if o.empty:
+        return "warning"
+    primary = o["primary_pollutant"] if "primary_pollutant" in o else pd.Series(None, index=o.index)
+    dust = o["dust"] if "dust" in o else pd.Series(False, index=o.index)
+    kinds = {_day_kind(p, d) for p, d in zip(primary, dust)}
+    return "advisory" if kinds == {"health_advisory"} else "warning"
+
+
+def warning_quality(warnings: pd.DataFrame, obs_daily: pd.DataFrame, area: str, start, end, rules: str, *,
+                    advisories: pd.DataFrame | None = None) -> dict:
     """The warnings of one area against its observations: outcome, levels, warned and heavy days, lead time.
+
+    An episode whose heavy days call for a health advisory (dust-dominated or O3-primary, :func:`episode_kind`) is
+    scored as an advisory: a health advisory for the area on a day of the window (``advisories``: ``area_id,
+    date[, issued]``, the days an advisory covered) is a ``hit``; without one the outcome is ``advisory_missed``
+    — never a missed colour warning (``miss``); a colour warning issued for it is noted
+    (``colour_warning_on_advisory``).
 
     Returns
     -------
     dict
-        ``observed_implied_level`` (the level the observed AQI implies under ``rules``), ``issued_level`` (the
-        highest in force), ``level_matched``, ``warned_days``, ``heavy_days``, ``heavy_days_warned``, ``outcome``
-        (``hit``, ``miss``, ``false_alarm``, ``correct_negative``) and, for a hit with issue dates,
-        ``lead_time_h`` [h]: from the issue time (:data:`forecast.features.ISSUE_HOUR` of the first issue date)
-        to the start of the first heavy day.
+        ``kind`` (``warning`` or ``advisory``), ``observed_implied_level`` (the level the observed AQI implies under
+        ``rules``), ``issued_level`` (the highest in force), ``level_matched``, ``warned_days``, ``heavy_days``,
+        ``heavy_days_warned``, ``outcome`` (``hit``, ``miss``, ``false_alarm``, ``correct_negative``; an advisory
+        episode ``hit`` or ``advisory_missed``) and, for a hit with issue dates, ``lead_time_h`` [h]: from the
+        issue time (:data:`forecast.features.ISSUE_HOUR` of the first issue date) to the start of the first heavy
+        day. An advisory episode also has ``advisory_days``.
     """
     o = _observed(obs_daily, area, start, end)
     w = warnings
@@ -97,9 +133,22 @@ def warning_quality(warnings: pd.DataFrame, obs_daily: pd.DataFrame, area: str, 
     warned = set(pd.to_datetime(ww["date"])) if len(ww) else set()
     implied = warning_level(o.fillna(0).to_numpy(float), rules=rules) if len(o) else "none"
     issued_level = max(ww["level"], key=lambda lv: LEVEL_RANK[lv]) if len(ww) else "none"
-    res = {"observed_implied_level": implied, "issued_level": issued_level,
+    kind = episode_kind(obs_daily, area, start, end)
+    res = {"kind": kind, "observed_implied_level": implied, "issued_level": issued_level,
            "level_matched": implied == issued_level, "warned_days": len(warned),
            "heavy_days": int(len(heavy)), "heavy_days_warned": int(sum(d in warned for d in heavy.index))}
+    if kind == "advisory":
+        a = advisories if advisories is not None else pd.DataFrame(columns=["area_id", "date"])
+        aa = a[(a["area_id"] == area) & (pd.to_datetime(a["date"]) >= start) &
+               (pd.to_datetime(a["date"]) <= end)] if len(a) else a
+        res["advisory_days"] = int(pd.to_datetime(aa["date"]).nunique()) if len(aa) else 0
+        res["level_matched"] = issued_level == "none"  # the right response to dust / O3 is no colour
+        res["colour_warning_on_advisory"] = bool(len(ww))
+        res["outcome"] = "hit" if len(aa) else "advisory_missed"
+        if len(aa) and "issued" in aa and aa["issued"].notna().any():
+            issued = pd.to_datetime(aa["issued"]).min()
+            res["lead_time_h"] = float((heavy.index[0] - issued).total_seconds() / 3600 - ISSUE_HOUR)
+        return res
     if len(heavy) and len(ww):
         res["outcome"] = "hit"
         if "issued" in ww and ww["issued"].notna().any():

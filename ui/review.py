@@ -88,7 +88,10 @@ def render():
         st.info(t("episode_none"))
         return
     ep_labels = R.episode_labels(eps)
-    i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: ep_labels[k], index=len(eps) - 1)
+    # the review opens on the most significant episode (peak × duration), not the last one
+    default = evaluation.most_significant_episode(eps)
+    i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: ep_labels[k],
+                     index=default if default is not None else len(eps) - 1)
     ep = eps.iloc[i]
     warnings = episodes.warnings_record(cfg["data"], audit_path(cfg))
     if warnings is not None:

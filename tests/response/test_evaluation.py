@@ -176,3 +176,40 @@ def test_episode_without_measures_is_compatible_with_zero(season_world, season):
     assert p["n_days"] >= 21 * 3
     assert p["interval"][0] <= 0 <= p["interval"][1], p
     assert abs(T.true_effect(season["truth"], p["rows"])) < 1.0  # no measures: the truth is (almost) no effect
+
+
+# ---- the review's default episode and the advisories record (hand-made: no world) ----------------------------
+
+def _eps(rows):
+    return pd.DataFrame([{"start": pd.Timestamp(s), "end": pd.Timestamp(e), "areas": ["a"], "heavy_area_days": n,
+                          "peak_aqi": p} for s, e, n, p in rows])
+
+
+def test_most_significant_episode_is_the_largest_peak_times_duration():
+    """Peak × days: 450 × 1 = 450, 260 × 4 = 1040, 320 × 3 = 960, 240 × 2 = 480 → the second (not the last, not
+    the highest peak)."""
+    eps = _eps([("2024-01-01", "2024-01-01", 1, 450.0), ("2024-01-10", "2024-01-13", 6, 260.0),
+                ("2024-02-01", "2024-02-03", 5, 320.0), ("2024-03-01", "2024-03-02", 2, 240.0)])
+    assert list(E.episode_significance(eps)) == [450.0, 1040.0, 960.0, 480.0]
+    assert E.most_significant_episode(eps) == 1
+
+
+def test_most_significant_of_equals_is_the_earliest_and_none_without_episodes():
+    eps = _eps([("2024-01-01", "2024-01-02", 2, 300.0), ("2024-02-01", "2024-02-03", 3, 200.0)])
+    assert E.most_significant_episode(eps) == 0
+    assert E.most_significant_episode(EP.detect_episodes(pd.DataFrame(
+        {"area_id": ["a"], "date": [pd.Timestamp("2024-01-01")], "aqi": [50.0]}).set_index(["area_id", "date"]))) is None
+
+
+def test_advisories_from_events_span_their_days_in_cst():
+    events = [{"id": 1, "action": "advisory", "area_id": "a", "valid_from": "2024-03-02T00:00:00+08:00",
+               "valid_to": "2024-03-04T00:00:00+08:00", "issue_date": "2024-03-01", "recorded_at": "x"},
+              {"id": 2, "action": "issued", "area_id": "b", "level": "orange", "valid_from": "2024-03-02T00:00:00+08:00",
+               "issue_date": "2024-03-01", "recorded_at": "x"},
+              {"id": 3, "action": "advisory", "area_id": "a", "valid_from": "2024-03-03T00:00:00+08:00",
+               "issue_date": "2024-03-02", "recorded_at": "x"}]
+    adv = E.advisories_from_events(events)
+    assert list(adv["area_id"]) == ["a"] * 3
+    assert [str(d.date()) for d in adv["date"]] == ["2024-03-02", "2024-03-03", "2024-03-04"]
+    assert list(adv["issued"]) == ["2024-03-01"] * 3  # the first advisory covering each day
+    assert E.advisories_record(None).empty

@@ -96,3 +96,32 @@ def test_report_figures_name_the_areas_the_report_carries():
     assert list(figs[3].data[0].x) == ["全部 / all", "石家庄市"]
     names = pd.Series({"baotou": "甲", "hohhot": "乙"})
     assert figures.report_figures(rep, names=names)[0].layout.title.text == "甲：实况、预报与预警"  # given wins
+
+
+def test_daily_values_are_day_long_steps():
+    """Baotou's observed daily AQI 180, 260, 240 on 1–3 Jan: drawn as steps from each day's 00:00 to the next
+    (x: the three days' starts and the end of 3 Jan; y: the values, the last repeated; shape hv)."""
+    fig = figures.episode_timeline(small_report(), "baotou")
+    obs = next(t for t in fig.data if t.name == "实况日均AQI")
+    assert obs.line.shape == "hv" and obs.mode == "lines"
+    assert [pd.Timestamp(x) for x in obs.x] == list(pd.date_range("2024-01-01", "2024-01-04"))
+    assert list(obs.y) == [180.0, 260.0, 240.0, 240.0]
+    median = next(t for t in fig.data if t.name == "预报中位数（提前1天）")
+    assert median.line.shape == "hv" and list(median.y) == [210.0, 210.0, None, None]
+    # the rolling 24-h AQI stays hourly points, the warning bands cover whole days (2 and 3 Jan)
+    roll = next(t for t in fig.data if t.name == "滑动24小时AQI")
+    assert roll.line.shape is None and len(roll.x) == 2
+    bands = [(pd.Timestamp(s.x0), pd.Timestamp(s.x1)) for s in fig.layout.shapes if s.type == "rect"]
+    assert bands == [(pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-03")),
+                     (pd.Timestamp("2024-01-03"), pd.Timestamp("2024-01-04"))]
+
+
+def test_day_steps_of_no_day():
+    assert figures.day_steps([], []) == ([], [])
+
+
+def test_an_advisory_episode_without_advisory_is_its_own_bar():
+    rep = small_report()
+    rep["warning_quality"]["hohhot"] = {"outcome": "advisory_missed", "kind": "advisory", "heavy_days": 1}
+    bars = figures.warning_outcomes(rep).data[0]
+    assert list(bars.x) == ["命中", "漏报", "空报", "正确未报", "未发布健康提示"] and list(bars.y) == [1, 0, 0, 0, 1]

@@ -53,7 +53,7 @@ def test_warning_quality_of_a_hit(rules, implied):
     """Two days above 200 (48 h): yellow under MEE-2019 (> 200 for 48 h), orange under MEE-2024 (> 200 for 48 h);
     the warning issued on 1 Jan at 16:00 led the first heavy day (2 Jan 00:00) by 8 h."""
     q = S.warning_quality(_warnings(), _obs(), "a", START, END, rules)
-    assert q == {"observed_implied_level": implied, "issued_level": "orange", "level_matched": implied == "orange",
+    assert q == {"kind": "warning", "observed_implied_level": implied, "issued_level": "orange", "level_matched": implied == "orange",
                  "warned_days": 2, "heavy_days": 2, "heavy_days_warned": 2, "outcome": "hit", "lead_time_h": 8.0}
 
 
@@ -85,3 +85,70 @@ def test_consultation_quality_only_the_episodes_areas_and_issue_dates():
     by_model = {r["model"]: r for r in rows}
     assert by_model["lantian"]["n"] == 1 and by_model["lantian"]["mae"] == 70.0
     assert by_model["consultation"]["mae"] == 10.0 and by_model["consultation"]["hits"] == 1
+
+
+# ---- dust and O3 episodes are advisory episodes (REFERENCE 1.4: dust → health advisory, not a colour) -------------
+
+def _dust_obs(pm25=(40, 60, 70, 30), pm10=(150, 600, 550, 90), primary=None):
+    """Two heavy days dominated by dust: PM10 600 and 550 µg/m³ (IAQI 500 and 450) with PM2.5/PM10 of 0.10 and
+    0.13; the dust flag is the rule's (:func:`forecast.aqi.dust_dominated`), not set by hand."""
+    from forecast import aqi
+
+    idx = pd.MultiIndex.from_product([["a"], DAYS], names=["area_id", "date"])
+    d = pd.DataFrame({"pm25_24h": np.asarray(pm25, float), "pm10_24h": np.asarray(pm10, float)}, index=idx)
+    d["aqi"] = np.maximum(aqi.iaqi("pm25_24h", d["pm25_24h"].to_numpy()), aqi.iaqi("pm10_24h", d["pm10_24h"].to_numpy()))
+    d["dust"] = aqi.dust_dominated(d)
+    d["primary_pollutant"] = primary or "PM10"
+    return d
+
+
+def _advisories(days=(1,), issued="2024-01-01"):
+    return pd.DataFrame({"area_id": "a", "date": DAYS[list(days)], "issued": issued})
+
+
+NO_WARNINGS = pd.DataFrame(columns=["area_id", "date", "level", "issued"])
+
+
+def test_the_dust_days_are_the_rules():
+    obs = _dust_obs()
+    assert list(obs["dust"]) == [False, True, True, False] and list(obs["aqi"] > 200) == [False, True, True, False]
+    assert S.episode_kind(obs, "a", START, END) == "advisory"
+
+
+def test_a_dust_episode_with_a_health_advisory_is_a_hit():
+    q = S.warning_quality(NO_WARNINGS, _dust_obs(), "a", START, END, "MEE-2024", advisories=_advisories())
+    assert q["kind"] == "advisory" and q["outcome"] == "hit" and q["advisory_days"] == 1
+    assert q["heavy_days"] == 2 and q["lead_time_h"] == 8.0  # issued 1 Jan 16:00, first dust day 2 Jan 00:00
+    assert q["level_matched"] and not q["colour_warning_on_advisory"]
+
+
+def test_a_dust_episode_without_a_colour_warning_is_not_a_miss():
+    q = S.warning_quality(NO_WARNINGS, _dust_obs(), "a", START, END, "MEE-2024")
+    assert q["kind"] == "advisory" and q["outcome"] == "advisory_missed" and q["outcome"] != "miss"
+    assert q["advisory_days"] == 0
+
+
+def test_a_colour_warning_on_a_dust_episode_is_noted():
+    q = S.warning_quality(_warnings(), _dust_obs(), "a", START, END, "MEE-2024", advisories=_advisories())
+    assert q["outcome"] == "hit" and q["colour_warning_on_advisory"] and not q["level_matched"]
+
+
+def test_an_o3_episode_is_an_advisory_episode():
+    obs = _obs().assign(dust=False, primary_pollutant="O3")
+    assert S.episode_kind(obs, "a", START, END) == "advisory"
+    assert S.warning_quality(NO_WARNINGS, obs, "a", START, END, "MEE-2024")["outcome"] == "advisory_missed"
+
+
+def test_a_particulate_heavy_day_makes_it_a_warning_episode():
+    """One dust day and one PM2.5 day above 200: the PM2.5 day needs a colour warning — unwarned, a miss."""
+    obs = _dust_obs(pm25=(40, 60, 200, 30), pm10=(150, 600, 250, 90))
+    obs["primary_pollutant"] = ["PM10", "PM10", "PM2.5", None]
+    assert list(obs["dust"]) == [False, True, False, False]
+    assert S.episode_kind(obs, "a", START, END) == "warning"
+    assert S.warning_quality(NO_WARNINGS, obs, "a", START, END, "MEE-2024",
+                             advisories=_advisories())["outcome"] == "miss"
+
+
+def test_an_episode_without_cause_columns_is_a_warning_episode():
+    assert S.episode_kind(_obs(), "a", START, END) == "warning"
+    assert S.episode_kind(_obs(), "elsewhere", START, END) == "warning"
