@@ -32,7 +32,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-#: the demo world and model (``make run``; keep in step with the Makefile and ``ui/common.py``'s ``DEMO``)
+#: the demo world and model (``make run``; keep in step with the Makefile; ``ui/common.py`` imports it)
 DEMO = {"seed": 7, "start": "2022-10-01", "end": "2025-03-31", "train_until": "2024-05-31",
         "verify_start": "2024-10-01", "verify_end": "2025-03-30"}
 #: the model shipped with the code for the demo world (trained on its first two winters; :data:`FINGERPRINT_FILE`

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from lantian.demo import DEMO  # the demo world and model `make run` prepares: one home (lantian/demo.py)
+
 TEXT = {
     "title": ("蓝天 · 重污染天气预报与应急响应", "lantian · heavy-pollution forecasting and response"),
     "consultation": ("会商", "Consultation"), "duty": ("值班发布", "Issue warnings"),
@@ -196,8 +198,6 @@ def level_chip(level: str, text: str | None = None) -> str:
             f"{text or L('levels', level)}</span>")
 
 
-#: the demo world and model `make run` prepares (keep in step with the Makefile)
-DEMO = {"seed": 7, "start": "2022-10-01", "end": "2025-03-31", "train_until": "2024-05-31", "rounds": None}
 
 
 def settings() -> dict:
@@ -381,7 +381,6 @@ def prepare_demo(cfg: dict) -> None:
         inp = inputs(str(cfg["data"]))
         bar = st.progress(0.0, text=t("train"))
         forecasting.train(cfg["data"], cfg["model"], until=DEMO["train_until"], inputs=inp,
-                          **({"rounds": DEMO["rounds"]} if DEMO["rounds"] else {}),
                           progress=lambda done, total: bar.progress(done / total, text=f"{t('train')} {done}/{total}"))
         status.update(label=t("prepared"), state="complete")
 
