@@ -20,8 +20,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Both cores, one test file per worker (session fixtures such as the small worlds are built once per worker);
+# JOBS=1 runs it in one process.
+JOBS    ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
