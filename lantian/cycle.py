@@ -202,7 +202,12 @@ def _cycle_root(data, cache=None, *, create: bool = True) -> Path:
     return (Path(cache) if cache else Path(data) / ".lantian") / CYCLE_DIR
 
 
-def status_path(data, cache=None) -> Path:
+def status_path(data, cache=None, *, create: bool = True) -> Path:
+    """``<workspace>/cycle/status.json`` (``create=False``: the path guessed without creating the workspace)."""
+    if create:
+        from forecast import workspace
+
+        return workspace.cache_dir(data, cache) / CYCLE_DIR / STATUS_FILE
     return _cycle_root(data, cache, create=False) / STATUS_FILE
 
 
@@ -219,7 +224,7 @@ def read_runs(data, cache=None) -> list[dict]:
     """Every run's record, oldest first (a damaged line is skipped)."""
     from forecast import workspace
 
-    records, _ = workspace.read_jsonl(_cycle_root(data, cache, create=False) / RUNS_FILE)
+    records, _ = workspace.read_jsonl(workspace.cache_dir(data, cache) / CYCLE_DIR / RUNS_FILE)
     return [r for _, r in records]
 
 
@@ -566,7 +571,7 @@ def plan(data, model_dir, cfg: dict, issued, *, now=None, cache=None) -> dict:
             "forecast": {"model": str(model_dir), "issue_date": str(pd.Timestamp(issued).date()),
                          "run": met.get("run")},
             "notify": {k: bool(cfg["notify"][k]) for k in ("email", "webhook")} | {"when": cfg["notify"]["when"]},
-            "status": str(status_path(data, cache)),
+            "status": str(status_path(data, cache, create=False)),
             "products": str(_cycle_root(data, cache, create=False) / f"{pd.Timestamp(issued):%Y%m%d}")}
 
 
@@ -823,3 +828,71 @@ def describe_plan(p: dict) -> list[str]:
     lines.append(f"notify ({p['notify']['when']}): {', '.join(targets) or 'no target configured'}")
     lines.append(f"status: {p['status']}; products: {p['products']}/<run>/")
     return lines
+
+
+# ---- what the status page shows ----------------------------------------------------------------------------------
+
+def _cst(iso) -> str:
+    from forecast.nomenclature import CST_OFFSET
+
+    if not iso:
+        return "—"
+    t = pd.Timestamp(iso)
+    t = t.tz_convert("UTC").tz_localize(None) if t.tzinfo is not None else t
+    return f"{t + CST_OFFSET:%Y-%m-%d %H:%M}"
+
+
+def status_view(record: dict | None, runs: list[dict] | None = None, lang: str = "zh") -> dict | None:
+    """What the app's status page shows of a status record (:func:`read_status`) and the run records
+    (:func:`read_runs`), in ``lang``: ``state`` (code) and ``state_label``, ``headline``, ``reason``,
+    ``degraded`` (sentences), ``freshness``, ``sources``, ``notifications`` and ``runs`` as tables with labelled
+    columns. ``None`` when no cycle has run."""
+    from forecast import labels
+
+    if record is None:
+        return None
+    zh = lang == "zh"
+    lab = lambda kind, code: labels.label(kind, code, lang, default=str(code))  # noqa: E731
+    state = "unchanged" if record.get("unchanged") else record["state"]
+    head = (f"最近一次运行：{_cst(record.get('finished'))}（北京时），预报发布日期 {record['issue_date']}，"
+            f"模型 {record.get('model_version') or '—'}" if zh else
+            f"Last run: {_cst(record.get('finished'))} CST, issue date {record['issue_date']}, model "
+            f"{record.get('model_version') or '—'}")
+    if record.get("unchanged"):
+        head += (f"；输入未变化，沿用运行 {record.get('previous_run')} 的结果" if zh else
+                 f"; inputs unchanged, the results of run {record.get('previous_run')} stand")
+    cols = (("检查项", "状态", "说明") if zh else ("Check", "State", "Detail"))
+    fresh = pd.DataFrame([{cols[0]: lab("cycle_checks", c["check"]), cols[1]: lab("cycle_states", c["state"]),
+                           cols[2]: c["zh"] if zh else c["en"]} for c in record.get("checks") or []],
+                         columns=list(cols))
+    scols = (("数据", "来源", "新增或更新的文件", "问题") if zh else ("Data", "Source", "Files new or grown",
+                                                          "Problems"))
+    srows = []
+    for key, src in (record.get("sources") or {}).items():
+        got = [f["file"] for f in src.get("files", []) if f["state"] in ("new", "grown")]
+        srows.append({scols[0]: lab("cycle_sources", key), scols[1]: lab("cycle_sources", src.get("source")),
+                      scols[2]: ("、" if zh else ", ").join(got) or "—",
+                      scols[3]: ("；" if zh else "; ").join(src.get("problems") or []) or "—"})
+    ncols = (("方式", "发送至", "结果", "时间（北京时）", "错误") if zh else
+             ("Channel", "To", "Result", "Time (CST)", "Error"))
+    nrows = [{ncols[0]: lab("cycle_notify", n["kind"]), ncols[1]: n["target"],
+              ncols[2]: ("成功" if n["ok"] else "失败") if zh else ("sent" if n["ok"] else "failed"),
+              ncols[3]: _cst(n.get("sent_at")), ncols[4]: n.get("error") or "—"}
+             for n in record.get("notifications") or []]
+    rcols = (("运行时间（北京时）", "发布日期", "状态", "变化", "通知") if zh else
+             ("Run (CST)", "Issue date", "State", "Changes", "Notified"))
+    rrows = [{rcols[0]: _cst(r.get("finished")), rcols[1]: r.get("issue_date"),
+              rcols[2]: lab("cycle_states", "unchanged" if r.get("unchanged") else r.get("state")),
+              rcols[3]: len(r.get("changes") or []), rcols[4]: sum(bool(n.get("ok")) for n in r.get("notifications") or [])}
+             for r in reversed((runs or [])[-10:])]
+    deg = record.get("degraded") or {}
+    why = record.get("notify_reason")
+    return {"state": state, "state_label": lab("cycle_states", state), "headline": head,
+            "reason": record.get("reason"),
+            "degraded": (deg.get("reasons") if zh else deg.get("reasons_en")) or [],
+            "freshness": fresh, "sources": pd.DataFrame(srows, columns=list(scols)),
+            "notifications": pd.DataFrame(nrows, columns=list(ncols)),
+            "notify_note": None if nrows else ("本次运行未发送通知" if zh else
+                                               "No notification sent by this run" + (f" ({why})" if why else "")),
+            "briefing": (record.get("briefing") or {}).get("docx"),
+            "runs": pd.DataFrame(rrows, columns=list(rcols))}

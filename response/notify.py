@@ -143,8 +143,8 @@ def send_webhook(message: Message, spec: dict, *, timeout: float = TIMEOUT) -> i
 
 def _describe(kind: str, spec: dict) -> str:
     if kind == "email":
-        return f"email {','.join(spec['to'])} via {spec['host']}:{spec['port']}"
-    return f"webhook {spec['url']}"
+        return f"{', '.join(spec['to'])} ({spec['host']}:{spec['port']})"
+    return spec["url"]
 
 
 def send(message: Message, targets: dict, *, timeout: float = TIMEOUT) -> list[dict]:
