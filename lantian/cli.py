@@ -499,7 +499,8 @@ def _cmd_cycle(args) -> int:
             print(line)
         return 0
     rec = cycle.run_cycle(args.data, model, issued=issued, config=cfg, cache=args.cache,
-                          region=getattr(args, "region", None), echo=None if args.quiet else print)
+                          region=getattr(args, "region", None), audit=args.audit,
+                          echo=None if args.quiet else print)
     if rec["state"] == "refused":
         print(f"lantian cycle: error: refused: {rec['reason']}", file=sys.stderr)
         return EXIT_ERROR
@@ -734,6 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--issued", help="issue date (YYYY-MM-DD; default today, China Standard Time)")
     p.add_argument("--config", help="cycle configuration (YAML, layout of config/cycle.yaml; default: no sources, "
                                     "no notification)")
+    p.add_argument("--audit", help="audit database the warnings in force are read from (never written; default "
+                                   "the workspace's audit.db)")
     p.add_argument("--dry-run", action="store_true", help="print what the run would fetch and run; write nothing")
     p.set_defaults(func=_cmd_cycle)
     return parser

@@ -575,7 +575,7 @@ def plan(data, model_dir, cfg: dict, issued, *, now=None, cache=None) -> dict:
             "products": str(_cycle_root(data, cache, create=False) / f"{pd.Timestamp(issued):%Y%m%d}")}
 
 
-def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, region=None, now=None,
+def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, region=None, audit=None, now=None,
               opendata_client=None, era5_client=None, fetcher=None, echo=None) -> dict:
     """One daily run (module docstring); returns its record (also in ``status.json`` and ``runs.jsonl``).
 
@@ -591,6 +591,9 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
         A configuration (:func:`check_config`) or its YAML file (:func:`load_config`); default: no sources.
     cache, region
         Workspace and region folder, as for every command.
+    audit : path-like, optional
+        The audit store the warning states in force are read from (never written; default the workspace's
+        ``audit.db``; the app's ``LANTIAN_AUDIT`` in a deployment).
     now : datetime-like, optional
         The time of the run (default the clock; tests set it).
     opendata_client, era5_client, fetcher
@@ -767,7 +770,7 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
 
     # 5. the proposals (the audit store read for the states in force, never written)
     states = None
-    audit_db = workspace.audit_path(data, cache)
+    audit_db = Path(audit) if audit else workspace.audit_path(data, cache)
     if audit_db.exists():
         from response.audit import open_store
 
