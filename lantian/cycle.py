@@ -693,7 +693,9 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
     record["model_version"] = model.version
     fingerprint = inputs_fingerprint(data, model_dir=model_dir, cfg=cfg, issued=issued)
     record["fingerprint"] = fingerprint
-    last_good = next((r for r in reversed(same_day) if r.get("state") in ("ok", "degraded")), None)
+    # the day's last run that forecast (an unchanged run only points at one)
+    last_good = next((r for r in reversed(same_day) if r.get("state") in ("ok", "degraded")
+                      and not r.get("unchanged")), None)
     if (last_good and same_day[-1].get("fingerprint") == fingerprint and last_good.get("fingerprint") == fingerprint
             and Path((last_good.get("forecast") or {}).get("document") or "").exists()):
         for key in ("state", "checks", "degraded", "forecast", "proposals", "briefing", "model_version", "summary"):
