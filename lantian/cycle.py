@@ -678,138 +678,147 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
         log("refused", record["reason"])
         return finish()
 
-    # 1–2. the inputs
-    record["sources"] = {"meteorology": fetch_meteorology(data, cfg, issued, now=now, client=opendata_client,
-                                                          era5_client=era5_client),
-                         "stations": fetch_stations(data, cfg, issued, now=now, fetcher=fetcher)}
-    for key, src in record["sources"].items():
-        got = [f for f in src["files"] if f["state"] in ("new", "grown")]
-        log("fetch", f"{key} ({src['source']}): {len(got)} file(s) new or grown" +
-            (f"; problems: {'; '.join(src['problems'])}" if src["problems"] else ""), files=got)
-    try:
-        model = M.Forecaster.load(model_dir)
-    except (ValueError, OSError) as exc:
-        return refuse(f"the model {model_dir} cannot be loaded: {exc}")
-    record["model_version"] = model.version
-    fingerprint = inputs_fingerprint(data, model_dir=model_dir, cfg=cfg, issued=issued)
-    record["fingerprint"] = fingerprint
-    # the day's last run that forecast (an unchanged run only points at one)
-    last_good = next((r for r in reversed(same_day) if r.get("state") in ("ok", "degraded")
-                      and not r.get("unchanged")), None)
-    if (last_good and same_day[-1].get("fingerprint") == fingerprint and last_good.get("fingerprint") == fingerprint
-            and Path((last_good.get("forecast") or {}).get("document") or "").exists()):
-        for key in ("state", "checks", "degraded", "forecast", "proposals", "briefing", "model_version", "summary"):
-            record[key] = last_good.get(key)
-        record["unchanged"] = True
-        record["previous_run"] = last_good["run_id"]
-        log("unchanged", f"inputs, model and configuration as in run {last_good['run_id']}: nothing to do")
+    def steps() -> dict:
+        # 1–2. the inputs
+        record["sources"] = {"meteorology": fetch_meteorology(data, cfg, issued, now=now, client=opendata_client,
+                                                              era5_client=era5_client),
+                             "stations": fetch_stations(data, cfg, issued, now=now, fetcher=fetcher)}
+        for key, src in record["sources"].items():
+            got = [f for f in src["files"] if f["state"] in ("new", "grown")]
+            log("fetch", f"{key} ({src['source']}): {len(got)} file(s) new or grown" +
+                (f"; problems: {'; '.join(src['problems'])}" if src["problems"] else ""), files=got)
+        try:
+            model = M.Forecaster.load(model_dir)
+        except (ValueError, OSError) as exc:
+            return refuse(f"the model {model_dir} cannot be loaded: {exc}")
+        record["model_version"] = model.version
+        fingerprint = inputs_fingerprint(data, model_dir=model_dir, cfg=cfg, issued=issued)
+        record["fingerprint"] = fingerprint
+        # the day's last run that forecast (an unchanged run only points at one)
+        last_good = next((r for r in reversed(same_day) if r.get("state") in ("ok", "degraded")
+                          and not r.get("unchanged")), None)
+        if (last_good and same_day[-1].get("fingerprint") == fingerprint and last_good.get("fingerprint") == fingerprint
+                and Path((last_good.get("forecast") or {}).get("document") or "").exists()):
+            for key in ("state", "checks", "degraded", "forecast", "proposals", "briefing", "model_version", "summary"):
+                record[key] = last_good.get(key)
+            record["unchanged"] = True
+            record["previous_run"] = last_good["run_id"]
+            log("unchanged", f"inputs, model and configuration as in run {last_good['run_id']}: nothing to do")
+            return finish()
+
+        # 3. freshness
+        try:
+            reg = region if region is not None and not isinstance(region, (str, Path)) else load_region(region, data=data)
+            inputs = forecasting.load_inputs(data, cache=cache, region=reg)
+        except (ValueError, OSError, KeyError) as exc:
+            return refuse(f"the data cannot be read: {exc}")
+        run_hour = cfg["meteorology"]["run_hour"]
+        met_run = freshness.newest_run(inputs.met_lead, ref, run_hour)
+        lead_days = freshness.run_lead_days(inputs.met_lead, met_run, issued)
+        rows, codes = None, []
+        try:
+            sites = cnemc.read_station_list(workspace.sites_file(data), inputs.region.areas)
+            codes = sites["station"].tolist()
+            files = [workspace.stations_dir(data) / f"china_sites_{d:%Y%m%d}.csv"
+                     for d in (issued - pd.Timedelta(days=1), issued)]
+            parts = [cnemc.read_cnemc_file(f, codes) for f in files if f.exists()]
+            parts = [p for p in parts if p is not None and len(p)]
+            rows = pd.concat(parts, ignore_index=True) if parts else None
+        except (ValueError, OSError) as exc:
+            log("freshness", f"station list unreadable: {exc}")
+        stations = freshness.station_reporting(rows, codes, ref + CST_OFFSET)
+        checks = freshness.assess(met_run=met_run, met_reference=ref, lead_days=lead_days, stations=stations,
+                                  limits=limits)
+        record["checks"] = checks
+        for c in checks:
+            log("freshness", f"{c['check']}: {c['state']} — {c['en']}", check=c["check"], state=c["state"])
+        met_check = checks[0]
+        if met_check["state"] == "missing":
+            return refuse(f"no forecast run within {limits.meteorology_fallback_hours:g} h of the issue time "
+                          f"({met_check['en']}): no honest forecast")
+        run_day = (pd.Timestamp(met_run) + CST_OFFSET).normalize()
+        if run_day < issued:  # an older run stands in for the issue date's
+            inputs.met_lead = freshness.fallback_run(inputs.met_lead, met_run, issued)
+            log("forecast", f"the run {met_run:%Y-%m-%d %H} UTC stands in for the issue date's "
+                            f"({met_check['value']:.0f} h old)")
+        bad = [c for c in checks if c["state"] != "ok"]
+        if bad:
+            record["state"] = "degraded"
+            record["degraded"] = {"checks": [c["check"] for c in bad], "reasons": [c["zh"] for c in bad],
+                                  "reasons_en": [c["en"] for c in bad],
+                                  "meteorology_run": f"{pd.Timestamp(met_run):%Y-%m-%d %H} UTC",
+                                  "meteorology_age_hours": met_check["value"]}
+
+        # 4. the forecast
+        products = workspace.output_dir(data, CYCLE_DIR, f"{issued:%Y%m%d}", run_id, cache=cache)
+        try:
+            table = forecasting.run_forecast(data, model_dir, issued, cache=cache, inputs=inputs)
+        except (ValueError, OSError) as exc:
+            return refuse(f"no forecast for {issued.date()}: {exc}")
+        if record["degraded"]:  # the archived rows say so too
+            table["degraded"] = "; ".join(record["degraded"]["reasons"])
+            archive.store(table, data, model.version, issued, cache=cache)
+        doc = forecasting.forecast_json(table, model)
+        if record["degraded"]:
+            doc["degraded"] = {k: record["degraded"][k] for k in ("reasons", "reasons_en", "meteorology_run",
+                                                                  "meteorology_age_hours")}
+        doc_path = products / "forecast.json"
+        _write_json(doc_path, doc)
+        record["forecast"] = {"document": str(doc_path), "model_version": model.version,
+                              "meteorology_run": f"{pd.Timestamp(met_run):%Y-%m-%d %H} UTC",
+                              "met_source": doc.get("met_source"), "warnings": doc.get("warnings") or [],
+                              "levels": {a["area_id"]: a["level"] for a in doc["areas"]}}
+        log("forecast", f"forecast of {issued.date()} by {model.version}: "
+                        f"{sum(a['level'] != 'none' for a in doc['areas'])} area(s) with a level", document=str(doc_path))
+
+        # 5. the proposals (the audit store read for the states in force, never written)
+        states = None
+        audit_db = Path(audit) if audit else workspace.audit_path(data, cache)
+        if audit_db.exists():
+            from response.audit import open_store
+
+            with open_store(audit_db, read_only=True, create=False) as store:
+                states = lifecycle.states_from_events(store.events(), before=str(issued.date()))
+        decisions = respond(doc, out_dir=products / "proposals", write_docx=False, states=states, region=inputs.region,
+                            data=data, consultation=False)
+        record["proposals"] = {
+            "file": str(products / "proposals" / "decisions.json"), "states_from_audit": states is not None,
+            **{tier: {r["area_id"]: {"level": r["level"], "action": r["action"]} for r in decisions[tier]
+                      if r.get("has_forecast", True)} for tier in ("city", "county")},
+            "region": [{"level": r["level"], "members": r.get("members")} for r in decisions.get("region", [])]}
+        log("proposals", f"{sum(p['action'] != 'none' for p in record['proposals']['city'].values())} league/city "
+                         "action(s) proposed (not issued)")
+
+        # 6. the briefing
+        try:
+            out = products / "briefing.docx"
+            inp = BR.from_document(doc, data, region=inputs.region, cache=cache, inputs=inputs,
+                                   audit=audit_db if audit_db.exists() else None, maps=cfg["briefing"]["maps"],
+                                   forecast_source="run")
+            inp.decisions = decisions
+            BR.write_docx(BR.build_briefing(inp, cfg["briefing"]["lang"]), out)
+            record["briefing"] = {"docx": str(out), "fields_problem": inp.fields_problem}
+            log("briefing", f"written: {out}")
+        except (ValueError, OSError, ImportError) as exc:
+            record["briefing"] = {"docx": None, "problem": " ".join(str(exc).split())}
+            log("briefing", f"not written: {exc}")
+
+        # 7. what changed since the day's previous run
+        now_summary = _summary(doc, decisions)
+        record["summary"] = now_summary
+        if last_good and last_good.get("summary"):
+            record["changes"] = changes(last_good["summary"], now_summary, aqi_change=cfg["notify"]["aqi_change"])
+            record["previous_run"] = last_good["run_id"]
+            log("changes", f"{len(record['changes'])} change(s) since run {last_good['run_id']}")
         return finish()
 
-    # 3. freshness
     try:
-        reg = region if region is not None and not isinstance(region, (str, Path)) else load_region(region, data=data)
-        inputs = forecasting.load_inputs(data, cache=cache, region=reg)
-    except (ValueError, OSError, KeyError) as exc:
-        return refuse(f"the data cannot be read: {exc}")
-    run_hour = cfg["meteorology"]["run_hour"]
-    met_run = freshness.newest_run(inputs.met_lead, ref, run_hour)
-    lead_days = freshness.run_lead_days(inputs.met_lead, met_run, issued)
-    rows, codes = None, []
-    try:
-        sites = cnemc.read_station_list(workspace.sites_file(data), inputs.region.areas)
-        codes = sites["station"].tolist()
-        files = [workspace.stations_dir(data) / f"china_sites_{d:%Y%m%d}.csv"
-                 for d in (issued - pd.Timedelta(days=1), issued)]
-        parts = [cnemc.read_cnemc_file(f, codes) for f in files if f.exists()]
-        parts = [p for p in parts if p is not None and len(p)]
-        rows = pd.concat(parts, ignore_index=True) if parts else None
-    except (ValueError, OSError) as exc:
-        log("freshness", f"station list unreadable: {exc}")
-    stations = freshness.station_reporting(rows, codes, ref + CST_OFFSET)
-    checks = freshness.assess(met_run=met_run, met_reference=ref, lead_days=lead_days, stations=stations,
-                              limits=limits)
-    record["checks"] = checks
-    for c in checks:
-        log("freshness", f"{c['check']}: {c['state']} — {c['en']}", check=c["check"], state=c["state"])
-    met_check = checks[0]
-    if met_check["state"] == "missing":
-        return refuse(f"no forecast run within {limits.meteorology_fallback_hours:g} h of the issue time "
-                      f"({met_check['en']}): no honest forecast")
-    run_day = (pd.Timestamp(met_run) + CST_OFFSET).normalize()
-    if run_day < issued:  # an older run stands in for the issue date's
-        inputs.met_lead = freshness.fallback_run(inputs.met_lead, met_run, issued)
-        log("forecast", f"the run {met_run:%Y-%m-%d %H} UTC stands in for the issue date's "
-                        f"({met_check['value']:.0f} h old)")
-    bad = [c for c in checks if c["state"] != "ok"]
-    if bad:
-        record["state"] = "degraded"
-        record["degraded"] = {"checks": [c["check"] for c in bad], "reasons": [c["zh"] for c in bad],
-                              "reasons_en": [c["en"] for c in bad],
-                              "meteorology_run": f"{pd.Timestamp(met_run):%Y-%m-%d %H} UTC",
-                              "meteorology_age_hours": met_check["value"]}
+        return steps()
+    except Exception as exc:  # an unexpected failure: recorded, told, and one line on the command line
+        import traceback
 
-    # 4. the forecast
-    products = workspace.output_dir(data, CYCLE_DIR, f"{issued:%Y%m%d}", run_id, cache=cache)
-    try:
-        table = forecasting.run_forecast(data, model_dir, issued, cache=cache, inputs=inputs)
-    except (ValueError, OSError) as exc:
-        return refuse(f"no forecast for {issued.date()}: {exc}")
-    if record["degraded"]:  # the archived rows say so too
-        table["degraded"] = "; ".join(record["degraded"]["reasons"])
-        archive.store(table, data, model.version, issued, cache=cache)
-    doc = forecasting.forecast_json(table, model)
-    if record["degraded"]:
-        doc["degraded"] = {k: record["degraded"][k] for k in ("reasons", "reasons_en", "meteorology_run",
-                                                              "meteorology_age_hours")}
-    doc_path = products / "forecast.json"
-    _write_json(doc_path, doc)
-    record["forecast"] = {"document": str(doc_path), "model_version": model.version,
-                          "meteorology_run": f"{pd.Timestamp(met_run):%Y-%m-%d %H} UTC",
-                          "met_source": doc.get("met_source"), "warnings": doc.get("warnings") or [],
-                          "levels": {a["area_id"]: a["level"] for a in doc["areas"]}}
-    log("forecast", f"forecast of {issued.date()} by {model.version}: "
-                    f"{sum(a['level'] != 'none' for a in doc['areas'])} area(s) with a level", document=str(doc_path))
-
-    # 5. the proposals (the audit store read for the states in force, never written)
-    states = None
-    audit_db = Path(audit) if audit else workspace.audit_path(data, cache)
-    if audit_db.exists():
-        from response.audit import open_store
-
-        with open_store(audit_db, read_only=True, create=False) as store:
-            states = lifecycle.states_from_events(store.events(), before=str(issued.date()))
-    decisions = respond(doc, out_dir=products / "proposals", write_docx=False, states=states, region=inputs.region,
-                        data=data, consultation=False)
-    record["proposals"] = {
-        "file": str(products / "proposals" / "decisions.json"), "states_from_audit": states is not None,
-        **{tier: {r["area_id"]: {"level": r["level"], "action": r["action"]} for r in decisions[tier]
-                  if r.get("has_forecast", True)} for tier in ("city", "county")},
-        "region": [{"level": r["level"], "members": r.get("members")} for r in decisions.get("region", [])]}
-    log("proposals", f"{sum(p['action'] != 'none' for p in record['proposals']['city'].values())} league/city "
-                     "action(s) proposed (not issued)")
-
-    # 6. the briefing
-    try:
-        out = products / "briefing.docx"
-        inp = BR.from_document(doc, data, region=inputs.region, cache=cache, inputs=inputs,
-                               audit=audit_db if audit_db.exists() else None, maps=cfg["briefing"]["maps"],
-                               forecast_source="run")
-        inp.decisions = decisions
-        BR.write_docx(BR.build_briefing(inp, cfg["briefing"]["lang"]), out)
-        record["briefing"] = {"docx": str(out), "fields_problem": inp.fields_problem}
-        log("briefing", f"written: {out}")
-    except (ValueError, OSError, ImportError) as exc:
-        record["briefing"] = {"docx": None, "problem": " ".join(str(exc).split())}
-        log("briefing", f"not written: {exc}")
-
-    # 7. what changed since the day's previous run
-    now_summary = _summary(doc, decisions)
-    record["summary"] = now_summary
-    if last_good and last_good.get("summary"):
-        record["changes"] = changes(last_good["summary"], now_summary, aqi_change=cfg["notify"]["aqi_change"])
-        record["previous_run"] = last_good["run_id"]
-        log("changes", f"{len(record['changes'])} change(s) since run {last_good['run_id']}")
-    return finish()
+        log("error", "unexpected failure", traceback=traceback.format_exc()[-4000:])
+        return refuse(f"the run failed unexpectedly: {type(exc).__name__}: {exc} (traceback in {root / LOG_FILE})")
 
 
 def describe_plan(p: dict) -> list[str]:
