@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from lantian import demo
-from ui import consultation, data, duty, review
+from ui import consultation, data, duty, review, status
 from ui.common import t
 
 
@@ -83,5 +83,6 @@ pages = [st.Page(gated(consultation.render, "consultation"), title=t("consultati
                  default=True),
          st.Page(gated(duty.render, "duty"), title=t("duty"), url_path="duty"),
          st.Page(gated(review.render, "review"), title=t("review"), url_path="review"),
-         st.Page(gated(data.render, "data"), title=t("data"), url_path="data")]
+         st.Page(gated(data.render, "data"), title=t("data"), url_path="data"),
+         st.Page(status.render, title=t("status"), url_path="status")]
 st.navigation(pages).run()

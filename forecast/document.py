@@ -15,6 +15,8 @@ Schema (keys not listed are allowed and ignored; ``?`` marks an optional key)
 ``model_version`` ?            text or null
 ``lead_correlation`` ?         a number in −1 … 1, or null
 ``decision.thresholds`` ?      ``yellow``, ``orange``, ``red`` → a probability in (0, 1]
+``degraded`` ?                 an object with ``reasons`` (a list of text, Chinese) and optionally
+                               ``reasons_en``: the inputs were stale or incomplete (``lantian cycle``)
 ``areas``                      a non-empty list of area objects, each ``area_id`` once
 ``areas[i].area_id``           text of 1–64 characters without control characters
 ``areas[i].level``             one of ``none, yellow, orange, red`` (:data:`forecast.levels.LEVELS`)
@@ -232,6 +234,12 @@ def _document(doc, problems: list) -> None:
             problems.append(f"decision: expected an object with thresholds, got {_shown(decision)}")
         elif decision.get("thresholds") is not None:
             _probabilities(decision["thresholds"], "decision.thresholds", _WARNING_LEVELS, problems, low_open=True)
+    degraded = doc.get("degraded")
+    if degraded is not None:
+        reasons = degraded.get("reasons") if isinstance(degraded, dict) else None
+        if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons) or not all(
+                isinstance(r, str) for r in (degraded.get("reasons_en") or [])):
+            problems.append(f"degraded: expected an object with reasons (a list of text), got {_shown(degraded)}")
     areas = doc["areas"]
     if not isinstance(areas, list):
         problems.append(f"areas: expected a list of area objects, got {_kind(areas)} {_shown(areas)}")

@@ -484,6 +484,36 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+# ---- the daily cycle ---------------------------------------------------------------------------------------------
+
+def _cmd_cycle(args) -> int:
+    """One daily run (:mod:`lantian.cycle`): exit 0 ok or degraded (a warning line), 2 refused (one line)."""
+    from forecast.nomenclature import parse_day
+    from lantian import cycle
+
+    cfg = cycle.load_config(args.config)
+    issued = parse_day(args.issued, "--issued") if args.issued else cycle.default_issue_date()
+    model = args.model or cfg["model"]
+    if args.dry_run:
+        for line in cycle.describe_plan(cycle.plan(args.data, model, cfg, issued, cache=args.cache)):
+            print(line)
+        return 0
+    rec = cycle.run_cycle(args.data, model, issued=issued, config=cfg, cache=args.cache,
+                          region=getattr(args, "region", None), audit=args.audit,
+                          echo=None if args.quiet else print)
+    if rec["state"] == "refused":
+        print(f"lantian cycle: error: refused: {rec['reason']}", file=sys.stderr)
+        return EXIT_ERROR
+    if rec["state"] == "degraded":
+        print(f"lantian cycle: warning: degraded: {'; '.join(rec['degraded']['reasons_en'])}", file=sys.stderr)
+    failed = [n for n in rec["notifications"] if not n["ok"]]
+    for n in failed:
+        print(f"lantian cycle: warning: notification to {n['target']} failed: {n['error']}", file=sys.stderr)
+    print(f"cycle {rec['run_id']}: {rec['state']}{' (inputs unchanged)' if rec['unchanged'] else ''}; "
+          f"{len(rec['changes'])} change(s); {sum(n['ok'] for n in rec['notifications'])} notification(s) sent")
+    return 0
+
+
 # ---- the parser --------------------------------------------------------------------------------------------------
 
 def _data_args(p, required=True):
@@ -697,6 +727,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, help="boosting rounds when training (default the forecaster's)")
     p.add_argument("--quiet", action="store_true", help="only the summary")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("cycle", help="the daily run: fetch meteorology and stations, check their freshness, "
+                                     "forecast, propose per tier (never issue), brief, notify (config/cycle.yaml)")
+    _data_args(p)
+    p.add_argument("--model", help="model directory (default: the configuration's `model`)")
+    p.add_argument("--issued", help="issue date (YYYY-MM-DD; default today, China Standard Time)")
+    p.add_argument("--config", help="cycle configuration (YAML, layout of config/cycle.yaml; default: no sources, "
+                                    "no notification)")
+    p.add_argument("--audit", help="audit database the warnings in force are read from (never written; default "
+                                   "the workspace's audit.db)")
+    p.add_argument("--dry-run", action="store_true", help="print what the run would fetch and run; write nothing")
+    p.set_defaults(func=_cmd_cycle)
     return parser
 
 

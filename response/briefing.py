@@ -92,6 +92,8 @@ _TEXT = {
     "adjusted": ("含会商订正：{n} 条（{areas}），级别按订正后的预报分级。",
                  "Includes {n} consultation adjustment(s) ({areas}); levels graded on the adjusted forecast."),
     "met_source": ("气象资料", "Meteorology"), "read_with": ("使用提示", "Read with"),
+    "degraded": ("【数据降级】本次预报的输入数据不完整或不及时，请谨慎使用：",
+                 "[Degraded] this forecast's inputs are stale or incomplete; read it with care:"),
     "area": ("地区", "Area"), "level": ("预报级别", "Level"), "proposed": ("建议级别", "Proposed level"),
     "in_force": ("现行级别", "In force"), "action": ("操作", "Action"), "reason": ("理由", "Reason"),
     "advisory": ("健康提示", "Health advisory"),
@@ -597,7 +599,11 @@ def _overview(inp: BriefingInputs, lang: str) -> list:
     now = pd.Timestamp(datetime.now(timezone.utc)).tz_convert("Asia/Shanghai")
     when = (f"{issue_time.year}年{issue_time.month}月{issue_time.day}日{issue_time.hour}时（北京时）" if zh else
             f"{issue_time:%Y-%m-%d %H:%M} CST")
-    out = [Paragraph(f"{_t('issue', lang)}：{when}" if zh else f"{_t('issue', lang)}: {when}"),
+    deg = doc.get("degraded") or {}
+    out = [Paragraph(_t("degraded", lang) + ("；".join(deg.get("reasons") or []) if zh else
+                                             "; ".join(deg.get("reasons_en") or deg.get("reasons") or [])))
+           ] if deg else []
+    out += [Paragraph(f"{_t('issue', lang)}：{when}" if zh else f"{_t('issue', lang)}: {when}"),
            Paragraph((f"{_t('generated', lang)}：{now:%Y-%m-%d %H:%M}（北京时）" if zh else
                       f"{_t('generated', lang)}: {now:%Y-%m-%d %H:%M} CST"))]
     model = " ".join(str(x) for x in (doc.get("model"), doc.get("model_version")) if x)
