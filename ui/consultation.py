@@ -69,7 +69,8 @@ def render_model_card(card: dict) -> None:
         period=labels.period(*period, lang()) if period else labels.EMPTY, rows=card.get("rows", labels.EMPTY)))
     ver = card.get("verification")
     if ver:
-        st.markdown(f"**{t('verification')}** {labels.period(*ver['period'], lang())}（AQI>200）")
+        st.markdown(f"**{t('verification')}** {labels.period(*ver['period'], lang())}"
+                    + labels.phrase("paren", lang(), text="AQI>200"))
         show_table(products.verification_table(card, lang=lang()), width="content")
         if ver.get("reliability"):
             with st.expander(t("reliability")):
@@ -164,7 +165,7 @@ def render_driver_maps(cfg, issued) -> None:
         st.info(f"{t('no_fields')}: {var}")
         return
     st.caption(f"{t('source')}{t('colon')}{L('met_sources', field.kind)}{t('list_sep')}{labels_[when]}"
-               f"（{t('cst')}）")
+               + labels.phrase("paren", lang(), text=t("cst")))
     reg = region(str(cfg["data"]))
     st.plotly_chart(figures.driver_map(field.lat, field.lon, field.values, var, field.wind_u, field.wind_v,
                                        geoms=reg.boundaries, areas=reg.areas), width="stretch")
