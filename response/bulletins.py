@@ -1,4 +1,5 @@
-"""Warning bulletins (Simplified Chinese) from editable templates, as Markdown and Word documents.
+"""Warning bulletins (Simplified Chinese) from editable templates, as Markdown and Word documents; an English
+rendering for reading (``lang="en"``, ``templates/en/<kind>.md``; the bulletin issued is always the Chinese one).
 
 Templates live in ``response/templates/<kind>.md`` (``issue``, ``upgrade``, ``downgrade``, ``lift``, ``advisory``)
 with ``${placeholders}`` (Python ``string.Template``); a user may point ``template_dir`` at edited copies. A
