@@ -93,7 +93,7 @@ def driver_map(lat, lon, values, var: str, u=None, v=None, *, geoms=None, areas=
     return fig
 
 
-def fan_chart(area: dict, history: pd.Series) -> go.Figure:
+def fan_chart(area: dict, history: pd.Series, lang: str = "zh") -> go.Figure:
     """One area's forecast: the 10–90 % fan, the median, the model's values where the consultation adjusted them,
     the observed daily AQI before the issue date (``history``) and the heavy-pollution line."""
     days = pd.to_datetime([d["date"] for d in area["days"]])
@@ -102,14 +102,15 @@ def fan_chart(area: dict, history: pd.Series) -> go.Figure:
                              showlegend=False))
     fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q10"] for d in area["days"]], fill="tonexty", line=dict(width=0),
                              fillcolor=FAN_COLOUR, name="10–90%"))
-    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q50"] for d in area["days"]], name="中位数 median",
+    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q50"] for d in area["days"]], name=labels.phrase("fig_median", lang),
                              line=dict(color="steelblue")))
     adj = [d for d in area["days"] if d.get("adjusted")]
     if adj:
         fig.add_trace(go.Scatter(x=pd.to_datetime([d["date"] for d in adj]),
                                  y=[d["adjusted"]["model_aqi"]["q50"] for d in adj], mode="markers",
-                                 marker=dict(symbol="x", color="grey", size=9), name="模型原值 model"))
-    fig.add_trace(go.Scatter(x=history.index, y=history.values, name="实况 observed", line=dict(color="black")))
+                                 marker=dict(symbol="x", color="grey", size=9), name=labels.phrase("fig_model_value", lang)))
+    fig.add_trace(go.Scatter(x=history.index, y=history.values, name=labels.phrase("fig_observed", lang),
+                             line=dict(color="black")))
     fig.add_hline(y=HEAVY_AQI, line=dict(color="red", dash="dot"))
     fig.update_layout(height=320, margin=dict(t=10, b=10))
     return fig
@@ -118,7 +119,7 @@ def fan_chart(area: dict, history: pd.Series) -> go.Figure:
 # ---- the post-episode report ---------------------------------------------------------------------------------
 
 def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "level>=orange"),
-                        lead_day: int | None = 1) -> go.Figure:
+                        lead_day: int | None = 1, lang: str = "zh") -> go.Figure:
     """Reliability diagram: observed frequency against forecast probability per bin, the diagonal is perfect.
 
     ``rows`` are :func:`forecast.verification.reliability_scores` records (with ``bins``); day-``lead_day`` rows of
@@ -126,7 +127,7 @@ def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "l
     """
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#888"},
-                             name="完全可靠 perfect"))
+                             name=labels.phrase("fig_perfect", lang)))
     for r in rows:
         if r["event"] not in events or (r["lead_day"] is not None and r["lead_day"] != lead_day):
             continue
@@ -137,7 +138,8 @@ def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "l
         fig.add_trace(go.Scatter(x=b["p"], y=b["observed"], mode="lines+markers", name=label,
                                  marker={"size": np.clip(np.sqrt(b["n"].to_numpy(float)), 4, 18)},
                                  hovertemplate="p=%{x:.2f} obs=%{y:.2f}<extra>" + label + "</extra>"))
-    fig.update_layout(xaxis_title="预报概率 forecast probability", yaxis_title="实况频率 observed frequency",
+    fig.update_layout(xaxis_title=labels.phrase("fig_probability", lang),
+                      yaxis_title=labels.phrase("fig_frequency", lang),
                       xaxis_range=[0, 1], yaxis_range=[0, 1], height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 

@@ -1,6 +1,7 @@
 """The worked notebooks: they run top to bottom against the library (nbclient) on the small winter world — each
 asserts in its own cells a few facts of what it shows, so a broken analysis fails —, and as stored they read without
 running: a narrative between the steps and the outputs of a run (figures as PNG, a reasonable size)."""
+import os
 from pathlib import Path
 
 import nbformat
@@ -19,6 +20,8 @@ def test_notebook_runs(path, winter_world, winter_inputs, tmp_path, monkeypatch)
     monkeypatch.setenv("LANTIAN_DATA", str(winter_world))
     monkeypatch.setenv("LANTIAN_MODEL", str(tmp_path / "model"))
     monkeypatch.setenv("LANTIAN_ROUNDS", "30")
+    # the kernel starts in notebooks/: it imports this checkout's library, not an installed one
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()

@@ -55,7 +55,7 @@ def render():
     area_id = st.selectbox(t("area"), [a["area_id"] for a in doc["areas"]], format_func=lambda a: names[a])
     area = next(a for a in doc["areas"] if a["area_id"] == area_id)
     hist = products.recent_observations(inp.obs.daily, area_id, issued)
-    st.plotly_chart(figures.fan_chart(area, hist), width="stretch")
+    st.plotly_chart(figures.fan_chart(area, hist, lang()), width="stretch")
     render_drivers(area)
     render_driver_maps(cfg, issued)
     render_adjustment(cfg, model_doc, area_id, adjustments, names)
@@ -74,7 +74,7 @@ def render_model_card(card: dict) -> None:
         show_table(products.verification_table(card, lang=lang()), width="content")
         if ver.get("reliability"):
             with st.expander(t("reliability")):
-                st.plotly_chart(figures.reliability_diagram(ver["reliability"]), width="stretch")
+                st.plotly_chart(figures.reliability_diagram(ver["reliability"], lang=lang()), width="stretch")
     else:
         st.caption(t("no_verification"))
     with st.expander(t("model_card")):
