@@ -225,3 +225,53 @@ def forbidden_tokens(path=None, *, area_ids=()) -> set[str]:
 def shows_token(text: str, token: str) -> bool:
     """Whether ``text`` holds ``token`` as a whole word (ASCII letters/digits/_ around it do not count)."""
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(token)}(?![A-Za-z0-9_])", str(text)) is not None
+
+
+def phrase(code: str, lang: str = "zh", path=None, **fields) -> str:
+    """A sentence or fragment of the nomenclature's ``phrases`` in ``lang``, its ``{fields}`` filled.
+
+    Raises
+    ------
+    LabelError
+        An unknown phrase or language, or a field the phrase names that is not given.
+    """
+    text = label("phrases", code, lang, path=path)
+    try:
+        return text.format(**fields)
+    except (KeyError, IndexError) as exc:
+        raise LabelError(f"phrase {code!r} ({lang}) needs the field {exc}; given: {', '.join(fields) or 'none'}") \
+            from None
+
+
+def date_fields(day) -> dict:
+    """The fields the date phrases use: ``year``, ``month``, ``day``, ``hour``, ``mon`` (``Jan`` …)."""
+    import pandas as pd
+
+    d = pd.Timestamp(day)
+    return {"year": d.year, "month": d.month, "day": d.day, "hour": d.hour, "mon": f"{d:%b}"}
+
+
+def day_text(day, lang: str = "zh") -> str:
+    """``12月21日`` / ``21 Dec``."""
+    return phrase("day_month", lang, **date_fields(day))
+
+
+_CLAUSE_LEAF = re.compile(r"AQI\s*(?P<op>[≥>]=?\s*\d+(?:\.\d+)?)\s*持续≥(?P<hours>\d+)h")
+
+
+def clause(text: str, lang: str = "zh") -> str:
+    """A warning clause as :mod:`forecast.levels` writes it (``"AQI>200 持续≥24h 且 …"``, the forecast document's
+    ``clause``) in ``lang``; a text of another form is returned unchanged."""
+    _check_lang(lang)
+    if lang == "zh" or not text:
+        return text
+
+    def leaf(m):
+        op = m.group("op").replace(" ", "")
+        op = f"{op[0]} {op[1:]}" if op[0] in "≥>" else op
+        return phrase("clause_leaf", lang, op=op, hours=m.group("hours"))
+
+    out = _CLAUSE_LEAF.sub(leaf, text)
+    for code, zh in (("clause_and", " 且 "), ("clause_or", " 或 ")):
+        out = out.replace(zh, phrase(code, lang))
+    return out

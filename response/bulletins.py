@@ -1,4 +1,5 @@
-"""Warning bulletins (Simplified Chinese) from editable templates, as Markdown and Word documents.
+"""Warning bulletins (Simplified Chinese) from editable templates, as Markdown and Word documents; an English
+rendering for reading (``lang="en"``, ``templates/en/<kind>.md``; the bulletin issued is always the Chinese one).
 
 Templates live in ``response/templates/<kind>.md`` (``issue``, ``upgrade``, ``downgrade``, ``lift``, ``advisory``)
 with ``${placeholders}`` (Python ``string.Template``); a user may point ``template_dir`` at edited copies. A
@@ -25,6 +26,7 @@ import pandas as pd
 import yaml
 
 from forecast import areas as areas_mod
+from forecast import labels
 from forecast.aqi import AQI_MAX
 from forecast.levels import LEVEL_NAMES_ZH
 
@@ -101,8 +103,9 @@ def _names(areas: pd.DataFrame | None) -> pd.Series:
     return (areas_mod.load_areas() if areas is None else areas).set_index("area_id")["name_zh"]
 
 
-def aqi_range_text(low_median: float, high_median: float, low: float, high: float) -> str:
-    """The expected daily AQI of a bulletin: ``"210–260（可能范围 180–300）"``.
+def aqi_range_text(low_median: float, high_median: float, low: float, high: float, lang: str = "zh") -> str:
+    """The expected daily AQI of a bulletin: ``"210–260（可能范围 180–300）"`` (``lang="en"``: ``"210–260
+    (possible range 180–300)"``).
 
     Parameters
     ----------
@@ -130,12 +133,14 @@ def aqi_range_text(low_median: float, high_median: float, low: float, high: floa
         raise BulletinError(f"AQI range {values}: expected numbers 0 … {AQI_MAX:g} in the order 10 % quantile ≤ "
                             "medians ≤ 90 % quantile")
     shown = [int(round(min(v, AQI_MAX))) for v in values]
-    capped = f"，指数上限为{AQI_MAX:g}" if any(v > AQI_MAX for v in values) else ""
-    return f"{shown[0]}–{shown[1]}（可能范围 {shown[2]}–{shown[3]}{capped}）"
+    capped = labels.phrase("aqi_capped", lang, top=f"{AQI_MAX:g}") if any(v > AQI_MAX for v in values) else ""
+    return labels.phrase("aqi_range", lang, a=shown[0], b=shown[1], c=shown[2], d=shown[3], capped=capped)
 
 
-def _measure_text(items: list[dict]) -> str:
-    return "\n".join(f"{i}. **{m['dept_zh']}**：{m['zh']}" for i, m in enumerate(items, 1)) or "（无）"
+def _measure_text(items: list[dict], lang: str = "zh") -> str:
+    colon = "：" if lang == "zh" else ": "
+    return "\n".join(f"{i}. **{m.get(f'dept_{lang}') or m['dept_zh']}**{colon}{m.get(lang) or m['zh']}"
+                     for i, m in enumerate(items, 1)) or labels.phrase("no_measures", lang)
 
 
 def measures_by_part(items: list[dict]) -> dict[str, list[dict]]:
@@ -234,7 +239,7 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
            area_name: str | None = None, areas: pd.DataFrame | None = None,
            chain_head: str | None = None, end: str = "", members: list[str] | None = None, dust: bool = False,
            withhold: dict | None = None, notes: list[str] | None = None,
-           signoff: dict | None = None) -> Bulletin:
+           signoff: dict | None = None, lang: str = "zh") -> Bulletin:
     """Render one bulletin.
 
     Parameters
@@ -280,6 +285,10 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
         the bulletin carries an anchor of the trail kept outside the store (``lantian audit --verify --anchor``).
     signoff : dict, optional
         The sign-off table (:func:`load_signoff`; default the shipped one).
+    lang : {"zh", "en"}
+        ``"en"``: an English rendering for reading (``templates/en/<kind>.md``, the nomenclature's phrases, the
+        plans' English measures and names); the texts given (``window``, ``start``, ``clause``, ``notes`` …) must
+        then be English too. The bulletin issued is always the Chinese one.
 
     Raises
     ------
@@ -288,7 +297,10 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
     """
     if kind not in KINDS:
         raise BulletinError(f"unknown bulletin kind {kind!r}; allowed: {', '.join(KINDS)}")
+    labels._check_lang(lang)
     folder = Path(template_dir) if template_dir else TEMPLATE_DIR
+    if lang != "zh":
+        folder = folder / lang if (folder / lang).is_dir() else TEMPLATE_DIR / lang
     path = folder / f"{kind}.md"
     if not path.exists():
         raise BulletinError(f"{path}: template missing")
@@ -315,8 +327,33 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
         drafting.append("预报未给出首要污染物，请会商确定后填写。")
     if str(table.get("status", "")).upper().startswith("UNVERIFIED") and table.get("note_zh"):
         drafting.append(str(table["note_zh"]))
+    if lang != "zh":
+        values = _values_translated(lang, kind=kind, area_id=area_id, level=level, previous=previous, window=window,
+                                    start=start, end=end, aqi_range=aqi_range, primary=primary, dust=dust,
+                                    met_cause=met_cause, clause=clause, issued_at=issued_at, cause=cause,
+                                    plans=plans, areas=areas, area_name=area_name, members=members, items=items,
+                                    parts=parts, withheld=withheld, notes=list(notes or []), table=table)
+    else:
+        values = _values_zh(**locals())
+    names = {m.group("named") or m.group("braced") for m in template.pattern.finditer(template.template)
+             if m.group("named") or m.group("braced")}
+    unknown = sorted(names - set(values))
+    if unknown:
+        raise BulletinError(f"{path}: unknown placeholder(s) {unknown}; allowed: {', '.join(sorted(values))}")
+    markdown = template.substitute(values)
+    markdown = re.sub(r"\n{3,}", "\n\n", markdown).rstrip() + "\n"
+    if chain_head:
+        head = CHAIN_HEAD_ZH if lang == "zh" else labels.phrase("chain_head", lang)
+        markdown = f"{markdown.rstrip()}\n\n{head}{plain(chain_head)}\n"
+    return Bulletin(kind, area_id, level, markdown)
+
+
+def _values_zh(*, authority, area_name, level, previous, window, start, end, aqi_range, shown_primary, met_cause,
+               clause, area_id, plans, areas, items, parts, withheld, issued_at, cause_zh, cause, members, who,
+               drafting, **_) -> dict:
+    """The Chinese bulletin's fields (the official text)."""
     scope = f"{area_name}（{'、'.join(members)}）" if members else f"{area_name}全域"
-    values = {
+    return {
         "authority": authority, "recipients": "各有关部门、各有关单位",
         "level_zh": LEVEL_NAMES_ZH.get(level, level), "previous_zh": LEVEL_NAMES_ZH.get(previous, previous),
         "response_zh": RESPONSE_ZH.get(level, ""), "severity": SEVERITY_ZH.get(level, "污染天气"),
@@ -332,16 +369,68 @@ def render(kind: str, *, area_id: str, level: str, previous: str = "none", windo
         "consultation": _consultation(plans), "scope": scope, "signer": who or "（按本级预案确定）",
         "notes": (f"## {NOTES_ZH}\n\n" + "\n".join(f"- {n}" for n in drafting)) if drafting else "",
     }
-    names = {m.group("named") or m.group("braced") for m in template.pattern.finditer(template.template)
-             if m.group("named") or m.group("braced")}
-    unknown = sorted(names - set(values))
-    if unknown:
-        raise BulletinError(f"{path}: unknown placeholder(s) {unknown}; allowed: {', '.join(sorted(values))}")
-    markdown = template.substitute(values)
-    markdown = re.sub(r"\n{3,}", "\n\n", markdown).rstrip() + "\n"
-    if chain_head:
-        markdown = f"{markdown.rstrip()}\n\n{CHAIN_HEAD_ZH}{plain(chain_head)}\n"
-    return Bulletin(kind, area_id, level, markdown)
+
+
+def _english_name(area_id: str, plans: dict, areas, zh_name: str) -> str:
+    """An area's English name (the area table's ``name_en``, the region plan's for the region), else its Chinese."""
+    if area_id == plans["region"]["id"]:
+        return plans["region"].get("name_en") or zh_name
+    table = (areas_mod.load_areas() if areas is None else areas).set_index("area_id")
+    if area_id in table.index and "name_en" in table.columns and isinstance(table.loc[area_id, "name_en"], str):
+        return table.loc[area_id, "name_en"]
+    return zh_name
+
+
+def _values_translated(lang: str, *, kind, area_id, level, previous, window, start, end, aqi_range, primary, dust,
+                       met_cause, clause, issued_at, cause, plans, areas, area_name, members, items, parts,
+                       withheld, notes, table) -> dict:
+    """The fields of a bulletin's rendering in ``lang`` (for reading; the nomenclature's phrases and the plans'
+    English measures and department names)."""
+    P = labels.phrase
+    zh_own = plans["region"]["name_zh"] if area_id == plans["region"]["id"] else str(_names(areas).loc[area_id])
+    own = _english_name(area_id, plans, areas, zh_own)
+    shown = own if area_name is None or area_name == zh_own else area_name
+    authority = P("authority", lang, name=own)
+    shown_primary = P("primary_unknown", lang) if primary is None else P("primary_dust", lang) \
+        if dust and primary == "pm10" else P("primary_o3", lang) if primary == "o3" else \
+        labels.label("pollutants", primary, lang, default=str(primary))
+    sign_level = "health_advisory" if kind == "advisory" else (previous if kind == "lift" else level)
+    who = (table["signers"].get(_tier(area_id, plans, areas), {}) or {}).get(sign_level)
+    signer_text = P("signer_unknown", lang) if who is None else P("signer_office", lang, office=authority) \
+        if who == "office" else P(f"signer_{who}", lang, name=own, role="")
+    drafting = list(notes)
+    if primary is None and kind != "lift":
+        drafting.append(P("draft_primary_unknown", lang))
+    if str(table.get("status", "")).upper().startswith("UNVERIFIED") and table.get("note_zh"):
+        drafting.append(str(table.get(f"note_{lang}") or P("signoff_unverified", lang)))
+    depts = plans.get("departments", {})
+    advisory = labels.load_labels()["advisory_causes"].get(cause, {})
+    return {
+        "authority": authority, "recipients": P("recipients", lang),
+        "level_zh": labels.label("levels", level, lang, default=level),
+        "previous_zh": labels.label("levels", previous, lang, default=previous),
+        "response_zh": labels.label("response_grades", level, lang, default=""),
+        "severity": labels.label("severities", level, lang, default=labels.label("severities", "none", lang)),
+        "area_name": shown, "window": window, "start": start, "end": end or P("until_notice", lang),
+        "aqi_range": aqi_range, "primary": shown_primary, "met_cause": met_cause,
+        "met_cause_short": met_cause.rstrip(".。") or P("met_change", lang), "clause": clause or "—",
+        "plan_name": P("plan_name", lang, name=own) if area_id != plans["region"]["id"] else
+        P("plan_name", lang, name=plans["region"].get("name_en") or own),
+        "measures": _measure_text(items, lang),
+        "measures_health": _measure_text(parts["health"], lang),
+        "measures_advisory": _measure_text(parts["advisory"], lang),
+        "measures_mandatory": _measure_text(parts["mandatory"], lang),
+        "withheld": P("withheld", lang, items="; ".join(
+            f"{m.get(f'dept_{lang}') or m['dept_zh']}: {m.get(lang) or m['zh']}" for m in withheld))
+        if withheld else "",
+        "issued_at": issued_at, "cause_zh": advisory.get(lang, cause), "cause_basis": advisory.get(f"basis_{lang}", ""),
+        "consultation": P("consultation", lang, eco=depts.get("eco", {}).get(lang, "ecology and environment bureau"),
+                          met=depts.get("met", {}).get(lang, "meteorological service")),
+        "scope": P("scope_members", lang, name=shown, members=", ".join(members)) if members else
+        P("scope_all", lang, name=shown),
+        "signer": signer_text,
+        "notes": (f"## {P('draft_notes', lang)}\n\n" + "\n".join(f"- {n}" for n in drafting)) if drafting else "",
+    }
 
 
 def to_docx(bulletin: Bulletin, path: str | Path) -> Path:

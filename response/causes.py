@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from forecast import labels
 from forecast.document import day_primary
 from forecast.nomenclature import DUST_ADVISORY_AQI
 
@@ -121,6 +122,12 @@ class Episode:
     days: list[int] = field(default_factory=list)  #: the lead days the cause was read from
     notes: list[str] = field(default_factory=list)  #: why, in Chinese (decision record, bulletin)
     withhold: dict = field(default_factory=dict)  #: measures withheld (``part``, ``departments``), or empty
+    #: the notes in English (the policy's ``notes_en``; its Chinese sentence where it has none)
+    notes_en: list[str] = field(default_factory=list)
+
+    def notes_in(self, lang: str = "zh") -> list[str]:
+        """The notes in ``lang`` (``"zh"`` or ``"en"``)."""
+        return list(self.notes_en) if lang == "en" and len(self.notes_en) == len(self.notes) else list(self.notes)
 
     @property
     def advisory(self) -> bool:
@@ -181,7 +188,12 @@ def episode(area: dict, *, policy: dict | None = None, calendar: dict | None = N
         already counts dust days as below every threshold; the same AQI is used for O3 and fire days).
     """
     policy = policy or load_policy()
-    notes = policy["notes_zh"]
+    notes, notes_en = policy["notes_zh"], {**policy["notes_zh"], **(policy.get("notes_en") or {})}
+
+    def said(*keys, **fields):  # the notes of ``keys`` in Chinese and in English
+        return ([notes[k].format(**fields.get(k, {})) for k in keys],
+                [notes_en[k].format(**fields.get(k, {})) for k in keys])
+
     by_lead = {d["lead_day"]: d for d in area["days"]}
     if area.get("level", "none") != "none":
         trig = [k for k in (area.get("trigger_days") or [min(by_lead)]) if k in by_lead]
@@ -190,29 +202,35 @@ def episode(area: dict, *, policy: dict | None = None, calendar: dict | None = N
         if all(c in CAUSES and CAUSES[c] == "health_advisory" for c in kinds):
             cause = Counter(kinds).most_common(1)[0][0]
             primary = Counter(p for c, p in read if c == cause).most_common(1)[0][0]
-            return Episode("health_advisory", cause, primary, cause == "dust", trig, [notes[cause]])
+            zh, en = said(cause)
+            return Episode("health_advisory", cause, primary, cause == "dust", trig, zh, notes_en=en)
         if all(c == "fireworks" for c in kinds):
             kind = response_kind(read[0][1], fireworks=True, policy=policy)
             primary = Counter(p for _, p in read).most_common(1)[0][0]
             if kind == "health_advisory":
-                return Episode(kind, "fireworks", primary, False, trig, [notes["fireworks_advisory"]])
-            return Episode(kind, "fireworks", primary, False, trig, [notes["fireworks_warning"]],
-                           dict(policy["fireworks"]["withhold"]))
+                zh, en = said("fireworks_advisory")
+                return Episode(kind, "fireworks", primary, False, trig, zh, notes_en=en)
+            zh, en = said("fireworks_warning")
+            return Episode(kind, "fireworks", primary, False, trig, zh, dict(policy["fireworks"]["withhold"]),
+                           notes_en=en)
         pm = [p for c, p in read if c in ("pm", "fireworks")]
         named = [p for p in pm if p is not None]
         primary = Counter(named).most_common(1)[0][0] if named else None
-        out = []
-        other = sorted({CAUSE_ZH[c] for c in kinds if c not in ("pm",)})
+        out, out_en = [], []
+        other = sorted({c for c in kinds if c not in ("pm",)}, key=lambda c: CAUSE_ZH.get(c, c))
         if other:
-            out.append(notes["mixed"].format(causes="、".join(other)))
+            out.append(notes["mixed"].format(causes="、".join(CAUSE_ZH[c] for c in other)))
+            out_en.append(notes_en["mixed"].format(causes=", ".join(labels.label("causes", c, "en") for c in other)))
         if primary is None:
             out.append(notes["unknown_primary"])
-        return Episode("warning", "pm", primary, False, trig, out)
+            out_en.append(notes_en["unknown_primary"])
+        return Episode("warning", "pm", primary, False, trig, out, notes_en=out_en)
     for k in sorted(by_lead)[:ADVISORY_LEAD_DAYS]:
         d = by_lead[k]
         cause, primary = _day_cause(d, calendar)
         if cause in CAUSES and CAUSES[cause] == "health_advisory" and d["aqi"]["q50"] > DUST_ADVISORY_AQI:
-            return Episode("health_advisory", cause, primary, cause == "dust", [k], [notes[cause]])
+            zh, en = said(cause)
+            return Episode("health_advisory", cause, primary, cause == "dust", [k], zh, notes_en=en)
     return Episode("warning", "pm", None, False, [], [])
 
 

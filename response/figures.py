@@ -93,7 +93,7 @@ def driver_map(lat, lon, values, var: str, u=None, v=None, *, geoms=None, areas=
     return fig
 
 
-def fan_chart(area: dict, history: pd.Series) -> go.Figure:
+def fan_chart(area: dict, history: pd.Series, lang: str = "zh") -> go.Figure:
     """One area's forecast: the 10–90 % fan, the median, the model's values where the consultation adjusted them,
     the observed daily AQI before the issue date (``history``) and the heavy-pollution line."""
     days = pd.to_datetime([d["date"] for d in area["days"]])
@@ -102,14 +102,15 @@ def fan_chart(area: dict, history: pd.Series) -> go.Figure:
                              showlegend=False))
     fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q10"] for d in area["days"]], fill="tonexty", line=dict(width=0),
                              fillcolor=FAN_COLOUR, name="10–90%"))
-    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q50"] for d in area["days"]], name="中位数 median",
+    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q50"] for d in area["days"]], name=labels.phrase("fig_median", lang),
                              line=dict(color="steelblue")))
     adj = [d for d in area["days"] if d.get("adjusted")]
     if adj:
         fig.add_trace(go.Scatter(x=pd.to_datetime([d["date"] for d in adj]),
                                  y=[d["adjusted"]["model_aqi"]["q50"] for d in adj], mode="markers",
-                                 marker=dict(symbol="x", color="grey", size=9), name="模型原值 model"))
-    fig.add_trace(go.Scatter(x=history.index, y=history.values, name="实况 observed", line=dict(color="black")))
+                                 marker=dict(symbol="x", color="grey", size=9), name=labels.phrase("fig_model_value", lang)))
+    fig.add_trace(go.Scatter(x=history.index, y=history.values, name=labels.phrase("fig_observed", lang),
+                             line=dict(color="black")))
     fig.add_hline(y=HEAVY_AQI, line=dict(color="red", dash="dot"))
     fig.update_layout(height=320, margin=dict(t=10, b=10))
     return fig
@@ -118,7 +119,7 @@ def fan_chart(area: dict, history: pd.Series) -> go.Figure:
 # ---- the post-episode report ---------------------------------------------------------------------------------
 
 def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "level>=orange"),
-                        lead_day: int | None = 1) -> go.Figure:
+                        lead_day: int | None = 1, lang: str = "zh") -> go.Figure:
     """Reliability diagram: observed frequency against forecast probability per bin, the diagonal is perfect.
 
     ``rows`` are :func:`forecast.verification.reliability_scores` records (with ``bins``); day-``lead_day`` rows of
@@ -126,7 +127,7 @@ def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "l
     """
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#888"},
-                             name="完全可靠 perfect"))
+                             name=labels.phrase("fig_perfect", lang)))
     for r in rows:
         if r["event"] not in events or (r["lead_day"] is not None and r["lead_day"] != lead_day):
             continue
@@ -137,7 +138,8 @@ def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "l
         fig.add_trace(go.Scatter(x=b["p"], y=b["observed"], mode="lines+markers", name=label,
                                  marker={"size": np.clip(np.sqrt(b["n"].to_numpy(float)), 4, 18)},
                                  hovertemplate="p=%{x:.2f} obs=%{y:.2f}<extra>" + label + "</extra>"))
-    fig.update_layout(xaxis_title="预报概率 forecast probability", yaxis_title="实况频率 observed frequency",
+    fig.update_layout(xaxis_title=labels.phrase("fig_probability", lang),
+                      yaxis_title=labels.phrase("fig_frequency", lang),
                       xaxis_range=[0, 1], yaxis_range=[0, 1], height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     return fig
 
@@ -153,7 +155,7 @@ def day_steps(dates, values) -> tuple[list, list]:
     return list(dates) + [dates[-1] + pd.Timedelta(days=1)], values + values[-1:]
 
 
-def episode_timeline(report: dict, area: str, *, names=None) -> go.Figure:
+def episode_timeline(report: dict, area: str, *, names=None, lang: str = "zh") -> go.Figure:
     """One area of an episode: observed daily AQI as day-long steps (:func:`day_steps`) beside the rolling-24-h
     AQI, the day-1 forecast fan and median (steps too), warning bands over the days in force."""
     names = area_names(report, names)
@@ -164,49 +166,50 @@ def episode_timeline(report: dict, area: str, *, names=None) -> go.Figure:
     if "fc_lead1" in g:
         fc = g["fc_lead1"].apply(lambda v: v if isinstance(v, dict) else {"q10": None, "q50": None, "q90": None})
         for q, kw in (("q90", dict(line=dict(width=0), showlegend=False)),
-                      ("q10", dict(fill="tonexty", line=dict(width=0), name="预报 10–90%",
+                      ("q10", dict(fill="tonexty", line=dict(width=0), name=labels.phrase("fig_fc_range", lang),
                                    fillcolor="rgba(70,130,180,0.25)")),
-                      ("q50", dict(name="预报中位数（提前1天）", line=dict(color="steelblue", dash="dash")))):
+                      ("q50", dict(name=labels.phrase("fig_fc_median", lang), line=dict(color="steelblue", dash="dash")))):
             x, y = day_steps(dates, [f[q] for f in fc])
             fig.add_trace(go.Scatter(x=x, y=y, line_shape="hv", **kw))
     x, y = day_steps(dates, list(g["aqi"]))
-    fig.add_trace(go.Scatter(x=x, y=y, name="实况日均AQI", mode="lines", line_shape="hv",
+    fig.add_trace(go.Scatter(x=x, y=y, name=labels.phrase("fig_obs_daily", lang), mode="lines", line_shape="hv",
                              line=dict(color="black", width=2)))
     roll = report["rolling_24h"].get(area)
     if roll:
         fig.add_trace(go.Scatter(x=[pd.Timestamp(t).tz_localize(None) for t, _ in roll], y=[v for _, v in roll],
-                                 name="滑动24小时AQI", line=dict(color="grey", width=1)))
+                                 name=labels.phrase("fig_rolling", lang), line=dict(color="grey", width=1)))
     for d, lv in zip(dates, g["warning"]):
         if lv != "none":
             fig.add_vrect(x0=d, x1=d + pd.Timedelta(days=1), fillcolor=LEVEL_COLOURS[lv], opacity=0.25,
                           line_width=0)
     fig.add_hline(y=HEAVY_AQI, line=dict(color="red", dash="dot"))
-    fig.update_layout(title=f"{names.get(area, area)}：实况、预报与预警", height=320, margin=dict(t=40, b=20))
+    fig.update_layout(title=labels.phrase("fig_timeline", lang, name=names.get(area, area)), height=320,
+                      margin=dict(t=40, b=20))
     return fig
 
 
-def warning_outcomes(report: dict) -> go.Figure:
+def warning_outcomes(report: dict, lang: str = "zh") -> go.Figure:
     """Number of areas per warning outcome (hit, miss, false alarm, correct negative; and, when an advisory
     episode — dust, O3 — had no health advisory, "no advisory", never counted as a missed warning)."""
     wq = report["warning_quality"]
     codes = ["hit", "miss", "false_alarm", "correct_negative"] + \
         (["advisory_missed"] if any(v["outcome"] == "advisory_missed" for v in wq.values()) else [])
-    outcomes = {k: labels.label("outcomes", k, "zh") for k in codes}  # the nomenclature's names (forecast.labels)
+    outcomes = {k: labels.label("outcomes", k, lang) for k in codes}  # the nomenclature's names (forecast.labels)
     skill = make_subplots(rows=1, cols=1)
     skill.add_trace(go.Bar(x=list(outcomes.values()),
                            y=[sum(v["outcome"] == k for v in wq.values()) for k in outcomes]))
-    skill.update_layout(title="预警效果（地区数）", height=300)
+    skill.update_layout(title=labels.phrase("fig_outcomes", lang), height=300)
     return skill
 
 
-def effect_bars(report: dict, *, names=None) -> go.Figure | None:
+def effect_bars(report: dict, *, names=None, lang: str = "zh") -> go.Figure | None:
     """The PM2.5 effect of the measures with its 90 % interval: episode-wide first, then per area (``None``
     without an estimate)."""
     names = area_names(report, names)
     eff = dict(report["effect"].get("pm25_by_area") or {})
     whole = report["effect"].get("pm25") or report["effect"].get("placebo_pm25")
     if whole and whole.get("estimate") is not None:
-        eff = {"全部 / all": whole, **eff}
+        eff = {labels.phrase("fig_all", lang): whole, **eff}
     if not eff:
         return None
     ef = go.Figure()
@@ -216,18 +219,19 @@ def effect_bars(report: dict, *, names=None) -> go.Figure | None:
     hi = [eff[k]["interval"][1] - eff[k]["estimate"] for k in keys]
     ef.add_trace(go.Bar(x=[names.get(k, k) for k in keys], y=est,
                         error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo),
-                        name="PM2.5 减排效果"))
-    ef.update_layout(title="应急减排效果（实况 − 反事实，µg/m³，90%区间）", height=320)
+                        name=labels.phrase("fig_effect_trace", lang)))
+    ef.update_layout(title=labels.phrase("fig_effect", lang), height=320)
     return ef
 
 
-def report_figures(report: dict, *, names=None) -> list:
-    """The report's plotly figures: per-area timelines (observed, forecast fan, warnings), warning outcomes, effect."""
+def report_figures(report: dict, *, names=None, lang: str = "zh") -> list:
+    """The report's plotly figures: per-area timelines (observed, forecast fan, warnings), warning outcomes, effect
+    (titles and legends in ``lang``; ``names`` in the same language)."""
     names = area_names(report, names)
     areas = list(dict.fromkeys(rec["area_id"] for rec in report["timeline"]))
-    figs = [episode_timeline(report, area, names=names) for area in areas]
-    figs.append(warning_outcomes(report))
-    effect = effect_bars(report, names=names)
+    figs = [episode_timeline(report, area, names=names, lang=lang) for area in areas]
+    figs.append(warning_outcomes(report, lang))
+    effect = effect_bars(report, names=names, lang=lang)
     if effect is not None:
         figs.append(effect)
     return figs

@@ -21,47 +21,57 @@ def area_names(report: dict | None = None, names=None) -> pd.Series:
     return areas_mod.load_areas().set_index("area_id")["name_zh"]
 
 
-def summary_zh(report: dict, names=None) -> str:
-    """A plain-language paragraph in Chinese for the post-episode review document.
+def summary(report: dict, names=None, lang: str = "zh") -> str:
+    """A plain-language paragraph for the post-episode review document, in ``lang`` (the nomenclature's
+    ``phrases``: ``summary_*``).
 
-    ``names``: area id → Chinese name (default: the names the report carries, ``report["episode"]["names"]``,
+    ``names``: area id → name in ``lang`` (default: the names the report carries, ``report["episode"]["names"]``,
     else the shipped area table's ``name_zh``).
     """
+    from forecast import labels
+
+    P = labels.phrase
     ep = report["episode"]
     names = area_names(report, names)
-    area_text = "、".join(names.get(a, a) for a in ep["areas"][:6]) + ("等" if len(ep["areas"]) > 6 else "")
+    sep = "、" if lang == "zh" else ", "
+    area_text = sep.join(names.get(a, a) for a in ep["areas"][:6]) + \
+        (P("summary_areas_more", lang) if len(ep["areas"]) > 6 else "")
     wq = report["warning_quality"]
     hits = sum(v["outcome"] == "hit" for v in wq.values())
     misses = sum(v["outcome"] == "miss" for v in wq.values())
     fas = sum(v["outcome"] == "false_alarm" for v in wq.values())
     heavy = sum(v["heavy_days"] for v in wq.values())
-    parts = [f"{ep['start']}至{ep['end']}，{area_text}出现污染过程，共{heavy}个地区日达到重度及以上污染（AQI>200）。"]
-    parts.append(f"预警方面：命中{hits}个地区，漏报{misses}个，空报{fas}个。")
+    parts = [P("summary_episode", lang, start=ep["start"], end=ep["end"], areas=area_text, heavy=heavy),
+             P("summary_warnings", lang, hits=hits, misses=misses, fas=fas)]
     leads = [v["lead_time_h"] for v in wq.values() if v.get("lead_time_h") is not None]
     if leads:
-        parts.append(f"预警平均提前{np.mean(leads):.0f}小时发布（要求≥24小时）。")
+        parts.append(P("summary_lead", lang, lead=f"{np.mean(leads):.0f}"))
     fq = report["forecast_quality"]
     ahead = [v.get("first_heavy_day_forecast_days_ahead") for v in fq.values()
              if v.get("first_heavy_day_forecast_days_ahead") is not None]
     if ahead:
-        parts.append(f"模型最早提前{max(ahead)}天预报出首个重污染日。")
+        parts.append(P("summary_ahead", lang, days=max(ahead)))
     eff = report["effect"].get("pm25")
     if eff and eff.get("estimate") is not None:
         lo, hi = eff["interval"]
-        rel = f"（约{-eff['relative']:.0%}）" if eff.get("relative") else ""
-        sign = "降低" if eff["estimate"] < 0 else "升高"
-        parts.append(f"经气象条件归一化的反事实模型估算，应急减排措施使预警期间PM2.5日均浓度{sign}"
-                     f"{abs(eff['estimate']):.1f} µg/m³{rel}，{eff['level']:.0%}置信区间为{lo:.1f}至{hi:.1f} µg/m³"
-                     f"（共{eff['n_days']}个地区日）。")
+        rel = P("summary_relative", lang, share=f"{-eff['relative']:.0%}") if eff.get("relative") else ""
+        sign = P("summary_lower" if eff["estimate"] < 0 else "summary_raise", lang)
+        parts.append(P("summary_effect", lang, sign=sign, value=f"{abs(eff['estimate']):.1f}", rel=rel,
+                       level=f"{eff['level']:.0%}", lo=f"{lo:.1f}", hi=f"{hi:.1f}", n=eff["n_days"]))
         if lo <= 0 <= hi:
-            parts.append("该区间包含0，减排效果在统计上尚不显著。")
+            parts.append(P("summary_not_significant", lang))
         if report["effect"].get("caveat_history"):
-            parts.append("注意：反事实模型训练数据不足两个采暖季，减排效果估算仅供参考。")
+            parts.append(P("summary_short_history", lang))
     elif "placebo_pm25" in report["effect"]:
-        parts.append("本次过程未启动应急减排措施。")
+        parts.append(P("summary_no_measures", lang))
     if report.get("gaps"):
-        parts.append("注意：部分地区存在监测数据缺失日（见数据缺口），相关评估结果仅供参考。")
-    return "".join(parts)
+        parts.append(P("summary_gaps", lang))
+    return "".join(parts).strip()
+
+
+def summary_zh(report: dict, names=None) -> str:
+    """The Chinese paragraph of :func:`summary` (what the report files and ``report["summary_zh"]`` carry)."""
+    return summary(report, names, "zh")
 
 
 def season_summary(reports: list[dict]) -> dict:
@@ -78,10 +88,12 @@ def season_summary(reports: list[dict]) -> dict:
 
 # ---- what the review page shows ------------------------------------------------------------------------------
 
-def episode_labels(episodes: pd.DataFrame) -> list[str]:
+def episode_labels(episodes: pd.DataFrame, lang: str = "zh") -> list[str]:
     """One line per detected episode (:func:`response.episodes.detect_episodes`): dates, heavy area-days, peak."""
-    return [f"{r.start.date()} – {r.end.date()}（{r.heavy_area_days} 地区日，峰值 {r.peak_aqi:.0f}）"
-            for r in episodes.itertuples()]
+    from forecast import labels
+
+    return [labels.phrase("episode_line", lang, start=r.start.date(), end=r.end.date(), n=r.heavy_area_days,
+                          peak=f"{r.peak_aqi:.0f}") for r in episodes.itertuples()]
 
 
 def warning_quality_table(report: dict) -> pd.DataFrame:

@@ -21,8 +21,8 @@ import pandas as pd
 from forecast import areas as areas_mod
 from forecast import consultation as consultation_mod
 from forecast import document
+from forecast import labels
 from forecast import levels as levels_mod
-from forecast.levels import LEVEL_NAMES_ZH
 from forecast.region import Region, load_region
 
 from . import audit as audit_mod
@@ -61,36 +61,47 @@ def load_forecast(source) -> dict:
         raise RespondError(str(exc)) from None
 
 
-def _window(area: dict, days: list[int]) -> tuple[str, str]:
+def _window(area: dict, days: list[int], lang: str = "zh") -> tuple[str, str]:
     by_lead = {d["lead_day"]: d for d in area["days"]}
     sel = [by_lead[k] for k in days if k in by_lead] or area["days"][:1]
     first, last = pd.Timestamp(sel[0]["date"]), pd.Timestamp(sel[-1]["date"])
-    window = f"{first.month}月{first.day}日" + ("" if first == last else f"至{last.month}月{last.day}日")
+    window = labels.day_text(first, lang) if first == last else \
+        labels.phrase("window", lang, first=labels.day_text(first, lang), last=labels.day_text(last, lang))
     q50 = [d["aqi"]["q50"] for d in sel]
     lo = min(d["aqi"]["q10"] for d in sel)
     hi = max(d["aqi"]["q90"] for d in sel)
-    return window, B.aqi_range_text(min(q50), max(q50), lo, hi)
+    return window, B.aqi_range_text(min(q50), max(q50), lo, hi, lang)
 
 
-def _start_text(start: pd.Timestamp) -> str:
-    return f"{start.year}年{start.month}月{start.day}日{start.hour}时"
+def _start_text(start: pd.Timestamp, lang: str = "zh") -> str:
+    return labels.phrase("date_hour", lang, **labels.date_fields(start))
 
 
-def _cause(area: dict, days: list[int]) -> str:
+def _date_text(day, lang: str = "zh") -> str:
+    return labels.phrase("full_date", lang, **labels.date_fields(day))
+
+
+def _cause(area: dict, days: list[int], lang: str = "zh") -> str:
+    """The meteorological causes of the episode in a sentence: the two families that raise the AQI most on the
+    trigger days (:data:`CAUSE_ZH`; in English the nomenclature's ``families`` ``up_en``)."""
     by_lead = {d["lead_day"]: d for d in area["days"]}
     counts: dict[str, float] = {}
     for k in days or [1]:
         for drv in by_lead.get(k, {}).get("drivers", []):
             if drv["effect"] > 0:
                 counts[drv["family"]] = counts.get(drv["family"], 0) + drv["effect"]
-    top = [CAUSE_ZH[f] for f, _ in sorted(counts.items(), key=lambda kv: -kv[1]) if CAUSE_ZH.get(f)][:2]
-    return ("期间" + "，".join(top) + "。") if top else ""
+    ranked = [f for f, _ in sorted(counts.items(), key=lambda kv: -kv[1]) if CAUSE_ZH.get(f)][:2]
+    if lang == "zh":
+        top = [CAUSE_ZH[f] for f in ranked]
+    else:
+        top = [labels.label("families", f, lang, field="up", default=f) for f in ranked]
+    return labels.phrase("met_cause", lang, causes=labels.phrase("met_cause_sep", lang).join(top)) if top else ""
 
 
 def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = None, store=None,
             officer: str = "lantian（系统建议）", adjacency=None, plans: dict | None = None,
             write_docx: bool = True, data: str | Path | None = None, consultation: bool = True,
-            states: dict | None = None, region: Region | None = None) -> dict:
+            states: dict | None = None, region: Region | None = None, lang: str = "zh") -> dict:
     """Proposed decisions per tier for one forecast; writes ``decisions.json`` and bulletins to ``out_dir``.
 
     Parameters
@@ -131,6 +142,11 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     region : Region, optional
         The region responded for (areas, boundaries, plans); default :func:`forecast.region.load_region` for
         ``data`` (its ``region/`` folder, else ``$LANTIAN_REGION``, else the shipped Inner Mongolia).
+    lang : {"zh", "en"}
+        The language of the records' ``reason`` (the audit events and the bulletins written stay Chinese: they
+        are the official record); ``"en"`` also renders every bulletin in English for reading
+        (``bulletin_translations``: :class:`response.bulletins.Bulletin` objects with the Chinese ones' kinds and
+        area ids).
 
     Returns
     -------
@@ -154,6 +170,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         An unreadable forecast document, one that does not follow the schema (:mod:`forecast.document`), an area
         the area table does not know, or a rule set the region's rules do not know.
     """
+    labels._check_lang(lang)
     doc = load_forecast(forecast)
     source = str(forecast) if not isinstance(forecast, dict) else "forecast document"
     cons_info = None
@@ -198,10 +215,12 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                  region.rules_in_force(issue_date),
                  "region": [], "city": [], "county": []}
     bulletins: list[B.Bulletin] = []
+    translations: list[B.Bulletin] = []
     zone_of: dict[str, plans_mod.RegionalWarning] = {}
     for w in regional:
         for m in w.members:
             zone_of.setdefault(m, w)
+    zone_en = {w.zone_id: _zone_name_en(w, plans) for w in regional}
     for area_id in table.index:
         # whose forecast the unit follows: its own, else (a banner/county without one) its league/city's, else (a
         # zone member raised by a regional warning) the forecast that triggered the zone; else no decision
@@ -232,18 +251,12 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         valid_from = lifecycle.valid_from(issue_date, trig)
         start = _start_text(valid_from)
         met_cause = _cause(area, trig)
-        reason = _reason(area_id, final[area_id]["source"], level, own, forecast_from, area, trig, table, zone_of)
-        if final[area_id]["source"] == "own" and area["clause"] and area.get("duration") in levels_mod.DURATION_ZH:
-            reason += f"（{levels_mod.DURATION_ZH[area['duration']]}）"  # the reading of "lasting N h" in force
-        clause = area["clause"] if final[area_id]["source"] == "own" else reason  # the bulletin's 预警依据
-        if area.get("adjusted"):
-            reason += f"（会商订正；模型：{LEVEL_NAMES_ZH[area.get('model_level', 'none')]}）"
         ep = info["episode"]
         lev_ep = _level_episode(area_id, final, per_area, regional)
-        if ep.notes:
-            reason += "；" + ("本地预报：" if lev_ep is not ep else "") + "；".join(ep.notes)
-        if lev_ep is not ep and lev_ep.notes and level != "none":
-            reason += "；" + "；".join(n for n in lev_ep.notes if n not in ep.notes)
+        why = {lg: _full_reason(lg, area_id, final[area_id]["source"], level, own, forecast_from, area, trig, table,
+                                zone_of, ep, lev_ep, zone_en) for lg in dict.fromkeys(("zh", lang))}
+        reason = why["zh"][0]  # the audit events' reason: the official record stays Chinese
+        clause = why["zh"][1]  # the bulletin's 预警依据
         kept, withheld = causes.for_cause(
             plans_mod.measures(area_id, level, plans=plans, areas=areas) if level != "none" else
             (plans_mod.measures(area_id, "health_advisory", plans=plans, areas=areas) if info["advisory"] else []),
@@ -254,7 +267,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                "own_level": own.get(area_id, "none"), "level": level,
                "consultation_adjusted": bool(area.get("adjusted")), "model_level": area.get("model_level", own.get(area_id, "none")), "source": final[area_id]["source"],
                "in_force": state.level, "pending_lower": state.pending_lower, "action": t.action,
-               "reason": reason, "trigger_days": trig, "valid_from": valid_from.isoformat(), "rules": r,
+               "reason": why[lang][0], "trigger_days": trig, "valid_from": valid_from.isoformat(), "rules": r,
                "duration": area.get("duration"),
                "lead_hours": t.lead_hours, "lead_time_ok": t.lead_time_ok,
                "level_probabilities": area.get("level_probabilities"), "health_advisory": info["advisory"],
@@ -280,6 +293,15 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             bulletins.append(b)
             rec["bulletins"].append({"kind": kind, "title": b.title, "sha256": b.sha256,
                                      "file": f"{_bulletin_stem(area_id, kind)}.md"})
+            if lang != "zh":  # the English rendering for reading (the official bulletin is the Chinese one)
+                window_t, range_t = _window(area, trig or [1, 2], lang)
+                translations.append(B.render(
+                    kind, area_id=area_id, level=level if kind != "lift" else "none", previous=state.level,
+                    chain_head=_head(store), window=window_t, start=_start_text(valid_from, lang),
+                    aqi_range=range_t, met_cause=_cause(area, trig, lang), clause=why[lang][1],
+                    issued_at=_date_text(issue_date, lang), cause=bep.cause, plans=plans, primary=bep.primary,
+                    dust=bep.dust, withhold=bep.withhold, notes=bep.notes_in(lang),
+                    end=_end_text(area, trig, lang), signoff=signoff, areas=areas, lang=lang))
         if store is not None and t.action != "none":
             store.append(audit_mod.Event(
                 "proposed", area_id, tier, t.level if t.action != "lift" else "none", officer,
@@ -305,7 +327,20 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                      cause=zone_ep.cause, withhold=zone_ep.withhold, notes=zone_ep.notes,
                      end=_end_text(anchor, days) if anchor else "", signoff=signoff)
         bulletins.append(b)
-        decisions["region"].append({"zone_id": w.zone_id, "name_zh": w.name_zh, "level": w.level,
+        name_en = _zone_name_en(w, plans)
+        if lang != "zh":
+            window_t, range_t = _window(anchor, days or [1], lang) if anchor else ("", "")
+            t_b = B.render("issue", area_id=plans["region"]["id"], level=w.level, window=window_t,
+                           start=_start_text(lifecycle.valid_from(issue_date, days), lang) if anchor else "",
+                           chain_head=_head(store), aqi_range=range_t, clause=_zone_clause(w, lang),
+                           issued_at=_date_text(issue_date, lang), plans=plans, area_name=name_en, areas=areas,
+                           members=[_unit_name(table, m, lang) for m in w.members], primary=zone_ep.primary,
+                           cause=zone_ep.cause, withhold=zone_ep.withhold, notes=zone_ep.notes_in(lang),
+                           end=_end_text(anchor, days, lang) if anchor else "", signoff=signoff, lang=lang)
+            t_b.area_id = region_stem
+            translations.append(t_b)
+        decisions["region"].append({"zone_id": w.zone_id, "name_zh": w.name_zh, "name_en": name_en,
+                                    "level": w.level,
                                     "plan": plans["region"]["id"], "measures": causes.for_cause(plans_mod.measures(
                                         plans["region"]["id"], w.level, plans=plans, areas=areas), zone_ep)[0],
                                     "primary_pollutant": zone_ep.primary, "cause": zone_ep.cause,
@@ -323,17 +358,18 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         _write(decisions, bulletins, Path(out_dir), write_docx)
     decisions["consultation"] = cons_info
     decisions["bulletin_objects"] = bulletins
+    if lang != "zh":
+        decisions["bulletin_translations"] = translations
     return decisions
 
 
-def _end_text(area: dict, days: list[int]) -> str:
+def _end_text(area: dict, days: list[int], lang: str = "zh") -> str:
     """The expected end of a warning: the end of its last trigger day (``12月23日24时``); empty without any."""
     by_lead = {d["lead_day"]: d for d in area["days"]}
     sel = [by_lead[k]["date"] for k in days if k in by_lead]
     if not sel:
         return ""
-    last = pd.Timestamp(max(sel))
-    return f"{last.month}月{last.day}日24时"
+    return labels.phrase("day_end", lang, **labels.date_fields(max(sel)))
 
 
 def _combined(episodes: list) -> causes.Episode:
@@ -344,7 +380,7 @@ def _combined(episodes: list) -> causes.Episode:
     primary = max(set(named), key=named.count) if named else None
     if episodes and all(e.cause == "fireworks" and not e.advisory for e in episodes):
         return causes.Episode(episodes[0].kind, "fireworks", primary, False, [], list(episodes[0].notes),
-                              dict(episodes[0].withhold))
+                              dict(episodes[0].withhold), notes_en=list(episodes[0].notes_en))
     return causes.Episode("warning", "pm", primary)
 
 
@@ -374,31 +410,83 @@ def response_units(region: Region) -> pd.DataFrame:
     return areas_mod.response_units(region.areas, counties=counties)
 
 
-def _zone_clause(w: plans_mod.RegionalWarning) -> str:
+def _zone_clause(w: plans_mod.RegionalWarning, lang: str = "zh") -> str:
     """The trigger of a regional warning as the bulletin states it, with what is UNVERIFIED about it or the
-    zone's extent."""
+    zone's extent (in English: the count of members and whether the trigger is unverified)."""
+    if lang != "zh":
+        return labels.phrase("zone_clause", lang, n=len(w.triggered_by)) + \
+            ("" if w.sourced else labels.phrase("trigger_unverified", lang))
     text = f"{len(w.triggered_by)}个成员达到预警条件（{w.trigger}）"
     return text + ("；" + "；".join(w.notes) if w.notes else "")
 
 
+def _zone_name_en(w: plans_mod.RegionalWarning, plans: dict) -> str:
+    """A zone's English name (the plans' ``name_en`` of the control zone or the dynamic zone), else its Chinese."""
+    region = plans["region"]
+    zones = {z["id"]: z for z in region.get("control_zones", [])}
+    if w.zone_id in zones:
+        return zones[w.zone_id].get("name_en") or w.name_zh
+    return (region.get("dynamic_zone") or {}).get("name_en") or plans_mod.DEFAULT_DYNAMIC_ZONE["name_en"]
+
+
+def _unit_name(table: pd.DataFrame, area_id: str, lang: str) -> str:
+    """A response unit's name in ``lang`` (the English name where the table has one, else the Chinese)."""
+    if area_id not in table.index:
+        return str(area_id)
+    en = table.loc[area_id, "name_en"] if lang == "en" and "name_en" in table.columns else None
+    return str(en) if isinstance(en, str) and en else str(table.loc[area_id, "name_zh"])
+
+
+def _full_reason(lang: str, area_id: str, source: str, level: str, own: dict, forecast_from: str, area: dict,
+                 trig: list, table: pd.DataFrame, zone_of: dict, ep, lev_ep, zone_en: dict) -> tuple[str, str]:
+    """Why a unit gets its level, in ``lang``, and the clause its bulletin states: the rule clause (with the
+    reading of "lasting N h" in force) or whose warning it follows, a consultation's adjustment, the cause
+    notes."""
+    P = labels.phrase
+    reason = _reason(area_id, source, level, own, forecast_from, area, trig, table, zone_of, lang, zone_en)
+    if source == "own" and area["clause"] and area.get("duration") in levels_mod.DURATION_ZH:
+        reason += P("paren", lang, text=labels.label("durations", area["duration"], lang))
+    clause = labels.clause(area["clause"], lang) if source == "own" else reason
+    if area.get("adjusted"):
+        reason += P("adjusted", lang, level=labels.label("levels", area.get("model_level", "none"), lang))
+    sep = P("sep", lang)
+    if ep.notes:
+        reason += sep + (P("own_forecast", lang) if lev_ep is not ep else "") + sep.join(ep.notes_in(lang))
+    if lev_ep is not ep and lev_ep.notes and level != "none":
+        theirs = [n for n, zh in zip(lev_ep.notes_in(lang), lev_ep.notes) if zh not in ep.notes]
+        reason += sep + sep.join(theirs)
+    return reason, clause
+
+
 def _reason(area_id: str, source: str, level: str, own: dict, forecast_from: str, area: dict, trig: list,
-            table: pd.DataFrame, zone_of: dict) -> str:
-    """Why a unit gets its level, for the officer: its own forecast's clause, or whose warning it follows."""
+            table: pd.DataFrame, zone_of: dict, lang: str = "zh", zone_en: dict | None = None) -> str:
+    """Why a unit gets its level, for the officer: its own forecast's clause, or whose warning it follows (the
+    nomenclature's ``phrases``)."""
+    P = labels.phrase
+
     def name(a):
-        return str(table.loc[a, "name_zh"]) if a in table.index else str(a)
+        return _unit_name(table, a, lang)
+
+    def lv(code):
+        return labels.label("levels", code, lang)
 
     if area_id in own:
-        local = f"本地预报：{LEVEL_NAMES_ZH[own[area_id]]}"
+        local = P("local_own", lang, level=lv(own[area_id]))
     else:
-        local = "本地无独立预报" + ("" if source == f"parent:{forecast_from}" else f"，按{name(forecast_from)}预报计")
+        local = P("local_none", lang) if source == f"parent:{forecast_from}" else \
+            P("local_via", lang, name=name(forecast_from))
     if source == "own":
-        return (f"{area['clause']}（第{'、'.join(str(k) for k in trig)}天）" if trig else area["clause"])
+        clause = labels.clause(area["clause"], lang)
+        return P("on_days", lang, clause=clause, days=P("day_sep", lang).join(str(k) for k in trig)) if trig \
+            else clause
     if source.startswith("parent:"):
         parent = name(source.split(":", 1)[1])
-        return f"执行{parent}{LEVEL_NAMES_ZH[level]}（{local}）" if level != "none" else f"随{parent}：无预警（{local}）"
+        return P("follow_parent", lang, parent=parent, level=lv(level), local=local) if level != "none" else \
+            P("follow_parent_none", lang, parent=parent, local=local)
     w = next((z for z in zone_of.values() if z.zone_id == source), None)
-    unverified = "" if w is None or w.sourced else "；触发条件未经核实"
-    return f"执行{w.name_zh if w else source}区域{LEVEL_NAMES_ZH[level]}（{local}{unverified}）"
+    unverified = "" if w is None or w.sourced else P("trigger_unverified", lang)
+    zone = (w.name_zh if lang == "zh" else (zone_en or {}).get(w.zone_id, w.name_zh)) if w else source
+    return P("follow_zone", lang, zone=zone, level=lv(level), local=local, unverified=unverified)
 
 
 def _head(store) -> str | None:

@@ -55,7 +55,7 @@ def render():
     area_id = st.selectbox(t("area"), [a["area_id"] for a in doc["areas"]], format_func=lambda a: names[a])
     area = next(a for a in doc["areas"] if a["area_id"] == area_id)
     hist = products.recent_observations(inp.obs.daily, area_id, issued)
-    st.plotly_chart(figures.fan_chart(area, hist), width="stretch")
+    st.plotly_chart(figures.fan_chart(area, hist, lang()), width="stretch")
     render_drivers(area)
     render_driver_maps(cfg, issued)
     render_adjustment(cfg, model_doc, area_id, adjustments, names)
@@ -69,11 +69,12 @@ def render_model_card(card: dict) -> None:
         period=labels.period(*period, lang()) if period else labels.EMPTY, rows=card.get("rows", labels.EMPTY)))
     ver = card.get("verification")
     if ver:
-        st.markdown(f"**{t('verification')}** {labels.period(*ver['period'], lang())}（AQI>200）")
+        st.markdown(f"**{t('verification')}** {labels.period(*ver['period'], lang())}"
+                    + labels.phrase("paren", lang(), text="AQI>200"))
         show_table(products.verification_table(card, lang=lang()), width="content")
         if ver.get("reliability"):
             with st.expander(t("reliability")):
-                st.plotly_chart(figures.reliability_diagram(ver["reliability"]), width="stretch")
+                st.plotly_chart(figures.reliability_diagram(ver["reliability"], lang=lang()), width="stretch")
     else:
         st.caption(t("no_verification"))
     with st.expander(t("model_card")):
@@ -164,7 +165,7 @@ def render_driver_maps(cfg, issued) -> None:
         st.info(f"{t('no_fields')}: {var}")
         return
     st.caption(f"{t('source')}{t('colon')}{L('met_sources', field.kind)}{t('list_sep')}{labels_[when]}"
-               f"（{t('cst')}）")
+               + labels.phrase("paren", lang(), text=t("cst")))
     reg = region(str(cfg["data"]))
     st.plotly_chart(figures.driver_map(field.lat, field.lon, field.values, var, field.wind_u, field.wind_v,
                                        geoms=reg.boundaries, areas=reg.areas), width="stretch")

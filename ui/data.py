@@ -74,7 +74,7 @@ def render():
         card = json.loads((cfg["model"] / "model_card.json").read_text(encoding="utf-8"))
         if card.get("verification"):
             st.markdown(f"**{t('verification')}** {labels.period(*card['verification']['period'], lang())}"
-                        "（AQI>200）")
+                        + labels.phrase("paren", lang(), text="AQI>200"))
             show_table(products.verification_table(card, lang=lang()), width="content")
         if lang() == "en":
             for note in res.get("warnings") or []:

@@ -108,9 +108,10 @@ def render_proposals(records: dict, names: dict, parents: dict) -> None:
 
 # ---- the bulletin --------------------------------------------------------------------------------------------
 
-def render_bulletin(key: str, draft: str) -> str:
+def render_bulletin(key: str, draft: str, translation: str = "") -> str:
     """The bulletin as a rendered preview, with an edit mode; returns the text to issue (the edited one when the
-    officer edited it, else the draft). The edited text is kept per issue date and area for the session."""
+    officer edited it, else the draft). The edited text is kept per issue date and area for the session. In
+    English the preview is the ``translation`` (labelled as one: the bulletin issued is the Chinese draft)."""
     store = f"edited_{key}"
     if not draft:
         st.caption(t("no_bulletin"))
@@ -131,7 +132,11 @@ def render_bulletin(key: str, draft: str) -> str:
             st.rerun()
     with st.container(border=True):
         st.caption(t("bulletin_preview"))
-        st.markdown(text)
+        if translation and text == draft and lang() != "zh":
+            st.caption(labels.phrase("translation_note", lang()))
+            st.markdown(translation)
+        else:
+            st.markdown(text)
     return text
 
 
@@ -151,7 +156,8 @@ def reduction_summary(share_check: list[dict], shortfalls: list[dict], names: di
         shown = t("list_sep").join(f"{e['name']} +{labels.number(e['extra_cut_td'], 1)}" for e in ents[:CLOSERS_SHOWN])
         more = t("and_more").format(n=len(ents)) if len(ents) > CLOSERS_SHOWN else ""
         closers.setdefault(area_id, []).append(
-            f"{L('pollutants', pollutant)}（{L('units', 'td')}）{t('colon')}{shown}{more}")
+            labels.phrase("with_unit", lang(), name=L("pollutants", pollutant), unit=L("units", "td"))
+            + f"{t('colon')}{shown}{more}")
     mark = {"met": "✓", "met_with_unverified": "△", "not_met": "✗", "no_inventory": "?"}
     rows = []
     for area_id, recs in by_area.items():
@@ -209,7 +215,7 @@ def render_reduction(red: dict, names: dict, issued) -> None:
     cols = st.columns(3)
     for col, (key, label) in zip(cols, (("excel", "Excel"), ("word", "Word"), ("csv", "CSV"))):
         if key in files:
-            col.download_button(f"{t('reduction')}（{label}）", Path(files[key]).read_bytes(),
+            col.download_button(t("reduction") + labels.phrase("paren", lang(), text=label), Path(files[key]).read_bytes(),
                                 file_name=f"{issued}_{Path(files[key]).name}", key=f"dl_{key}")
 
 
@@ -234,7 +240,7 @@ def render():
         st.code(str(exc))
         return
     result = respond(doc, store=None, states=states, data=cfg["data"], out_dir=out_dir, write_docx=False,
-                     region=region(str(cfg["data"])))
+                     region=region(str(cfg["data"])), lang=lang())
     if (result.get("consultation") or {}).get("adjustments"):
         st.info(t("adjusted_note"))
     names = dict(unit_names(cfg["data"]))
@@ -243,7 +249,8 @@ def render():
     records = {r["area_id"]: r for tier in ("city", "county") for r in result[tier]}
     for z in result["region"]:  # region-tier (zone) warnings: issued by the region's officers
         members = t("list_sep").join(names.get(m, m) for m in z["triggered_by"])
-        st.markdown(f"{level_chip(z['level'])} **{t('regional_warning')} {names[z['zone_id']]}**（{members}）",
+        st.markdown(f"{level_chip(z['level'])} **{t('regional_warning')} {names[z['zone_id']]}**"
+                    + labels.phrase("paren", lang(), text=members),
                     unsafe_allow_html=True)
         in_force = states.get(z["zone_id"], lifecycle.WarningState()).level
         records[z["zone_id"]] = {"area_id": z["zone_id"], "tier": "region", "name_zh": z["name_zh"],
@@ -268,11 +275,12 @@ def render():
     bulletins = {b.area_id: b for b in result["bulletin_objects"]}
     key = "region_" + area_id if rec["tier"] == "region" else area_id
     draft = bulletins[key].markdown if key in bulletins else ""
-    text = render_bulletin(f"{issued}_{area_id}", draft)
+    translated = {b.area_id: b for b in result.get("bulletin_translations", [])}
+    text = render_bulletin(f"{issued}_{area_id}", draft, translated[key].markdown if key in translated else "")
     if text:
         with tempfile.TemporaryDirectory() as tmp:
             word = markdown_to_docx(text, Path(tmp) / f"{area_id}.docx").read_bytes()
-        st.download_button(f"{t('bulletin')}（Word）", word, file_name=f"{issued}_{area_id}_bulletin.docx")
+        st.download_button(t("bulletin") + labels.phrase("paren", lang(), text="Word"), word, file_name=f"{issued}_{area_id}_bulletin.docx")
     ok, why = allowed("issue", area_id=area_id, tier=rec["tier"])
     if not ok:
         st.caption(why)

@@ -87,7 +87,7 @@ def render():
     if eps.empty:
         st.info(t("episode_none"))
         return
-    ep_labels = R.episode_labels(eps)
+    ep_labels = R.episode_labels(eps, lang())
     # the review opens on the most significant episode (peak × duration), not the last one
     default = evaluation.most_significant_episode(eps)
     i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: ep_labels[k],
@@ -102,8 +102,8 @@ def render():
     cons = consultation_store(cfg["data"])
     report = evaluate(str(cfg["data"]), str(ep["start"].date()), str(ep["end"].date()), model_dir,
                       str(warnings) if warnings else None, _stamp(warnings, cons))
-    st.write(report["summary_zh"])
     names = unit_names(cfg["data"])
+    st.write(report["summary_zh"] if lang() == "zh" else R.summary(report, names, lang()))
     if report["gaps"]:
         gaps = report["gaps"]
         if isinstance(gaps, dict):  # area id → missing days
@@ -124,7 +124,7 @@ def render():
     for key in ("caveat", "caveat_history"):
         if eff.get(key):
             st.warning(_in_language(eff[key]))
-    for fig in figures.report_figures(report, names=region(str(cfg["data"])).names()):
+    for fig in figures.report_figures(report, names=names, lang=lang()):
         st.plotly_chart(fig, width="stretch")
     level_cols = [labels.column(c, lang()) for c in ("observed_implied_level", "issued_level")]
     st.subheader(t("warning_quality"))

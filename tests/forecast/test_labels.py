@@ -99,3 +99,21 @@ def test_forbidden_tokens_are_the_codes_not_the_symbols():
     assert not {"pm25", "PM2.5", "so2", "n", "aqi"} & tokens
     assert labels.shows_token("级别 orange", "orange") and not labels.shows_token("orange_x", "orange")
     assert labels.shows_token("society_td：3", "society_td") and not labels.shows_token("橙色预警", "orange")
+
+
+def test_phrases_fill_their_fields_and_name_a_missing_one():
+    assert labels.phrase("follow_parent", "en", parent="Baotou", level="Orange warning", local="no forecast of its own") \
+        == "follows Baotou's Orange warning (no forecast of its own)"
+    assert labels.phrase("on_days", "zh", clause="AQI>200 持续≥48h", days="1、2") == "AQI>200 持续≥48h（第1、2天）"
+    with pytest.raises(labels.LabelError, match="needs the field 'parent'"):
+        labels.phrase("follow_parent", "en", level="x", local="y")
+
+
+@pytest.mark.parametrize("zh, en", [
+    ("AQI>200 持续≥24h", "AQI > 200 for ≥ 24 h"),
+    ("AQI≥300 持续≥72h 且 AQI>200 持续≥96h", "AQI ≥ 300 for ≥ 72 h and AQI > 200 for ≥ 96 h"),
+    ("AQI>150 持续≥48h 或 AQI>200 持续≥24h", "AQI > 150 for ≥ 48 h or AQI > 200 for ≥ 24 h"),
+    ("", ""),
+])
+def test_a_clause_in_english(zh, en):
+    assert labels.clause(zh, "en") == en and labels.clause(zh, "zh") == zh

@@ -225,3 +225,24 @@ def test_fireworks_warning_lists_the_withheld_measures():
     mandatory = text[text.index("强制性污染减排措施"):text.index("签发：")]
     assert "以下措施本次不启动" in mandatory and "减排比例不低于 10%" in mandatory.split("以下措施本次不启动")[1]
     assert "减排比例不低于 10%" not in mandatory.split("以下措施本次不启动")[0]
+
+
+def test_english_rendering_for_reading():
+    b = issue(lang="en", window="21 Dec to 23 Dec", start="21 Dec 2024, 00:00", aqi_range="210–260",
+              met_cause="Over the period: poor ventilation and dispersion.", clause="AQI > 200 for ≥ 48 h",
+              issued_at="20 Dec 2024")
+    text = b.markdown
+    for needle in ("# Notice of the Baotou Heavy-Pollution Emergency Command on issuing the heavy-pollution Orange "
+                   "warning", "level II emergency response", "Primary pollutant: PM2.5", "(>= 20 % cuts)",
+                   "**Ecology and environment bureau**", "Heavy-Pollution Contingency Plan of Baotou",
+                   "Signed: the deputy head of government of Baotou in charge", "## Drafting notes"):
+        assert needle in text, needle
+    assert not __import__("re").search(r"[\u4e00-\u9fff]", text)
+    assert B.aqi_range_text(210, 260, 180, 520, "en") == "210–260 (possible range 180–500; the index ends at 500)"
+
+
+def test_unknown_language():
+    from forecast.labels import LabelError
+
+    with pytest.raises(LabelError, match="unknown language 'de'"):
+        issue(lang="de")

@@ -97,3 +97,23 @@ def test_summary_and_html_name_the_areas_the_report_carries(tmp_path):
     page = open(R.write_report(rep, tmp_path)["html"], encoding="utf-8").read()
     escaped = json.dumps("石家庄市：实况、预报与预警")[1:-1]  # plotly writes its figures' text as JSON escapes
     assert escaped in page and json.dumps("包头市")[1:-1] not in page and "包头市" not in page
+
+
+def test_summary_in_english_says_the_same():
+    names = {"baotou": "Baotou", "hohhot": "Hohhot"}
+    assert R.summary(small_report(), names, "en") == (
+        "From 2024-01-01 to 2024-01-03 Baotou, Hohhot saw a pollution episode: 3 area-days of heavy pollution or "
+        "worse (AQI > 200). Warnings: 1 areas hit, 1 missed, 0 false alarms. Warnings were issued 8 h ahead on "
+        "average (required: ≥ 24 h). The model forecast the first heavy day up to 2 days ahead. The "
+        "weather-normalised counterfactual model estimates that the emergency cuts lowered the daily mean PM2.5 "
+        "during the warnings by 20.0 µg/m³ (about 10%), 90% interval -30.0 to -10.0 µg/m³ (2 area-days).")
+    assert R.summary(small_report(), lang="zh") == R.summary_zh(small_report())
+
+
+def test_episode_labels_in_both_languages():
+    import pandas as pd
+
+    eps = pd.DataFrame({"start": [pd.Timestamp("2024-01-01")], "end": [pd.Timestamp("2024-01-03")],
+                        "heavy_area_days": [5], "peak_aqi": [251.4]})
+    assert R.episode_labels(eps) == ["2024-01-01 – 2024-01-03（5 地区日，峰值 251）"]
+    assert R.episode_labels(eps, "en") == ["2024-01-01 – 2024-01-03 (5 area-days, peak 251)"]

@@ -426,3 +426,53 @@ def test_enterprise_in_a_county_follows_the_stricter_level():
     want = [max(levels[c], levels[p], key=LEVEL_RANK.get) for p, c in zip(registry["area_id"], registry["county_id"])]
     assert got.tolist() == want
     assert set(got) >= {"yellow", "orange"}
+
+
+_CJK = __import__("re").compile(r"[\u4e00-\u9fff]")
+
+
+def test_english_reasons_and_bulletin_renderings_beside_the_official_chinese(tmp_path):
+    """lang="en": the reasons and an English rendering of every bulletin for reading; the bulletins written and the
+    audit events stay Chinese (the official record)."""
+    doc = forecast_doc()
+    zh = respond(doc, out_dir=tmp_path / "zh", adjacency=ADJ, write_docx=False)
+    store = audit.open_store(tmp_path / "audit.db")
+    en = respond(doc, out_dir=tmp_path / "en", adjacency=ADJ, write_docx=False, lang="en", store=store)
+    recs = {r["area_id"]: r for tier in ("city", "county") for r in en[tier]}
+    assert recs["baotou"]["reason"].startswith("AQI > 200 for ≥ 48 h (day 1, 2)")
+    assert recs["tumed_right"]["reason"].startswith("follows Baotou's Orange warning (own forecast: No warning)")
+    assert not any(_CJK.search(r["reason"]) for r in recs.values())
+    def body(b):  # the bulletin without the chain head of the store the English run recorded into
+        return b.markdown.split("\n\n审计记录链头")[0].rstrip()
+
+    assert [body(b) for b in en["bulletin_objects"]] == [body(b) for b in zh["bulletin_objects"]]
+    assert "bulletin_translations" not in zh
+    official = {(b.area_id, b.kind) for b in en["bulletin_objects"]}
+    assert {(b.area_id, b.kind) for b in en["bulletin_translations"]} == official
+    baotou = next(b for b in en["bulletin_translations"] if b.area_id == "baotou")
+    assert baotou.title == "Notice of the Baotou Heavy-Pollution Emergency Command on issuing the heavy-pollution " \
+                           "Orange warning"
+    assert "from 21 Dec to 22 Dec" in baotou.markdown and "Basis of the warning: AQI > 200 for ≥ 48 h." in \
+        baotou.markdown
+    assert not _CJK.search(baotou.markdown.split("Audit chain head")[0])
+    assert all(_CJK.search(e["reason"]) for e in store.events())  # the proposals recorded: Chinese
+    store.close()
+    text = (tmp_path / "en" / "bulletins" / "baotou_issue.md").read_text(encoding="utf-8")
+    assert text.startswith("# 包头市")  # the files written are the official bulletins
+
+
+def test_english_reason_of_an_advisory_gives_the_policy_note_in_english(tmp_path):
+    doc = _by_id(forecast_doc(), _days(area_doc("chifeng", "orange", (230, 240, 160) + (100,) * 4, (1, 2),
+                                                clause="AQI>200 持续≥48h"), primary=["o3"] * 7))
+    res = respond(doc, adjacency=ADJ, write_docx=False, lang="en")
+    rec = next(r for r in res["city"] if r["area_id"] == "chifeng")
+    assert "Ozone pollution: a health advisory, no colour warning" in rec["reason"]
+    advisory = next(b for b in res["bulletin_translations"] if b.area_id == "chifeng")
+    assert advisory.kind == "advisory" and "ozone (O3)" in advisory.markdown
+
+
+def test_unknown_language_is_refused():
+    from forecast.labels import LabelError
+
+    with pytest.raises(LabelError, match="allowed: zh, en"):
+        respond(forecast_doc(), adjacency=ADJ, write_docx=False, lang="fr")

@@ -105,6 +105,55 @@ def _no_cjk(texts) -> bool:
     return not any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)
 
 
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
+
+
+def _names_zh(world) -> list[str]:
+    """The names an English page may show in Chinese: places (response units without an English name, control
+    zones) and enterprises (the world's registry), longest first."""
+    from response.plans import load_plans
+
+    names = set(response_units()["name_zh"])
+    region = load_plans()["region"]
+    names |= {z["name_zh"] for z in region.get("control_zones", [])} | {region["name_zh"]}
+    if world is not None and (world / "enterprises.csv").exists():
+        names |= set(pd.read_csv(world / "enterprises.csv", usecols=["name"])["name"].dropna())
+    return sorted(names, key=len, reverse=True)
+
+
+def _chart_texts(at) -> list[str]:
+    """The titles, axis titles and legend names of the page's plotly charts."""
+    import json
+
+    out = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        layout = spec.get("layout", {})
+        for key in ("title", "xaxis", "yaxis"):
+            item = layout.get(key) or {}
+            title = item.get("title", item) if key != "title" else item
+            out.append(str(title.get("text", "")) if isinstance(title, dict) else str(title or ""))
+        out += [str(tr["name"]) for tr in spec.get("data", []) if tr.get("name")]
+    return [t for t in out if t]
+
+
+def chinese_in_english(at, world, names=None) -> list[str]:
+    """The texts of an English page (its charts' titles and legends too) that show Chinese outside the names of
+    places and enterprises."""
+    names = _names_zh(world) if names is None else names
+    bad = []
+    for text in _shown(at) + _chart_texts(at):
+        rest = _visible(text)
+        if not _CJK.search(rest):
+            continue
+        for name in names:
+            rest = rest.replace(name, "")
+        left = _CJK.findall(rest)
+        if left:
+            bad.append(f"{text[:120]!r}: {left[:5]}")
+    return bad
+
+
 def _table(at, column: str) -> pd.DataFrame:
     """The one table of the page with ``column``."""
     found = [d.value for d in at.dataframe if column in d.value.columns]
@@ -179,6 +228,12 @@ def _check_duty_en(at, world):
     assert set(proposals["Proposed"]) <= {labels.label("levels", lv, "en") for lv in LEVELS}
     assert "Emission-reduction lists" in _texts(at, "subheader")
     assert any("Enterprises that close the gap" in d.value.columns for d in at.dataframe)
+    # the reasons in English: a rule clause, or whose warning a unit follows
+    assert all(re.match(r"AQI [>≥] \d+ for ≥ \d+ h|follows |as |Regional warning: |—", r) for r in proposals["Reason"]), \
+        set(proposals["Reason"])
+    # the bulletin: an English rendering, labelled as one (the Chinese original is what is issued)
+    assert any(c.startswith("English rendering for reading only") for c in _texts(at, "caption"))
+    assert any(m.startswith("# Notice of the ") for m in _texts(at, "markdown"))
     assert _no_cjk(_texts(at, "subheader") + [c for d in at.dataframe for c in d.value.columns])
 
 
@@ -201,6 +256,10 @@ def _check_review_en(at, world):
     assert {"Area", "Outcome", "Issued level"} <= set(quality.columns)
     assert set(quality["Outcome"]) <= {labels.label("outcomes", o, "en") for o in labels.codes("outcomes")}
     assert not any("采暖季" in w for w in _texts(at, "warning"))  # the bilingual caveat in English
+    assert any(m.startswith("From ") and "Warnings: " in m for m in _texts(at, "markdown"))  # the summary
+    assert re.fullmatch(r"\S+ – \S+ \(\d+ area-days, peak \d+\)", at.selectbox[0].options[0])
+    charts = _chart_texts(at)  # the figures in English too
+    assert "Warning outcomes (areas)" in charts and any(c.endswith(": observed, forecast and warnings") for c in charts)
 
 
 def _check_data(at, world):
@@ -237,6 +296,31 @@ def test_every_page_shows_what_it_should_in_chinese_and_in_english(env, winter_w
     at.run()
     assert not at.exception, at.exception
     CHECKS_EN[name](at, winter_world)
+    assert chinese_in_english(at, winter_world) == []  # no Chinese but the names of places and enterprises
+
+
+def test_the_chinese_in_english_check_can_fail():
+    import json
+
+    chart = type("Chart", (), {"proto": type("P", (), {"spec": json.dumps(
+        {"layout": {"title": {"text": "包头市：实况、预报与预警"}}, "data": [{"name": "observed daily AQI"}]})})()})()
+
+    class Page:  # an English page with library text left in Chinese, next to names it may show in Chinese
+        def get(self, kind):
+            if kind == "plotly_chart":
+                return [chart]
+            return [type("El", (), {"value": v})() for v in
+                    {"caption": ["执行包头市橙色预警（本地无独立预报）", "Baotou: 包头源源钢铁有限公司（演示） +4.1",
+                                 "follows 土默特左旗's Orange warning", "2023-12-15 – 2023-12-22（28 地区日，峰值 243）"],
+                     "markdown": ["# 包头市重污染天气应急指挥部关于发布重污染天气橙色预警的通知"]}.get(kind, [])]
+
+        dataframe = expander = []
+
+    names = ["包头市", "包头源源钢铁有限公司（演示）", "土默特左旗"]
+    bad = chinese_in_english(Page(), None, names)
+    words = ("执行", "地区日", "重污染天气应急指挥部", "实况、预报与预警")
+    assert len(bad) == 4 and all(any(w in x for x in bad) for w in words), bad
+    assert not any("Baotou" in x or "土默特左旗" in x for x in bad)  # names alone are allowed
 
 
 def test_the_forbidden_token_check_can_fail():
