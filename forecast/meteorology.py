@@ -127,11 +127,14 @@ def _weights(grid: extraction.GridKey, areas_sig: str, polygons_items: tuple):
 
 def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | None = None,
                  store: str | Path | None = None, areas_sig: str | None = None,
-                 engine: str = "auto") -> tuple[pd.DataFrame | None, dict]:
+                 engine: str = "auto", reduce: bool = True) -> tuple[pd.DataFrame | None, dict]:
     """One GRIB file → long table of area means (``area_id, valid_time, [init_time, lead_hours], vars``) and a report.
 
     A file that cannot be used gives ``(None, report)`` with ``report["error"]``; it never raises, so one bad file
-    among many loses nothing else. With ``store`` the table and report are cached there and reused.
+    among many loses nothing else. With ``store`` the table and report are cached there and reused. ``reduce``
+    (default): the direct ecCodes scan reduces each message to the targets' means as it decodes it
+    (:func:`forecast.gribread.read_grib`), so no gridded field of the file is held; ``False``: the file's fields
+    are read in full, then reduced (the same values to float rounding; tests hold the two to each other).
     """
     path = Path(path)
     areas_sig = areas_sig or _areas_signature(polygons)
@@ -143,10 +146,20 @@ def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | No
             return hit
         key = _file_key(path, areas_sig)
         cached, meta = Path(store) / f"{key}.parquet", Path(store) / f"{key}.json"
+    items = tuple(sorted(polygons.items()))
+    used: list = []
+
+    def weights(lat, lon):  # the reducing read's targets on the file's grid (cached per grid)
+        used.append(_weights(extraction.GridKey.of(lat, lon), areas_sig, items))
+        return used[-1]
+
     try:
-        ds, report = gribread.read_grib(path, index_dir=index_dir, engine=engine, region=target_box(polygons))
-        grid = extraction.GridKey.of(ds["lat"].values, ds["lon"].values)
-        w, ids = _weights(grid, areas_sig, tuple(sorted(polygons.items())))
+        ds, report = gribread.read_grib(path, index_dir=index_dir, engine=engine, region=target_box(polygons),
+                                        reduce=weights if reduce else None)
+        if ds.attrs.get("reduced"):
+            w, ids = used[-1]
+        else:
+            w, ids = _weights(extraction.GridKey.of(ds["lat"].values, ds["lon"].values), areas_sig, items)
         table = extraction.extract(ds, w, ids)
     except (gribread.GribReadError, extraction.ExtractionError, OSError) as exc:
         info["error"] = str(exc)
