@@ -946,32 +946,39 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
     rows: dict = {}  # meta → None (not used by lantian), False (accumulated: keep the grid) or (lo, hi, f, o)
     grids: dict = {}
     reduced: dict = {}  # grid_sig → (weights over the cut grid, ids)
-    batches: dict = {}  # grid_sig → [buffer, source weights, pending [(cube key, code, end, start, lo, hi)]]
+    batches: dict = {}  # grid_sig → [buffer, source weights, pending [(cube key, code, end, start, lo, hi)],
+    #                                  the region's points (None: all)]
     cubes: dict = {}
     unsupported: dict = {}
     n = 0
 
     def flush(grid_sig):
-        buf, w_src, pending = batches[grid_sig]
+        buf, w_src, pending, inside = batches[grid_sig]
         if not pending:
             return
         block = buf[:len(pending)]
         lo = np.array([p[4] for p in pending])
         hi = np.array([p[5] for p in pending])
-        if not ((block.min(axis=1) >= lo).all() and (block.max(axis=1) <= hi).all()):
+        seen = block if inside is None else block[:, inside]  # the full read checks the region's points only
+        if not ((seen.min(axis=1) >= lo).all() and (seen.max(axis=1) <= hi).all()):
             raise _NotReducible("a value outside its plausible range")
         means = (w_src @ block.T).T  # (messages, targets)
         for (key, code, end, start, _, _), m in zip(pending, means):
             cubes.setdefault(key, []).append((code, end, start, m))
         pending.clear()
 
+    by_sig: dict = {}  # as the full scan: parameter and level per signature (string keys cost as much as a decode)
+
     def header(h, edition):
         sig = (edition, ec.codes_get_long(h, "centre"),
                *(ec.codes_get_long(h, k) for k in _SIGNATURE.get(edition, ())))
-        wmo = "/".join(str(v) for v in sig[2:5]) if edition == 2 else None
-        meta = (ec.codes_get_string(h, "shortName"), ec.codes_get_string(h, "typeOfLevel"),
-                ec.codes_get_long(h, "level"), ec.codes_get_string(h, "stepType"), ec.codes_get_string(h, "units"),
-                ec.codes_get_long(h, "paramId"), wmo, ec.codes_get_string(h, "centre"))
+        meta = by_sig.get(sig)
+        if meta is None:
+            wmo = "/".join(str(v) for v in sig[2:5]) if edition == 2 else None
+            meta = by_sig[sig] = (ec.codes_get_string(h, "shortName"), ec.codes_get_string(h, "typeOfLevel"),
+                                  ec.codes_get_long(h, "level"), ec.codes_get_string(h, "stepType"),
+                                  ec.codes_get_string(h, "units"), ec.codes_get_long(h, "paramId"), wmo,
+                                  ec.codes_get_string(h, "centre"))
         return meta, ec.codes_get_long(h, "startStep"), ec.codes_get_long(h, "endStep")
 
     def grid_of(h):
@@ -991,10 +998,12 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
             reduced[grid_sig] = (weights, ids)
             n_points = ec.codes_get_long(h, "numberOfDataPoints")
             rows_per_batch = int(max(1, min(512, REDUCE_BATCH_BYTES // (8 * n_points))))
-            batches[grid_sig] = [np.empty((rows_per_batch, n_points)), _source_weights(grid, weights, n_points), []]
+            inside = np.unique(grid.take)
+            batches[grid_sig] = [np.empty((rows_per_batch, n_points)), _source_weights(grid, weights, n_points), [],
+                                 None if inside.size == n_points else inside]
         return grid_sig, kind
 
-    with open(path, "rb") as fh:
+    with open(path, "rb", buffering=1 << 20) as fh:
         try:
             for edition, msg in _frames(fh):
                 try:
@@ -1037,9 +1046,10 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
                         cubes.setdefault(key, []).append((code, end, start,
                                                           grids[grid_sig].apply(ec.codes_get_values(h))))
                     else:
-                        buf, _, pending = batches[grid_sig]
+                        buf, _, pending, _ = batches[grid_sig]
                         if not decode(h, buf[len(pending)]):
                             raise _NotReducible("values")
+                        cubes.setdefault(key, [])  # the hypercubes keep the order of their first messages
                         pending.append((key, code, end, start, *use))
                         if len(pending) == len(buf):
                             flush(grid_sig)

@@ -209,7 +209,7 @@ def _combine(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.DataFrame | None = None,
            client=None, workers: int | None = None, progress: bool = False, refresh: bool = False,
            engine: str = "auto", scheduler: str = "threads", at: str = "areas",
-           boundaries: dict | None = None) -> Meteorology:
+           boundaries: dict | None = None, reduce: bool = True) -> Meteorology:
     """Extract every GRIB file of a data directory into per-area series (cached; parallel).
 
     Parameters
@@ -237,6 +237,12 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
         which the forecaster uses (a league can span 500 km; its city stations sit in one corner).
     engine : str
         GRIB reader (:func:`forecast.gribread.read_grib`): ``auto``/``eccodes`` (direct scan) or ``cfgrib``.
+    reduce : bool
+        The direct scan reduces each message to area means as it decodes it (default; :func:`extract_file`);
+        ``False``: each file's fields are read in full, then reduced (the same series to float rounding).
+
+    Memory stays bounded by one file per worker (a task holds one file's area series and, while it reads, a batch
+    of decoded messages and its accumulated fields); only the area series come back.
     """
     analysis_files, forecast_files = grib_files(data)
     files = analysis_files + forecast_files
@@ -259,7 +265,7 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
             results[i] = hit
     if todo:
         fresh = _run([files[i] for i in todo], polygons, sig, index_dir, store, client, workers, progress, engine,
-                     scheduler)
+                     scheduler, reduce)
         for i, r in zip(todo, fresh):
             results[i] = r
     analysis, runs, reports = [], [], []
@@ -276,12 +282,14 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
     return met
 
 
-def _run(files, polygons, sig, index_dir, store, client, workers, progress, engine, scheduler):
+def _run(files, polygons, sig, index_dir, store, client, workers, progress, engine, scheduler, reduce=True):
     import dask
     from tqdm.auto import tqdm
 
+    if scheduler not in ("threads", "processes"):
+        raise ValueError(f"unknown local scheduler {scheduler!r}; allowed: threads, processes")
     tasks = [dask.delayed(extract_file, pure=False)(p, polygons, index_dir=index_dir, store=store, areas_sig=sig,
-                                                    engine=engine) for p in files]
+                                                    engine=engine, reduce=reduce) for p in files]
     bar = tqdm(total=len(tasks), desc="GRIB → areas", unit="file", disable=not progress)
     try:
         if client is not None:
@@ -323,7 +331,8 @@ def daily(met: Meteorology) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, workers: int | None = None,
-                   progress: bool = False, refresh: bool = False, out=None, at: str = "auto", region=None):
+                   progress: bool = False, refresh: bool = False, out=None, at: str = "auto", region=None,
+                   scheduler: str = "threads"):
     """Ingest a data directory's GRIB files and write the daily drivers (``drivers_daily.parquet``,
     ``drivers_lead_days.parquet``) to ``out`` (default: the cache).
 
@@ -331,13 +340,26 @@ def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, wo
     ``forecast`` decodes nothing; ``"auto"`` (default) does that when the data directory has a station list, else
     takes area means; ``region`` (:class:`forecast.region.Region`, default the data directory's) gives the areas
     and their boundaries; ``scheduler_address`` runs the file tasks on a ``dask.distributed``
-    scheduler. Returns the :class:`Meteorology` and the paths written.
+    scheduler, else on ``workers`` local ``scheduler`` (``threads`` or ``processes``). Returns the
+    :class:`Meteorology` and the paths written.
     """
     client = None
     if scheduler_address:
         from distributed import Client
 
-        client = Client(scheduler_address)
+        try:
+            client = Client(scheduler_address, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ValueError(f"dask scheduler {scheduler_address}: cannot connect ({type(exc).__name__}: {exc})") \
+                from None
+    try:
+        return _ingest_drivers(data, cache, client, workers, progress, refresh, out, at, region, scheduler)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _ingest_drivers(data, cache, client, workers, progress, refresh, out, at, region, scheduler):
     if at == "auto":
         try:
             workspace.sites_file(data)
@@ -349,7 +371,8 @@ def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, wo
 
         region = load_region(data=data)
     met = ingest(data, cache=cache, client=client, workers=workers, progress=progress, refresh=refresh, at=at,
-                 area_table=region.areas, boundaries=region.boundaries if at == "areas" else None)
+                 area_table=region.areas, boundaries=region.boundaries if at == "areas" else None,
+                 scheduler=scheduler)
     by_day, by_lead = daily(met)
     target = Path(out) if out else workspace.cache_dir(data, cache)
     target.mkdir(parents=True, exist_ok=True)
