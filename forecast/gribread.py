@@ -50,6 +50,18 @@ Two engines give the same result (tests hold them to each other): a direct ecCod
 message, the parameter and the grid looked up once per kind of message) and cfgrib/xarray (lazy, dask-backed, for
 maps).
 
+**Reducing scan** (``read_grib(..., reduce=...)``, what ``lantian ingest`` uses): when only target means are wanted,
+the direct scan decodes each message into a preallocated batch and reduces the batch with one sparse product (the
+target weights composed with the cut to the region), so a file's fields are never held; GRIB2 headers are read
+once per distinct section (a string key such as ``shortName`` costs ecCodes as much as decoding the message), and
+the result is the full read's reduced (tests hold them to each other). Profiled on an hourly month of 0.25°
+ERA5-like GRIB2 (5 208 messages): the full read spent about as long again as decoding on the per-message keys
+(21 a message), the parameter-table lookups, the float32 hypercubes with their unit conversion and checks and the
+reduction of whole cubes; the reducing scan spends ~80 % of its CPU time in ecCodes creating, decoding and
+releasing handles. Accumulations keep their grid until their periods are formed (differencing and clipping are not
+linear); a message with a bitmap or a value outside its variable's plausible range, several grids in one file, or
+an unusual framing sends the file to the full read, which treats them as documented above.
+
 **cfgrib's index files are pickles**: cfgrib unpickles whatever file sits at the index path it is given, and
 unpickling runs code. They are therefore kept only in a folder private to the user running lantian
 (:func:`private_index_dir`: ``$XDG_CACHE_HOME/lantian/grib-index``, default ``~/.cache/…``, created with mode 0700)

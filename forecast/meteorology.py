@@ -1,8 +1,9 @@
 """Orchestrator for gridded meteorology: GRIB files → per-area series → daily drivers, cached and parallel.
 
-Every GRIB file is one task (read with :func:`forecast.gribread.read_grib`, reduced to area means with
-:mod:`forecast.extraction`), so memory stays bounded by a file per worker however long the archive is, and the tasks
-run on a local process pool or on any ``dask.distributed`` client. The per-area series of each file are cached as
+Every GRIB file is one task (read with :func:`forecast.gribread.read_grib`, which applies the area weights of
+:mod:`forecast.extraction` to batches of messages as it decodes them, so no field of the file is held beyond its
+batch), so memory stays bounded by a file per worker however long the archive is, and the tasks run on local threads
+or processes or on any ``dask.distributed`` client (``lantian ingest --workers N`` / ``--scheduler ADDRESS``). The per-area series of each file are cached as
 parquet keyed by the file (path, size, modification time) and the area set, so a second run decodes nothing and a
 new month or a new forecast run decodes only itself. cfgrib index files go to a folder private to the user
 (:func:`forecast.gribread.private_index_dir`), never to the data folder's workspace: they are pickles.
