@@ -58,9 +58,10 @@ the result is the full read's reduced (tests hold them to each other). Profiled 
 ERA5-like GRIB2 (5 208 messages): the full read spent about as long again as decoding on the per-message keys
 (21 a message), the parameter-table lookups, the float32 hypercubes with their unit conversion and checks and the
 reduction of whole cubes; the reducing scan spends ~80 % of its CPU time in ecCodes creating, decoding and
-releasing handles. Accumulations keep their grid until their periods are formed (differencing and clipping are not
-linear); a message with a bitmap or a value outside its variable's plausible range, several grids in one file, or
-an unusual framing sends the file to the full read, which treats them as documented above.
+releasing handles. Accumulations are reduced as they come when each message is a period of its own (ERA5's hourly
+buckets) with no negative value; a run accumulated from a fixed start (differenced step by step, then clipped at
+zero: not linear), a message with a bitmap or a value outside its variable's plausible range, several grids in one
+file, or an unusual framing sends the file to the full read, which treats them as documented above.
 
 **cfgrib's index files are pickles**: cfgrib unpickles whatever file sits at the index path it is given, and
 unpickling runs code. They are therefore kept only in a folder private to the user running lantian
@@ -942,8 +943,10 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
     The same hypercubes as :func:`_eccodes_cubes`, with the values of every non-accumulated parameter lantian uses
     replaced by their target means: messages are decoded into a preallocated batch and reduced by one sparse
     product per batch (the target weights of the region's cut composed with the cut), so no gridded hypercube,
-    DataArray or unit conversion of a full field is ever formed. Accumulations keep their grid (their differencing
-    and clipping at zero are not linear) and are reduced once their periods are formed. GRIB2 headers are read
+    DataArray or unit conversion of a full field is ever formed. Accumulations are reduced too when every message
+    is a period of its own with no negative value (the clipping at zero then changes nothing); one differenced from
+    the previous step needs its grid (:class:`_NotReducible`). Parameters whose conversion is not a positive scale
+    keep their grid and are reduced once their records are formed. GRIB2 headers are read
     once per distinct section (parameter and level: section 4; grid: section 3; time: section 1) instead of once
     per message. Exact by construction: every message must hold its full grid (no bitmap) with every value inside
     its variable's plausible range, so the full read's checks pass unchanged; anything else raises
@@ -961,6 +964,7 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
     batches: dict = {}  # grid_sig → [buffer, source weights, pending [(cube key, code, end, start, lo, hi)],
     #                                  the region's points (None: all)]
     cubes: dict = {}
+    fixed: dict = {}  # (accumulation, startStep) → endStep: two steps from one start would be differenced
     unsupported: dict = {}
     n = 0
 
@@ -1061,8 +1065,11 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
                         buf, _, pending, _ = batches[grid_sig]
                         if not decode(h, buf[len(pending)]):
                             raise _NotReducible("values")
+                        if use[2]:  # an accumulation: only as periods of their own (no step differenced)
+                            if fixed.setdefault((key, start), end) != end:
+                                raise _NotReducible("accumulation from a fixed start")
                         cubes.setdefault(key, [])  # the hypercubes keep the order of their first messages
-                        pending.append((key, code, end, start, *use))
+                        pending.append((key, code, end, start, *use[:2]))
                         if len(pending) == len(buf):
                             flush(grid_sig)
                 finally:
@@ -1077,18 +1084,25 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
 
 
 def _reduce_rule(meta: tuple):
-    """How a reducing read treats a parameter: None (lantian does not use it), False (an accumulation: keep its
-    grid) or the raw-value range ``(lo, hi)`` every message must stay inside (the variable's plausible range in the
-    message's units), so that the full read's unit check passes unchanged."""
+    """How a reducing read treats a parameter: None (lantian does not use it), False (keep its grid) or
+    ``(lo, hi, accumulated)``: the raw-value range every message must stay inside (the variable's plausible range in
+    the message's units; not below zero for an accumulation), so that the full read's checks pass unchanged."""
     short, tol, level, step_type, units, param_id, wmo, centre = meta
     found = _lookup(short, tol, level if tol != "surface" else None, units, param_id=param_id, wmo=wmo,
                     centre=centre)
     if found is None:
         return None
     row, factor, offset = found
-    if int(row["accumulated"]) or step_type == "accum" or factor <= 0:
+    lo, hi = float(row["plausible_min"]), float(row["plausible_max"])
+    if factor <= 0:
         return False
-    return ((float(row["plausible_min"]) - offset) / factor, (float(row["plausible_max"]) - offset) / factor)
+    if int(row["accumulated"]) or step_type == "accum":
+        # per-period buckets are reduced as they come when no value is negative (the clipping at zero then changes
+        # nothing); a step differenced from the previous one needs its grid (:func:`_reducing_cubes`)
+        if offset != 0 or float(row["offset"]) != 0 or float(row["scale"]) <= 0:
+            return False
+        return max(lo, 0.0) / factor, hi / factor, True
+    return (lo - offset) / factor, (hi - offset) / factor, False
 
 
 def _read(path: Path, index_dir, lazy: bool, report: FileReport, engine: str, region: dict,
