@@ -481,10 +481,18 @@ def extract(ds: xr.Dataset, weights: sparse.csr_matrix, ids: list[str], dim: str
 
     1-D variables along ``valid_time`` (e.g. ``precip_hours``) and coordinates such as ``lead_hours`` are carried.
     With :class:`Weights`, ``table.attrs["extraction"]`` says how each target's values were formed.
+
+    A dataset already reduced to these targets as it was read (:func:`forecast.gribread.read_grib` with ``reduce``:
+    ``attrs["reduced"]`` names its target dimension, in the order of ``ids``) is only laid out as the table.
     """
     cols = {}
+    reduced = ds.attrs.get("reduced")
+    if reduced and reduced in ds.dims and [str(i) for i in ds[reduced].values] != [str(i) for i in ids]:
+        raise ExtractionError(f"dataset reduced to targets {list(ds[reduced].values)[:5]}…, not to {list(ids)[:5]}…")
     for name, da in ds.data_vars.items():
-        if any(set(d) <= set(da.dims) for d in _SPACE_DIMS):
+        if reduced and reduced in da.dims:
+            cols[name] = da.transpose("valid_time", reduced).values.ravel()
+        elif any(set(d) <= set(da.dims) for d in _SPACE_DIMS):
             cols[name] = apply_weights(da, weights, ids, dim).transpose("valid_time", dim).values.ravel()
     n_t = ds.sizes["valid_time"]
     frame = pd.DataFrame({dim: np.tile(np.asarray(ids, dtype=object), n_t),

@@ -1,8 +1,9 @@
 """Orchestrator for gridded meteorology: GRIB files → per-area series → daily drivers, cached and parallel.
 
-Every GRIB file is one task (read with :func:`forecast.gribread.read_grib`, reduced to area means with
-:mod:`forecast.extraction`), so memory stays bounded by a file per worker however long the archive is, and the tasks
-run on a local process pool or on any ``dask.distributed`` client. The per-area series of each file are cached as
+Every GRIB file is one task (read with :func:`forecast.gribread.read_grib`, which applies the area weights of
+:mod:`forecast.extraction` to batches of messages as it decodes them, so no field of the file is held beyond its
+batch), so memory stays bounded by a file per worker however long the archive is, and the tasks run on local threads
+or processes or on any ``dask.distributed`` client (``lantian ingest --workers N`` / ``--scheduler ADDRESS``). The per-area series of each file are cached as
 parquet keyed by the file (path, size, modification time) and the area set, so a second run decodes nothing and a
 new month or a new forecast run decodes only itself. cfgrib index files go to a folder private to the user
 (:func:`forecast.gribread.private_index_dir`), never to the data folder's workspace: they are pickles.
@@ -127,11 +128,14 @@ def _weights(grid: extraction.GridKey, areas_sig: str, polygons_items: tuple):
 
 def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | None = None,
                  store: str | Path | None = None, areas_sig: str | None = None,
-                 engine: str = "auto") -> tuple[pd.DataFrame | None, dict]:
+                 engine: str = "auto", reduce: bool = True) -> tuple[pd.DataFrame | None, dict]:
     """One GRIB file → long table of area means (``area_id, valid_time, [init_time, lead_hours], vars``) and a report.
 
     A file that cannot be used gives ``(None, report)`` with ``report["error"]``; it never raises, so one bad file
-    among many loses nothing else. With ``store`` the table and report are cached there and reused.
+    among many loses nothing else. With ``store`` the table and report are cached there and reused. ``reduce``
+    (default): the direct ecCodes scan reduces each message to the targets' means as it decodes it
+    (:func:`forecast.gribread.read_grib`), so no gridded field of the file is held; ``False``: the file's fields
+    are read in full, then reduced (the same values to float rounding; tests hold the two to each other).
     """
     path = Path(path)
     areas_sig = areas_sig or _areas_signature(polygons)
@@ -143,10 +147,20 @@ def extract_file(path: str | Path, polygons: dict, *, index_dir: str | Path | No
             return hit
         key = _file_key(path, areas_sig)
         cached, meta = Path(store) / f"{key}.parquet", Path(store) / f"{key}.json"
+    items = tuple(sorted(polygons.items()))
+    used: list = []
+
+    def weights(lat, lon):  # the reducing read's targets on the file's grid (cached per grid)
+        used.append(_weights(extraction.GridKey.of(lat, lon), areas_sig, items))
+        return used[-1]
+
     try:
-        ds, report = gribread.read_grib(path, index_dir=index_dir, engine=engine, region=target_box(polygons))
-        grid = extraction.GridKey.of(ds["lat"].values, ds["lon"].values)
-        w, ids = _weights(grid, areas_sig, tuple(sorted(polygons.items())))
+        ds, report = gribread.read_grib(path, index_dir=index_dir, engine=engine, region=target_box(polygons),
+                                        reduce=weights if reduce else None)
+        if ds.attrs.get("reduced"):
+            w, ids = used[-1]
+        else:
+            w, ids = _weights(extraction.GridKey.of(ds["lat"].values, ds["lon"].values), areas_sig, items)
         table = extraction.extract(ds, w, ids)
     except (gribread.GribReadError, extraction.ExtractionError, OSError) as exc:
         info["error"] = str(exc)
@@ -196,7 +210,7 @@ def _combine(tables: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.DataFrame | None = None,
            client=None, workers: int | None = None, progress: bool = False, refresh: bool = False,
            engine: str = "auto", scheduler: str = "threads", at: str = "areas",
-           boundaries: dict | None = None) -> Meteorology:
+           boundaries: dict | None = None, reduce: bool = True) -> Meteorology:
     """Extract every GRIB file of a data directory into per-area series (cached; parallel).
 
     Parameters
@@ -224,6 +238,12 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
         which the forecaster uses (a league can span 500 km; its city stations sit in one corner).
     engine : str
         GRIB reader (:func:`forecast.gribread.read_grib`): ``auto``/``eccodes`` (direct scan) or ``cfgrib``.
+    reduce : bool
+        The direct scan reduces each message to area means as it decodes it (default; :func:`extract_file`);
+        ``False``: each file's fields are read in full, then reduced (the same series to float rounding).
+
+    Memory stays bounded by one file per worker (a task holds one file's area series and, while it reads, a batch
+    of decoded messages and its accumulated fields); only the area series come back.
     """
     analysis_files, forecast_files = grib_files(data)
     files = analysis_files + forecast_files
@@ -246,7 +266,7 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
             results[i] = hit
     if todo:
         fresh = _run([files[i] for i in todo], polygons, sig, index_dir, store, client, workers, progress, engine,
-                     scheduler)
+                     scheduler, reduce)
         for i, r in zip(todo, fresh):
             results[i] = r
     analysis, runs, reports = [], [], []
@@ -263,12 +283,14 @@ def ingest(data: str | Path, *, cache: str | Path | None = None, area_table: pd.
     return met
 
 
-def _run(files, polygons, sig, index_dir, store, client, workers, progress, engine, scheduler):
+def _run(files, polygons, sig, index_dir, store, client, workers, progress, engine, scheduler, reduce=True):
     import dask
     from tqdm.auto import tqdm
 
+    if scheduler not in ("threads", "processes"):
+        raise ValueError(f"unknown local scheduler {scheduler!r}; allowed: threads, processes")
     tasks = [dask.delayed(extract_file, pure=False)(p, polygons, index_dir=index_dir, store=store, areas_sig=sig,
-                                                    engine=engine) for p in files]
+                                                    engine=engine, reduce=reduce) for p in files]
     bar = tqdm(total=len(tasks), desc="GRIB → areas", unit="file", disable=not progress)
     try:
         if client is not None:
@@ -310,7 +332,8 @@ def daily(met: Meteorology) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, workers: int | None = None,
-                   progress: bool = False, refresh: bool = False, out=None, at: str = "auto", region=None):
+                   progress: bool = False, refresh: bool = False, out=None, at: str = "auto", region=None,
+                   scheduler: str = "threads"):
     """Ingest a data directory's GRIB files and write the daily drivers (``drivers_daily.parquet``,
     ``drivers_lead_days.parquet``) to ``out`` (default: the cache).
 
@@ -318,13 +341,26 @@ def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, wo
     ``forecast`` decodes nothing; ``"auto"`` (default) does that when the data directory has a station list, else
     takes area means; ``region`` (:class:`forecast.region.Region`, default the data directory's) gives the areas
     and their boundaries; ``scheduler_address`` runs the file tasks on a ``dask.distributed``
-    scheduler. Returns the :class:`Meteorology` and the paths written.
+    scheduler, else on ``workers`` local ``scheduler`` (``threads`` or ``processes``). Returns the
+    :class:`Meteorology` and the paths written.
     """
     client = None
     if scheduler_address:
         from distributed import Client
 
-        client = Client(scheduler_address)
+        try:
+            client = Client(scheduler_address, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ValueError(f"dask scheduler {scheduler_address}: cannot connect ({type(exc).__name__}: {exc})") \
+                from None
+    try:
+        return _ingest_drivers(data, cache, client, workers, progress, refresh, out, at, region, scheduler)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _ingest_drivers(data, cache, client, workers, progress, refresh, out, at, region, scheduler):
     if at == "auto":
         try:
             workspace.sites_file(data)
@@ -336,7 +372,8 @@ def ingest_drivers(data, *, cache=None, scheduler_address: str | None = None, wo
 
         region = load_region(data=data)
     met = ingest(data, cache=cache, client=client, workers=workers, progress=progress, refresh=refresh, at=at,
-                 area_table=region.areas, boundaries=region.boundaries if at == "areas" else None)
+                 area_table=region.areas, boundaries=region.boundaries if at == "areas" else None,
+                 scheduler=scheduler)
     by_day, by_lead = daily(met)
     target = Path(out) if out else workspace.cache_dir(data, cache)
     target.mkdir(parents=True, exist_ok=True)

@@ -123,9 +123,15 @@ def _cmd_simulate(args) -> int:
 def _cmd_ingest(args) -> int:
     from forecast import meteorology
 
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers {args.workers}: need at least 1 worker process")
+    if args.workers is not None and args.scheduler:
+        raise ValueError("--workers and --scheduler exclude each other: the scheduler's cluster has its own workers")
+    # local worker processes: each decodes its files outside the others' interpreter (threads share one for the
+    # Python part of each message)
     met, written = meteorology.ingest_drivers(args.data, cache=args.cache, scheduler_address=args.scheduler,
                                               workers=args.workers, progress=not args.quiet, refresh=args.refresh,
-                                              out=args.out, at=args.at, region=_region(args))
+                                              out=args.out, at=args.at, region=_region(args), scheduler="processes")
     summary = met.summary()
     for rep in met.errors:
         print(f"  skipped {rep['file']}: {rep['error']}", file=sys.stderr)
@@ -589,8 +595,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="GRIB meteorology → per-area series and daily drivers (cached)")
     _data_args(p)
-    p.add_argument("--workers", type=int, help="local worker processes (default: CPU count, at most 4)")
-    p.add_argument("--scheduler", help="address of a dask.distributed scheduler to run on instead")
+    p.add_argument("--workers", type=int, help="local worker processes, one GRIB file each at a time (default: CPU "
+                                               "count, at most 4; 1: in this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="address of a dask.distributed scheduler (e.g. tcp://10.0.0.5:8786) to run the file tasks on "
+                        "its workers instead")
     p.add_argument("--refresh", action="store_true", help="ignore cached series and extract every file again")
     p.add_argument("--at", default="auto", choices=["auto", "stations", "areas"],
                    help="stations: at each area's monitoring stations, the cache `train` and `forecast` use; areas: "

@@ -288,3 +288,99 @@ def test_unknown_engine(tmp_path):
     write_analysis(path, TIMES[:1], names=("2t",))
     with pytest.raises(GribReadError, match="unknown GRIB engine 'pygrib'; allowed: eccodes, cfgrib"):
         read_grib(path, engine="pygrib")
+
+
+# ---- the reducing read (ingest's fast path): message by message to target means, held to the full read -----------
+
+def _targets():
+    from shapely.geometry import Polygon, box
+
+    return {"rect": box(105.5, 39.5, 108.5, 42.5),
+            "poly": Polygon([(109.2, 40.1), (114.6, 39.3), (115.2, 44.8), (110.0, 45.5)])}
+
+
+def _reduce_both(path):
+    """(table of the reducing read, table of the full read reduced afterwards, reducing read's report, its ds)."""
+    from forecast import extraction
+
+    targets = _targets()
+    calls = []
+
+    def reduce(lat, lon):
+        calls.append(extraction.target_weights(lat, lon, targets))
+        return calls[-1]
+
+    fast, fast_rep = read_grib(path, reduce=reduce)
+    full, full_rep = read_grib(path)
+    w, ids = extraction.target_weights(full["lat"].values, full["lon"].values, targets)
+    expected = extraction.extract(full, w, ids)
+    got = extraction.extract(fast, *(calls[-1] if calls else (w, ids)))
+    for rep in (fast_rep, full_rep):
+        rep.path = ""
+    assert fast_rep == full_rep  # kind, variables, missing, problems, messages, grid: all the same
+    return got, expected, fast
+
+
+@pytest.mark.parametrize("kind", ["analysis", "forecast", "forecast_without_tp", "global", "grib1_hourly",
+                                  "era5_buckets"])
+def test_reducing_read_equals_the_full_read_reduced(tmp_path, kind):
+    from ._grib import write_surface_hourly
+
+    path = tmp_path / f"{kind}.grib2"
+    if kind == "analysis":  # surface + pressure levels + 6-h precipitation buckets
+        write_analysis(path, TIMES, tp_rate=lambda t: 0.3, levels=(850, 925))
+    elif kind == "forecast":  # precipitation accumulated from the start: differenced and clipped on the grid
+        write_forecast(path, "2024-01-02", [0, 6, 12, 24, 36], tp_rate=lambda t: 0.7 if t.hour < 12 else 0.0)
+    elif kind == "forecast_without_tp":
+        write_forecast(path, "2024-01-02", [0, 6, 12, 24, 36])
+    elif kind == "global":  # cut to the region: the weights are composed with the cut
+        write_analysis(path, TIMES[:3], names=("2t", "sp"), grid=Grid(west=0.0, east=358.0, south=-90.0,
+                                                                      north=90.0, step=2.0))
+    elif kind == "grib1_hourly":  # ERA5 from the CDS: GRIB1, hourly, tp in ERA5's buckets
+        hours = pd.date_range("2024-01-01 03:00", periods=10, freq="h")
+        rng = np.random.default_rng(3)
+        fields = {n: field(n, hours[0])[None] + rng.normal(0, 1, (len(hours),) + GRID.shape)
+                  for n in ("2t", "2d", "10u", "sp")}
+        fields["tp"] = rng.gamma(0.5, 0.0004, (len(hours),) + GRID.shape)
+        write_surface_hourly(path, hours, GRID, fields, edition=1)
+    else:
+        with open(path, "wb") as fh:
+            w = GribWriter(fh, GRID, bits_per_value=24)
+            for init in pd.to_datetime(["2024-01-01 06:00", "2024-01-01 18:00"]):
+                for s in range(1, 13):
+                    w.write("tp", np.full(GRID.shape, s / 1000.0), time=init, step=s, start_step=s - 1)
+                    w.write("2t", field("2t", init + pd.Timedelta(hours=s)), time=init + pd.Timedelta(hours=s))
+            w.close()
+    got, expected, fast = _reduce_both(path)
+    if kind == "forecast":  # a differenced accumulation is not linear: the file is read in full
+        assert "reduced" not in fast.attrs
+    else:
+        assert fast.attrs["reduced"] == "target" and set(fast.dims) == {"valid_time", "target"}
+    assert list(got.columns) == list(expected.columns) and len(got) == len(expected) > 0
+    # the same to float rounding (the full read rounds its fields to float32 before averaging; this one does not)
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-5, atol=1e-4)
+    if kind == "forecast":
+        assert got["precip"].min() == 0.0 and got["precip"].max() > 0  # differenced, clipped, then reduced
+
+
+@pytest.mark.parametrize("damage", ["spike", "celsius", "truncated", "junk"])
+def test_reducing_read_hands_what_it_cannot_do_exactly_to_the_full_read(tmp_path, damage):
+    path = tmp_path / f"{damage}.grib2"
+    with open(path, "wb") as fh:
+        w = GribWriter(fh, GRID, bits_per_value=16)
+        for i, t in enumerate(TIMES):
+            blh = field("blh", t)
+            if damage == "spike" and i == 5:
+                blh[2, 3] = 50000.0  # one implausible value: set missing on the grid, the mean renormalised
+            w.write("blh", blh, time=t)
+            w.write("2t", field("2t", t) - (273.15 if damage == "celsius" else 0.0), time=t)
+        w.close()
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[:int(path.stat().st_size * 0.6)])
+    elif damage == "junk":
+        path.write_bytes(path.read_bytes() + b"padding the archive added")
+    got, expected, fast = _reduce_both(path)
+    assert "reduced" not in fast.attrs  # the full read's dataset
+    pd.testing.assert_frame_equal(got, expected)
+    if damage == "spike":
+        assert np.isfinite(got["blh"]).all()

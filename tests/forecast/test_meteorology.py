@@ -109,12 +109,49 @@ def test_distributed_client_gives_the_same_result(data_dir, small_areas, monkeyp
     from distributed import Client, LocalCluster
 
     local = ingest(data_dir, small_areas, monkeypatch, refresh=True)
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         remote = ingest(data_dir, small_areas, monkeypatch, refresh=True, client=client)
     pd.testing.assert_frame_equal(local.analysis, remote.analysis)
     pd.testing.assert_frame_equal(local.runs, remote.runs)
-    assert remote.summary()["from_cache"] == 0
+    assert remote.summary()["from_cache"] == 0 and remote.summary()["failed"] == 1
+
+
+def test_reducing_scan_gives_the_series_of_the_full_read(data_dir, small_areas, monkeypatch):
+    """Ingest's default reduces each message as it decodes it; reading each file's fields in full and reducing them
+    afterwards gives the same series (to float32 rounding)."""
+    fast = ingest(data_dir, small_areas, monkeypatch, refresh=True)
+    full = ingest(data_dir, small_areas, monkeypatch, refresh=True, reduce=False)
+    assert len(fast.analysis) == len(TIMES) * 2 and len(fast.runs) == 9 * 2
+    pd.testing.assert_frame_equal(fast.analysis, full.analysis, rtol=1e-5, atol=1e-4)
+    pd.testing.assert_frame_equal(fast.runs, full.runs, rtol=1e-5, atol=1e-4)
+    assert [{k: v for k, v in r.items() if k != "cached"} for r in fast.files] == \
+        [{k: v for k, v in r.items() if k != "cached"} for r in full.files]
+
+
+def test_cli_ingest_on_a_scheduler_address(data_dir, small_areas, monkeypatch, capsys):
+    """`lantian ingest --scheduler ADDRESS` runs the file tasks on that cluster's workers: the same series as a
+    serial ingest; a scheduler that does not answer is one line on stderr."""
+    from distributed import LocalCluster
+
+    from lantian.cli import main
+
+    monkeypatch.setattr(areas, "boundaries", lambda table=None, **kw: small_areas)  # the region's polygons
+    serial, _ = meteorology.ingest_drivers(data_dir, at="areas", workers=1, cache=data_dir.parent / "serial")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        assert main(["ingest", "--data", str(data_dir), "--cache", str(data_dir.parent / "remote"), "--quiet",
+                     "--at", "areas", "--scheduler", cluster.scheduler_address]) == 1  # 1: a file failed
+        assert "4 GRIB file(s): 0 from cache, 1 failed" in capsys.readouterr().out
+    cached, _ = meteorology.ingest_drivers(data_dir, at="areas", workers=1, cache=data_dir.parent / "remote")
+    assert cached.summary()["from_cache"] == 3  # everything the cluster extracted is in the cache
+    assert sorted(serial.analysis["area_id"].unique()) == ["poly", "rect"]
+    pd.testing.assert_frame_equal(serial.analysis, cached.analysis)
+    pd.testing.assert_frame_equal(serial.runs, cached.runs)
+    assert main(["ingest", "--data", str(data_dir), "--quiet", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "dask scheduler tcp://127.0.0.1:9: cannot connect" in err and "Traceback" not in err
+    assert main(["ingest", "--data", str(data_dir), "--quiet", "--workers", "0"]) == 2
+    assert "--workers 0: need at least 1 worker process" in capsys.readouterr().err
 
 
 def test_index_files_are_kept_private_not_in_the_data_folder(data_dir, small_areas, monkeypatch, tmp_path):
