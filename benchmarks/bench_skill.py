@@ -10,7 +10,9 @@ thresholds are made on (never on one world). With ``LANTIAN_SKILL_DIR`` the leve
 
 Environment: ``LANTIAN_SKILL_WORLDS`` (how many of :data:`WORLDS`, default all), ``LANTIAN_SKILL_STEP`` (analysis
 grid spacing in degrees, default 0.5: the forecaster reads station points, so a coarser analysis grid changes little
-and halves the cost), ``LANTIAN_SKILL_DIR`` (keep the worlds there and reuse them on the next run).
+and halves the cost), ``LANTIAN_SKILL_DIR`` (keep the worlds there and reuse them on the next run: a world whose
+``README.md`` is there is not simulated again), ``LANTIAN_SKILL_CACHE`` (the workspaces of the worlds,
+``<dir>/world_<seed>_<year>``, instead of each world's own ``.lantian``: worlds shared read-only stay untouched).
 """
 from __future__ import annotations
 
@@ -45,18 +47,19 @@ def _world(root: Path, seed: int, start: str, end: str, step: float) -> Path:
     return out
 
 
-def one_world(data: Path, start: str) -> dict:
-    """Train on the first two winters, verify on the third; the scores of lantian and persistence."""
+def one_world(data: Path, start: str, cache: Path | None = None) -> dict:
+    """Train on the first two winters, verify on the third; the scores of lantian and persistence. ``cache``: the
+    world's workspace (default its own ``.lantian``)."""
     y0 = pd.Timestamp(start).year
     until, verify = f"{y0 + 2}-05-31", (f"{y0 + 2}-10-15", f"{y0 + 3}-03-20")
-    inputs = forecasting.load_inputs(data)
+    inputs = forecasting.load_inputs(data, cache=cache)
     model_dir = Path(tempfile.mkdtemp(prefix="lantian-skill-"))
     try:
         t = time.perf_counter()
         forecasting.train(data, model_dir, until=until, inputs=inputs)
         t_train = time.perf_counter() - t
         # update_card: the temporary model keeps its level record (levels_verification.csv), read back here
-        res = forecasting.run_verify(data, model_dir, *verify, inputs=inputs, update_card=True)
+        res = forecasting.run_verify(data, model_dir, *verify, inputs=inputs, update_card=True, cache=cache)
         record, _ = forecasting.level_record(model_dir)
     finally:
         shutil.rmtree(model_dir, ignore_errors=True)
@@ -130,7 +133,8 @@ def run():
     try:
         for seed, start, end in WORLDS[:n]:
             data = _world(root, seed, start, end, step)
-            r = one_world(data, start)
+            cache = os.environ.get("LANTIAN_SKILL_CACHE")
+            r = one_world(data, start, Path(cache) / data.name if cache else None)
             s = r["scores"]
             print(f"  seed {seed}: day-1 TS {s.loc[('lantian', 1), 'ts']:.2f} (persistence "
                   f"{s.loc[('persistence', 1), 'ts']:.2f}), trained in {r['train_s']:.0f} s")

@@ -277,7 +277,7 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
     if missing:
         warnings.warn(F.missing_drivers_message(missing), F.MissingDriversWarning, stacklevel=2)
     n_weeks = frame["issue_date"].dt.to_period("W").nunique()
-    n_jobs = len(M.TARGETS) * len(M.QUANTILES) + (len(M.THRESHOLDS) + 1) * min(5, n_weeks)
+    n_jobs = len(M.TARGETS) * len(M.QUANTILES) + (len(M.THRESHOLDS) * (1 + bool(M.SHORT_LEADS)) + 1) * min(5, n_weeks)
     bar = progress_bar(progress, n_jobs, "training", "booster")
     try:
         model = M.Forecaster.fit(frame, seed=seed, rounds=rounds, progress=lambda n: bar.update(),
@@ -287,6 +287,12 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
         bar.close()
     model.card = modelcard.training_card(model, frame, last=last, name=name, seed=seed, rounds=rounds,
                                          met_missing=missing)
+    short = model.short_classifiers()
+    model.card["short_lead_classifiers"] = {
+        "lead_days": sorted({k for leads in short for k in leads}),
+        "decision": {n: model.decision.get(n) for names in short.values() for n in names},
+        "note": "AQI > 150/200/300 classifiers trained, calibrated and thresholded on these lead days' rows only "
+                "(forecast.model.SHORT_LEADS); the other lead days use the classifiers of every lead day"}
     # the climatology is written with the model, into its temporary folder: the old model stays whole until then
     model.save(model_dir, also=lambda folder: clim.reset_index().to_parquet(folder / "climatology.parquet",
                                                                             index=False))

@@ -172,3 +172,38 @@ def test_booster_names_from_the_model_file_are_never_paths(tmp_path):
     (tmp_path / "m" / "model.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="booster name '../../outside' cannot name a file"):
         Forecaster.load(tmp_path / "m")
+
+
+def test_lead_days_1_2_are_decided_by_their_own_classifiers(winter_model, table):
+    m = Forecaster.load(winter_model)
+    assert m.short_classifiers() == {(1, 2): ["p150_L12", "p200_L12", "p300_L12"]}
+    assert M.SHORT_LEADS == (1, 2) and {f"p200_L12_f{k}" for k in range(3)} <= set(m.boosters)
+    card = json.loads((winter_model / "model_card.json").read_text())
+    assert card["short_lead_classifiers"]["lead_days"] == [1, 2]
+    assert card["short_lead_classifiers"]["decision"]["p200_L12"] == m.decision["p200_L12"]
+    p = m.predict(table)
+    X = m.matrix(table)
+    short = table["lead"].isin([1, 2]).to_numpy()
+    general = np.column_stack([m._probability(X, f"p{th}") for th in M.THRESHOLDS])
+    own = np.column_stack([m._probability(X, f"p{th}_L12") for th in M.THRESHOLDS])
+    expect = np.minimum.accumulate(np.where(short[:, None], own, general), axis=1)[:, 1]
+    np.testing.assert_allclose(p["p_aqi_gt200"], np.round(expect, 4))
+    assert not np.allclose(own[short], general[short])  # the lead-1–2 classifiers are not the general ones
+    cut = np.where(short, m.decision["p200_L12"], m.decision["p200"])
+    assert (p["event_gt200"].to_numpy() == (expect >= cut)).all()
+
+
+def test_a_model_without_short_lead_classifiers_uses_the_general_ones(winter_model, table, monkeypatch):
+    m = Forecaster.load(winter_model)
+    for key in [k for k in m.boosters if "_L12_" in k]:
+        del m.boosters[key]
+    assert m.short_classifiers() == {}
+    p = m.predict(table)
+    X = m.matrix(table)
+    expect = np.minimum.accumulate(np.column_stack([m._probability(X, f"p{th}") for th in M.THRESHOLDS]), axis=1)
+    np.testing.assert_allclose(p["p_aqi_gt200"], np.round(expect[:, 1], 4))
+    assert (p["event_gt200"] == (expect[:, 1] >= m.decision["p200"])).all()
+    monkeypatch.setattr(M, "SHORT_LEADS", ())
+    one = Forecaster.fit(table, rounds=5)
+    assert one.short_classifiers() == {} and not any("_L" in k for k in one.boosters)
+    assert set(one.decision) == {"p150", "p200", "p300"}
