@@ -231,7 +231,9 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
     start = None  # the first hour whose QC is derived again (None: all)
     if (not refresh and isinstance(previous, dict) and previous.get("format") == _STORE_FORMAT
             and previous.get("context") == raw.context and raw.first_changed is not None):
-        start = raw.safe_start(raw.first_changed)
+        found = raw.safe_start(raw.first_changed)
+        if found is not None:
+            start, context = (pd.Timestamp(x) for x in found)
     clean_parts, removed_parts = [], []
     if start is not None:
         try:
@@ -246,7 +248,8 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
             old_removed = old_removed[old_removed["source"] == "qc"]
             old_removed["time"] = pd.to_datetime(old_removed["time"], utc=True).dt.tz_convert(TZ)
             removed_parts.append(old_removed[old_removed["time"] < cut])
-    for clean, removed in _qc_chunks(raw.chunks(start)):
+    chunks = raw.chunks(context) if start is not None else raw.chunks()
+    for clean, removed in _qc_chunks(chunks, start.value if start is not None else None):
         clean_parts.append(clean)
         removed_parts.append(removed)
     clean = _sorted(pd.concat(clean_parts, ignore_index=True) if clean_parts else cnemc._empty_history())
@@ -292,46 +295,72 @@ def _wall_ns(times) -> np.ndarray:
 _HOUR, _DAY = 3_600_000_000_000, 86_400_000_000_000
 
 
-def _crossing_days(rows: pd.DataFrame) -> set:
-    """Day starts D (int64 ns, wall clock) where some station and species has the same raw value at D − 1 h and
-    at D: a run of identical values (the QC ``stuck`` check) may cross D there. Where no run crosses D, the QC of
-    the hours before D does not depend on the hours after it (every other check stays within one station-hour)."""
-    t = _wall_ns(rows["time"])
-    at_midnight = t % _DAY == 0
-    before = t % _DAY == _DAY - _HOUR
-    if not at_midnight.any() or not before.any():
-        return set()
-    key = ["station", "pollutant", "value", "t"]
-    a = pd.DataFrame({"station": rows["station"].to_numpy(object)[before],
-                      "pollutant": rows["pollutant"].to_numpy(object)[before],
-                      "value": rows["value"].to_numpy(float)[before], "t": t[before] + _HOUR})
-    b = pd.DataFrame({"station": rows["station"].to_numpy(object)[at_midnight],
-                      "pollutant": rows["pollutant"].to_numpy(object)[at_midnight],
-                      "value": rows["value"].to_numpy(float)[at_midnight], "t": t[at_midnight]})
-    return set(a.merge(b, on=key)["t"].tolist())
+def _raw_runs(rows: pd.DataFrame) -> pd.DataFrame:
+    """The runs of one value on consecutive hours of a station and species, in the raw rows (before QC), at
+    least two hours long: ``start``, ``end`` (wall-clock CST, int64 ns). Every run of the QC ``stuck`` check lies
+    within one of them (its values are a subset of the raw rows)."""
+    frame = pd.DataFrame({"s": pd.factorize(rows["station"])[0], "p": pd.factorize(rows["pollutant"])[0],
+                          "v": rows["value"].to_numpy(float), "t": _wall_ns(rows["time"])}).drop_duplicates()
+    frame = frame.sort_values(["s", "p", "v", "t"], kind="stable")
+    s, p, v, t = (frame[c].to_numpy() for c in ("s", "p", "v", "t"))
+    cont = np.zeros(len(t), dtype=bool)
+    cont[1:] = (s[1:] == s[:-1]) & (p[1:] == p[:-1]) & (v[1:] == v[:-1]) & (t[1:] - t[:-1] == _HOUR)
+    first = np.flatnonzero(~cont)
+    last = np.append(first[1:] - 1, len(t) - 1)
+    long = last > first
+    return pd.DataFrame({"start": t[first[long]], "end": t[last[long]]})
 
 
-def _qc_chunks(chunks):
+def _cut(runs: pd.DataFrame, days, *, before: int):
+    """The latest day start ``T`` of ``days`` such that every raw run crossing it (from ``T`` − 1 h to ``T``) ends
+    before ``before`` (ns): the QC of the hours before ``T`` cannot change with the hours from ``before`` on.
+    Returns ``(T, W)`` with ``W`` the earliest start of those runs (the hours a QC of the hours from ``T`` needs),
+    or None."""
+    start, end = runs["start"].to_numpy(), runs["end"].to_numpy()
+    for d in sorted(days, reverse=True):
+        d = int(d)
+        cross = (start < d) & (end >= d)
+        if not (end[cross] >= before).any():
+            return d, int(min(start[cross].min(), d)) if cross.any() else d
+    return None
+
+
+def _qc_chunks(chunks, accept_from: int | None = None):
     """Quality-control raw rows that arrive in time order, chunk by chunk (a chunk: the rows of whole days), with
-    bounded memory: each chunk is checked up to the last day start that no run of identical values crosses
-    (:func:`_crossing_days`), and the rest is carried to the next. Yields ``(clean, removed)``; together they equal
-    :func:`forecast.qc.quality_control` of all the rows at once."""
-    carry = None
+    bounded memory: each QC's results are kept up to the last day start ``T`` whose crossing raw runs are complete
+    (:func:`_cut`); the rows from the earliest start of those runs are carried to the next chunk, whose results
+    are kept from ``T`` on. ``accept_from`` (ns, wall clock): results before it are not yielded (the first chunk
+    then starts at the context the caller chose). Yields ``(clean, removed)``; together they equal
+    :func:`forecast.qc.quality_control` of all the rows (from ``accept_from``)."""
+    carry, accept = None, accept_from
+
+    def kept(frame, lo, hi):
+        t = _wall_ns(frame["time"])
+        ok = np.ones(len(frame), dtype=bool)
+        if lo is not None:
+            ok &= t >= lo
+        if hi is not None:
+            ok &= t < hi
+        return frame[ok]
+
     for chunk in chunks:
         pending = chunk if carry is None else pd.concat([carry, chunk], ignore_index=True)
         if not len(pending):
             continue
         t = _wall_ns(pending["time"])
-        days = np.unique(t - t % _DAY)[1:]
-        crossing = _crossing_days(pending)
-        cut = next((d for d in days[::-1] if int(d) not in crossing), None)
-        if cut is None:
+        days = np.unique(t - t % _DAY)
+        days = days[days > (accept if accept is not None else days[0])]
+        found = _cut(_raw_runs(pending), days, before=int(t.max())) if len(days) else None
+        if found is None:
             carry = pending
             continue
-        carry = pending[t >= cut].reset_index(drop=True)
-        yield qc.quality_control(pending[t < cut])
+        cut, context = found
+        clean, removed = qc.quality_control(pending)  # the runs crossing the cut whole
+        yield kept(clean, accept, cut), kept(removed, accept, cut)
+        carry, accept = pending[t >= context].reset_index(drop=True), cut
     if carry is not None and len(carry):
-        yield qc.quality_control(carry)
+        clean, removed = qc.quality_control(carry)
+        yield kept(clean, accept, None), kept(removed, accept, None)
 
 
 class _RawParts:
@@ -460,13 +489,23 @@ class _RawParts:
                 rows = rows[_wall_ns(rows["time"]) >= start.value].reset_index(drop=True)
             yield rows
 
-    def safe_start(self, first_changed: pd.Timestamp) -> pd.Timestamp | None:
-        """The latest day start before ``first_changed`` that no run of identical values crosses (the QC of the
-        hours before it stands), searched back over at most two months; None: none found (QC everything)."""
+    def safe_start(self, first_changed: pd.Timestamp):
+        """Where the QC of a grown archive starts again: ``(T, W)`` (ns, wall clock), ``T`` the latest day start
+        before ``first_changed`` whose crossing raw runs all end before it (the QC of the hours before ``T``
+        stands; from ``T`` on it is derived again, with the hours from ``W`` as context), searched back over at
+        most two months; None: QC everything."""
         lo = first_changed - pd.Timedelta(days=45)
         months = [m for m in sorted(self.months) if f"{lo:%Y%m}" <= m <= f"{first_changed:%Y%m}"]
         if not months:
             return None
+        rows = pd.concat([pd.read_parquet(self.dir / f"{m}.parquet", columns=["time", "station", "pollutant", "value"])
+                          for m in months], ignore_index=True)
+        t = _wall_ns(rows["time"])
+        rows, t = rows[t < first_changed.value], t[t < first_changed.value]
+        if not len(rows):
+            return None
+        days = np.unique(t - t % _DAY)[1:]  # the first day's start has no hour before it here
+        return _cut(_raw_runs(rows), days, before=first_changed.value)
         rows = pd.concat([pd.read_parquet(self.dir / f"{m}.parquet", columns=["time", "station", "pollutant", "value"])
                           for m in months], ignore_index=True)
         for col in ("station", "pollutant"):
