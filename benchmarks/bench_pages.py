@@ -37,8 +37,10 @@ def _demo() -> tuple[Path, Path, str | None]:
     data = Path(os.environ.get("LANTIAN_BENCH_DEMO", ROOT / "demo"))
     model = Path(os.environ.get("LANTIAN_BENCH_DEMO_MODEL", ROOT / "models" / "demo"))
     status = demo.read_status(demo.status_path(data)) if data.is_dir() else None
-    if status is None:
+    if not data.is_dir():
         return data, model, f"no prepared demo at {data} (make run, or lantian demo prepare; LANTIAN_BENCH_DEMO=DIR)"
+    if status is None:  # a world prepared by hand (its workspace filled by lantian train / forecast)
+        status = {"steps": []}
     pending = [s["key"] for s in status.get("steps", []) if s.get("state") not in ("done", "skipped")]
     if pending:
         return data, model, f"the demo at {data} is not prepared yet (steps not done: {', '.join(pending)})"

@@ -222,7 +222,8 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
             if history is not None:
                 previous["cached"] = True
                 return history, sites, previous
-    raw = _RawParts(cdir, files, sites, listed["station"], _fingerprint([Path(workspace.sites_file(data))]), _areas_key(areas))
+    raw = _RawParts(cdir, files, sites, listed["station"], _fingerprint([Path(workspace.sites_file(data))]),
+                    _areas_key(areas))
     raw.update(progress=progress, refresh=refresh)
     for entry in raw.log_entries():
         log.entries.append(entry)
@@ -235,27 +236,37 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
         if found is not None:
             start, context = (pd.Timestamp(x) for x in found)
     clean_parts, removed_parts = [], []
+    # the parts are held as categories of the station list's codes, areas and the species (a fraction of the memory
+    # of strings; sorted categories keep the store's order); strings only for the table returned
+    dtypes = {"station": pd.CategoricalDtype(sorted(set(sites["station"].astype(str)))),
+              "area_id": pd.CategoricalDtype(sorted(set(sites["area_id"].dropna().astype(str)))),
+              "pollutant": pd.CategoricalDtype(sorted(SPECIES))}
     if start is not None:
         try:
-            old = load_history(store)
+            old = pd.read_parquet(store)  # kept as categories: only the rows before the cut are used
+            if [c for c in HISTORY_COLUMNS if c not in old.columns]:
+                raise StationDataError(f"{store}: not a lantian station history")
             old_removed = pd.read_csv(cdir / "qc_removed.csv", dtype={"raw": "string"})
         except (StationDataError, OSError, ValueError):
             start = None
         else:
             cut = start.tz_localize(TZ)
-            clean_parts.append(old[old["time"] < cut])
+            clean_parts.append(_categorical(old[old["time"] < cut], dtypes))
             del old
             old_removed = old_removed[old_removed["source"] == "qc"]
             old_removed["time"] = pd.to_datetime(old_removed["time"], utc=True).dt.tz_convert(TZ)
             removed_parts.append(old_removed[old_removed["time"] < cut])
     chunks = raw.chunks(context) if start is not None else raw.chunks()
     for clean, removed in _qc_chunks(chunks, start.value if start is not None else None):
-        clean_parts.append(clean)
+        clean_parts.append(_categorical(clean, dtypes))
         removed_parts.append(removed)
-    clean = _sorted(pd.concat(clean_parts, ignore_index=True) if clean_parts else cnemc._empty_history())
+    clean = _sorted(pd.concat(clean_parts, ignore_index=True) if clean_parts else
+                    _categorical(cnemc._empty_history(), dtypes))
     del clean_parts
     removed = pd.concat([removed_read, *removed_parts], ignore_index=True)
     save_history(clean, store)
+    for col in ("station", "area_id", "pollutant"):
+        clean[col] = clean[col].astype("string")
     removed.astype({"raw": "string"}).to_csv(cdir / "qc_removed.csv", index=False)
     log.to_frame().to_csv(cdir / "read_log.csv", index=False)
     present = set(clean["pollutant"].unique())
@@ -272,14 +283,23 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
     return clean, sites, meta
 
 
+def _categorical(frame: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    """``frame`` with its id columns as the categories ``dtypes``."""
+    frame = frame.copy()
+    for col, dtype in dtypes.items():
+        values = frame[col]
+        frame[col] = values.astype(dtype) if isinstance(values.dtype, pd.CategoricalDtype) else \
+            pd.Categorical(values.astype(object), dtype=dtype)
+    return frame
+
+
 def _sorted(history: pd.DataFrame) -> pd.DataFrame:
-    """``history`` in store order (station, pollutant, time) with string ids, whatever order its parts came in."""
+    """``history`` in store order (station, pollutant, time; ids compared as text), whatever order its parts came
+    in; id columns as they are (strings, or sorted categories)."""
     station = pd.Categorical(history["station"]).codes
     pollutant = pd.Categorical(history["pollutant"]).codes
     time = pd.DatetimeIndex(history["time"]).as_unit("ns").asi8
     history = history.iloc[np.lexsort((time, pollutant, station))].reset_index(drop=True)
-    for col in ("station", "area_id", "pollutant"):
-        history[col] = history[col].astype("string")
     history["value"] = history["value"].astype(float)
     return history[list(HISTORY_COLUMNS)]
 
