@@ -437,3 +437,26 @@ def test_qc_by_chunks_equals_qc_of_everything(long_archive):
     assert H._cut(runs, [pd.Timestamp("2024-01-05").value], before=pd.Timestamp("2024-01-05 02:00").value) is None
     assert H._cut(runs, [pd.Timestamp("2024-01-05").value], before=pd.Timestamp("2024-01-06").value) == \
         (pd.Timestamp("2024-01-05").value, pd.Timestamp("2024-01-03 20:00").value)
+
+
+def test_drivers_are_read_back_without_listing_the_grib_files(winter_world, winter_inputs, monkeypatch):
+    """While no file under meteorology/, the station list or the area table changed, the kept daily drivers are read
+    back without the GRIB machinery; any new file there sends the run through it again."""
+    from forecast import forecasting, meteorology
+
+    forecasting.load_inputs(winter_world)
+
+    def listed(*a, **k):
+        raise AssertionError("the GRIB files were listed")
+    monkeypatch.setattr(meteorology, "grib_files", listed)
+    warm = forecasting.load_inputs(winter_world)
+    pd.testing.assert_frame_equal(warm.met_daily, winter_inputs.met_daily)
+    pd.testing.assert_frame_equal(warm.met_lead, winter_inputs.met_lead)
+    extra = winter_world / "meteorology" / "analysis" / "README.txt"
+    extra.write_text("not a GRIB file")
+    try:
+        with pytest.raises(AssertionError, match="listed"):
+            forecasting.load_inputs(winter_world)
+    finally:
+        extra.unlink()
+    assert forecasting.load_inputs(winter_world).met_summary == warm.met_summary
