@@ -62,10 +62,17 @@ def _browser():
 
 
 def _copy(data: Path, model: Path, into: Path) -> tuple[Path, Path]:
-    """A copy of the demo world (with its workspace) and model: the app writes its caches there, not into the demo."""
-    shutil.copytree(data, into / "demo", symlinks=True)
+    """The demo world as links to its files with a copy of its workspace, and a copy of the model: the app writes
+    its caches there, not into the demo (the GRIB files keep their paths, so their extracted tables are used)."""
+    world = into / "demo"
+    world.mkdir()
+    for item in data.iterdir():
+        if item.name == ".lantian":
+            shutil.copytree(item, world / ".lantian", symlinks=True)
+        else:
+            (world / item.name).symlink_to(item.resolve())
     shutil.copytree(model, into / "model", symlinks=True)
-    return into / "demo", into / "model"
+    return world, into / "model"
 
 
 def _one_run(e2e, data: Path, model: Path, tmp: Path, shots: Path | None = None) -> dict:
