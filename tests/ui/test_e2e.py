@@ -74,9 +74,19 @@ def settle(page, timeout: float = 240_000):
     page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout)
 
 
-def _timed(timings: dict, key: str, action):
+def _timed(timings: dict, key: str, action, *, optional: bool = False):
+    """Time ``action`` into ``timings[key]``; an ``optional`` one that times out is left out (and named in
+    ``timings["not timed"]``) so that the others are still reported."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     t0 = time.perf_counter()
-    action()
+    try:
+        action()
+    except PlaywrightTimeout:
+        if not optional:
+            raise
+        timings.setdefault("not timed", []).append(key)
+        return
     timings[key] = round(time.perf_counter() - t0, 3)
 
 
@@ -86,11 +96,12 @@ def _pick(page, label: str, option_index: int = 1):
     page.locator("[role='option']").nth(option_index).click()
 
 
-def walk(page, url: str, shots: Path | None = None) -> dict:
+def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> dict:
     """Visit every page once in Chinese (its first visit timed: from the request to its content, the script
     finished), then time the interactions an officer makes: another area and lead day on the consultation page,
     another episode on the review page, the language switch. Returns ``{name: seconds}`` (``visit:<page>``,
-    ``click:<what>``); screenshots to ``shots`` when given."""
+    ``click:<what>``); screenshots to ``shots`` when given. Not ``strict``: an interaction that times out is left
+    out (listed under ``"not timed"``) instead of failing the walk."""
     timings: dict = {}
     for path, text, ready, name in PAGES:
         def visit():
@@ -105,15 +116,19 @@ def walk(page, url: str, shots: Path | None = None) -> dict:
     page.goto(url + "/", timeout=240_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=240_000)
     settle(page)
-    _timed(timings, "click:consultation_area", lambda: (_pick(page, "地区"), settle(page)))
+    _timed(timings, "click:consultation_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict)
+    page.keyboard.press("Escape")
     _timed(timings, "click:consultation_lead", lambda: (page.get_by_text("D2", exact=True).first.click(),
-                                                        settle(page)))
+                                                        settle(page)), optional=not strict)
     page.goto(url + "/review", timeout=240_000)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
     settle(page)
     if page.locator("[data-testid='stSelectbox']").filter(has_text="污染过程").count():
-        _timed(timings, "click:review_episode", lambda: (_pick(page, "污染过程", 0), settle(page)))
-    _timed(timings, "click:language", lambda: (page.get_by_text("English", exact=True).first.click(), settle(page)))
+        _timed(timings, "click:review_episode", lambda: (_pick(page, "污染过程", 0), settle(page)),
+               optional=not strict)
+        page.keyboard.press("Escape")
+    _timed(timings, "click:language", lambda: (page.get_by_text("English", exact=True).first.click(), settle(page)),
+           optional=not strict)
     page.get_by_text("中文", exact=True).first.click()
     settle(page)
     assert page.locator("[data-testid='stException']").count() == 0
