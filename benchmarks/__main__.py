@@ -2,7 +2,8 @@
 import importlib
 import sys
 
-BENCHES = ["bench_stations", "bench_aqi_cache", "bench_grib", "bench_ingest", "bench_model", "bench_skill", "bench_reduction", "bench_counterfactual"]
+BENCHES = ["bench_stations", "bench_aqi_cache", "bench_pages", "bench_grib", "bench_ingest", "bench_model", "bench_skill",
+           "bench_reduction", "bench_counterfactual"]
 
 
 def main(argv):

@@ -8,9 +8,11 @@ Baselines, measured in the same run:
   what every ``lantian forecast`` did before the workspace kept them) against reading them back
   (:func:`forecast.history.area_observations`, warm) and against one appended day (only its hours derived).
 
-With ``LANTIAN_BENCH_WORLD=DIR`` (a writable copy of a demo world) and ``LANTIAN_BENCH_MODEL=DIR`` (a model trained
-on it) it also times ``lantian forecast`` end to end, as a user runs it (a fresh process: imports included), with
-the kept tables removed (cold) and present (warm), and prints each run's maximum resident set size.
+With ``LANTIAN_BENCH_WORLD=DIR`` (a demo world) it times the history of its archive built cold and with one day
+appended (a symlinked copy of the archive; fresh processes, maximum RSS). With ``LANTIAN_BENCH_WORLD`` a writable
+copy and ``LANTIAN_BENCH_MODEL=DIR`` (a model trained on it) it also times ``lantian forecast`` end to end, as a
+user runs it (a fresh process: imports included), with the kept tables removed (cold) and present (warm), and
+prints each run's maximum resident set size.
 """
 from __future__ import annotations
 
@@ -142,9 +144,46 @@ def bench_forecast(world: str, model: str, issued: str = "2024-01-15", repeat: i
     return {"cold": t_cold, "warm": t_warm}
 
 
+def _history_run(data: str, cache: str) -> tuple[float, float, dict]:
+    """Wall time [s], maximum RSS [MiB] and report of one :func:`forecast.history.area_observations` in a fresh
+    process (imports not timed)."""
+    code = ("import json, resource, sys, time; from forecast import history; t=time.perf_counter(); "
+            f"_, _, meta = history.area_observations({data!r}, cache={cache!r}); "
+            "print('BENCH', time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024, "
+            "json.dumps({k: meta.get(k) for k in ('files_parsed', 'derived_from', 'observations')}), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    line = [ln for ln in done.stderr.splitlines() if ln.startswith("BENCH")][-1].split(maxsplit=3)
+    import json
+
+    return float(line[1]), float(line[2]), json.loads(line[3])
+
+
+def bench_history_incremental(world: str):
+    """The station history and area observations of a full-size archive: built cold (every file parsed, QC month by
+    month), then one day appended (its file parsed alone, QC and tables from the last safe day start) — the
+    baseline is the cold build, which is what every grown archive cost before."""
+    header("station history of a three-winter archive: cold build vs one appended day (fresh processes)")
+    with tempfile.TemporaryDirectory(prefix="lantian-bench-hist-") as tmp:
+        root = Path(tmp)
+        (root / "stations").mkdir()
+        files = sorted((Path(world) / "stations").glob("china_sites_*.csv"))
+        for f in [*files[:-1], Path(world) / "stations" / "sites.csv"]:
+            (root / "stations" / f.name).symlink_to(f.resolve())
+        t_cold, m_cold, meta_cold = _history_run(str(root), str(root / "ws"))
+        (root / "stations" / files[-1].name).symlink_to(files[-1].resolve())
+        t_app, m_app, meta_app = _history_run(str(root), str(root / "ws"))
+    print(f"cold ({meta_cold['files_parsed']} files parsed)      : {t_cold:7.2f} s  max RSS {m_cold:6.0f} MiB")
+    print(f"{files[-1].name} appended ({meta_app['files_parsed']} parsed, QC from {meta_app['derived_from']}, "
+          f"{meta_app['observations']}): {t_app:6.2f} s  max RSS {m_app:6.0f} MiB  {t_cold / t_app:4.1f}x faster")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return {"cold": t_cold, "cold_rss": m_cold, "appended": t_app, "appended_rss": m_app}
+
+
 def run():
     out = {"aqi": bench_aqi(), "observations": bench_observations()}
     world, model = os.environ.get("LANTIAN_BENCH_WORLD"), os.environ.get("LANTIAN_BENCH_MODEL")
+    if world:
+        out["history"] = bench_history_incremental(world)
     if world and model:
         out["forecast"] = bench_forecast(world, model, os.environ.get("LANTIAN_BENCH_ISSUED", "2024-01-15"))
     else:

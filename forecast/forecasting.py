@@ -13,6 +13,7 @@ worse than persistence, a score is undefined, or the period holds months the mod
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ import pandas as pd
 
 from . import consultation
 from . import features as F
-from . import archive, decision, document, history, levels, meteorology, modelcard, workspace
+from . import archive, decision, document, history, levels, modelcard, workspace
 from . import model as M
 from . import verification as V
 from .aqi import AQI_MAX
@@ -92,24 +93,38 @@ def _daily_drivers(data, *, cache=None, progress: bool = False, workers: int | N
     new or changed file is extracted and the drivers derived again. A damaged keep is derived again (warned)."""
     import hashlib
 
+    here = Path(__file__).parent
+    context = workspace.source_digest(*(here / n for n in _DRIVERS_SOURCES),
+                                      extra=f"{_DRIVERS_FORMAT}:{pd.__version__}:{np.__version__}")
+    ddir = workspace.cache_dir(data, cache) / "drivers"
+    quick = _drivers_quick_key(data, area_table)
+    tables, manifest, note = workspace.read_tables(ddir, context)
+    if tables is not None and quick is not None and manifest.get("quick_key") == quick:
+        # no GRIB file, station list or area changed since the drivers were kept: read back without the GRIB
+        # machinery (its imports alone take longer than the forecast)
+        summary = dict(manifest["summary"])
+        summary["from_cache"] = summary["files"] - summary["failed"]
+        return tables["by_day"], tables["by_lead"], summary
+    from . import meteorology
+
     analysis, runs = meteorology.grib_files(data)
     store = workspace.cache_dir(data, cache) / "meteorology"
     sig = meteorology._areas_signature(meteorology.targets(data, "stations", area_table))
     keys = [meteorology._file_key(p, sig) for p in analysis + runs]
-    here = Path(__file__).parent
-    context = workspace.source_digest(*(here / n for n in _DRIVERS_SOURCES),
-                                      extra=f"{_DRIVERS_FORMAT}:{pd.__version__}:{np.__version__}")
     files_key = hashlib.sha1("\n".join(keys).encode()).hexdigest()
-    ddir = workspace.cache_dir(data, cache) / "drivers"
 
     def extracted() -> bool:
         return all((store / f"{k}.parquet").exists() and (store / f"{k}.json").exists() for k in keys)
 
     if keys and extracted():
-        tables, manifest, note = workspace.read_tables(ddir, context)
         if note:
             warnings.warn(f"daily drivers: {note}", history.CacheNote, stacklevel=3)
         if tables is not None and manifest.get("files_key") == files_key:
+            if quick is not None and manifest.get("quick_key") != quick:  # kept again with this run's quick key
+                with contextlib.suppress(OSError, ValueError):
+                    workspace.write_tables(ddir, tables, {**{k: v for k, v in manifest.items()
+                                                             if k not in ("generation", "tables")},
+                                                          "quick_key": quick})
             summary = dict(manifest["summary"])
             summary["from_cache"] = summary["files"] - summary["failed"]
             return tables["by_day"], tables["by_lead"], summary
@@ -120,10 +135,37 @@ def _daily_drivers(data, *, cache=None, progress: bool = False, workers: int | N
     if extracted():  # only a complete extraction is kept (a failed file is tried again next time)
         try:
             workspace.write_tables(ddir, {"by_day": by_day, "by_lead": by_lead},
-                                   {"context": context, "files_key": files_key, "summary": summary})
+                                   {"context": context, "files_key": files_key, "summary": summary,
+                                    "quick_key": quick})
         except (OSError, ValueError) as exc:
             warnings.warn(f"daily drivers: could not be kept in {ddir} ({exc})", history.CacheNote, stacklevel=3)
     return by_day, by_lead, summary
+
+
+def _drivers_quick_key(data, area_table) -> str | None:
+    """A digest of every file under ``DIR/meteorology`` (path, size, modification time), the station list and the
+    area table: equal keys mean the kept daily drivers were derived from these very files (None: no GRIB folder)."""
+    import hashlib
+    import os
+
+    root = Path(data) / "meteorology"
+    if not root.is_dir():
+        return None
+    h = hashlib.sha1()
+    for sub in ("analysis", "forecast"):
+        for root_dir, dirs, names in os.walk(root / sub, followlinks=True):
+            dirs.sort()
+            for name in sorted(names):
+                st = os.stat(os.path.join(root_dir, name))
+                h.update(f"{root_dir}/{name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    try:
+        st = workspace.sites_file(data).stat()
+        h.update(f"sites:{st.st_size}:{st.st_mtime_ns};".encode())
+    except (OSError, workspace.DataLayoutError):
+        h.update(b"no sites")
+    if area_table is not None:
+        h.update(pd.util.hash_pandas_object(area_table.astype(str), index=False).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def _region_kw(inputs: Inputs) -> dict:

@@ -27,7 +27,7 @@ import pandas as pd
 
 from . import averaging, cnemc, qc, workspace
 from .cnemc import HISTORY_COLUMNS, StationDataError
-from .nomenclature import SPECIES, SPECIES_NAMES
+from .nomenclature import SPECIES, SPECIES_NAMES, TZ
 
 # --------------------------------------------------------------------------------------------------- store
 def save_history(history: pd.DataFrame, path: str | Path) -> Path:
@@ -98,7 +98,9 @@ def load_history(path: str | Path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------------- orchestrator
 #: bumped when the store or its report changes meaning (old caches are then rebuilt)
-_STORE_FORMAT = "3"
+_STORE_FORMAT = "4"
+#: bumped when the kept raw rows per month (``history_raw/``) change meaning
+_RAW_FORMAT = "1"
 
 
 def _fingerprint(files: list[Path]) -> str:
@@ -206,32 +208,339 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
     log, listed, sites, files, key = _archive_state(data, cache, areas)
     cdir = workspace.cache_dir(data, cache)
     store, meta_path = cdir / "history.parquet", cdir / "history.json"
+    previous = None
     if not refresh and store.exists():
-        meta = _cached_meta(meta_path, key)
-        if meta is not None:
+        try:
+            previous = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            previous = None
+        if isinstance(previous, dict) and previous.get("key") == key:
             try:
                 history = load_history(store)
             except StationDataError:  # a damaged store is read again from the archive
                 history = None
             if history is not None:
-                meta["cached"] = True
-                return history, sites, meta
-    history, removed_read, log = cnemc.read_cnemc_archive(files, sites, progress=progress, log=log,
-                                                          listed=listed["station"])
-    clean, removed_qc = qc.quality_control(history)
-    removed = pd.concat([removed_read, removed_qc], ignore_index=True)
+                previous["cached"] = True
+                return history, sites, previous
+    raw = _RawParts(cdir, files, sites, listed["station"], _fingerprint([Path(workspace.sites_file(data))]),
+                    _areas_key(areas))
+    raw.update(progress=progress, refresh=refresh)
+    for entry in raw.log_entries():
+        log.entries.append(entry)
+    log.files_read = raw.files_read()
+    removed_read = raw.removed_read()
+    start = None  # the first hour whose QC is derived again (None: all)
+    if (not refresh and isinstance(previous, dict) and previous.get("format") == _STORE_FORMAT
+            and previous.get("context") == raw.context and raw.first_changed is not None):
+        found = raw.safe_start(raw.first_changed)
+        if found is not None:
+            start, context = (pd.Timestamp(x) for x in found)
+    clean_parts, removed_parts = [], []
+    # the parts are held as categories of the station list's codes, areas and the species (a fraction of the memory
+    # of strings; sorted categories keep the store's order); strings only for the table returned
+    dtypes = {"station": pd.CategoricalDtype(sorted(set(sites["station"].astype(str)))),
+              "area_id": pd.CategoricalDtype(sorted(set(sites["area_id"].dropna().astype(str)))),
+              "pollutant": pd.CategoricalDtype(sorted(SPECIES))}
+    if start is not None:
+        try:
+            old = pd.read_parquet(store)  # kept as categories: only the rows before the cut are used
+            if [c for c in HISTORY_COLUMNS if c not in old.columns]:
+                raise StationDataError(f"{store}: not a lantian station history")
+            old_removed = pd.read_csv(cdir / "qc_removed.csv", dtype={"raw": "string"})
+        except (StationDataError, OSError, ValueError):
+            start = None
+        else:
+            cut = start.tz_localize(TZ)
+            clean_parts.append(_categorical(old[old["time"] < cut], dtypes))
+            del old
+            old_removed = old_removed[old_removed["source"] == "qc"]
+            old_removed["time"] = pd.to_datetime(old_removed["time"], utc=True).dt.tz_convert(TZ)
+            removed_parts.append(old_removed[old_removed["time"] < cut])
+    chunks = raw.chunks(context) if start is not None else raw.chunks()
+    for clean, removed in _qc_chunks(chunks, start.value if start is not None else None):
+        clean_parts.append(_categorical(clean, dtypes))
+        removed_parts.append(removed)
+    clean = _sorted(pd.concat(clean_parts, ignore_index=True) if clean_parts else
+                    _categorical(cnemc._empty_history(), dtypes))
+    del clean_parts
+    removed = pd.concat([removed_read, *removed_parts], ignore_index=True)
     save_history(clean, store)
+    for col in ("station", "area_id", "pollutant"):
+        clean[col] = clean[col].astype("string")
     removed.astype({"raw": "string"}).to_csv(cdir / "qc_removed.csv", index=False)
     log.to_frame().to_csv(cdir / "read_log.csv", index=False)
     present = set(clean["pollutant"].unique())
     pollutants = [p for p in SPECIES if p in present]
-    meta = {"key": key, "files": len(files), "files_read": log.files_read, "rows": int(len(clean)),
+    meta = {"key": key, "format": _STORE_FORMAT, "context": raw.context, "files": len(files),
+            "files_read": log.files_read, "files_parsed": raw.parsed, "rows": int(len(clean)),
             "skipped": log.entries, "removed": qc.qc_summary(removed).to_dict("records"),
             "pollutants": pollutants, "notes": coverage_notes(pollutants, qc.checks_not_applied(clean)),
-            "store": str(store), "period": [str(clean["time"].min()), str(clean["time"].max())] if len(clean) else None}
+            "store": str(store), "period": [str(clean["time"].min()), str(clean["time"].max())] if len(clean) else None,
+            "derived_from": str(start) if start is not None else None,
+            "based_on": previous.get("key") if start is not None else None}
     meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1, default=str))
     meta["cached"] = False
     return clean, sites, meta
+
+
+def _categorical(frame: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
+    """``frame`` with its id columns as the categories ``dtypes``."""
+    frame = frame.copy()
+    for col, dtype in dtypes.items():
+        values = frame[col]
+        frame[col] = values.astype(dtype) if isinstance(values.dtype, pd.CategoricalDtype) else \
+            pd.Categorical(values.astype(object), dtype=dtype)
+    return frame
+
+
+def _sorted(history: pd.DataFrame) -> pd.DataFrame:
+    """``history`` in store order (station, pollutant, time; ids compared as text), whatever order its parts came
+    in; id columns as they are (strings, or sorted categories)."""
+    station = pd.Categorical(history["station"]).codes
+    pollutant = pd.Categorical(history["pollutant"]).codes
+    time = pd.DatetimeIndex(history["time"]).as_unit("ns").asi8
+    history = history.iloc[np.lexsort((time, pollutant, station))].reset_index(drop=True)
+    history["value"] = history["value"].astype(float)
+    return history[list(HISTORY_COLUMNS)]
+
+
+def _wall_ns(times) -> np.ndarray:
+    """Wall-clock CST times as int64 ns (naive)."""
+    t = pd.DatetimeIndex(times)
+    if t.tz is not None:
+        t = t.tz_convert(TZ).tz_localize(None)
+    return t.as_unit("ns").asi8
+
+
+_HOUR, _DAY = 3_600_000_000_000, 86_400_000_000_000
+
+
+def _raw_runs(rows: pd.DataFrame) -> pd.DataFrame:
+    """The runs of one value on consecutive hours of a station and species, in the raw rows (before QC), at
+    least two hours long: ``start``, ``end`` (wall-clock CST, int64 ns). Every run of the QC ``stuck`` check lies
+    within one of them (its values are a subset of the raw rows)."""
+    frame = pd.DataFrame({"s": pd.factorize(rows["station"])[0], "p": pd.factorize(rows["pollutant"])[0],
+                          "v": rows["value"].to_numpy(float), "t": _wall_ns(rows["time"])}).drop_duplicates()
+    frame = frame.sort_values(["s", "p", "v", "t"], kind="stable")
+    s, p, v, t = (frame[c].to_numpy() for c in ("s", "p", "v", "t"))
+    cont = np.zeros(len(t), dtype=bool)
+    cont[1:] = (s[1:] == s[:-1]) & (p[1:] == p[:-1]) & (v[1:] == v[:-1]) & (t[1:] - t[:-1] == _HOUR)
+    first = np.flatnonzero(~cont)
+    last = np.append(first[1:] - 1, len(t) - 1)
+    long = last > first
+    return pd.DataFrame({"start": t[first[long]], "end": t[last[long]]})
+
+
+def _cut(runs: pd.DataFrame, days, *, before: int):
+    """The latest day start ``T`` of ``days`` such that every raw run crossing it (from ``T`` − 1 h to ``T``) ends
+    before ``before`` (ns): the QC of the hours before ``T`` cannot change with the hours from ``before`` on.
+    Returns ``(T, W)`` with ``W`` the earliest start of those runs (the hours a QC of the hours from ``T`` needs),
+    or None."""
+    start, end = runs["start"].to_numpy(), runs["end"].to_numpy()
+    for d in sorted(days, reverse=True):
+        d = int(d)
+        cross = (start < d) & (end >= d)
+        if not (end[cross] >= before).any():
+            return d, int(min(start[cross].min(), d)) if cross.any() else d
+    return None
+
+
+def _qc_chunks(chunks, accept_from: int | None = None):
+    """Quality-control raw rows that arrive in time order, chunk by chunk (a chunk: the rows of whole days), with
+    bounded memory: each QC's results are kept up to the last day start ``T`` whose crossing raw runs are complete
+    (:func:`_cut`); the rows from the earliest start of those runs are carried to the next chunk, whose results
+    are kept from ``T`` on. ``accept_from`` (ns, wall clock): results before it are not yielded (the first chunk
+    then starts at the context the caller chose). Yields ``(clean, removed)``; together they equal
+    :func:`forecast.qc.quality_control` of all the rows (from ``accept_from``)."""
+    carry, accept = None, accept_from
+
+    def kept(frame, lo, hi):
+        t = _wall_ns(frame["time"])
+        ok = np.ones(len(frame), dtype=bool)
+        if lo is not None:
+            ok &= t >= lo
+        if hi is not None:
+            ok &= t < hi
+        return frame[ok]
+
+    for chunk in chunks:
+        pending = chunk if carry is None else pd.concat([carry, chunk], ignore_index=True)
+        if not len(pending):
+            continue
+        t = _wall_ns(pending["time"])
+        days = np.unique(t - t % _DAY)
+        days = days[days > (accept if accept is not None else days[0])]
+        found = _cut(_raw_runs(pending), days, before=int(t.max())) if len(days) else None
+        if found is None:
+            carry = pending
+            continue
+        cut, context = found
+        clean, removed = qc.quality_control(pending)  # the runs crossing the cut whole
+        yield kept(clean, accept, cut), kept(removed, accept, cut)
+        carry, accept = pending[t >= context].reset_index(drop=True), cut
+    if carry is not None and len(carry):
+        clean, removed = qc.quality_control(carry)
+        yield kept(clean, accept, None), kept(removed, accept, None)
+
+
+class _RawParts:
+    """The archive as read, before QC, kept in the workspace per month (``history_raw/YYYYMM.parquet`` with the
+    month's non-numeric cells and read-log entries): a file is parsed when it is new or changed; the rows of the
+    unchanged files of its month are read back. ``first_changed`` is the first day (naive midnight) whose file was
+    added, changed or removed."""
+
+    def __init__(self, cdir: Path, files, sites, listed, sites_key: str, areas_key: str):
+        self.dir = cdir / "history_raw"
+        self.files, self.sites, self.listed = list(files), sites, listed
+        self.context = workspace.source_digest(Path(__file__).parent / "cnemc.py",
+                                               extra=f"{_RAW_FORMAT}:{sites_key}:{areas_key}:{pd.__version__}")
+        self.months: dict = {}
+        self.first_changed = None
+        self.parsed = 0
+
+    @staticmethod
+    def _day(name: str) -> pd.Timestamp:
+        return pd.Timestamp(cnemc._FILE_DATE.search(name).group(1))
+
+    def _manifest(self) -> dict:
+        try:
+            manifest = json.loads((self.dir / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(manifest, dict) or manifest.get("context") != self.context:
+            return {}
+        return manifest.get("months", {}) if isinstance(manifest.get("months"), dict) else {}
+
+    def _read_part(self, month: str):
+        try:
+            return (pd.read_parquet(self.dir / f"{month}.parquet"),
+                    pd.read_parquet(self.dir / f"{month}.removed.parquet"))
+        except Exception:  # missing or damaged: the month is parsed again
+            return None
+
+    def update(self, *, progress: bool = False, refresh: bool = False):
+        old = {} if refresh else self._manifest()
+        by_month: dict[str, list[Path]] = {}
+        for path in self.files:
+            by_month.setdefault(cnemc._FILE_DATE.search(path.name).group(1)[:6], []).append(path)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        changed: list[pd.Timestamp] = []
+        todo = []
+        for month, paths in sorted(by_month.items()):
+            prints = {p.name: _fingerprint([p]) for p in paths}
+            before = old.get(month)
+            if isinstance(before, dict) and before.get("files") == prints and (self.dir / f"{month}.parquet").exists():
+                self.months[month] = before
+                continue
+            before_files = before.get("files", {}) if isinstance(before, dict) else {}
+            stale = {n for n in set(before_files) | set(prints) if before_files.get(n) != prints.get(n)}
+            changed.extend(self._day(n) for n in stale)
+            todo.append((month, paths, prints, before if isinstance(before, dict) else None, stale))
+        for month in set(old) - set(by_month):  # a month whose files are all gone
+            changed.extend(self._day(n) for n in old[month].get("files", {}))
+            for suffix in (".parquet", ".removed.parquet"):
+                (self.dir / f"{month}{suffix}").unlink(missing_ok=True)
+        iterator = todo
+        if progress and todo:
+            from tqdm import tqdm
+            iterator = tqdm(todo, desc="station files (months)", unit="month")
+        for month, paths, prints, before, stale in iterator:
+            kept = self._read_part(month) if before is not None else None
+            to_read = [p for p in paths if p.name in stale] if kept is not None else paths
+            if kept is None:
+                stale = set(prints) | set(before.get("files", {}) if before else {})
+                changed.extend(self._day(n) for n in stale)
+            part_log = cnemc.ReadLog()
+            rows, removed, part_log = cnemc.read_cnemc_archive(to_read, self.sites, log=part_log,
+                                                               listed=self.listed)
+            self.parsed += len(to_read)
+            entries, files_read = part_log.entries, part_log.files_read
+            if kept is not None:
+                old_rows, old_removed = kept
+                stale_days = np.array([self._day(n).value for n in stale], dtype=np.int64)
+                keep = ~np.isin(_wall_ns(old_rows["time"]) // _DAY * _DAY, stale_days)
+                old_rows = old_rows[keep]
+                old_removed = old_removed[~old_removed["source"].map(lambda s: Path(s).name in stale)]
+                rows = pd.concat([old_rows.astype(rows.dtypes.to_dict()), rows], ignore_index=True)
+                removed = pd.concat([old_removed, removed], ignore_index=True) if len(removed) else old_removed
+                kept_entries = [e for e in before.get("log", []) if Path(e["file"]).name not in stale]
+                entries = kept_entries + entries
+                files_read += sum(1 for n in before.get("read", []) if n not in stale)
+                read = [n for n in before.get("read", []) if n not in stale]
+            else:
+                read = []
+            read += [p.name for p in to_read if not any(Path(e["file"]).name == p.name and
+                                                        e["action"] == "file skipped" for e in part_log.entries)]
+            for col in ("station", "area_id", "pollutant"):
+                rows[col] = rows[col].astype("category")
+            rows.to_parquet(self.dir / f"{month}.parquet", index=False)
+            if not len(removed):
+                removed = cnemc._empty_removed()
+            removed.astype({"raw": "string", "source": "string"}).to_parquet(self.dir / f"{month}.removed.parquet",
+                                                                             index=False)
+            self.months[month] = {"files": prints, "log": entries, "read": sorted(set(read))}
+            del rows, removed
+        manifest = {"context": self.context, "months": self.months}
+        tmp = self.dir / "manifest.json.tmp"
+        tmp.write_text(json.dumps(manifest, ensure_ascii=False, default=str))
+        os.replace(tmp, self.dir / "manifest.json")
+        self.first_changed = min(changed) if changed else None
+
+    def log_entries(self) -> list[dict]:
+        return [e for month in sorted(self.months) for e in self.months[month].get("log", [])]
+
+    def files_read(self) -> int:
+        return sum(len(self.months[m].get("read", [])) for m in self.months)
+
+    def removed_read(self) -> pd.DataFrame:
+        parts = [pd.read_parquet(self.dir / f"{m}.removed.parquet") for m in sorted(self.months)]
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else cnemc._empty_removed()
+
+    def chunks(self, start: pd.Timestamp | None = None):
+        """The raw rows month by month (from ``start``, naive CST midnight, when given)."""
+        for month in sorted(self.months):
+            if start is not None and month < f"{start:%Y%m}":
+                continue
+            rows = pd.read_parquet(self.dir / f"{month}.parquet")
+            for col in ("station", "area_id", "pollutant"):
+                rows[col] = rows[col].astype(str).astype("string")
+            if start is not None:
+                rows = rows[_wall_ns(rows["time"]) >= start.value].reset_index(drop=True)
+            yield rows
+
+    def safe_start(self, first_changed: pd.Timestamp):
+        """Where the QC of a grown archive starts again: ``(T, W)`` (ns, wall clock), ``T`` the latest day start
+        before ``first_changed`` whose crossing raw runs all end before it (the QC of the hours before ``T``
+        stands; from ``T`` on it is derived again, with the hours from ``W`` as context), searched back over at
+        most two months; None: QC everything."""
+        lo = first_changed - pd.Timedelta(days=45)
+        months = [m for m in sorted(self.months) if f"{lo:%Y%m}" <= m <= f"{first_changed:%Y%m}"]
+        if not months:
+            return None
+        rows = pd.concat([pd.read_parquet(self.dir / f"{m}.parquet", columns=["time", "station", "pollutant", "value"])
+                          for m in months], ignore_index=True)
+        t = _wall_ns(rows["time"])
+        rows, t = rows[t < first_changed.value], t[t < first_changed.value]
+        if not len(rows):
+            return None
+        days = np.unique(t - t % _DAY)[1:]  # the first day's start has no hour before it here
+        return _cut(_raw_runs(rows), days, before=first_changed.value)
+        rows = pd.concat([pd.read_parquet(self.dir / f"{m}.parquet", columns=["time", "station", "pollutant", "value"])
+                          for m in months], ignore_index=True)
+        for col in ("station", "pollutant"):
+            rows[col] = rows[col].astype(str)
+        t = _wall_ns(rows["time"])
+        rows = rows[t < first_changed.value]
+        if not len(rows):
+            return None
+        crossing = _crossing_days(rows)
+        days = np.unique(t[t < first_changed.value] // _DAY * _DAY)[1:]
+        # the day of first_changed's 00:00 row changed: the cut is at most the day start before it
+        for d in days[::-1]:
+            if int(d) < first_changed.value and int(d) not in crossing:
+                return pd.Timestamp(int(d))
+        return None
 
 
 def coverage_notes(pollutants, checks_not_applied=()) -> list[str]:
@@ -335,8 +644,6 @@ def _day_hashes(history: pd.DataFrame, *, chunk: int = 1_000_000) -> pd.Series:
     """One order-independent digest of the history's rows per natural day (CST; the hour ending 24:00 belongs to
     the day it ends): index ``day`` (naive midnight), values uint64. Two histories that differ in any row of a day
     differ in that day's digest (up to hash collisions). Computed ``chunk`` rows at a time (bounded memory)."""
-    from .nomenclature import TZ
-
     parts = []
     for start in range(0, len(history), chunk):
         part = history.iloc[start:start + chunk]
@@ -368,7 +675,6 @@ def _first_changed_day(old: pd.Series, new: pd.Series):
 def _splice(old, new, first_day: pd.Timestamp):
     """Cached observations before ``first_day`` with those recomputed from ``first_day`` on."""
     from .features import Observations
-    from .nomenclature import TZ
 
     cut = first_day.tz_localize(TZ)  # hours ending after first_day 00:00 belong to first_day or later
 
@@ -461,13 +767,20 @@ def area_observations(data, *, cache=None, progress: bool = False, areas=None, s
             meta.update(cached=True, observations="cached", cache_notes=notes)
             return old, sites, meta
     history, sites, meta = build_history(data, cache=cache, progress=progress, areas=areas)
-    new_digests = _day_hashes(history)
+    since = meta.get("derived_from")
+    if old is not None and since and meta.get("based_on") and manifest.get("history_key") == meta["based_on"]:
+        # the history before the hours derived again is the one the kept digests describe: only the days from
+        # the one before are hashed again (a row's day is the day its hour ends)
+        t0 = pd.Timestamp(since) - pd.Timedelta(days=1)
+        new_digests = pd.concat([digests[digests.index < t0],
+                                 _day_hashes(history[history["time"] > t0.tz_localize(TZ)])])
+        new_digests.index.name = "day"
+    else:
+        new_digests = _day_hashes(history)
     first = _first_changed_day(digests, new_digests) if old is not None else None
     if old is not None and first is None:
         obs, how = old, "cached"
     elif old is not None and first > new_digests.index.min():
-        from .nomenclature import TZ
-
         start = (first - pd.Timedelta(days=_TAIL_DAYS)).tz_localize(TZ)
         tail = history[history["time"] > start]
         obs, how = _splice(old, features.observations(tail, sites, standard=standard), first), \

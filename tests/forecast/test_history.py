@@ -335,3 +335,128 @@ def test_day_digest_does_not_depend_on_the_chunks(long_archive):
     whole = H._day_hashes(history)
     pd.testing.assert_series_equal(H._day_hashes(history, chunk=997), whole)
     assert len(whole) == 11 and whole.dtype == "uint64"
+
+
+# ------------------------------------------------------------------------------- the history itself, incrementally
+def _set_pm25(root, day, hours, code, value):
+    """Overwrite ``code``'s PM2.5 at ``hours`` of ``day``'s file (a sensor stuck at ``value``)."""
+    path = root / "stations" / f"china_sites_{pd.Timestamp(day):%Y%m%d}.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows = (frame["type"] == "PM2.5") & frame["hour"].astype(int).isin(hours)
+    frame.loc[rows, code] = str(value)
+    frame.to_csv(path, index=False)
+
+
+def _build(root, cache):
+    from tests.forecast._archive import areas
+
+    return H.build_history(root, cache=root / cache, areas=areas())
+
+
+def _removed_summary(root, cache):
+    removed = pd.read_csv(root / cache / "qc_removed.csv")
+    return removed.sort_values(["time", "station", "pollutant", "reason"]).reset_index(drop=True)
+
+
+def test_an_appended_day_parses_only_its_file_and_equals_a_build_from_scratch(long_archive, monkeypatch):
+    from forecast import cnemc
+
+    # 1001A's PM2.5 stuck from 2024-01-10 16:00: 8 hours, not yet a stuck sensor (12 h) …
+    _set_pm25(long_archive, "2024-01-10", range(16, 24), "1001A", 55.5)
+    first, _, meta = _build(long_archive, "ws")
+    assert meta["files_parsed"] == 10 and meta["derived_from"] is None
+    stuck_before = first[(first["station"] == "1001A") & (first["pollutant"] == "pm25") & (first["value"] == 55.5)]
+    assert len(stuck_before) == 8
+    # … and 6 more hours in the appended day: 14 hours, all removed — also the 8 hours of the day kept before
+    _write_days(long_archive, ["2024-01-11"])
+    _set_pm25(long_archive, "2024-01-11", range(0, 6), "1001A", 55.5)
+    parsed = []
+    real = cnemc._validate_lines
+    monkeypatch.setattr(cnemc, "_validate_lines", lambda path, log: parsed.append(path.name) or real(path, log))
+    again, _, meta = _build(long_archive, "ws")
+    assert parsed == ["china_sites_20240111.csv"] and meta["files_parsed"] == 1
+    assert meta["derived_from"] == "2024-01-10 00:00:00" and not meta["cached"]
+    monkeypatch.undo()
+    scratch, _, meta_scratch = _build(long_archive, "scratch")
+    pd.testing.assert_frame_equal(again, scratch)
+    assert meta["removed"] == meta_scratch["removed"] and meta["files_read"] == meta_scratch["files_read"] == 11
+    pd.testing.assert_frame_equal(_removed_summary(long_archive, "ws"), _removed_summary(long_archive, "scratch"))
+    assert not ((again["station"] == "1001A") & (again["pollutant"] == "pm25") & (again["value"] == 55.5)).any()
+    assert again["time"].max() == pd.Timestamp("2024-01-11 23:00", tz="Asia/Shanghai")
+
+
+def test_a_changed_file_is_parsed_alone_and_a_removed_one_drops_its_rows(long_archive, monkeypatch):
+    from forecast import cnemc
+
+    _build(long_archive, "ws")
+    _write_days(long_archive, ["2024-01-05"], seed=99)
+    (long_archive / "stations" / "china_sites_20240108.csv").unlink()
+    parsed = []
+    real = cnemc._validate_lines
+    monkeypatch.setattr(cnemc, "_validate_lines", lambda path, log: parsed.append(path.name) or real(path, log))
+    again, _, meta = _build(long_archive, "ws")
+    assert parsed == ["china_sites_20240105.csv"] and meta["derived_from"] == "2024-01-04 00:00:00"
+    monkeypatch.undo()
+    scratch, _, _ = _build(long_archive, "scratch")
+    pd.testing.assert_frame_equal(again, scratch)
+    days = again["time"].dt.floor("D").dt.day.unique()
+    assert 8 not in days and 9 in days
+
+
+def test_a_damaged_month_is_parsed_again(long_archive):
+    _build(long_archive, "ws")
+    (long_archive / "ws" / "history_raw" / "202401.parquet").write_bytes(b"PAR1 garbage")
+    _write_days(long_archive, ["2024-01-11"])
+    again, _, meta = _build(long_archive, "ws")
+    assert meta["files_parsed"] == 11
+    pd.testing.assert_frame_equal(again, _build(long_archive, "scratch")[0])
+
+
+def test_qc_by_chunks_equals_qc_of_everything(long_archive):
+    """Chunks of one day, with runs of identical values across their boundaries, give the QC of the whole."""
+    from forecast import qc
+
+    _set_pm25(long_archive, "2024-01-03", range(20, 24), "1002A", 70.5)
+    _set_pm25(long_archive, "2024-01-04", range(0, 24), "1002A", 70.5)  # 28 h across two day starts
+    _set_pm25(long_archive, "2024-01-05", range(0, 3), "1002A", 70.5)
+    _set_pm25(long_archive, "2024-01-06", range(18, 24), "1003A", 80.5)  # 6 h + 6 h: stuck only together
+    _set_pm25(long_archive, "2024-01-07", range(0, 6), "1003A", 80.5)
+    _build(long_archive, "ws")
+    raw = pd.read_parquet(long_archive / "ws" / "history_raw" / "202401.parquet")
+    raw = raw.astype({c: "string" for c in ("station", "area_id", "pollutant")})
+    day = raw["time"].dt.tz_localize(None).dt.floor("D")
+    chunks = [raw[day == d] for d in sorted(day.unique())]
+    clean, removed = zip(*H._qc_chunks(chunks))
+    whole, whole_removed = qc.quality_control(raw)
+    pd.testing.assert_frame_equal(H._sorted(pd.concat(clean)), H._sorted(whole))
+    assert len(pd.concat(removed)) == len(whole_removed)
+    stuck = whole_removed[whole_removed["reason"] == "stuck"]
+    assert ((stuck["station"] == "1002A") & (stuck["value"] == 70.5)).sum() == 31
+    assert ((stuck["station"] == "1003A") & (stuck["value"] == 80.5)).sum() == 12
+    runs = H._raw_runs(raw)
+    assert H._cut(runs, [pd.Timestamp("2024-01-05").value], before=pd.Timestamp("2024-01-05 02:00").value) is None
+    assert H._cut(runs, [pd.Timestamp("2024-01-05").value], before=pd.Timestamp("2024-01-06").value) == \
+        (pd.Timestamp("2024-01-05").value, pd.Timestamp("2024-01-03 20:00").value)
+
+
+def test_drivers_are_read_back_without_listing_the_grib_files(winter_world, winter_inputs, monkeypatch):
+    """While no file under meteorology/, the station list or the area table changed, the kept daily drivers are read
+    back without the GRIB machinery; any new file there sends the run through it again."""
+    from forecast import forecasting, meteorology
+
+    forecasting.load_inputs(winter_world)
+
+    def listed(*a, **k):
+        raise AssertionError("the GRIB files were listed")
+    monkeypatch.setattr(meteorology, "grib_files", listed)
+    warm = forecasting.load_inputs(winter_world)
+    pd.testing.assert_frame_equal(warm.met_daily, winter_inputs.met_daily)
+    pd.testing.assert_frame_equal(warm.met_lead, winter_inputs.met_lead)
+    extra = winter_world / "meteorology" / "analysis" / "README.txt"
+    extra.write_text("not a GRIB file")
+    try:
+        with pytest.raises(AssertionError, match="listed"):
+            forecasting.load_inputs(winter_world)
+    finally:
+        extra.unlink()
+    assert forecasting.load_inputs(winter_world).met_summary == warm.met_summary

@@ -1,6 +1,8 @@
 """End to end: the real app (`streamlit run`) in headless Chromium via Playwright — every page opens, a warning is
-issued, screenshots are saved. Skipped, with the reason, where the machine has no Chromium (`.ci/run` installs
-Debian's chromium and fonts-noto-cjk)."""
+issued, screenshots are saved, and the time of each page's first visit and of each interaction is recorded
+(:func:`walk`; ``benchmarks/bench_pages.py`` runs the same walk on the prepared demo). Skipped, with the reason, where
+the machine has no Chromium (`.ci/run` installs Debian's chromium and fonts-noto-cjk)."""
+import json
 import os
 import shutil
 import socket
@@ -28,29 +30,117 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture()
-def server(winter_world, winter_model, tmp_path):
+def start_app(env: dict, *, timeout: float = 60):
+    """``streamlit run app.py`` on a free loopback port with ``env`` added: ``(process, url)`` once healthy."""
     port = free_port()
-    db = tmp_path / "audit.db"
-    env = {**os.environ, "LANTIAN_DATA": str(winter_world), "LANTIAN_MODEL": str(winter_model),
-           "LANTIAN_AUDIT": str(db), "LANTIAN_ACCOUNTS": str(ROOT / "config" / "accounts.yaml")}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
                              str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return proc, url
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
+    proc.kill()
+    raise RuntimeError("streamlit did not start")
+
+
+@pytest.fixture()
+def server(winter_world, winter_model, tmp_path):
+    db = tmp_path / "audit.db"
+    try:
+        proc, url = start_app({"LANTIAN_DATA": str(winter_world), "LANTIAN_MODEL": str(winter_model),
+                               "LANTIAN_AUDIT": str(db), "LANTIAN_ACCOUNTS": str(ROOT / "config" / "accounts.yaml")})
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield url, db
     proc.terminate()
     proc.wait(20)
+
+
+#: the pages in the order of the walk: url path, heading, the element that shows the page's content, name
+PAGES = (("/", "会商", ".js-plotly-plot", "consultation"),
+         ("/review", "事后评估", "[data-testid='stDataFrame']", "review"),
+         ("/data", "数据与模型", "[data-testid='stMetric']", "data"),
+         ("/duty", "值班发布", "[data-testid='stDataFrame']", "duty"))
+
+
+def settle(page, timeout: float = 240_000):
+    """Wait until the app has finished running the script (Streamlit's running indicator is gone)."""
+    page.wait_for_timeout(150)  # the indicator appears a moment after the rerun is requested
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout)
+
+
+def _timed(timings: dict, key: str, action, *, optional: bool = False):
+    """Time ``action`` into ``timings[key]``; an ``optional`` one that times out is left out (and named in
+    ``timings["not timed"]``) so that the others are still reported."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    t0 = time.perf_counter()
+    try:
+        action()
+    except PlaywrightTimeout:
+        if not optional:
+            raise
+        timings.setdefault("not timed", []).append(key)
+        return
+    timings[key] = round(time.perf_counter() - t0, 3)
+
+
+def _pick(page, label: str, option_index: int = 1):
+    """Choose another option of the selectbox labelled ``label``."""
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    for attempt in range(2):  # a rerun of the page can close the list as it opens
+        box.click()
+        try:
+            page.locator("[role='option']").nth(option_index).click(timeout=15_000)
+            return
+        except Exception:
+            if attempt:
+                raise
+            page.keyboard.press("Escape")
+
+
+def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> dict:
+    """Visit every page once in Chinese (its first visit timed: from the request to its content, the script
+    finished), then time the interactions an officer makes: another area and lead day on the consultation page,
+    another episode on the review page, the language switch. Returns ``{name: seconds}`` (``visit:<page>``,
+    ``click:<what>``); screenshots to ``shots`` when given. Not ``strict``: an interaction that times out is left
+    out (listed under ``"not timed"``) instead of failing the walk."""
+    timings: dict = {}
+    for path, text, ready, name in PAGES:
+        def visit():
+            page.goto(url + path, timeout=240_000)
+            page.get_by_role("heading", name=text).first.wait_for(timeout=240_000)
+            page.locator(ready).first.wait_for(timeout=240_000)  # the page's content, not just its header
+            settle(page)
+        _timed(timings, f"visit:{name}", visit)
+        assert page.locator("[data-testid='stException']").count() == 0, path
+        if shots is not None:
+            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+    page.goto(url + "/", timeout=240_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=240_000)
+    settle(page)
+    _timed(timings, "click:consultation_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict)
+    page.keyboard.press("Escape")
+    _timed(timings, "click:consultation_lead", lambda: (page.get_by_text("D2", exact=True).first.click(),
+                                                        settle(page)), optional=not strict)
+    page.goto(url + "/review", timeout=240_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
+    settle(page)
+    if page.locator("[data-testid='stSelectbox']").filter(has_text="污染过程").count():
+        _timed(timings, "click:review_episode", lambda: (_pick(page, "污染过程", 0), settle(page)),
+               optional=not strict)
+        page.keyboard.press("Escape")
+    _timed(timings, "click:language", lambda: (page.get_by_text("English", exact=True).first.click(), settle(page)),
+           optional=not strict)
+    page.get_by_text("中文", exact=True).first.click()
+    settle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    return timings
 
 
 def test_pages_and_issuing_in_a_browser(server, tmp_path):
@@ -62,16 +152,15 @@ def test_pages_and_issuing_in_a_browser(server, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        for path, text, ready, name in (("/", "会商", ".js-plotly-plot", "consultation"),
-                                        ("/review", "事后评估", "[data-testid='stDataFrame']", "review"),
-                                        ("/data", "数据与模型", "[data-testid='stMetric']", "data"),
-                                        ("/duty", "值班发布", "[data-testid='stDataFrame']", "duty")):
-            page.goto(url + path, timeout=120_000)
-            page.get_by_role("heading", name=text).first.wait_for(timeout=180_000)
-            page.locator(ready).first.wait_for(timeout=240_000)  # the page's content, not just its header
-            page.wait_for_timeout(2000)
-            assert page.locator("[data-testid='stException']").count() == 0, path
-            page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        timings = walk(page, url, shots, strict=False)
+        (shots / "timings.json").write_text(json.dumps(timings, indent=1))
+        assert {k for k in timings if k.startswith("visit:")} == {f"visit:{n}" for *_, n in PAGES}
+        clicks = {"click:consultation_area", "click:consultation_lead", "click:language"}
+        assert clicks <= set(timings) | set(timings.get("not timed", [])), timings
+        assert len(clicks & set(timings)) >= 2, timings  # a list a rerun closed is not timed; most are
+        assert all(0 < v < 600 for k, v in timings.items() if k != "not timed"), timings
+        page.goto(url + "/duty", timeout=120_000)
+        page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
         page.get_by_label("用户名").fill("duty")
         page.get_by_label("密码").fill("lantian-demo")
         page.get_by_role("button", name="登录").click()
