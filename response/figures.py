@@ -203,9 +203,12 @@ def effect_bars(report: dict, *, names=None) -> go.Figure | None:
     """The PM2.5 effect of the measures with its 90 % interval: episode-wide first, then per area (``None``
     without an estimate)."""
     names = area_names(report, names)
-    eff = dict(report["effect"].get("pm25_by_area") or {})
+    def failed(e):  # a rise is a failed estimate (response.counterfactual.plausibility), not a bar to show
+        return any(f.get("code") == "implausible_sign" for f in e.get("flags", []))
+
+    eff = {k: e for k, e in (report["effect"].get("pm25_by_area") or {}).items() if not failed(e)}
     whole = report["effect"].get("pm25") or report["effect"].get("placebo_pm25")
-    if whole and whole.get("estimate") is not None:
+    if whole and whole.get("estimate") is not None and not failed(whole):
         eff = {"全部 / all": whole, **eff}
     if not eff:
         return None

@@ -114,3 +114,103 @@ def test_heating_seasons():
     assert CF.heating_seasons(days) == 2
     assert CF.heating_seasons(days[days < "2024-11-15"]) == 1  # Oct–Nov 2024: 45 days, too few
     assert CF.heating_seasons(pd.Series(pd.date_range("2024-04-01", "2024-09-30"))) == 0
+
+
+# ---- identifiability and plausibility (issue #22) -----------------------------------------------------------------
+
+POLICY = CF.load_effect_policy()
+ANCHORS = CF.load_effect_anchors()
+
+
+def _window(table, start, end):
+    dates = pd.to_datetime(table["date"])
+    window = ((dates >= start) & (dates <= end)).to_numpy()
+    return window, set(zip(table.loc[window, "area_id"], table.loc[window, "date"]))
+
+
+def test_a_festival_night_the_history_has_never_seen_is_not_estimable():
+    obs, met, dec, warn, _ = world()  # 2023-10-01 … 2024-11-23: one Spring Festival eve (2024-02-09)
+    table = CF.design(obs, met, warnings=warn, decisions=dec)
+    window, hold = _window(table, pd.Timestamp("2024-02-05"), pd.Timestamp("2024-02-12"))
+    table.loc[window, "share"] = 0.2  # measures in force through the festival
+    out = CF.identifiability(table, window, hold, POLICY)
+    assert not out["estimable"]
+    reason = [r for r in out["reasons"] if r["code"] == "festival_unseen"]
+    # the eve (20 h to past midnight), the day its night ends on and the day after that (the smoke clearing), in
+    # each of the three areas; the history outside the window has no eve
+    assert reason == [{"code": "festival_unseen", "values": {"night": "eve", "seen": 0, "need": 3, "days": 9}}]
+    assert "除夕" in CF.flag_text(reason[0]) and "New Year's Eve" in CF.flag_text(reason[0], "en")
+    # a deployment that accepts an unseen night sets the threshold to 0
+    lax = {**POLICY, "identifiability": {**POLICY["identifiability"], "festival": {"min_seasons_seen": 0}}}
+    assert not [r for r in CF.identifiability(table, window, hold, lax)["reasons"] if r["code"] == "festival_unseen"]
+
+
+def test_outside_the_festival_the_synthetic_episode_is_estimable():
+    obs, met, dec, warn, _ = world()
+    table = CF.design(obs, met, warnings=warn, decisions=dec)
+    window, hold = _window(table, pd.Timestamp("2024-09-01"), pd.Timestamp("2024-10-10"))
+    treated = window & (table["share"].to_numpy() > 0)
+    assert treated.sum() >= 10
+    out = CF.identifiability(table, treated, hold, POLICY)
+    assert out["estimable"] and out["reasons"] == [] and out["checks"]["festivals"] == {}
+    assert out["checks"]["comparable_days"]["days"] >= POLICY["identifiability"]["comparable_days"]["min_days"]
+
+
+def test_measures_on_every_polluted_day_leave_nothing_to_compare_with():
+    """Authorities that warn whenever the forecast exceeds AQI 100: no untreated day is as polluted as a warned
+    one, and every heavy day of the history had measures."""
+    obs, met, dec, warn, _ = world()
+    d = dec.assign(date=pd.to_datetime(dec["date"]))
+    strict = d.loc[d["aqi"] > 100, ["area_id", "date"]].assign(level="orange")
+    table = CF.design(obs, met, warnings=strict, decisions=dec)
+    window, hold = _window(table, pd.Timestamp("2024-09-01"), pd.Timestamp("2024-10-10"))
+    treated = window & (table["share"].to_numpy() > 0)
+    out = CF.identifiability(table, treated, hold, POLICY)
+    codes = {r["code"]: r["values"] for r in out["reasons"]}
+    assert not out["estimable"]
+    assert codes["few_comparable_days"]["days"] < POLICY["identifiability"]["comparable_days"]["min_days"]
+    assert codes["stagnant_days_treated"]["share"] == "100%"
+
+
+def test_a_rise_is_an_implausible_sign_not_a_finding():
+    rise = {"estimate": 92.1, "interval": [16.2, 139.4], "relative": 0.4}
+    assert CF.plausibility(rise, POLICY, ANCHORS) == [
+        {"code": "implausible_sign", "values": {"estimate": 92.1, "significant": True}}]
+    small = {"estimate": 3.0, "interval": [-5.0, 9.0], "relative": 0.02}
+    assert CF.plausibility(small, POLICY)[0]["values"]["significant"] is False
+    assert "估算失败" in CF.flag_text(CF.plausibility(rise, POLICY)[0])
+
+
+@pytest.mark.parametrize("relative, flagged", [(-0.25, False), (-0.06, False), (-0.02, True), (-0.75, True)])
+def test_a_reduction_far_outside_the_published_anchors_is_flagged(relative, flagged):
+    est = {"estimate": 100 * relative, "interval": [-80.0, -1.0], "relative": relative}
+    flags = CF.plausibility(est, POLICY, ANCHORS)
+    assert [f["code"] for f in flags] == (["outside_anchors"] if flagged else [])
+    assert CF.plausibility({"estimate": None}, POLICY, ANCHORS) == []
+
+
+def test_anchors_carry_their_citations():
+    ids = {a["id"]: a for a in ANCHORS["anchors"]}
+    assert ids["dai2026"]["reduction"] == [0.20, 0.40] and "10.1093/pnasnexus/pgag054" in ids["dai2026"]["citation"]
+    assert ids["zhang2019"]["reduction"] == [0.276, 0.276]
+
+
+@pytest.mark.parametrize("text, match", [
+    ("identifiability: {}\nplausibility: {max_effect: 0}\n", "festival.min_seasons_seen must be a number"),
+    ("plausibility: {max_effect: 0}\n", "lacks identifiability"),
+    ("- a\n", "must be a mapping"),
+])
+def test_bad_effect_policy_names_the_file_and_the_problem(tmp_path, text, match):
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    with pytest.raises(CF.CounterfactualError, match=match) as err:
+        CF.load_effect_policy(path)
+    assert str(path) in str(err.value)
+
+
+def test_bad_anchor_range(tmp_path):
+    path = tmp_path / "anchors.yaml"
+    path.write_text("flag_below: 0.05\nflag_above: 0.6\nanchors:\n- {id: x, reduction: [0.4, 0.2], zh: a, en: b, "
+                    "citation: c}\n")
+    with pytest.raises(CF.CounterfactualError, match="anchor 'x': reduction must be"):
+        CF.load_effect_anchors(path)
