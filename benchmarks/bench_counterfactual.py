@@ -15,7 +15,8 @@ festival episodes, and the not-estimable count with the reasons. ``$LANTIAN_EFFE
 winters (stricter and ~10× cheaper; :func:`evaluate_world_winter`); default ``episode``, as ``evaluate_episode``.
 ``$LANTIAN_EFFECT_CACHE``: the workspace folder per world (``<dir>/<world name>``; default a temporary copy of the
 world's ``.lantian``, so a read-only world stays untouched). ``$LANTIAN_EFFECT_PLACEBOS``: placebo windows per world
-(default 2).
+(default 2). ``$LANTIAN_EFFECT_POLICY``: another effect policy (e.g. ``estimation.calibration: none`` to measure
+the design without the correction; winter mode).
 """
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def _cache_for(world: Path, tmp: Path) -> Path:
     return dest
 
 
-def evaluate_world_winter(data: Path, cache: Path, *, placebos: int = 2, log=print, fit_kw=None) -> list[dict]:
+def evaluate_world_winter(data: Path, cache: Path, *, placebos: int = 2, log=print) -> list[dict]:
     """As :func:`evaluate_world`, but one counterfactual for the whole held-out winter: trained on the other
     winters only (± the margin), every episode of the winter estimated with it. Stricter than ``evaluate_episode``
     (less history, nothing of the same winter) and one fit per world instead of one per episode."""
@@ -80,13 +81,14 @@ def evaluate_world_winter(data: Path, cache: Path, *, placebos: int = 2, log=pri
     w = EP.read_warnings(wfile)
     dec = EP.read_decision_forecasts(data / "forecasts" / "decision_forecasts.csv")
     obs = inputs.obs.daily
-    policy, anchors = CF.load_effect_policy(), CF.load_effect_anchors()
+    policy = CF.load_effect_policy(os.environ.get("LANTIAN_EFFECT_POLICY"))
+    anchors = CF.load_effect_anchors()
     table = CF.design(obs, inputs.met_daily, warnings=w, decisions=dec)
     margin = pd.Timedelta(days=S.WINDOW_MARGIN_DAYS)
     span = (table["date"] >= w0 - margin) & (table["date"] <= w1 + margin)
     holdout = set(zip(table.loc[span, "area_id"], table.loc[span, "date"]))
     t = time.perf_counter()
-    model = CF.fit(table, holdout, rounds=200, **(fit_kw or {}))
+    model = CF.fit(table, holdout, rounds=200)
     log(f"{data.name}: one fit on the other winters, {time.perf_counter() - t:.0f} s")
     fest = CF.festival_days(table)
     eps = EP.detect_episodes(obs)
@@ -104,7 +106,7 @@ def evaluate_world_winter(data: Path, cache: Path, *, placebos: int = 2, log=pri
             continue
         eff = {"festivals": [n for n in fest.columns if (fest[n].to_numpy() & in_ep).any()]}
         est = CF.effect(model, table, treated if kind == "episode" else in_ep, target="pm25",
-                        placebo=kind == "placebo")
+                        placebo=kind == "placebo", calibrate=CF.calibration_argument(policy))
         if kind == "episode":
             ident = CF.identifiability(table, treated, holdout, policy)
             if not ident["estimable"]:
@@ -154,7 +156,8 @@ def evaluate_world(data: Path, cache: Path, *, placebos: int = 2, log=print) -> 
 def _row(data, start, end, kind, est, eff, truth, seconds) -> dict:
     row = {"world": data.name, "kind": kind, "start": str(start.date()), "end": str(end.date()),
            "festival": ",".join(eff.get("festivals") or []), "area_days": 0, "estimate": np.nan, "lo": np.nan,
-           "hi": np.nan, "withheld": (est or {}).get("withheld", np.nan), "truth": np.nan, "status": "", "flags": "", "seconds": round(seconds, 1)}
+           "hi": np.nan, "withheld": (est or {}).get("withheld", np.nan), "truth": np.nan, "status": "", "flags": "",
+           "seconds": round(seconds, 1)}
     if est and est.get("rows"):
         row["truth"] = T.true_effect(truth, est["rows"])
         row["area_days"] = len(est["rows"])
@@ -192,7 +195,9 @@ def summarise(rows: pd.DataFrame) -> dict:
     wrong_side = ((est["lo"] > 0) & (est["truth"] < 0)) | ((est["hi"] < 0) & (est["truth"] > 0))
     ne = ep[ep["status"].str.startswith("not estimable")]
     reasons = ne["status"].str.replace("not estimable: ", "").str.split("; ").explode().value_counts()
-    fest = ep[ep["festival"] != ""]
+    fest = ep[ep["festival"].fillna("") != ""]
+    fest_ok = fest["status"].str.startswith("not estimable") | ((fest["lo"] <= fest["truth"]) &
+                                                               (fest["truth"] <= fest["hi"]))
     pl = rows[(rows["kind"] == "placebo") & np.isfinite(rows["estimate"])]
     return {"episodes": int(len(ep)), "estimated": int(len(est)), "inside": int(inside.sum()),
             "coverage": float(inside.mean()) if len(est) else np.nan,
@@ -201,7 +206,7 @@ def summarise(rows: pd.DataFrame) -> dict:
             "wrong_sign": int(((est["estimate"] > 0) & (est["truth"] < 0)).sum()),
             "wrong_side_intervals": int(wrong_side.sum()),
             "not_estimable": int(len(ne)), "reasons": reasons.to_dict(),
-            "festival_inside_or_marked": f"{int(((fest['status'].str.startswith('not estimable')) | ((fest['lo'] <= fest['truth']) & (fest['truth'] <= fest['hi']))).sum())} of {len(fest)}",
+            "festival_inside_or_marked": f"{int(fest_ok.sum())} of {len(fest)}",
             "placebo_zero_inside": f"{int(((pl['lo'] <= 0) & (pl['hi'] >= 0)).sum())} of {len(pl)}"}
 
 
@@ -218,8 +223,9 @@ def run():
         placebos = int(os.environ.get("LANTIAN_EFFECT_PLACEBOS", "2"))
         mode = os.environ.get("LANTIAN_EFFECT_MODE", "episode")
         evaluate = {"episode": evaluate_world, "winter": evaluate_world_winter}[mode]
-        print(f"mode {mode}: " + ("each episode's counterfactual trained on every day outside it (as evaluate_episode)"
-                                  if mode == "episode" else "one counterfactual per world, trained on the other winters"))
+        print(f"mode {mode}: " + ("each episode's counterfactual trained on every day outside it (as "
+                                  "evaluate_episode)" if mode == "episode" else
+                                  "one counterfactual per world, trained on the other winters"))
         rows = []
         for world in worlds:
             t = time.perf_counter()

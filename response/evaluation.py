@@ -116,7 +116,8 @@ def episode_effect(obs_daily, met_daily, warnings, decisions, areas, start, end,
                            for a in anchors["anchors"]]}
     ident = CF.identifiability(table, treated, holdout, policy) if treated.any() else None
     effect, info = S.measures_effect(obs_daily, met_daily, warnings, decisions, areas, start, end, rounds=rounds,
-                                     decisions_source=decisions_source, rules_of=rules_of)
+                                     decisions_source=decisions_source, rules_of=rules_of,
+                                     calibrate=CF.calibration_argument(policy))
     if ident is not None and "pm25" in effect:
         effect["identifiability"] = ident
         if not ident["estimable"]:  # the reasons, and no number (the caveats and the model's info stay)

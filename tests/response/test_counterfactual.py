@@ -214,3 +214,62 @@ def test_bad_anchor_range(tmp_path):
                     "citation: c}\n")
     with pytest.raises(CF.CounterfactualError, match="anchor 'x': reduction must be"):
         CF.load_effect_anchors(path)
+
+
+def test_local_calibration_takes_the_errors_of_days_as_polluted():
+    """Untreated days' recursion errors: +0.10 (the counterfactual under-predicts) where the decision forecast was
+    ≥ 200, 0 below; a warned day decided on 250 gets the +0.10 bias, one on 120 none."""
+    lv = np.repeat(np.arange(100.0, 400.0, 2.0), 2)
+    err = pd.DataFrame({"step": 1, "decided_aqi": lv, "log_err": np.where(lv >= 200, 0.10, 0.0) +
+                        np.tile([-0.02, 0.02], len(lv) // 2),
+                        "date": pd.date_range("2023-10-01", periods=len(lv))})
+    out, n = CF._local_calibration(err, np.array([250.0, 120.0]), np.array([1, 3]))
+    assert out["bias"] == pytest.approx([0.10, 0.0], abs=1e-9) and n >= 40
+    assert out["scale"][0] == 1.0 and out["se"][0] == pytest.approx(0.02 / np.sqrt(_n_dates(err, 250.0)), rel=0.2)
+
+
+def _n_dates(err, d, width=0.15):
+    near = err[(err["decided_aqi"] >= d / (1 + width)) & (err["decided_aqi"] <= d * (1 + width))]
+    return near["date"].nunique()
+
+
+def test_calibrated_effect_still_holds_the_truth_on_the_synthetic_world():
+    obs, met, dec, warn, truth = world()
+    table = CF.design(obs, met, warnings=warn, decisions=dec)
+    dates = pd.to_datetime(table["date"])
+    treated = table["share"].to_numpy() > 0
+    start = dates[treated & (dates >= pd.Timestamp("2024-09-01")).to_numpy()].min()
+    window = (dates >= start) & (dates <= start + pd.Timedelta(days=40))
+    model = CF.fit(table, set(zip(table.loc[window, "area_id"], table.loc[window, "date"])), rounds=120)
+    mask = window.to_numpy() & treated
+    eff = CF.effect(model, table, mask, target="pm25", n_boot=300, calibrate="local")
+    rows = table[mask]
+    t = truth.set_index(["area_id", "date"]).reindex(pd.MultiIndex.from_arrays([rows["area_id"], rows["date"]]))
+    true = float((t["actual"] - t["nocut"]).mean())
+    assert eff["interval"][0] <= true <= eff["interval"][1] and eff["interval"][1] < 0, (eff["interval"], true)
+    assert eff["calibration"]["error_rows"] >= 40
+
+
+def test_calibration_argument_and_a_bad_method(tmp_path):
+    assert CF.calibration_argument(POLICY) is None  # the shipped choice (README: measured, not yet trusted)
+    assert CF.calibration_argument({**POLICY, "estimation": {"calibration": "local"}}) == "local"
+    comparable = {**POLICY, "estimation": {"calibration": "comparable"}}
+    assert CF.calibration_argument(comparable) == POLICY["identifiability"]["comparable_days"]["forecast_fraction"]
+    assert CF.calibration_argument({**POLICY, "estimation": {"calibration": "none"}}) is None
+    path = tmp_path / "policy.yaml"
+    path.write_text(CF.EFFECT_POLICY.read_text(encoding="utf-8").replace("calibration: none", "calibration: magic"),
+                    encoding="utf-8")
+    with pytest.raises(CF.CounterfactualError, match="estimation.calibration 'magic' is not one of comparable, local"):
+        CF.load_effect_policy(path)
+
+
+def test_local_calibration_of_a_long_run_takes_the_errors_of_its_third_day():
+    """Long untreated runs as polluted as a long warned spell are few and drift: step 10 of a warned run is
+    corrected by the comparable errors of step 3 (+0.1 here), not by those of step 10 (+0.9)."""
+    lv = np.tile(np.arange(100.0, 400.0, 2.0), 2)
+    dates = np.tile(pd.date_range("2023-10-01", periods=len(lv) // 2), 2)
+    err = pd.DataFrame({"step": np.repeat([3, 10], len(lv) // 2), "decided_aqi": lv, "date": dates,
+                        "log_err": np.repeat([0.1, 0.9], len(lv) // 2)})
+    out, _ = CF._local_calibration(err, np.array([250.0, 250.0]), np.array([10, 3]))
+    assert out["bias"] == pytest.approx([0.1, 0.1])
+    assert out["mean_all"] == pytest.approx([0.9, 0.1])  # the replayed errors are centred on their own step

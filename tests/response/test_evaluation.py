@@ -57,9 +57,14 @@ def test_episode_report(winter_world, winter_inputs, winter_model, episode, tmp_
     assert report["summary_zh"].startswith(f"{start.date()}至{end.date()}")
     eff = report["effect"]
     if "pm25" in eff:
-        lo, hi = eff["pm25"]["interval"]
-        assert lo <= eff["pm25"]["estimate"] <= hi and eff["pm25"]["n_days"] == eff["area_days"]
-        assert "caveat_history" in eff and "不足两个采暖季" in report["summary_zh"]  # four weeks of history
+        assert "caveat_history" in eff  # four weeks of history
+        if eff["pm25"]["estimable"]:
+            lo, hi = eff["pm25"]["interval"]
+            assert lo <= eff["pm25"]["estimate"] <= hi and eff["pm25"]["n_days"] == eff["area_days"]
+            assert "不足两个采暖季" in report["summary_zh"]
+        else:  # four weeks: too few comparable days, or a warned day on a festival never seen
+            assert eff["pm25"]["estimate"] is None and eff["pm25"]["reasons"]
+            assert "无法可靠估算" in report["summary_zh"] and "pm25_by_area" not in eff
     paths = R.write_report(report, tmp_path)
     html = open(paths["html"], encoding="utf-8").read()
     assert "重污染过程评估" in html and "Plotly.newPlot" in html and "<script src=\"http" not in html  # offline
