@@ -3,20 +3,22 @@
 For every world (``$LANTIAN_EFFECT_WORLDS``, colon-separated; default the three-winter worlds under
 ``/tmp/skill/world_*`` when present, else ``demo/`` or ``$LANTIAN_DEMO``, else the default demo world simulated
 first) every episode of the world's last winter (observed AQI > 200 runs, :func:`response.episodes.detect_episodes`)
-is evaluated as ``evaluate_episode`` evaluates it (:func:`response.evaluation.episode_effect`: the counterfactual
-trained on every day outside the episode window, conditioned on the forecasts the warnings were decided on), with
+is evaluated with the estimator ``evaluate_episode`` uses (:mod:`response.counterfactual`, conditioned on the
+forecasts the warnings were decided on, the identifiability check and flags of the effect policy), with
 the warnings the simulated authorities issued; the estimate and its 90 % interval are compared with the true effect
 on the same area-days (``truth/``). Quiet windows without any measure give placebo estimates (should contain 0).
 
 Prints one table row per episode and, over all worlds: coverage of the 90 % intervals, bias (mean estimate − truth),
 the wrong-sign count (estimate > 0 where the truth is < 0), intervals wholly on the wrong side of zero, the
 festival episodes, and the not-estimable count with the reasons. ``$LANTIAN_EFFECT_OUT``: also write the rows as CSV.
-``$LANTIAN_EFFECT_MODE=winter``: one counterfactual per world for its whole held-out winter, trained on the other
-winters (stricter and ~10× cheaper; :func:`evaluate_world_winter`); default ``episode``, as ``evaluate_episode``.
+``$LANTIAN_EFFECT_MODE``: ``winter`` (default) — one counterfactual per world for its whole held-out winter, trained
+on the other winters (stricter, and one fit per world: 2–6 min per world on the shared 2-core machine;
+:func:`evaluate_world_winter`); ``episode`` — each episode's own, as ``evaluate_episode`` trains it (2–3 min per
+episode there: over an hour for three worlds).
 ``$LANTIAN_EFFECT_CACHE``: the workspace folder per world (``<dir>/<world name>``; default a temporary copy of the
 world's ``.lantian``, so a read-only world stays untouched). ``$LANTIAN_EFFECT_PLACEBOS``: placebo windows per world
-(default 2). ``$LANTIAN_EFFECT_POLICY``: another effect policy (e.g. ``estimation.calibration: none`` to measure
-the design without the correction; winter mode).
+(default 2). ``$LANTIAN_EFFECT_POLICY``: another effect policy (e.g. ``estimation.calibration: local`` to measure
+the correction; winter mode).
 """
 from __future__ import annotations
 
@@ -221,7 +223,7 @@ def run():
             worlds = [tmp / "demo"]
             simulate(worlds[0], seed=7, progress=False)
         placebos = int(os.environ.get("LANTIAN_EFFECT_PLACEBOS", "2"))
-        mode = os.environ.get("LANTIAN_EFFECT_MODE", "episode")
+        mode = os.environ.get("LANTIAN_EFFECT_MODE", "winter")
         evaluate = {"episode": evaluate_world, "winter": evaluate_world_winter}[mode]
         print(f"mode {mode}: " + ("each episode's counterfactual trained on every day outside it (as "
                                   "evaluate_episode)" if mode == "episode" else
