@@ -28,6 +28,7 @@ delete-a-group jackknife of the fold models' counterfactuals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -285,6 +286,7 @@ def _recursion_errors(model: Counterfactual, train: pd.DataFrame, fold: np.ndarr
         (np.diff(t["date"].to_numpy()).astype("timedelta64[D]").astype(int) == 1)
     prev_ok = np.concatenate([[False], same])  # row i continues row i − 1
     obs = {k: np.log1p(t[c].to_numpy(float)) for k, c in TARGETS.items()}
+    decided = _decision_level(t)
     ok = untreated.copy()
     level: dict = {}
     rows = []
@@ -300,7 +302,8 @@ def _recursion_errors(model: Counterfactual, train: pd.DataFrame, fold: np.ndarr
             rows.append(pd.DataFrame({"area_id": t["area_id"].to_numpy()[m], "date": t["date"].to_numpy()[m],
                                       "step": h, "target": k, "cf": np.expm1(level[k][m]),
                                       "log_err": obs[k][m] - level[k][m],
-                                      "abs_err": np.abs(np.expm1(obs[k][m]) - np.expm1(level[k][m]))}))
+                                      "abs_err": np.abs(np.expm1(obs[k][m]) - np.expm1(level[k][m])),
+                                      "decided_aqi": decided[m]}))
     return pd.concat(rows, ignore_index=True)
 
 
@@ -344,8 +347,79 @@ def _replay_errors(err: pd.DataFrame, rows: pd.DataFrame, steps: np.ndarray, n_b
     return out, int(len(starts))
 
 
+def _comparable_calibration(err: pd.DataFrame, floor: float, steps: np.ndarray, min_n: int = 30):
+    """Per step ``h``: the mean and spread of the out-of-fold recursion errors on untreated days whose decision
+    forecast reached ``floor`` [AQI] (days as polluted as the warned ones), against those of all untreated days.
+
+    Returns arrays over ``steps``: ``bias`` (mean log error of the comparable days), ``scale`` (their standard
+    deviation / that of all days), ``mean_all`` and ``se`` (standard error of ``bias``, counting each calendar day
+    once: the areas of a day share its weather), and the number of comparable error rows used.
+    """
+    comp = err[err["decided_aqi"] >= floor]
+    out = {k: np.zeros(len(steps)) for k in ("bias", "scale", "mean_all", "se")}
+    out["scale"][:] = 1.0
+    by_all = {h: g["log_err"].to_numpy() for h, g in err.groupby("step")}
+    by_comp = {h: g for h, g in comp.groupby("step")}
+    n_used = 0
+    for h in np.unique(steps):
+        # the longest step up to h with enough comparable errors (long runs are rare among untreated days)
+        hh = max([k for k, g in by_comp.items() if k <= h and len(g) >= min_n], default=None)
+        if hh is None:
+            continue
+        g = by_comp[hh]
+        e, a = g["log_err"].to_numpy(), by_all[hh]
+        sel = steps == h
+        out["bias"][sel] = e.mean()
+        out["mean_all"][sel] = a.mean()
+        out["scale"][sel] = max(1.0, e.std() / a.std()) if a.std() > 0 else 1.0
+        out["se"][sel] = e.std() / np.sqrt(max(1, g["date"].nunique()))
+        n_used = max(n_used, len(g))
+    return out, n_used
+
+
+def _local_calibration(err: pd.DataFrame, decided: np.ndarray, steps: np.ndarray, *, width: float = 0.15,
+                       min_n: int = 40, min_dates: int = 20, max_step: int = 3):
+    """Per row (decision forecast ``decided`` [AQI], step ``steps``): the mean and spread of the out-of-fold
+    recursion errors of untreated days of the same step (the longest available up to it) whose decision forecast
+    lies within a factor ``1 ± width`` of the row's (widened until ``min_n`` errors on ``min_dates`` different
+    days: the areas of one day share its weather, one situation is not a sample), against those of all untreated
+    days of that step. Steps beyond ``max_step`` take the errors of ``max_step``: long untreated runs as polluted
+    as a long warned spell are few, and their mean drifts (on a two-winter world the correction of an 89-area-day
+    episode from its steps up to 16 tripled the estimate). Same returns as :func:`_comparable_calibration`."""
+    out = {k: np.zeros(len(steps)) for k in ("bias", "scale", "mean_all", "se")}
+    out["scale"][:] = 1.0
+    groups = {h: g.sort_values("decided_aqi") for h, g in err.dropna(subset=["decided_aqi"]).groupby("step")}
+    n_used = 0
+    for i, (d, h) in enumerate(zip(decided, steps)):
+        if not np.isfinite(d):
+            continue
+        hh = max([k for k, g in groups.items() if k <= min(h, max_step) and len(g) >= min_n], default=None)
+        if hh is None:
+            continue
+        g = groups[hh]
+        lv, e = g["decided_aqi"].to_numpy(), g["log_err"].to_numpy()
+        w = width
+        while True:
+            a, b = np.searchsorted(lv, [d / (1 + w), d * (1 + w)])
+            if (b - a >= min_n and g["date"].iloc[a:b].nunique() >= min_dates) or w > 4:
+                break
+            w *= 1.5
+        near = e[a:b]
+        if len(near) < 2:
+            continue
+        out["bias"][i] = near.mean()
+        # the replayed errors are of the row's own step (:func:`_replay_errors`): centre them on that step's mean
+        own = groups[h] if h in groups else groups[max(groups)]
+        out["mean_all"][i] = own["log_err"].mean()
+        out["scale"][i] = max(1.0, near.std() / e.std()) if e.std() > 0 else 1.0
+        out["se"][i] = near.std() / np.sqrt(max(1, g["date"].iloc[a:b].nunique()))
+        n_used = max(n_used, len(near))
+    return out, n_used
+
+
 def effect(model: Counterfactual, table: pd.DataFrame, rows_mask: np.ndarray, *, target: str = "pm25",
-           n_boot: int = 1000, level: float = 0.9, seed: int = 0, placebo: bool = False) -> dict:
+           n_boot: int = 1000, level: float = 0.9, seed: int = 0, placebo: bool = False,
+           calibrate: float | str | None = None) -> dict:
     """Mean effect (observed − counterfactual) over the rows of ``table`` selected by ``rows_mask``, with an
     interval from the recursion's out-of-fold errors replayed from untreated periods (:func:`_replay_errors`).
 
@@ -387,7 +461,26 @@ def effect(model: Counterfactual, table: pd.DataFrame, rows_mask: np.ndarray, *,
     rows, cf, st, obs, per_fold = rows[ok], cf[ok], st[ok], obs[ok], per_fold[:, ok]
     if not len(obs):
         return empty
-    errors, n_replays = _replay_errors(model.errors[model.errors["target"] == target], rows, st, n_boot, seed)
+    err = model.errors[model.errors["target"] == target]
+    errors, n_replays = _replay_errors(err, rows, st, n_boot, seed)
+    calibration = None
+    if calibrate is not None and "decided_aqi" in err:
+        # the recursion's errors on days as polluted as these (decision forecast ≥ calibrate × their median):
+        # their mean is the counterfactual's bias there (it regresses towards ordinary days), their spread the
+        # errors to replay
+        if calibrate == "local":
+            floor = None
+            cal, n_comp = _local_calibration(err, _decision_level(rows), st)
+        else:
+            floor = calibrate * float(np.nanmedian(_decision_level(rows)))
+            cal, n_comp = _comparable_calibration(err, floor, st)
+        if n_comp:
+            cf = np.expm1(np.log1p(cf) + cal["bias"])
+            per_fold = np.expm1(np.log1p(per_fold) + cal["bias"][None, :])
+            z = np.random.default_rng(seed + 2).standard_normal(n_boot)[:, None]
+            errors = (errors - cal["mean_all"][None, :]) * cal["scale"][None, :] + z * cal["se"][None, :]
+            calibration = {"aqi_floor": None if floor is None else round(floor, 1), "error_rows": int(n_comp),
+                           "mean_bias": float(np.mean(cal["bias"])), "mean_scale": float(np.mean(cal["scale"]))}
     log_fold = np.log1p(per_fold)
     spread = np.sqrt(k - 1) * (log_fold - log_fold.mean(axis=0))  # jackknife-scaled deviations, log space
     pick_fold = np.random.default_rng(seed + 1).integers(k, size=n_boot)
@@ -400,5 +493,227 @@ def effect(model: Counterfactual, table: pd.DataFrame, rows_mask: np.ndarray, *,
             "estimate": estimate, "interval": [float(min(lo, estimate)), float(max(hi, estimate))],
             "level": level, "relative": estimate / cf_mean if cf_mean > 0 else None,
             "replays": n_replays, "max_step": int(st.max()),
-            "dust_days_excluded": empty["dust_days_excluded"],
+            "dust_days_excluded": empty["dust_days_excluded"], "calibration": calibration,
             "rows": [[a, str(d.date())] for a, d in zip(rows["area_id"], rows["date"])]}
+
+
+# ---- when the effect can be known, and when an estimate is a failure (issue #22) --------------------------------
+
+DATA_DIR = Path(__file__).parent / "data"
+EFFECT_POLICY = DATA_DIR / "effect_policy.yaml"
+EFFECT_ANCHORS = DATA_DIR / "effect_anchors.yaml"
+#: the reasons an episode's effect is not estimable (codes of ``effect_flags`` in ``forecast/data/labels.yaml``)
+REASONS = ("festival_unseen", "few_comparable_days", "stagnant_days_treated")
+#: the flags an estimate can carry
+FLAGS = ("implausible_sign", "outside_anchors")
+#: how the counterfactual is corrected by its errors on untreated days as polluted as the warned ones
+#: (``effect_policy.yaml: estimation.calibration``; :func:`calibration_argument`)
+CALIBRATIONS = ("comparable", "local", "none")
+
+
+def calibration_argument(policy: dict):
+    """The ``calibrate`` argument of :func:`effect` the policy asks for: ``comparable`` → the fraction of the
+    warned days' median decision forecast that makes an untreated day comparable
+    (``identifiability.comparable_days.forecast_fraction``: one definition of "comparable" for both), ``local`` →
+    ``"local"``, ``none`` → ``None``."""
+    method = (policy.get("estimation") or {}).get("calibration", "none")
+    if method == "comparable":
+        return float(policy["identifiability"]["comparable_days"]["forecast_fraction"])
+    return "local" if method == "local" else None
+
+
+def _load_yaml(path, what: str, required: tuple) -> dict:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise CounterfactualError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise CounterfactualError(f"{path}: not valid YAML ({what}): {exc}") from exc
+    if not isinstance(data, dict):
+        raise CounterfactualError(f"{path}: the {what} must be a mapping, got {type(data).__name__}")
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise CounterfactualError(f"{path}: the {what} lacks {', '.join(missing)}; required: {', '.join(required)}")
+    return data
+
+
+def load_effect_policy(path=None) -> dict:
+    """The identifiability thresholds and the plausibility bound (default the shipped
+    ``response/data/effect_policy.yaml``).
+
+    Raises
+    ------
+    CounterfactualError
+        An unreadable file, or one without the required sections and thresholds (named with the file).
+    """
+    path = path or EFFECT_POLICY
+    data = _load_yaml(path, "effect policy", ("identifiability", "plausibility"))
+    need = {"festival": ("min_seasons_seen",), "comparable_days": ("forecast_fraction", "min_days"),
+            "stagnant_days_treated": ("stagnant_aqi", "max_share")}
+    ident = data["identifiability"] or {}
+    for section, keys in need.items():
+        for key in keys:
+            value = (ident.get(section) or {}).get(key)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise CounterfactualError(f"{path}: identifiability.{section}.{key} must be a number ≥ 0, got "
+                                          f"{value!r}")
+    method = (data.get("estimation") or {}).get("calibration", "none")
+    if method not in CALIBRATIONS:
+        raise CounterfactualError(f"{path}: estimation.calibration {method!r} is not one of "
+                                  f"{', '.join(CALIBRATIONS)}")
+    if not isinstance((data["plausibility"] or {}).get("max_effect"), (int, float)):
+        raise CounterfactualError(f"{path}: plausibility.max_effect must be a number [µg/m³], got "
+                                  f"{(data['plausibility'] or {}).get('max_effect')!r}")
+    return data
+
+
+def load_effect_anchors(path=None) -> dict:
+    """Published effects of emergency measures (default the shipped ``response/data/effect_anchors.yaml``):
+    ``anchors`` (each ``id``, ``reduction`` [low, high] [0–1], ``zh``, ``en``, ``citation``), ``flag_below``,
+    ``flag_above`` [0–1].
+
+    Raises
+    ------
+    CounterfactualError
+        An unreadable file, a missing field, or a reduction range that is not 0 ≤ low ≤ high ≤ 1.
+    """
+    path = path or EFFECT_ANCHORS
+    data = _load_yaml(path, "effect anchors", ("anchors", "flag_below", "flag_above"))
+    for a in data["anchors"] or []:
+        missing = [k for k in ("id", "reduction", "zh", "en", "citation") if k not in a]
+        if missing:
+            raise CounterfactualError(f"{path}: anchor {a.get('id', '?')!r} lacks {', '.join(missing)}")
+        r = a["reduction"]
+        if not (isinstance(r, list) and len(r) == 2 and 0 <= r[0] <= r[1] <= 1):
+            raise CounterfactualError(f"{path}: anchor {a['id']!r}: reduction must be [low, high] with "
+                                      f"0 ≤ low ≤ high ≤ 1, got {r!r}")
+    if not 0 <= data["flag_below"] <= data["flag_above"]:
+        raise CounterfactualError(f"{path}: need 0 ≤ flag_below ≤ flag_above, got {data['flag_below']!r}, "
+                                  f"{data['flag_above']!r}")
+    return data
+
+
+def _fireworks_nights(table: pd.DataFrame) -> list[str]:
+    return [c[len("cal_fireworks_"):] for c in table.columns
+            if c.startswith("cal_fireworks_") and not c.endswith("_prev")]
+
+
+def festival_days(table: pd.DataFrame) -> pd.DataFrame:
+    """Per row of :func:`design`: whether a fireworks night falls on the day or the night before it (the smoke
+    of the night, and its clearing), one boolean column per night."""
+    out = pd.DataFrame(index=table.index)
+    for night in _fireworks_nights(table):
+        hours = table[f"cal_fireworks_{night}"].fillna(0)
+        if f"cal_fireworks_{night}_prev" in table:
+            hours = hours + table[f"cal_fireworks_{night}_prev"].fillna(0)
+        out[night] = hours.to_numpy(float) > 0
+    return out
+
+
+def _decision_level(table: pd.DataFrame) -> np.ndarray:
+    """The AQI the warnings were decided on (shortest lead) [1]; the previous day's observed AQI without it."""
+    if "dec_aqi" in table:
+        return np.expm1(table["dec_aqi"].to_numpy(float) + np.log1p(table["aqi_prev"].to_numpy(float)))
+    return table["aqi_prev"].to_numpy(float)
+
+
+def identifiability(table: pd.DataFrame, treated: np.ndarray, holdout: set, policy: dict) -> dict:
+    """Whether the effect on the ``treated`` rows of ``table`` (:func:`design`) can be identified from the rows
+    outside ``holdout`` (the training history), by the thresholds of ``policy`` (:func:`load_effect_policy`).
+
+    Three reasons make it not estimable (``REASONS``):
+
+    - ``festival_unseen``: a warned area-day has a fireworks night on it or the night before, and the history
+      has that night in fewer than ``festival.min_seasons_seen`` heating seasons (the smoke of one night is
+      larger than the whole cut effect; a model that has seen it once cannot separate the two);
+    - ``few_comparable_days``: fewer than ``comparable_days.min_days`` untreated area-days in the history whose
+      decision forecast [AQI] reaches ``forecast_fraction`` × the median of the warned area-days' (no overlap:
+      the counterfactual would be an extrapolation);
+    - ``stagnant_days_treated``: more than ``stagnant_days_treated.max_share`` of the history's heavy area-days
+      (observed daily AQI > ``stagnant_aqi``) had measures in force (the model never saw such days without).
+
+    Returns
+    -------
+    dict
+        ``estimable`` (bool), ``reasons`` (``[{"code", "values"}]``, the values the message is built from) and
+        ``checks`` (every measured quantity, whether or not it failed).
+    """
+    ident = policy["identifiability"]
+    treated = np.asarray(treated, bool)
+    train = np.array([k not in holdout for k in zip(table["area_id"], table["date"])], bool) & \
+        np.isfinite(table["pm25_24h"].to_numpy(float)) & np.isfinite(table["pm25_prev"].to_numpy(float))
+    dates = pd.to_datetime(table["date"])
+    season = np.where(dates.dt.month >= 10, dates.dt.year, dates.dt.year - 1)
+    reasons, checks = [], {}
+    fest = festival_days(table)
+    need = int(ident["festival"]["min_seasons_seen"])
+    nights = {}
+    for night in fest.columns:
+        on = fest[night].to_numpy()
+        if not (on & treated).any():
+            continue
+        seen = int(len(np.unique(season[on & train])))
+        nights[night] = {"area_days": int((on & treated).sum()), "seasons_seen": seen}
+        if seen < need:
+            reasons.append({"code": "festival_unseen", "values": {"night": night, "seen": seen, "need": need,
+                                                                  "days": int((on & treated).sum())}})
+    checks["festivals"] = nights
+    level = _decision_level(table)
+    ref = float(np.nanmedian(level[treated])) if treated.any() and np.isfinite(level[treated]).any() else np.nan
+    cd = ident["comparable_days"]
+    untreated = (table["share"].to_numpy() == 0) & (table["share_prev"].to_numpy() == 0)
+    if np.isfinite(ref):
+        floor = float(cd["forecast_fraction"]) * ref
+        n = int((train & untreated & (level >= floor)).sum())
+        checks["comparable_days"] = {"days": n, "aqi_floor": round(floor, 1), "warned_median_aqi": round(ref, 1)}
+        if n < int(cd["min_days"]):
+            reasons.append({"code": "few_comparable_days", "values": {"days": n, "need": int(cd["min_days"]),
+                                                                      "aqi": round(floor)}})
+    sd = ident["stagnant_days_treated"]
+    heavy = train & (table["aqi"].to_numpy(float) > float(sd["stagnant_aqi"]))
+    if heavy.any():
+        share = float((table["share"].to_numpy()[heavy] > 0).mean())
+        checks["stagnant_days_treated"] = {"heavy_days": int(heavy.sum()), "treated_share": round(share, 3)}
+        if share > float(sd["max_share"]):
+            reasons.append({"code": "stagnant_days_treated", "values": {
+                "share": f"{share:.0%}", "limit": f"{float(sd['max_share']):.0%}", "aqi": sd["stagnant_aqi"]}})
+    return {"estimable": not reasons, "reasons": reasons, "checks": checks}
+
+
+def plausibility(estimate: dict, policy: dict, anchors: dict | None = None) -> list[dict]:
+    """The flags of one estimate (:func:`effect`'s dict, PM2.5 or AQI), ``[{"code", "values"}]`` (``FLAGS``):
+
+    - ``implausible_sign``: the estimate is above ``plausibility.max_effect`` (cuts cannot raise PM2.5: the
+      estimate failed, it is not a finding);
+    - ``outside_anchors`` (with ``anchors``, :func:`load_effect_anchors`): the relative reduction
+      (−estimate / counterfactual mean) is positive but below ``flag_below`` or above ``flag_above``.
+    """
+    if not estimate or estimate.get("estimate") is None:
+        return []
+    flags = []
+    est = float(estimate["estimate"])
+    lo, hi = estimate.get("interval") or [None, None]
+    if est > float(policy["plausibility"]["max_effect"]):
+        flags.append({"code": "implausible_sign", "values": {
+            "estimate": round(est, 1), "significant": lo is not None and lo > 0}})
+    elif anchors is not None and estimate.get("relative") is not None:
+        reduction = -float(estimate["relative"])
+        if reduction < anchors["flag_below"] or reduction > anchors["flag_above"]:
+            flags.append({"code": "outside_anchors", "values": {
+                "reduction": f"{reduction:.0%}", "low": f"{anchors['flag_below']:.0%}",
+                "high": f"{anchors['flag_above']:.0%}"}})
+    return flags
+
+
+def flag_text(flag: dict, lang: str = "zh") -> str:
+    """The message of a reason or flag (``{"code", "values"}``) in ``lang``: the ``effect_flags`` label of its
+    code (``forecast/data/labels.yaml``) filled with its values."""
+    from forecast import labels
+
+    values = dict(flag.get("values") or {})
+    if "night" in values:
+        values["night"] = labels.label("effect_flags", f"night_{values['night']}", lang, default=values["night"])
+    return labels.label("effect_flags", flag["code"], lang).format(**values)

@@ -19,6 +19,7 @@ from forecast import forecasting as FC
 from forecast import workspace
 from forecast.nomenclature import TZ
 from forecast.region import Region, load_region
+from response import counterfactual as CF
 from response import episodes as EP
 from response import report as R
 from response import scoring as S
@@ -59,8 +60,8 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
     if decisions is None:
         decisions = EP.decision_forecasts_record(data)
     dec = EP.read_decision_forecasts(decisions) if decisions not in (None, False) else None
-    effect, model_info = S.measures_effect(obs, inputs.met_daily, w, dec, areas, start, end, rounds=rounds,
-                                           decisions_source=decisions, rules_of=region.rules_in_force)
+    effect, model_info = episode_effect(obs, inputs.met_daily, w, dec, areas, start, end, rounds=rounds,
+                                        decisions_source=decisions, rules_of=region.rules_in_force)
     report = {"episode": {"start": str(start.date()), "end": str(end.date()), "areas": areas, "rules": rules,
                           "names": {a: str(names.get(a, a)) for a in areas}},
               "gaps": EP.data_gaps(obs, areas, start, end),
@@ -77,6 +78,61 @@ def evaluate_episode(data, start, end, *, areas: list[str] | None = None, model_
     report["consultation"] = S.consultation_quality(records, obs, areas, start, end)
     report["summary_zh"] = R.summary_zh(report, names=names)
     return report
+
+
+def episode_effect(obs_daily, met_daily, warnings, decisions, areas, start, end, *, rounds: int = 200,
+                   decisions_source=None, rules_of=None, policy: dict | None = None,
+                   anchors: dict | None = None) -> tuple[dict, dict | None]:
+    """The weather-normalised effect of the measures in one episode, honest where it cannot be known.
+
+    The estimate of :func:`response.scoring.measures_effect`, then the identifiability check
+    (:func:`response.counterfactual.identifiability`, thresholds of ``policy``, default
+    :func:`response.counterfactual.load_effect_policy`): an episode that fails it gets ``pm25`` and ``aqi`` with
+    ``estimable: False``, the ``reasons``, the area-days (``rows``) and no estimate nor interval (no per-area
+    estimates either; the caveats and the model's info stay). Otherwise ``pm25`` and ``aqi`` carry
+    ``estimable: True`` and their ``flags``
+    (:func:`response.counterfactual.plausibility`: a rise is an ``implausible_sign``, a failure of the estimate;
+    a relative reduction far from the published ``anchors`` — default
+    :func:`response.counterfactual.load_effect_anchors` — is ``outside_anchors``). The effect always carries
+    ``festivals`` (the fireworks nights on the episode's days) and ``anchors`` (the published context).
+
+    Returns
+    -------
+    (dict, dict or None)
+        The effect and the counterfactual model's info (``None`` when no model was trained).
+    """
+    policy = policy or CF.load_effect_policy()
+    anchors = anchors or CF.load_effect_anchors()
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    w = warnings if warnings is not None and len(warnings) else None
+    table = CF.design(obs_daily, met_daily, warnings=w, decisions=decisions, rules_of=rules_of)
+    margin = pd.Timedelta(days=S.WINDOW_MARGIN_DAYS)
+    holdout = {(a, d) for a in table["area_id"].unique() for d in pd.date_range(start - margin, end + margin)}
+    in_ep = (table["area_id"].isin(areas) & (table["date"] >= start) & (table["date"] <= end)).to_numpy()
+    treated = in_ep & (table["share"].to_numpy() > 0)
+    fest = CF.festival_days(table)
+    context = {"festivals": [n for n in fest.columns if (fest[n].to_numpy() & in_ep).any()],
+               "anchors": [{k: a[k] for k in ("id", "reduction", "zh", "en", "citation")}
+                           for a in anchors["anchors"]]}
+    ident = CF.identifiability(table, treated, holdout, policy) if treated.any() else None
+    effect, info = S.measures_effect(obs_daily, met_daily, warnings, decisions, areas, start, end, rounds=rounds,
+                                     decisions_source=decisions_source, rules_of=rules_of,
+                                     calibrate=CF.calibration_argument(policy))
+    if ident is not None and "pm25" in effect:
+        effect["identifiability"] = ident
+        if not ident["estimable"]:  # the reasons, and no number (the caveats and the model's info stay)
+            for key in ("pm25", "aqi"):
+                rows = effect[key].get("rows", [])
+                effect[key] = {"estimable": False, "estimate": None, "interval": [None, None],
+                               "reasons": ident["reasons"], "n_days": len(rows), "rows": rows}
+            effect.pop("pm25_by_area", None)
+        else:
+            for key in ("pm25", "aqi"):
+                effect[key].update(estimable=True, flags=CF.plausibility(effect[key], policy,
+                                                                          anchors if key == "pm25" else None))
+            for est in (effect.get("pm25_by_area") or {}).values():
+                est["flags"] = CF.plausibility(est, policy)
+    return {**effect, **context}, info
 
 
 ADVISORY_COLUMNS = ["area_id", "date", "issued"]

@@ -206,9 +206,12 @@ def effect_bars(report: dict, *, names=None, lang: str = "zh") -> go.Figure | No
     """The PM2.5 effect of the measures with its 90 % interval: episode-wide first, then per area (``None``
     without an estimate)."""
     names = area_names(report, names)
-    eff = dict(report["effect"].get("pm25_by_area") or {})
+    def failed(e):  # a rise is a failed estimate (response.counterfactual.plausibility), not a bar to show
+        return any(f.get("code") == "implausible_sign" for f in e.get("flags", []))
+
+    eff = {k: e for k, e in (report["effect"].get("pm25_by_area") or {}).items() if not failed(e)}
     whole = report["effect"].get("pm25") or report["effect"].get("placebo_pm25")
-    if whole and whole.get("estimate") is not None:
+    if whole and whole.get("estimate") is not None and not failed(whole):
         eff = {labels.phrase("fig_all", lang): whole, **eff}
     if not eff:
         return None

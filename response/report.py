@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import areas as areas_mod
+from response.counterfactual import flag_text
 
 
 def area_names(report: dict | None = None, names=None) -> pd.Series:
@@ -52,17 +53,29 @@ def summary(report: dict, names=None, lang: str = "zh") -> str:
     if ahead:
         parts.append(P("summary_ahead", lang, days=max(ahead)))
     eff = report["effect"].get("pm25")
-    if eff and eff.get("estimate") is not None:
+    if eff and eff.get("estimable") is False:
+        parts.append(P("summary_not_estimable", lang, title=labels.label("effect_flags", "not_estimable", lang),
+                       reasons=("；" if lang == "zh" else "; ").join(flag_text(r, lang) for r in eff.get("reasons", []))))
+    elif eff and eff.get("estimate") is not None:
         lo, hi = eff["interval"]
-        rel = P("summary_relative", lang, share=f"{-eff['relative']:.0%}") if eff.get("relative") else ""
-        sign = P("summary_lower" if eff["estimate"] < 0 else "summary_raise", lang)
-        parts.append(P("summary_effect", lang, sign=sign, value=f"{abs(eff['estimate']):.1f}", rel=rel,
-                       level=f"{eff['level']:.0%}", lo=f"{lo:.1f}", hi=f"{hi:.1f}", n=eff["n_days"]))
-        if lo <= 0 <= hi:
-            parts.append(P("summary_not_significant", lang))
+        failed = [f for f in _flags(eff) if f["code"] == "implausible_sign"]
+        if failed:  # a rise is a failure of the estimate, never reported as a finding
+            parts.append(P("summary_effect_failed", lang, n=eff["n_days"], flag=flag_text(failed[0], lang)))
+        else:
+            rel = P("summary_relative", lang, share=f"{-eff['relative']:.0%}") if eff.get("relative") else ""
+            parts.append(P("summary_effect", lang, sign=P("summary_lower", lang), value=f"{abs(eff['estimate']):.1f}",
+                           rel=rel, level=f"{eff['level']:.0%}", lo=f"{lo:.1f}", hi=f"{hi:.1f}", n=eff["n_days"]))
+            if lo <= 0 <= hi:
+                parts.append(P("summary_not_significant", lang))
+            for f in _flags(eff):
+                parts.append(P("summary_flag", lang, flag=flag_text(f, lang)))
         if report["effect"].get("caveat_history"):
             parts.append(P("summary_short_history", lang))
-    elif "placebo_pm25" in report["effect"]:
+    if eff and report["effect"].get("anchors"):
+        parts.append(P("summary_anchors", lang, title=labels.label("effect_flags", "anchors", lang),
+                       anchors=("；" if lang == "zh" else "; ").join(a.get(lang) or a["zh"]
+                                                                     for a in report["effect"]["anchors"])))
+    if not eff and "placebo_pm25" in report["effect"]:
         parts.append(P("summary_no_measures", lang))
     if report.get("gaps"):
         parts.append(P("summary_gaps", lang))
@@ -74,16 +87,52 @@ def summary_zh(report: dict, names=None) -> str:
     return summary(report, names, "zh")
 
 
+def _flags(estimate: dict) -> list[dict]:
+    """The flags of an estimate; a rise without flags (a report of an older version) is flagged here too."""
+    if "flags" in estimate or estimate.get("estimate") is None:
+        return estimate.get("flags", [])
+    est = float(estimate["estimate"])
+    return [{"code": "implausible_sign", "values": {"estimate": round(est, 1)}}] if est > 0 else []
+
+
+def _zh(code: str) -> str:
+    from forecast import labels
+
+    return labels.label("effect_flags", code, "zh")
+
+
+def effect_flags(report: dict, lang: str = "zh") -> dict:
+    """What the review shows about the effect's honesty, in ``lang``: ``not_estimable`` (the reasons' messages;
+    empty when estimable), ``flags`` (messages of the PM2.5 estimate's flags: implausible sign, outside the
+    published anchors) and ``anchors`` (the published effects as context)."""
+    eff = report.get("effect", {})
+    pm = eff.get("pm25") or {}
+    ne = [flag_text(r, lang) for r in pm.get("reasons", [])] if pm.get("estimable") is False else []
+    return {"not_estimable": ne, "flags": [flag_text(f, lang) for f in _flags(pm)],
+            "anchors": [a[lang] for a in eff.get("anchors", [])] if pm else []}
+
+
+def estimate_failed(report: dict) -> bool:
+    """Whether the PM2.5 estimate failed (an implausible sign): its number is then not shown as an effect."""
+    pm = report.get("effect", {}).get("pm25") or {}
+    return any(f["code"] == "implausible_sign" for f in _flags(pm))
+
+
 def season_summary(reports: list[dict]) -> dict:
-    """Totals over many episodes: hits, misses, false alarms, mean lead time, mean effect."""
+    """Totals over many episodes: hits, misses, false alarms, mean lead time, mean effect (over the plausible
+    estimates), and the episodes whose effect was not estimable or whose estimate failed (implausible sign)."""
     outcomes = [v["outcome"] for r in reports for v in r["warning_quality"].values()]
     leads = [v["lead_time_h"] for r in reports for v in r["warning_quality"].values() if v.get("lead_time_h")]
-    effects = [r["effect"]["pm25"]["estimate"] for r in reports
-               if isinstance(r["effect"].get("pm25"), dict) and r["effect"]["pm25"].get("estimate") is not None]
+    pm = [r["effect"]["pm25"] for r in reports if isinstance(r["effect"].get("pm25"), dict)]
+    effects = [e["estimate"] for e in pm if e.get("estimate") is not None and not
+               any(f["code"] == "implausible_sign" for f in _flags(e))]
     return {"episodes": len(reports), "hits": outcomes.count("hit"), "misses": outcomes.count("miss"),
             "false_alarms": outcomes.count("false_alarm"), "correct_negatives": outcomes.count("correct_negative"),
             "mean_lead_time_h": float(np.mean(leads)) if leads else None,
-            "mean_pm25_effect": float(np.mean(effects)) if effects else None}
+            "mean_pm25_effect": float(np.mean(effects)) if effects else None,
+            "effect_not_estimable": sum(e.get("estimable") is False for e in pm),
+            "effect_failed": sum(e.get("estimate") is not None and
+                                 any(f["code"] == "implausible_sign" for f in _flags(e)) for e in pm)}
 
 
 # ---- what the review page shows ------------------------------------------------------------------------------
@@ -124,6 +173,18 @@ def _consultation_html(rows: list[dict]) -> str:
             t.drop(columns=["ts"]).to_html(index=False, float_format=lambda v: f"{v:.1f}"))
 
 
+def _effect_flags_html(report: dict) -> str:
+    """The effect's honesty flags (:func:`effect_flags`) as a list, the published anchors below it."""
+    f = effect_flags(report, "zh")
+    items = ([f"<li><b>{_zh('not_estimable')}</b>：{m}</li>" for m in f["not_estimable"]] +
+             [f"<li><b>{m}</b></li>" for m in f["flags"]])
+    anchors = "".join(f"<li>{a}</li>" for a in f["anchors"])
+    if not items and not anchors:
+        return ""
+    return (f"<h2>减排效果评估说明</h2><ul>{''.join(items)}</ul>" +
+            (f"<p>{_zh('anchors')}：</p><ul>{anchors}</ul>" if anchors else ""))
+
+
 def report_stem(report: dict) -> str:
     """The report files' name without suffix: ``episode_<start>_<end>``."""
     ep = report["episode"]
@@ -143,7 +204,8 @@ def html(report: dict, *, names=None) -> str:
     return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>重污染过程评估 "
             f"{ep['start']}–{ep['end']}</title></head><body style='font-family:sans-serif;max-width:1100px;"
             f"margin:auto'><h1>重污染过程评估：{ep['start']} 至 {ep['end']}</h1><p>{report['summary_zh']}</p>"
-            f"{body}{_consultation_html(report.get('consultation') or [])}<h2>数据</h2><pre>{data}"
+            f"{_effect_flags_html(report)}{body}{_consultation_html(report.get('consultation') or [])}"
+            f"<h2>数据</h2><pre>{data}"
             f"</pre></body></html>")
 
 

@@ -174,12 +174,13 @@ def consultation_quality(records: pd.DataFrame, obs_daily: pd.DataFrame, areas, 
 
 def measures_effect(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, warnings: pd.DataFrame,
                     decisions: pd.DataFrame | None, areas, start, end, *, rounds: int = 200,
-                    decisions_source=None, rules_of=None) -> tuple[dict, dict | None]:
+                    decisions_source=None, rules_of=None, calibrate=None) -> tuple[dict, dict | None]:
     """The emission-cut effect on the episode's warned area-days (observed − counterfactual).
 
     A dynamic counterfactual (:mod:`response.counterfactual`) is trained on every day outside the window
     (± :data:`WINDOW_MARGIN_DAYS`), conditioned on the ``decisions`` forecasts when given; without measures in
-    the episode the same estimator gives a placebo estimate (compatible with zero when it works).
+    the episode the same estimator gives a placebo estimate (compatible with zero when it works). ``calibrate``:
+    passed to :func:`response.counterfactual.effect` (the counterfactual's bias on comparable untreated days).
 
     Returns
     -------
@@ -199,8 +200,9 @@ def measures_effect(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, warnings: 
         if treated.any():
             cfm = CF.fit(table, window, rounds=rounds)
             model_info = cfm.info
-            effect = {"pm25": CF.effect(cfm, table, treated, target="pm25"),
-                      "aqi": CF.effect(cfm, table, treated, target="aqi"), "area_days": int(treated.sum()),
+            effect = {"pm25": CF.effect(cfm, table, treated, target="pm25", calibrate=calibrate),
+                      "aqi": CF.effect(cfm, table, treated, target="aqi", calibrate=calibrate),
+                      "area_days": int(treated.sum()),
                       "conditioned_on_decision_forecasts": str(decisions_source) if decisions is not None else None}
             if decisions is None:
                 effect["caveat"] = ("没有预警决策所依据的预报，估计可能偏向于零 / no decision forecasts: warned days are "
@@ -213,12 +215,12 @@ def measures_effect(obs_daily: pd.DataFrame, met_daily: pd.DataFrame, warnings: 
                     f"history; on simulated worlds one season was not enough (estimates near zero where the truth "
                     f"was −16 to −22 µg/m³)")
             effect["pm25_by_area"] = {a: CF.effect(cfm, table, treated & (table["area_id"] == a).to_numpy(),
-                                                   target="pm25")
+                                                   target="pm25", calibrate=calibrate)
                                       for a in sorted(table.loc[treated, "area_id"].unique())}
         elif in_ep.any():  # no measures: the same estimator should find nothing (a placebo check)
             cfm = CF.fit(table, window, rounds=rounds)
             model_info = cfm.info
-            effect["placebo_pm25"] = CF.effect(cfm, table, in_ep, target="pm25", placebo=True)
+            effect["placebo_pm25"] = CF.effect(cfm, table, in_ep, target="pm25", placebo=True, calibrate=calibrate)
     except CF.CounterfactualError as exc:
         effect = {"note": str(exc)}
     return effect, model_info

@@ -112,8 +112,12 @@ def render():
         st.warning(f"{t('data_gaps')}{t('colon')}{gaps}")
     eff = report["effect"]
     cols = st.columns(3)
+    honesty = R.effect_flags(report, lang())
+    failed = R.estimate_failed(report)
     for col, key, label in zip(cols, ("pm25", "aqi"), ("PM2.5 µg/m³", "AQI")):
-        if key in eff and eff[key].get("estimate") is not None:
+        if key in eff and (eff[key].get("estimable") is False or (failed and key == "pm25")):
+            col.metric(f"{t('effect')} {label}", L("effect_flags", "failed" if failed else "not_estimable_short"))
+        elif key in eff and eff[key].get("estimate") is not None and not failed:
             col.metric(f"{t('effect')} {label}", f"{eff[key]['estimate']:.1f}",
                        help=t("interval").format(lo=f"{eff[key]['interval'][0]:.1f}",
                                                  hi=f"{eff[key]['interval'][1]:.1f}"))
@@ -121,6 +125,12 @@ def render():
         cols[2].metric(t("warned_area_days"), eff["area_days"])
     if "note" in eff:
         st.caption(_in_language(eff["note"]))
+    for message in honesty["not_estimable"]:
+        st.error(f"{L('effect_flags', 'not_estimable')}{t('colon')}{message}")
+    for message in honesty["flags"]:
+        (st.error if failed else st.warning)(message)
+    if honesty["anchors"]:
+        st.caption(f"{L('effect_flags', 'anchors')}{t('colon')}" + t("semicolon").join(honesty["anchors"]))
     for key in ("caveat", "caveat_history"):
         if eff.get(key):
             st.warning(_in_language(eff[key]))

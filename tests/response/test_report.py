@@ -19,12 +19,48 @@ def test_summary_zh_of_a_hit_and_a_miss_with_a_detected_effect():
 
 
 def test_summary_zh_flags_an_insignificant_effect_short_history_and_gaps():
-    effect = {"pm25": {"estimate": 3.0, "interval": [-5.0, 9.0], "level": 0.9, "n_days": 4},
+    effect = {"pm25": {"estimate": -3.0, "interval": [-9.0, 5.0], "level": 0.9, "n_days": 4},
               "caveat_history": "…"}
     text = R.summary_zh(small_report(effect=effect, gaps={"hohhot": ["2024-01-03"]}))
-    assert "浓度升高3.0 µg/m³，90%置信区间为-5.0至9.0 µg/m³（共4个地区日）。" in text
+    assert "浓度降低3.0 µg/m³，90%置信区间为-9.0至5.0 µg/m³（共4个地区日）。" in text
     assert "该区间包含0，减排效果在统计上尚不显著。" in text
     assert "不足两个采暖季" in text and "数据缺失" in text
+
+
+ANCHORS = [{"id": "dai2026", "reduction": [0.2, 0.4], "zh": "北方57城PM2.5降低约20%—40%", "en": "57 cities: 20–40 %",
+            "citation": "Dai et al. 2026"}]
+
+
+def test_a_rise_is_reported_as_a_failed_estimate_never_as_a_finding(tmp_path):
+    flag = {"code": "implausible_sign", "values": {"estimate": 92.1, "significant": True}}
+    effect = {"pm25": {"estimable": True, "estimate": 92.1, "interval": [16.2, 139.4], "level": 0.9, "n_days": 41,
+                       "relative": 0.4, "flags": [flag]}, "anchors": ANCHORS}
+    report = small_report(effect=effect)
+    text = R.summary_zh(report)
+    assert "升高92.1 µg/m³：减排措施不会使浓度升高，本次估算失败，不能作为减排效果的结论" in text
+    assert "措施使预警期间PM2.5日均浓度" not in text and "置信区间" not in text
+    assert "已发表研究参考：北方57城PM2.5降低约20%—40%。" in text
+    shown = R.effect_flags(report, "en")
+    assert shown["not_estimable"] == [] and "the estimate failed and is not a finding" in shown["flags"][0]
+    assert R.estimate_failed(report)
+    report["summary_zh"] = text
+    assert "本次估算失败" in R.html(report).split("<h2>减排效果评估说明</h2>")[1]
+    # without the flag (a report of an older version) a rise is still not presented as a finding
+    del effect["pm25"]["flags"]
+    assert "本次估算失败" in R.summary_zh(small_report(effect=effect)) and R.estimate_failed(report)
+
+
+def test_a_not_estimable_effect_gives_the_reason_and_no_number():
+    reason = {"code": "festival_unseen", "values": {"night": "eve", "seen": 1, "need": 2, "days": 12}}
+    ne = {"estimable": False, "estimate": None, "interval": [None, None], "reasons": [reason], "n_days": 12}
+    report = small_report(effect={"pm25": ne, "aqi": dict(ne), "area_days": 12, "anchors": ANCHORS})
+    text = R.summary_zh(report)
+    assert ("减排效果无法可靠估算，不给出估算值：预警期间含除夕（烟花燃放），而历史数据中该节日仅有1个采暖季（至少需要2个），"
+            "无法区分烟花与减排的影响（12个地区日）。") in text
+    assert "µg/m³（" not in text and "置信区间" not in text
+    shown = R.effect_flags(report, "en")
+    assert shown["not_estimable"][0].startswith("the warned days include New Year's Eve")
+    assert shown["anchors"] == ["57 cities: 20–40 %"]
 
 
 def test_summary_zh_without_measures():
@@ -44,8 +80,14 @@ def test_season_summary():
                             "y": {"outcome": "correct_negative", "heavy_days": 0},
                             "z": {"outcome": "hit", "heavy_days": 1, "lead_time_h": 20.0}}
     assert R.season_summary([a, b]) == {"episodes": 2, "hits": 2, "misses": 1, "false_alarms": 1,
-                                        "correct_negatives": 1, "mean_lead_time_h": 14.0, "mean_pm25_effect": -20.0}
+                                        "correct_negatives": 1, "mean_lead_time_h": 14.0, "mean_pm25_effect": -20.0,
+                                        "effect_not_estimable": 0, "effect_failed": 0}
     assert R.season_summary([b])["mean_pm25_effect"] is None
+    # a failed (risen) estimate is counted, not averaged; a not-estimable one is counted
+    c = small_report(effect={"pm25": {"estimate": 30.0, "interval": [5.0, 50.0], "level": 0.9, "n_days": 3}})
+    d = small_report(effect={"pm25": {"estimable": False, "estimate": None, "interval": [None, None]}})
+    s = R.season_summary([a, c, d])
+    assert (s["mean_pm25_effect"], s["effect_failed"], s["effect_not_estimable"]) == (-20.0, 1, 1)
 
 
 def test_review_tables():
