@@ -185,13 +185,22 @@ def episode_significance(episodes: pd.DataFrame) -> pd.Series:
     return episodes["peak_aqi"].astype(float) * days
 
 
-def most_significant_episode(episodes: pd.DataFrame) -> int | None:
+def most_significant_episode(episodes: pd.DataFrame, after=None) -> int | None:
     """The position (0-based) of the most significant episode (:func:`episode_significance`; the earliest of
-    equals), ``None`` without any: the one the review opens on."""
+    equals), ``None`` without any: the one the review opens on.
+
+    ``after`` (a date, e.g. the model's last training day): only episodes ending after it compete — the ones the
+    model forecast without having seen them, for which forecasts were archived and warnings decided — unless
+    there is none, then every episode does."""
     sig = episode_significance(episodes)
     if sig.empty:
         return None
-    return int(np.argmax(sig.to_numpy()))
+    values = sig.to_numpy(dtype=float)
+    if after is not None:
+        later = (pd.to_datetime(episodes["end"]) > pd.Timestamp(after)).to_numpy()
+        if later.any():
+            values = np.where(later, values, -np.inf)
+    return int(np.argmax(values))
 
 
 def evaluate(data, out, *, episode: str | None = None, season: str | None = None, areas=None, model_dir=None,

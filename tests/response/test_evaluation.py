@@ -205,6 +205,16 @@ def test_most_significant_episode_is_the_largest_peak_times_duration():
     assert E.most_significant_episode(eps) == 1
 
 
+def test_most_significant_after_the_training_period_when_there_is_one():
+    """The review opens on an episode the model forecast unseen: after the last training day 2024-01-31 only the
+    third (960) and fourth (480) compete → the third; after the last episode, every one competes again → the
+    second (1040)."""
+    eps = _eps([("2024-01-01", "2024-01-01", 1, 450.0), ("2024-01-10", "2024-01-13", 6, 260.0),
+                ("2024-02-01", "2024-02-03", 5, 320.0), ("2024-03-01", "2024-03-02", 2, 240.0)])
+    assert E.most_significant_episode(eps, after="2024-01-31") == 2
+    assert E.most_significant_episode(eps, after="2024-03-02") == 1
+
+
 def test_most_significant_of_equals_is_the_earliest_and_none_without_episodes():
     eps = _eps([("2024-01-01", "2024-01-02", 2, 300.0), ("2024-02-01", "2024-02-03", 3, 200.0)])
     assert E.most_significant_episode(eps) == 0
