@@ -130,8 +130,8 @@ class Registry:
         """
         known = self.versions()
         if str(version) not in known:
-            raise RegistryError(f"{self.root}: unknown model version {str(version)!r}; allowed: "
-                                f"{', '.join(known) or 'none (train one with `lantian train --model ' + str(self.root) + '`)'}")
+            allowed = ", ".join(known) or f"none (train one with `lantian train --model {self.root}`)"
+            raise RegistryError(f"{self.root}: unknown model version {str(version)!r}; allowed: {allowed}")
         return self.root / VERSIONS_DIR / str(version)
 
     def card(self, version: str) -> dict:
@@ -323,7 +323,8 @@ def init(root, *, user: str | None = None) -> Registry:
             os.replace(tmp, root / VERSIONS_DIR / version)
             reg.promoted = version
             reg.history.append({"at": _now(), "action": "adopted", "version": version, "previous": None,
-                                "user": user, "reason": "the plain model folder made versioned (`lantian models init`)"})
+                                "user": user,
+                                "reason": "the plain model folder made versioned (`lantian models init`)"})
             _write(reg)
             for p in members:
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
@@ -478,8 +479,8 @@ def record_comparison(root, current: str, candidate: str, period, results: dict)
     with _locked(root):
         reg = load(root)
         reg.comparisons.append({"at": doc["at"], "current": current, "candidate": candidate, "period": list(period),
-                                "file": f"{COMPARISONS_DIR}/{name}", "cases": {v: r.get("cases") for v, r in results.items()},
-                                "levels": lev})
+                                "file": f"{COMPARISONS_DIR}/{name}", "levels": lev,
+                                "cases": {v: r.get("cases") for v, r in results.items()}})
         _write(reg)
     return {**doc, "results": results}
 

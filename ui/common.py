@@ -357,6 +357,20 @@ def model_or_none(model_dir: Path):
         return None
 
 
+def model_stamp(model_dir: Path) -> float | None:
+    """What changes when the model in use changes (a cache key): the modification times of the model and, for a
+    versioned folder, of its registry (a promotion); ``None`` when there is no usable model."""
+    from forecast import registry
+    from forecast.model import ModelError
+
+    try:
+        folder = registry.resolve(model_dir)
+    except ModelError:
+        return None
+    files = [Path(folder) / "model.json", Path(model_dir) / registry.REGISTRY_FILE]
+    return sum(p.stat().st_mtime for p in files if p.exists()) if files[0].exists() else None
+
+
 def model_version_line(model_dir: Path, m) -> str | None:
     """For a versioned model folder: the promoted version in use and how many versions the folder holds (a caption
     under the page's header); ``None`` for a plain model folder."""

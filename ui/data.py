@@ -73,7 +73,7 @@ def render():
     if st.button(t("verify_run"), key="verify"):
         with st.spinner(t("verify_run")):
             res = forecasting.run_verify(cfg["data"], cfg["model"], str(start), str(end), inputs=inp)
-        card = json.loads((cfg["model"] / "model_card.json").read_text(encoding="utf-8"))
+        card = json.loads((registry.resolve(cfg["model"]) / "model_card.json").read_text(encoding="utf-8"))
         if card.get("verification"):
             st.markdown(f"**{t('verification')}** {labels.period(*card['verification']['period'], lang())}"
                         "（AQI>200）")

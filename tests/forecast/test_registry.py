@@ -41,9 +41,9 @@ def _results(*versions):
     """Verification results as ``lantian verify`` returns them (the parts a comparison keeps)."""
     out = {}
     for k, v in enumerate(versions):
-        out[v] = {"cases": 100 + k, "scores": [{"model": "lantian", "lead_day": d, "threshold": th, "ts": 0.1 * k + d / 100,
-                                                "pod": 0.5, "far": 0.2, "brier_skill_score": 0.3 - d / 100}
-                                               for d in (1, 2) for th in (150, 200)] +
+        out[v] = {"cases": 100 + k,
+                  "scores": [{"model": "lantian", "lead_day": d, "threshold": th, "ts": 0.1 * k + d / 100, "pod": 0.5,
+                              "far": 0.2, "brier_skill_score": 0.3 - d / 100} for d in (1, 2) for th in (150, 200)] +
                   [{"model": "persistence", "lead_day": 1, "threshold": 200, "ts": 0.9, "pod": 0.9, "far": 0.1,
                     "brier_skill_score": 0.9}],
                   "levels": [{"model": "lantian", "hits": 3 + k, "misses": 1, "false_alarms": 2 - k,
@@ -171,14 +171,16 @@ def test_unknown_and_already_promoted_versions_are_refused(tmp_path):
     ("{not json", "not JSON"),
     ("[1, 2]", "not a JSON object"),
     ('{"format": 9, "promoted": "v1"}', "format 9 is not 1"),
-    ('{"format": 1, "promoted": "v7", "history": [], "comparisons": []}', "promoted version 'v7' is not in .*allowed: v1, v2"),
+    ('{"format": 1, "promoted": "v7", "history": [], "comparisons": []}',
+     "promoted version 'v7' is not in .*allowed: v1, v2"),
     ('{"format": 1, "promoted": "v1", "history": [{"action": "deleted", "version": "v1"}]}',
      "history record 1 has action 'deleted'.*allowed actions: adopted, added, promoted, rolled_back"),
 ])
 def test_a_damaged_registry_is_refused_and_loses_no_version(tmp_path, text, problem):
     root = _folder(tmp_path, ("v1", "2023-12-14"), ("v2", "2023-12-18"))
     (root / R.REGISTRY_FILE).write_text(text)
-    with pytest.raises(R.RegistryError, match=f"registry.json: {problem}.*versions are kept \\(v1, v2 in .*registry.json.bak"):
+    kept = "versions are kept \\(v1, v2 in .*registry.json.bak"
+    with pytest.raises(R.RegistryError, match=f"registry.json: {problem}.*{kept}"):
         Forecaster.load(root)
     m, save = _model("v3", "2023-12-20", created="20240105T000000Z")
     with pytest.raises(R.RegistryError, match="registry.json"):
