@@ -209,6 +209,9 @@ def _cmd_models(args) -> int:
     # promote / rollback: an admin, logged in, recorded in the audit trail before the registry changes
     from response import audit
 
+    reg = registry.load(args.model)  # a damaged registry or an unknown version is an error before the password
+    if args.action == "promote":
+        reg.version_dir(args.version)
     account, store_path = _model_admin(args)
     officer = account.describe()
 

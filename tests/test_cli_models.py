@@ -157,3 +157,23 @@ def test_model_events_keep_the_chain_and_stay_out_of_the_warning_life_cycle(tmp_
         assert store.verify().intact and len(events) == 2
     assert events[1]["area_id"] == audit.MODEL_AREA and events[1]["details"] == {"previous": "v1"}
     assert {a: s.level for a, s in lifecycle.states_from_events(events).items()} == {"baotou": "orange"}
+
+
+def test_the_app_shows_the_promoted_version(versions, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from forecast import registry
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("LANTIAN_DATA", str(versions["data"]))
+    monkeypatch.setenv("LANTIAN_MODEL", str(versions["root"]))
+    monkeypatch.setenv("LANTIAN_AUDIT", str(tmp_path / "audit.db"))
+    monkeypatch.setenv("LANTIAN_ACCOUNTS", str(root / "config" / "accounts.yaml"))
+    promoted = registry.load(versions["root"]).promoted
+    at = AppTest.from_string("from ui import consultation\nconsultation.render()", default_timeout=240).run()
+    assert not at.exception, at.exception
+    captions = [str(c.value) for c in at.caption]
+    assert any(f"当前启用的模型版本：{promoted}（" in c and "共 2 个版本" in c for c in captions), captions
+    assert not any(v in c for c in captions for v in (versions["v1"], versions["v2"]) if v != promoted)
