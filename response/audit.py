@@ -239,9 +239,9 @@ def model_event(action: str, *, version: str, officer: str, previous: str | None
     """The audit event of a model promotion (``model_promoted``) or rollback (``model_rolled_back``): the version
     now in use in ``model_version``, the one it replaces and the model folder in ``details``, the officer who did it.
     It names no area (:data:`MODEL_AREA`) and no warning level, so the warning life cycle never reads it."""
+    where = {} if model_dir is None else {"model_dir": str(model_dir)}
     return Event(action=action, area_id=MODEL_AREA, tier="region", level="none", officer=officer,
-                 model_version=version, forecast_ref=None if model_dir is None else str(model_dir), reason=reason,
-                 details={"previous": previous, **(details or {})})
+                 model_version=version, reason=reason, details={"previous": previous, **where, **(details or {})})
 
 
 _ANCHOR = re.compile(r"^\s*(\d+):([0-9a-fA-F]{64})\s*$")

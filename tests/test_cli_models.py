@@ -138,7 +138,8 @@ def test_promote_and_rollback_change_what_forecast_uses_and_are_audited(versions
         events = store.events()
     assert [(e["action"], e["model_version"], e["details"]["previous"]) for e in events] == [
         ("model_promoted", v2, v1), ("model_rolled_back", v1, v2)]
-    assert all("管理员 (boss, admin)" == e["officer"] for e in events)
+    assert all(e["officer"] == "管理员 (boss, admin)" and e["details"]["model_dir"] == str(root.resolve())
+               for e in events)
     assert "compared on 2023-12-19 … 2023-12-25" in events[0]["reason"] and events[1]["reason"] == "B misses episodes"
     assert verify_store(versions["audit"]).intact
     rc, _, err = _cli("models", "rollback", "--model", root, "--user", "boss", *versions["who"], stdin=PASSWORD + "\n")

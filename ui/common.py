@@ -339,9 +339,8 @@ def model(model_dir: str, stamp: float):
 
 def model_or_none(model_dir: Path):
     """The model, or ``None`` (with a message) when there is none or it must be retrained (an older format)."""
-    from forecast.model import ModelError
-
     from forecast import registry
+    from forecast.model import ModelError
 
     versioned = registry.is_versioned(model_dir)
     path = Path(model_dir) / ("model.json" if not versioned else registry.REGISTRY_FILE)
@@ -350,7 +349,7 @@ def model_or_none(model_dir: Path):
     try:
         folder = registry.resolve(model_dir)  # a versioned folder: its promoted version
         card = folder / "model_card.json"  # `verify` rewrites the card, a promotion the registry: reload on either
-        stamp = sum(p.stat().st_mtime for p in (path, folder / "model.json", card) if p.exists())
+        stamp = sum(p.stat().st_mtime for p in {path, folder / "model.json", card} if p.exists())
         return model(str(model_dir), stamp)
     except ModelError as exc:
         st.warning(t("outdated_model" if not versioned else "model_registry").format(msg=exc))
