@@ -266,7 +266,9 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
         Data directory.
     model_dir : path-like
         Folder to write the model to (boosters, ``model.json``, ``climatology.parquet``, ``model_card.json``): new,
-        empty or a lantian model, replaced whole only when the new model is complete (:meth:`Forecaster.save`).
+        empty or a lantian model, replaced whole only when the new model is complete (:meth:`Forecaster.save`);
+        or a versioned model folder (:mod:`forecast.registry`), to which the model is added as a new version,
+        not promoted unless it is the folder's first (``model.directory`` says where it went).
     until : date-like, optional
         Last day whose observations may be used (default: all); verify on days after it.
     start : date-like, optional
@@ -302,12 +304,18 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
         boundary-layer height, no pressure levels …): they are left out of the features and listed in the card's
         ``met_missing``.
     """
+    from . import registry
+
     rounds = rounds or M.N_ROUNDS
-    try:  # before any work: a folder that is not a lantian model is never replaced
-        workspace.check_replaceable(model_dir, is_ours=M.Forecaster.is_model_dir)
-    except workspace.DataLayoutError as exc:
-        raise M.ModelError(f"{exc}: a model is saved into a new or empty folder, or over a lantian model "
-                           "(with model.json)") from None
+    versioned = registry.is_versioned(model_dir)
+    if versioned:  # before any work: a damaged registry is refused, nothing is written
+        registry.load(model_dir)
+    else:
+        try:  # before any work: a folder that is not a lantian model is never replaced
+            workspace.check_replaceable(model_dir, is_ours=M.Forecaster.is_model_dir)
+        except workspace.DataLayoutError as exc:
+            raise M.ModelError(f"{exc}: a model is saved into a new or empty folder, or over a lantian model "
+                               "(with model.json)") from None
     until = parse_day(until, "until") if until is not None else None
     start = parse_day(start, "start") if start is not None else None
     inputs = inputs or load_inputs(data, cache=cache, progress=bool(progress) and not callable(progress))
@@ -336,8 +344,13 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
         "note": "AQI > 150/200/300 classifiers trained, calibrated and thresholded on these lead days' rows only "
                 "(forecast.model.SHORT_LEADS); the other lead days use the classifiers of every lead day"}
     # the climatology is written with the model, into its temporary folder: the old model stays whole until then
-    model.save(model_dir, also=lambda folder: clim.reset_index().to_parquet(folder / "climatology.parquet",
-                                                                            index=False))
+    def save(folder):
+        model.save(folder, also=lambda tmp: clim.reset_index().to_parquet(tmp / "climatology.parquet", index=False))
+
+    if versioned:  # a new version beside the others, not promoted (unless it is the folder's first)
+        registry.add_version(model_dir, model, save=save)
+    else:
+        save(model_dir)
     return model
 
 
@@ -486,7 +499,7 @@ def run_forecast(data, model_dir, issued, *, cache=None, out=None, rules: str | 
         raise M.ModelError(f"issue date {issued.date()} is after the last observed day {last_obs.date()} + 1 "
                            f"({_cover(inputs)}): no observations to start from")
     thresholds = decision.thresholds_in_force(data, cache=cache, region=inputs.region, given=thresholds)
-    table = forecast_table(model, inputs, [issued], _climatology(model_dir), rules=rules, thresholds=thresholds)
+    table = forecast_table(model, inputs, [issued], _climatology(model.directory), rules=rules, thresholds=thresholds)
     archive.store(table, data, model.version, issued, cache=cache)
     if out:
         write_forecast(table, out, model)
@@ -611,7 +624,9 @@ def level_record(model_dir) -> tuple[pd.DataFrame, str]:
     """The record the consequences of decision thresholds are counted on, and what it is: the last verification's
     (``levels_verification.csv``), else the training period's out-of-fold record (``levels_oof.csv``); an empty
     frame when the model has neither."""
-    d = Path(model_dir)
+    from . import registry
+
+    d = registry.resolve(model_dir)  # a versioned folder: its promoted version's record
     for name, what in ((LEVEL_VERIFICATION, "verification"), (M.LEVEL_RECORD, "training (out of fold)")):
         if (d / name).exists():
             try:
@@ -672,6 +687,7 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     if start >= last_obs or end < first_obs:
         raise M.ModelError(f"verification period {start.date()} … {end.date()} has no issue date with an observed "
                            f"day to start from and one to verify on ({_cover(inputs)})")
+    model_dir = model.directory  # a versioned folder: the promoted version, read and recorded in
     clim = _climatology(model_dir)
     thresholds = decision.thresholds_in_force(data, cache=cache, region=inputs.region, given=thresholds)
     hc = hindcast(model, inputs, start, end, clim, rules=rules, thresholds=thresholds)

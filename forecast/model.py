@@ -93,6 +93,8 @@ class Forecaster:
     left_out: list = field(default_factory=list)  #: feature columns without a value in the training rows
     level_calibration: levelprob.LevelCalibration = field(default_factory=levelprob.LevelCalibration)
     level_record: pd.DataFrame | None = None  #: out-of-fold level record of the training period (:func:`fit`)
+    #: the folder the model was loaded from or saved to (a versioned folder's promoted version: :meth:`load`)
+    directory: Path | None = None
 
     # ---- preparing the matrix ------------------------------------------------------------------------------
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -339,13 +341,25 @@ class Forecaster:
         except workspace.DataLayoutError as exc:
             raise ModelError(f"{exc}: a model is saved into a new or empty folder, or over a lantian model "
                              "(with model.json)") from None
-        return Path(directory)
+        self.directory = Path(directory)
+        return self.directory
 
     @classmethod
     def load(cls, directory: str | Path) -> "Forecaster":
+        """Load the model in ``directory``: a model folder, or a versioned one (its promoted version,
+        :func:`forecast.registry.resolve`); the folder read is the model's ``directory``.
+
+        Raises
+        ------
+        ModelError
+            Not a model folder, a damaged or outdated model, or a versioned folder without a promoted version or
+            with a damaged ``registry.json`` (:class:`forecast.registry.RegistryError`).
+        """
         import lightgbm as lgb
 
-        d = Path(directory)
+        from . import registry
+
+        d = registry.resolve(directory)
         meta_path = d / "model.json"
         if not meta_path.exists():
             raise ModelError(f"{d}: not a lantian model directory (no model.json; train one with `lantian train`)")
@@ -368,7 +382,8 @@ class Forecaster:
         model = cls(features=meta["features"], areas=meta["areas"], seed=meta.get("seed", 0),
                     calibrators={k: tuple(v) for k, v in meta["calibrators"].items()},
                     lead_correlation=meta["lead_correlation"], decision=meta.get("decision", {}), card=card,
-                    level_calibration=levelprob.LevelCalibration.from_json(meta.get("level_calibration")))
+                    level_calibration=levelprob.LevelCalibration.from_json(meta.get("level_calibration")),
+                    directory=d)
         for name in meta["boosters"]:
             path = d / f"{name}.txt"
             if not path.exists():

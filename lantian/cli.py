@@ -161,11 +161,161 @@ def _cmd_train(args) -> int:
     model = forecasting.train(args.data, args.model, until=until, start=start, cache=args.cache,
                               progress=not args.quiet, seed=args.seed, rounds=args.rounds, inputs=_inputs(args))
     card = model.card
-    print(f"model {card['name']} {card['version']} written to {args.model}")
+    print(f"model {card['name']} {card['version']} written to {model.directory or args.model}")
+    from forecast import registry
+
+    if registry.is_versioned(args.model):
+        promoted = registry.load(args.model).promoted
+        print(f"promoted version: {promoted}" + (" (this one: the folder's first)" if promoted == card["version"] else
+                                                 f"; compare, then promote: `lantian models compare --model "
+                                                 f"{args.model} --candidate {card['version']} …`"))
     print(f"trained on {card['rows']} rows ({card['heavy_rows']} with AQI > 200), issue dates "
           f"{card['training_period'][0]} … {card['training_period'][1]}, {len(card['areas'])} areas; "
           f"meteorology from {card['met_source']}")
     return 0
+
+
+# ---- model versions ------------------------------------------------------------------------------------------------
+
+def _cmd_models(args) -> int:
+    """``lantian models init|list|compare|promote|rollback``: the versions of a versioned model folder
+    (:mod:`forecast.registry`); promote and rollback need an admin account (its password) and are recorded in the
+    audit trail."""
+    from forecast import registry
+
+    if args.action == "init":
+        reg = registry.init(args.model)
+        found = reg.versions()
+        print(f"{args.model}: versioned model folder; {len(found)} version(s)"
+              + (f", promoted {reg.promoted}" if reg.promoted else "; the first version trained into it is promoted"))
+        return 0
+    if args.action == "list":
+        rows = registry.listing(args.model)
+        print(f"{'':2}{'version':<22} {'trained (issue dates)':<25} {'verified on':<25} "
+              f"{'AQI>200 day 1 TS/POD/FAR/BSS':<30} {'day 3 TS/POD/FAR/BSS':<26} compared")
+        for r in rows:
+            tp, vp = r["training_period"], r["verification_period"]
+            print(f"{'* ' if r['promoted'] else '  '}{r['version']:<22} "
+                  f"{(tp[0] + ' … ' + tp[1]) if tp else '-':<25} {(vp[0] + ' … ' + vp[1]) if vp else '-':<25} "
+                  f"{_scores_text(r['day1']):<30} {_scores_text(r['day3']):<26} "
+                  f"{', '.join(p[0] + ' … ' + p[1] for p in r['compared']) or '-'}")
+        print(f"{len(rows)} version(s); * = promoted (what `lantian forecast`, the app and the cycle use)")
+        return 0
+    if args.action == "compare":
+        result = registry.compare(args.model, args.candidate, args.data, args.start, args.end, cache=args.cache,
+                                  inputs=_inputs(args), rules=args.rules, thresholds=_thresholds(args),
+                                  progress=not args.quiet)
+        print(_comparison_text(result))
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(json.dumps({k: v for k, v in result.items() if k != "results"},
+                                                 ensure_ascii=False, indent=1))
+            print(f"comparison written to {args.out}")
+        return 0
+    # promote / rollback: an admin, logged in, recorded in the audit trail before the registry changes
+    from response import audit
+
+    reg = registry.load(args.model)  # a damaged registry or an unknown version is an error before the password
+    if args.action == "promote":
+        reg.version_dir(args.version)
+    account, store_path = _model_admin(args)
+    officer = account.describe()
+
+    def record(entry):
+        action = "model_promoted" if entry["action"] == "promoted" else "model_rolled_back"
+        why = entry.get("reason") or ""
+        if entry.get("comparison"):  # the justification in the trail: the comparison it rests on
+            why = f"compared on {' … '.join(entry['comparison_period'])} ({entry['comparison']})" + \
+                (f"; {why}" if why else "")
+        elif entry.get("forced"):
+            why = f"forced without a comparison: {why}"
+        with audit.open_store(store_path) as store:
+            return store.append(audit.model_event(
+                action, version=entry["version"], previous=entry["previous"], officer=officer,
+                model_dir=Path(args.model).resolve(), reason=why or None,
+                details={k: entry.get(k) for k in ("forced", "comparison", "comparison_period") if k in entry}))
+
+    if args.action == "promote":
+        entry = registry.promote(args.model, args.version, user=officer, reason=args.reason, force=args.force,
+                                 record=record)
+        how = "FORCED without a comparison" if entry["forced"] else \
+            f"compared on {' … '.join(entry['comparison_period'] or [])}" if entry["comparison"] else "first promotion"
+        print(f"{args.model}: {entry['version']} promoted (was {entry['previous']}; {how}) by {officer}; "
+              f"audit event {entry.get('audit_event')} in {store_path}")
+    else:
+        entry = registry.rollback(args.model, user=officer, reason=args.reason, record=record)
+        print(f"{args.model}: rolled back to {entry['version']} (was {entry['previous']}) by {officer}; "
+              f"audit event {entry.get('audit_event')} in {store_path}")
+    return 0
+
+
+def _model_admin(args):
+    """The account of ``--user`` (its password from standard input or asked), allowed to replace the production
+    model (``accounts.authorize``: the admin role), and the audit store to record in."""
+    import os
+
+    from forecast import workspace
+    from response import accounts
+
+    if args.audit:
+        store_path = Path(args.audit)
+    elif args.data:
+        store_path = workspace.audit_path(args.data, args.cache)
+    elif os.environ.get("LANTIAN_AUDIT"):
+        store_path = Path(os.environ["LANTIAN_AUDIT"])
+    else:
+        raise accounts.AccountError(f"`lantian models {args.action}` records in the audit trail: give --audit DB or "
+                                    "--data DIR (its workspace's audit.db), or set LANTIAN_AUDIT")
+    path = Path(args.accounts or os.environ.get("LANTIAN_ACCOUNTS", "config/accounts.yaml"))
+    known = accounts.load_accounts(path)
+    if args.user not in known:
+        raise accounts.AccountError(f"{path}: no account {args.user!r}; allowed: {', '.join(known) or 'none'}")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"password for {args.user}: ")
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    account = accounts.login(known, args.user, password, workspace_dir=store_path.parent)
+    try:  # the right to "train or replace the production model" (response/data/roles.yaml): the admin role
+        accounts.authorize(account, "train")
+    except accounts.PermissionDenied as exc:
+        raise accounts.PermissionDenied(f"`lantian models {args.action}` needs an admin account: {exc}") from None
+    if accounts.demo_accounts({args.user: known[args.user]}) and not (args.data and workspace.is_demo_world(args.data)):
+        raise accounts.PermissionDenied(f"{args.user} is a demo account (demo password): it promotes models only "
+                                        "with --data naming a simulated demo world")
+    return account, store_path
+
+
+def _scores_text(rec) -> str:
+    if not rec:
+        return "-"
+    return "/".join("-" if rec.get(k) is None else f"{rec[k]:.2f}" for k in ("ts", "pod", "far", "brier_skill_score"))
+
+
+def _comparison_text(result: dict) -> str:
+    """Both versions' scores on the same period, side by side per lead day (AQI > 200), and their warnings."""
+    cur, cand = result["current"], result["candidate"]
+    rows = {(r["version"], r["lead_day"]): r for r in result["side_by_side"]}
+    leads = sorted({r["lead_day"] for r in result["side_by_side"]})
+    lines = [f"{result['period'][0]} … {result['period'][1]}: promoted {cur} (A) vs candidate {cand} (B), "
+             f"{result['results'][cur]['cases']} / {result['results'][cand]['cases']} cases; AQI > 200 per lead day",
+             "  day   TS A   TS B  POD A  POD B  FAR A  FAR B  BSS A  BSS B"]
+
+    def f(v):
+        return "     -" if v is None else f"{v:>6.2f}"
+
+    for d in leads:
+        a, b = rows.get((cur, d), {}), rows.get((cand, d), {})
+        lines.append(f"  {d:>3} " + " ".join(f(x.get(k)) + "" for k in ("ts", "pod", "far", "bss") for x in (a, b)))
+    lines.append("warning levels (hits / misses / false alarms / exact-level accuracy):")
+    for v, tag in ((cur, "A"), (cand, "B")):
+        r = result["levels"][v]
+        lines.append(f"  {tag} {v:<22} {r['hits']:>5} {r['misses']:>5} {r['false_alarms']:>5}  "
+                     f"{r['exact_level_accuracy']}")
+    lines.append(f"recorded in {result['file']} (a promotion of {cand} may cite it)")
+    return "\n".join(lines)
 
 
 def _cmd_forecast(args) -> int:
@@ -615,6 +765,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rounds", type=int, default=300, help="boosting rounds per booster (default 300)")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("models", help="model versions: list them, compare a candidate with the promoted one on a "
+                                      "held-out period, promote one (admin), roll back (admin)")
+    msub = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=_Parser)
+    m = msub.add_parser("init", help="make a folder versioned (a plain model folder becomes its first, promoted "
+                                     "version)")
+    m.add_argument("--model", required=True, help="model folder")
+    m = msub.add_parser("list", help="versions, training periods, verification scores, which is promoted")
+    m.add_argument("--model", required=True, help="versioned model folder")
+    m = msub.add_parser("compare", help="verify the promoted version and a candidate on the same held-out period "
+                                        "(after both training periods), side by side, and record it")
+    _model_args(m, "write the comparison (JSON) here")
+    m.add_argument("--candidate", required=True, help="the version to compare with the promoted one")
+    m.add_argument("--start", required=True, help="first issue date (after both training periods)")
+    m.add_argument("--end", required=True, help="last issue date")
+    for action, text in (("promote", "make VERSION the promoted version (needs a comparison on record, or --force "
+                                     "--reason)"),
+                         ("rollback", "return to the version promoted before the current one")):
+        m = msub.add_parser(action, help=text)
+        m.add_argument("--model", required=True, help="versioned model folder")
+        if action == "promote":
+            m.add_argument("version", metavar="VERSION", help="the version to promote (`lantian models list`)")
+            m.add_argument("--force", action="store_true", help="promote without a comparison (needs --reason)")
+        m.add_argument("--user", required=True, help="login id of an admin account (its password is asked, or read "
+                                                      "with --password-stdin)")
+        m.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        m.add_argument("--reason", help="why (recorded)")
+        m.add_argument("--accounts", help="accounts file (default $LANTIAN_ACCOUNTS, else config/accounts.yaml)")
+        m.add_argument("--audit", help="audit database to record in (default: the workspace's of --data, else "
+                                       "$LANTIAN_AUDIT)")
+        m.add_argument("--data", help="data directory whose workspace audit store records the change")
+        m.add_argument("--cache", help="cache directory of --data")
+    p.set_defaults(func=_cmd_models)
 
     p = sub.add_parser("forecast", help="forecast AQI, exceedance and warning-level probabilities for an issue date")
     _model_args(p, "write the forecast as .json or .csv")

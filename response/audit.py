@@ -1,7 +1,8 @@
 """The audit trail of warning decisions: an append-only, tamper-evident SQLite store.
 
-Every decision (proposed, issued, upgraded, downgraded, lifted, cancelled, and corrections) is a new row; triggers
-refuse UPDATE and DELETE, so nothing stored is ever changed. The database runs in WAL mode; each append is one
+Every decision (proposed, issued, upgraded, downgraded, lifted, cancelled, and corrections; and the promotions and
+rollbacks of the forecast model, :func:`model_event`) is a new row; triggers refuse UPDATE and DELETE, so nothing
+stored is ever changed. The database runs in WAL mode; each append is one
 ``BEGIN IMMEDIATE`` transaction with a busy timeout, so concurrent writers queue instead of failing, and a process
 killed mid-write leaves the last committed state. A file that is not a lantian audit store (another SQLite
 database, or not SQLite at all), and a damaged store, are refused with a one-line :class:`AuditError` and never
@@ -51,7 +52,11 @@ from typing import Iterable, Mapping
 APPLICATION_ID = 0x4C414E54  # "LANT"
 SCHEMA_VERSION = 3
 ACTIONS = ("proposed", "issued", "upgraded", "downgraded", "lifted", "maintained", "cancelled", "corrected",
-           "advisory")
+           "advisory", "model_promoted", "model_rolled_back")
+#: the model events (``lantian models promote`` / ``rollback``): no warning, for every area (:func:`model_event`)
+MODEL_ACTIONS = ("model_promoted", "model_rolled_back")
+#: the ``area_id`` of a model event: a model serves every area
+MODEL_AREA = "*"
 LEVELS = ("none", "yellow", "orange", "red")
 TIERS = ("region", "city", "county")
 #: the fields of an event (schema 2)
@@ -208,6 +213,11 @@ class Event:
             raise AuditError(f"unknown tier {self.tier!r}; allowed: {', '.join(TIERS)}")
         if not self.officer or not str(self.officer).strip():
             raise AuditError("an event needs the officer's name")
+        if self.action in MODEL_ACTIONS and (not self.model_version or self.area_id != MODEL_AREA or
+                                             self.level != "none"):
+            raise AuditError(f"a {self.action} event names the model version, for area {MODEL_AREA!r} at level "
+                             f"'none' (got version {self.model_version!r}, area {self.area_id!r}, level "
+                             f"{self.level!r}): use model_event()")
         if self.action == "corrected" and self.supersedes is None:
             raise AuditError("a correction must name the event it supersedes")
         if self.supersedes is not None and (isinstance(self.supersedes, bool) or
@@ -222,6 +232,16 @@ class Event:
         rec["supersedes"] = None if self.supersedes is None else int(self.supersedes)
         rec["details"] = json.dumps(self.details, ensure_ascii=False, default=str) if self.details else None
         return rec
+
+
+def model_event(action: str, *, version: str, officer: str, previous: str | None = None, model_dir=None,
+                reason: str | None = None, details: dict | None = None) -> Event:
+    """The audit event of a model promotion (``model_promoted``) or rollback (``model_rolled_back``): the version
+    now in use in ``model_version``, the one it replaces and the model folder in ``details``, the officer who did it.
+    It names no area (:data:`MODEL_AREA`) and no warning level, so the warning life cycle never reads it."""
+    where = {} if model_dir is None else {"model_dir": str(model_dir)}
+    return Event(action=action, area_id=MODEL_AREA, tier="region", level="none", officer=officer,
+                 model_version=version, reason=reason, details={"previous": previous, **where, **(details or {})})
 
 
 _ANCHOR = re.compile(r"^\s*(\d+):([0-9a-fA-F]{64})\s*$")

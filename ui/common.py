@@ -55,6 +55,10 @@ TEXT = {
     "need_signature": ("设定阈值须填写理由。", "Setting thresholds needs a reason."),
     "set_by": ("设定人", "Set by"), "set_reason": ("设定理由", "Reason for the setting"),
     "outdated_model": ("模型文件需要重新训练：{msg}", "The model must be retrained: {msg}"),
+    "model_registry": ("模型版本目录无法使用：{msg}", "The versioned model folder cannot be used: {msg}"),
+    "promoted_version": ("当前启用的模型版本：{version}（{folder} 共 {n} 个版本；`lantian models list`）",
+                         "Model version in use (promoted): {version} ({n} version(s) in {folder}; "
+                         "`lantian models list`)"),
     "logged_in": ("已登录", "Logged in"), "logout": ("退出登录", "Log out"), "log_in": ("登录", "Log in"),
     "session_expired": ("登录已过期，请重新登录。", "Your session expired: log in again."),
     "need_login": ("请先在左侧登录（需要相应权限）。", "Log in (sidebar) with an account that has this right."),
@@ -335,17 +339,49 @@ def model(model_dir: str, stamp: float):
 
 def model_or_none(model_dir: Path):
     """The model, or ``None`` (with a message) when there is none or it must be retrained (an older format)."""
+    from forecast import registry
     from forecast.model import ModelError
 
-    path = Path(model_dir) / "model.json"
-    if not path.exists():
+    versioned = registry.is_versioned(model_dir)
+    path = Path(model_dir) / ("model.json" if not versioned else registry.REGISTRY_FILE)
+    if not path.exists() and not versioned:
         return None
-    card = Path(model_dir) / "model_card.json"  # `verify` rewrites the card: reload to show the new scores
     try:
-        return model(str(model_dir), path.stat().st_mtime + (card.stat().st_mtime if card.exists() else 0))
+        folder = registry.resolve(model_dir)  # a versioned folder: its promoted version
+        card = folder / "model_card.json"  # `verify` rewrites the card, a promotion the registry: reload on either
+        stamp = sum(p.stat().st_mtime for p in {path, folder / "model.json", card} if p.exists())
+        return model(str(model_dir), stamp)
     except ModelError as exc:
-        st.warning(t("outdated_model").format(msg=exc))
+        st.warning(t("outdated_model" if not versioned else "model_registry").format(msg=exc))
         return None
+
+
+def model_stamp(model_dir: Path) -> float | None:
+    """What changes when the model in use changes (a cache key): the modification times of the model and, for a
+    versioned folder, of its registry (a promotion); ``None`` when there is no usable model."""
+    from forecast import registry
+    from forecast.model import ModelError
+
+    try:
+        folder = registry.resolve(model_dir)
+    except ModelError:
+        return None
+    files = [Path(folder) / "model.json", Path(model_dir) / registry.REGISTRY_FILE]
+    return sum(p.stat().st_mtime for p in files if p.exists()) if files[0].exists() else None
+
+
+def model_version_line(model_dir: Path, m) -> str | None:
+    """For a versioned model folder: the promoted version in use and how many versions the folder holds (a caption
+    under the page's header); ``None`` for a plain model folder."""
+    from forecast import registry
+
+    if not registry.is_versioned(model_dir):
+        return None
+    try:
+        n = len(registry.load(model_dir).versions())
+    except registry.RegistryError:
+        return None
+    return t("promoted_version").format(version=m.version, n=n, folder=model_dir)
 
 
 @st.cache_data(show_spinner="预报计算中 / forecasting …")
@@ -412,6 +448,9 @@ def page_start(title_key: str):
     if m is None:
         st.info(t("no_model"))
         return None
+    line = model_version_line(cfg["model"], m)
+    if line:
+        st.caption(line)
     from forecast import products
 
     inp = inputs(str(cfg["data"]))

@@ -5,9 +5,9 @@ import json
 
 import streamlit as st
 
-from forecast import archive, forecasting, labels, products
-from ui.common import (allowed, data_ready, inputs, lang, model_or_none, session_start, settings, show_table, t,
-                       unit_names)
+from forecast import archive, forecasting, labels, products, registry
+from ui.common import (allowed, data_ready, inputs, lang, model_or_none, model_version_line, session_start, settings,
+                       show_table, t, unit_names)
 
 
 def render():
@@ -36,6 +36,8 @@ def render():
         st.write(t("model_line").format(name=card.get("name", ""), version=card.get("version", ""),
                                         period=labels.period(*tp, lang()) if tp else labels.EMPTY,
                                         rows=card.get("rows", labels.EMPTY)))
+        if model_version_line(cfg["model"], m):
+            st.caption(model_version_line(cfg["model"], m))
     else:
         st.info(t("no_model"))
     first, last = products.observed_period(inp.obs.daily)
@@ -49,8 +51,8 @@ def render():
                                   progress=lambda done, total: bar.progress(done / total,
                                                                             text=f"{t('train')} {done}/{total}"))
         bar.progress(1.0, text=t("done"))
-        st.success(f"{model.card['version']} → {cfg['model']}")
-        m = model
+        st.success(f"{model.card['version']} → {model.directory or cfg['model']}")
+        m = model_or_none(cfg["model"])  # a versioned folder keeps its promoted version (the new one is not)
     if m is None:
         return
     st.subheader(t("forecast_run"))
@@ -71,7 +73,7 @@ def render():
     if st.button(t("verify_run"), key="verify"):
         with st.spinner(t("verify_run")):
             res = forecasting.run_verify(cfg["data"], cfg["model"], str(start), str(end), inputs=inp)
-        card = json.loads((cfg["model"] / "model_card.json").read_text(encoding="utf-8"))
+        card = json.loads((registry.resolve(cfg["model"]) / "model_card.json").read_text(encoding="utf-8"))
         if card.get("verification"):
             st.markdown(f"**{t('verification')}** {labels.period(*card['verification']['period'], lang())}"
                         + labels.phrase("paren", lang(), text="AQI>200"))

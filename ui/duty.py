@@ -16,8 +16,8 @@ from response import accounts as accounts_mod
 from response import audit, lifecycle
 from response.bulletins import markdown_to_docx
 from response.respond import respond
-from ui.common import (L, allowed, audit_path, current_account, forecast_doc, lang, level_chip, page_start, parent_of,
-                       region, show_table, t, unit_names)
+from ui.common import (L, allowed, audit_path, current_account, forecast_doc, lang, level_chip, model_stamp,
+                       page_start, parent_of, region, show_table, t, unit_names)
 
 #: the columns of the proposal tables (codes of the nomenclature's ``columns``)
 #: enterprises named per shortfall in the summary (the full list is in the downloads)
@@ -227,7 +227,7 @@ def render():
         return
     cfg, _, _, dates = start
     issued = st.selectbox(t("issue_date"), [d.date() for d in dates][::-1])
-    doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), (cfg["model"] / "model.json").stat().st_mtime)
+    doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), model_stamp(cfg["model"]))
     out_dir = workspace.output_dir(cfg["data"], "app", str(issued))
     store_path = audit_path(cfg)
     # the proposals: the life cycle's state from the audit store's events (read only: nothing is recorded until

@@ -13,8 +13,8 @@ from forecast import labels
 from forecast.consultation import store_path as consultation_store
 from response import episodes, evaluation, figures
 from response import report as R
-from ui.common import (L, audit_path, data_ready, inputs, lang, region, session_start, settings, show_table, t,
-                       unit_names)
+from ui.common import (L, audit_path, data_ready, inputs, lang, model_stamp, region, session_start, settings,
+                       show_table, t, unit_names)
 
 #: the warning-quality columns and how each is shown: a level, an outcome, a yes/no, a number of decimals
 _WARNING_COLUMNS = {"observed_implied_level": "level", "issued_level": "level", "outcome": "outcome",
@@ -98,7 +98,7 @@ def render():
         st.caption(f"{t('warnings_from')}`{warnings}`")
     else:
         st.caption(t("no_warnings_record").format(path=f"`{episodes.ISSUED_WARNINGS}`"))
-    model_dir = str(cfg["model"]) if (cfg["model"] / "model.json").exists() else None
+    model_dir = str(cfg["model"]) if model_stamp(cfg["model"]) is not None else None
     cons = consultation_store(cfg["data"])
     report = evaluate(str(cfg["data"]), str(ep["start"].date()), str(ep["end"].date()), model_dir,
                       str(warnings) if warnings else None, _stamp(warnings, cons))
