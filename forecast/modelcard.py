@@ -114,3 +114,15 @@ def record_verification(model_dir, result: dict) -> Path:
     tmp.write_text(json.dumps(card, ensure_ascii=False, indent=1, default=str))
     tmp.replace(card_path)
     return card_path
+
+
+def last_training_day(model_dir) -> str | None:
+    """The last day whose observations trained the model in ``model_dir`` (a model folder, or a versioned one: its
+    promoted version), ``YYYY-MM-DD`` from the card's ``training_period``; ``None`` without a readable card."""
+    from . import registry
+
+    try:
+        card = json.loads((registry.resolve(model_dir) / "model_card.json").read_text(encoding="utf-8"))
+        return str(card["training_period"][1])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None

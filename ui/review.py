@@ -9,7 +9,7 @@ import streamlit as st
 
 import pandas as pd
 
-from forecast import labels
+from forecast import labels, modelcard
 from forecast.consultation import store_path as consultation_store
 from response import episodes, evaluation, figures
 from response import report as R
@@ -89,7 +89,8 @@ def render():
         return
     ep_labels = R.episode_labels(eps, lang())
     # the review opens on the most significant episode (peak × duration), not the last one
-    default = evaluation.most_significant_episode(eps)
+    # … among those after the model's training period (forecast unseen, archived, warnings decided) when any
+    default = evaluation.most_significant_episode(eps, after=modelcard.last_training_day(settings()["model"]))
     i = st.selectbox(t("episode"), range(len(eps)), format_func=lambda k: ep_labels[k],
                      index=default if default is not None else len(eps) - 1)
     ep = eps.iloc[i]

@@ -43,3 +43,18 @@ def test_training_card_records_what_the_data_lacked():
     assert card["met_source"] == "analysis" and card["met_source_rows"] == {"analysis": len(days)}
     assert card["trained_months"] == list(range(3, 12))  # target days 2 March … 1 November
     assert card["met_variables"] == ["temp_air"]
+
+
+def test_last_training_day_from_the_card_and_none_without_one(tmp_path):
+    import json
+
+    from forecast import modelcard
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "model.json").write_text("{}")
+    (folder / "model_card.json").write_text(json.dumps({"training_period": ["2022-10-03", "2024-05-31"]}))
+    assert modelcard.last_training_day(folder) == "2024-05-31"
+    (folder / "model_card.json").write_text("not json")
+    assert modelcard.last_training_day(folder) is None
+    assert modelcard.last_training_day(tmp_path / "missing") is None
