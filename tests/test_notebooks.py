@@ -20,6 +20,9 @@ def test_notebook_runs(path, winter_world, winter_inputs, tmp_path, monkeypatch)
     monkeypatch.setenv("LANTIAN_DATA", str(winter_world))
     monkeypatch.setenv("LANTIAN_MODEL", str(tmp_path / "model"))
     monkeypatch.setenv("LANTIAN_ROUNDS", "30")
+    # importing streamlit (the AppTests, in the same xdist worker) sets MPLBACKEND=Agg for the process, which the
+    # kernel would inherit and draw nothing inline
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     # the kernel starts in notebooks/: it imports this checkout's library, not an installed one
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     nb = nbformat.read(path, as_version=4)
