@@ -34,6 +34,7 @@ import pandas as pd
 from simulate.grib import Grid, GribWriter
 
 from ._util import header
+from .bench_grib import raw_decode  # the same bare ecCodes loop as the baseline of bench_grib
 
 GRID = Grid(step=0.25)
 SFC = ("2t", "2d", "10u", "10v", "sp", "blh")
@@ -90,22 +91,6 @@ def make_months(root: Path, months: int, year: int = 2023, seed: int = 0) -> tup
             ws.close()
             wp.close()
     return n, sum(p.stat().st_size for p in folder.iterdir())
-
-
-def raw_decode(files: list[str]) -> int:
-    import eccodes
-
-    n = 0
-    for path in files:
-        with open(path, "rb") as fh:
-            while True:
-                h = eccodes.codes_grib_new_from_file(fh)
-                if h is None:
-                    break
-                eccodes.codes_get_values(h)
-                eccodes.codes_release(h)
-                n += 1
-    return n
 
 
 def _child(mode: str, root: str, cache: str) -> dict:
