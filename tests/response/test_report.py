@@ -43,6 +43,10 @@ def test_a_rise_is_reported_as_a_failed_estimate_never_as_a_finding(tmp_path):
     shown = R.effect_flags(report, "en")
     assert shown["not_estimable"] == [] and "the estimate failed and is not a finding" in shown["flags"][0]
     assert R.estimate_failed(report)
+    en = R.summary(report, names={}, lang="en")  # the English summary says the same, in English only
+    assert "gave no credible effect of the cuts (41 area-days): the estimate says PM2.5 rose by 92.1" in en
+    assert "Published anchors: 57 cities: 20–40 %." in en
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in en)
     report["summary_zh"] = text
     assert "本次估算失败" in R.html(report).split("<h2>减排效果评估说明</h2>")[1]
     # without the flag (a report of an older version) a rise is still not presented as a finding
@@ -61,6 +65,9 @@ def test_a_not_estimable_effect_gives_the_reason_and_no_number():
     shown = R.effect_flags(report, "en")
     assert shown["not_estimable"][0].startswith("the warned days include New Year's Eve")
     assert shown["anchors"] == ["57 cities: 20–40 %"]
+    en = R.summary(report, names={}, lang="en")
+    assert "Effect not estimable: no estimate is given: the warned days include New Year's Eve" in en
+    assert "µg/m³" not in en and not any("\u4e00" <= ch <= "\u9fff" for ch in en)
 
 
 def test_summary_zh_without_measures():
