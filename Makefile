@@ -20,11 +20,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Both cores, one test file per worker (session fixtures such as the small worlds are built once per worker);
+# Both cores; an idle worker takes tests from the other's queue (worksteal: 9 min 09 s vs 14 min 25 s with one
+# test file per worker on this suite); session fixtures such as the small worlds are built once per worker.
 # JOBS=1 runs it in one process.
 JOBS    ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
+	$(PY) -m pytest -q $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist worksteal)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
