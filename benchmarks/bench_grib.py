@@ -28,7 +28,9 @@ GRID = Grid(step=0.25)
 SFC = ("2t", "2d", "10u", "10v", "sp", "blh")
 
 
-def _fields(t: pd.Timestamp, rng) -> dict:
+def _fields(t: pd.Timestamp, rng, tp=(0.001, 0.0003)) -> dict:
+    """Smooth synthetic fields of hour ``t``; ``tp`` (gamma scale, offset) [m] sets the precipitation amounts
+    (6-hourly here, hourly in bench_ingest)."""
     lon, lat = np.meshgrid(GRID.lon, GRID.lat)
     h = (t - pd.Timestamp("2023-01-01")) / pd.Timedelta(hours=1)
     day = np.sin(2 * np.pi * h / 24)
@@ -38,7 +40,7 @@ def _fields(t: pd.Timestamp, rng) -> dict:
     return {"2t": t2, "2d": t2 - 6 - np.abs(noise), "10u": 3 + 2 * np.sin(lon / 5) + noise,
             "10v": 1 + np.cos(lat / 3) + noise, "sp": 88000 - 200 * (lat - 45) + 50 * noise,
             "blh": np.clip(600 + 400 * day + 80 * noise, 30, None), "t850": t2 - 7 + noise, "t925": t2 - 3,
-            "tp": np.clip(rng.gamma(0.3, 0.001, GRID.shape) - 0.0003, 0, None)}
+            "tp": np.clip(rng.gamma(0.3, tp[0], GRID.shape) - tp[1], 0, None)}
 
 
 def make_year(root: Path, year: int = 2023, seed: int = 0) -> tuple[int, int]:

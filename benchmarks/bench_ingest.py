@@ -31,31 +31,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulate.grib import Grid, GribWriter
+from simulate.grib import GribWriter
 
 from ._util import header
+from .bench_grib import GRID, SFC, _fields as _grib_fields
 from .bench_grib import raw_decode  # the same bare ecCodes loop as the baseline of bench_grib
 
-GRID = Grid(step=0.25)
-SFC = ("2t", "2d", "10u", "10v", "sp", "blh")
+HOURLY_TP = (0.0002, 0.00005)  # gamma scale, offset [m]: hourly precipitation
+
 #: messages an hour: 6 instantaneous surface fields + tp + t at 850 and 925 hPa
 PER_HOUR = len(SFC) + 1 + 2
 DECADE_HOURS = 10 * 8766
 DECADE_MESSAGES = DECADE_HOURS * PER_HOUR
 TARGET_S, TARGET_MIB = 15 * 60, 2048
-
-
-def _fields(t: pd.Timestamp, rng) -> dict:
-    lon, lat = np.meshgrid(GRID.lon, GRID.lat)
-    h = (t - pd.Timestamp("2023-01-01")) / pd.Timedelta(hours=1)
-    day = np.sin(2 * np.pi * h / 24)
-    season = np.cos(2 * np.pi * h / 8766)
-    noise = rng.normal(0, 1, GRID.shape)
-    t2 = 275 - 15 * season - 0.6 * (lat - 45) + 5 * day + noise
-    return {"2t": t2, "2d": t2 - 6 - np.abs(noise), "10u": 3 + 2 * np.sin(lon / 5) + noise,
-            "10v": 1 + np.cos(lat / 3) + noise, "sp": 88000 - 200 * (lat - 45) + 50 * noise,
-            "blh": np.clip(600 + 400 * day + 80 * noise, 30, None), "t850": t2 - 7 + noise, "t925": t2 - 3,
-            "tp": np.clip(rng.gamma(0.3, 0.0002, GRID.shape) - 0.00005, 0, None)}
 
 
 def _tp_base(t: pd.Timestamp) -> pd.Timestamp:
@@ -79,7 +67,7 @@ def make_months(root: Path, months: int, year: int = 2023, seed: int = 0) -> tup
                 open(folder / f"era5_pl_{month:%Y%m}.grib2", "wb") as fp:
             ws, wp = GribWriter(fs, GRID, bits_per_value=16), GribWriter(fp, GRID, bits_per_value=16)
             for t in times:
-                f = _fields(t, rng)
+                f = _grib_fields(t, rng, HOURLY_TP)
                 for name in SFC:
                     ws.write(name, f[name], time=t)
                 base = _tp_base(t)  # ERA5: hourly buckets counted from 06/18 UTC

@@ -75,12 +75,17 @@ def _copy(data: Path, model: Path, into: Path) -> tuple[Path, Path]:
     return world, into / "model"
 
 
+def _start_app(e2e, data: Path, model: Path, tmp: Path):
+    """The app on ``data`` and ``model`` with a fresh audit store in ``tmp`` and the demo accounts: (process, url)."""
+    return e2e.start_app({"LANTIAN_DATA": str(data), "LANTIAN_MODEL": str(model),
+                          "LANTIAN_AUDIT": str(tmp / "audit.db"),
+                          "LANTIAN_ACCOUNTS": str(ROOT / "config" / "accounts.yaml")}, timeout=180)
+
+
 def _one_run(e2e, data: Path, model: Path, tmp: Path, shots: Path | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
-    proc, url = e2e.start_app({"LANTIAN_DATA": str(data), "LANTIAN_MODEL": str(model),
-                               "LANTIAN_AUDIT": str(tmp / "audit.db"),
-                               "LANTIAN_ACCOUNTS": str(ROOT / "config" / "accounts.yaml")}, timeout=180)
+    proc, url = _start_app(e2e, data, model, tmp)
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.ARGS)
@@ -161,9 +166,7 @@ def screenshots(out: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="lantian-shots-") as tmp:
         tmp = Path(tmp)
         data_copy, model_copy = _copy(data, model, tmp)
-        proc, url = e2e.start_app({"LANTIAN_DATA": str(data_copy), "LANTIAN_MODEL": str(model_copy),
-                                   "LANTIAN_AUDIT": str(tmp / "audit.db"),
-                                   "LANTIAN_ACCOUNTS": str(ROOT / "config" / "accounts.yaml")}, timeout=180)
+        proc, url = _start_app(e2e, data_copy, model_copy, tmp)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.ARGS)

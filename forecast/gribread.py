@@ -726,6 +726,21 @@ _REGULAR_GRID_DOUBLES = ("latitudeOfFirstGridPointInDegrees", "longitudeOfFirstG
                          "latitudeOfLastGridPointInDegrees", "longitudeOfLastGridPointInDegrees")
 
 
+def _message_meta(ec, h, edition: int, cache: dict) -> tuple:
+    """A message's parameter and level (short name, level type, level, step type, units, paramId, WMO
+    discipline/category/number, centre), looked up once per distinct signature of integer keys and kept in ``cache``:
+    the string keys cost as much as decoding a message."""
+    sig = (edition, ec.codes_get_long(h, "centre"), *(ec.codes_get_long(h, k) for k in _SIGNATURE.get(edition, ())))
+    meta = cache.get(sig)
+    if meta is None:
+        wmo = "/".join(str(v) for v in sig[2:5]) if edition == 2 else None
+        meta = cache[sig] = (ec.codes_get_string(h, "shortName"), ec.codes_get_string(h, "typeOfLevel"),
+                             ec.codes_get_long(h, "level"), ec.codes_get_string(h, "stepType"),
+                             ec.codes_get_string(h, "units"), ec.codes_get_long(h, "paramId"), wmo,
+                             ec.codes_get_string(h, "centre"))
+    return meta
+
+
 def _eccodes_grid(h, ec, kind: str, path: Path, region: dict) -> _Grid:
     try:
         lat, lon = ec.codes_get_array(h, "latitudes"), ec.codes_get_array(h, "longitudes")
@@ -766,15 +781,7 @@ def _eccodes_cubes(path: Path, report: FileReport, region: dict):
                     unsupported[kind] = unsupported.get(kind, 0) + 1
                     continue
                 edition = ec.codes_get_long(h, "edition")
-                sig = (edition, ec.codes_get_long(h, "centre"),
-                       *(ec.codes_get_long(h, k) for k in _SIGNATURE.get(edition, ())))
-                meta = lookup.get(sig)
-                if meta is None:
-                    wmo = "/".join(str(v) for v in sig[2:5]) if edition == 2 else None
-                    meta = lookup[sig] = (ec.codes_get_string(h, "shortName"), ec.codes_get_string(h, "typeOfLevel"),
-                                          ec.codes_get_long(h, "level"), ec.codes_get_string(h, "stepType"),
-                                          ec.codes_get_string(h, "units"), ec.codes_get_long(h, "paramId"), wmo,
-                                          ec.codes_get_string(h, "centre"))
+                meta = _message_meta(ec, h, edition, lookup)
                 if kind in ("regular_ll", "regular_gg"):
                     grid_sig = (kind, *(ec.codes_get_long(h, k) for k in _REGULAR_GRID_KEYS),
                                 *(ec.codes_get_double(h, k) for k in _REGULAR_GRID_DOUBLES))
@@ -986,16 +993,7 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
     by_sig: dict = {}  # as the full scan: parameter and level per signature (string keys cost as much as a decode)
 
     def header(h, edition):
-        sig = (edition, ec.codes_get_long(h, "centre"),
-               *(ec.codes_get_long(h, k) for k in _SIGNATURE.get(edition, ())))
-        meta = by_sig.get(sig)
-        if meta is None:
-            wmo = "/".join(str(v) for v in sig[2:5]) if edition == 2 else None
-            meta = by_sig[sig] = (ec.codes_get_string(h, "shortName"), ec.codes_get_string(h, "typeOfLevel"),
-                                  ec.codes_get_long(h, "level"), ec.codes_get_string(h, "stepType"),
-                                  ec.codes_get_string(h, "units"), ec.codes_get_long(h, "paramId"), wmo,
-                                  ec.codes_get_string(h, "centre"))
-        return meta, ec.codes_get_long(h, "startStep"), ec.codes_get_long(h, "endStep")
+        return _message_meta(ec, h, edition, by_sig), ec.codes_get_long(h, "startStep"), ec.codes_get_long(h, "endStep")
 
     def grid_of(h):
         kind = ec.codes_get_string(h, "gridType")

@@ -68,10 +68,8 @@ class _SMTPServer(socketserver.ThreadingTCPServer):
 
 
 @contextlib.contextmanager
-def smtp_sink(refuse=()):
-    """An SMTP server on 127.0.0.1; yields it (``.port``, ``.messages``: dicts with ``from``, ``to``, ``message``)."""
-    server = _SMTPServer(("127.0.0.1", 0), _SMTPHandler)
-    server.messages, server.refuse, server.port = [], set(refuse), server.server_address[1]
+def _serving(server):
+    """``server`` answering on a daemon thread until the block ends, then shut down and closed."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -79,6 +77,15 @@ def smtp_sink(refuse=()):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def smtp_sink(refuse=()):
+    """An SMTP server on 127.0.0.1; yields it (``.port``, ``.messages``: dicts with ``from``, ``to``, ``message``)."""
+    server = _SMTPServer(("127.0.0.1", 0), _SMTPHandler)
+    server.messages, server.refuse, server.port = [], set(refuse), server.server_address[1]
+    with _serving(server):
+        yield server
 
 
 class _HookHandler(BaseHTTPRequestHandler):
@@ -100,10 +107,5 @@ def webhook_server(status: int = 200):
     server = HTTPServer(("127.0.0.1", 0), _HookHandler)
     server.posts, server.status = [], status
     server.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with _serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
