@@ -109,7 +109,7 @@ def run_box_model(met: dict, areas: pd.DataFrame, calendar: dict, cuts: np.ndarr
         out["co"][t] = co
     # O3: background + daytime photochemistry in warm sunny weather − titration by NO2
     warm = np.clip((met["temp_air"] - 5.0) / 20.0, 0, 1.5)
-    o3 = 55.0 + 20.0 * calendar["spring"] + 115.0 * met["day_lag"] * warm - 0.55 * out["no2"] \
+    o3 = 55.0 + 20.0 * calendar["spring"] + 105.0 * met["day_lag"] * warm - 0.55 * out["no2"] \
         - 15.0 * np.clip((met["rh"] - 70) / 30, 0, 1)
     o3 = np.clip(o3, 2.0, None)
     return {"pm25": out["pm25_anthro"] + 0.2 * out["pm10_dust"],
