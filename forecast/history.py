@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import averaging, cnemc, qc, workspace
 from .cnemc import HISTORY_COLUMNS, StationDataError
@@ -92,8 +93,20 @@ def load_history(path: str | Path) -> pd.DataFrame:
     if missing:
         raise StationDataError(f"{path}: not a lantian station history (missing {missing})")
     for col in ("station", "area_id", "pollutant"):
-        frame[col] = frame[col].astype("string")
+        frame[col] = _strings(frame[col])
     return frame
+
+
+def _strings(values: pd.Series) -> pd.Series:
+    """``values`` as the pandas ``string`` dtype. Categories (as stored) are decoded by arrow from their codes:
+    ``Series.astype("string")`` of a categorical builds one Python object per row first — for the 8 M rows of a
+    three-winter archive 25 s and +710 MiB against 4 s and +160 MiB this way (measured on the seed-23 world)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype("string")
+    codes = np.asarray(values.cat.codes)
+    categories = pa.array(values.cat.categories.astype(str).to_numpy(object), pa.string())
+    decoded = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), categories).dictionary_decode()
+    return pd.Series(pd.array(decoded, dtype="string"), index=values.index, name=values.name)
 
 
 # --------------------------------------------------------------------------------------------------- orchestrator
@@ -260,13 +273,13 @@ def _build_history(data, *, cache=None, progress: bool = False, refresh: bool = 
     for clean, removed in _qc_chunks(chunks, start.value if start is not None else None):
         clean_parts.append(_categorical(clean, dtypes))
         removed_parts.append(removed)
-    clean = _sorted(pd.concat(clean_parts, ignore_index=True) if clean_parts else
-                    _categorical(cnemc._empty_history(), dtypes))
-    del clean_parts
+    clean = pd.concat(clean_parts, ignore_index=True) if clean_parts else _categorical(cnemc._empty_history(), dtypes)
+    clean_parts.clear()  # the parts go before the sort copies the table
+    clean = _sorted(clean)
     removed = pd.concat([removed_read, *removed_parts], ignore_index=True)
     save_history(clean, store)
     for col in ("station", "area_id", "pollutant"):
-        clean[col] = clean[col].astype("string")
+        clean[col] = _strings(clean[col])
     removed.astype({"raw": "string"}).to_csv(cdir / "qc_removed.csv", index=False)
     log.to_frame().to_csv(cdir / "read_log.csv", index=False)
     present = set(clean["pollutant"].unique())
@@ -504,7 +517,7 @@ class _RawParts:
                 continue
             rows = pd.read_parquet(self.dir / f"{month}.parquet")
             for col in ("station", "area_id", "pollutant"):
-                rows[col] = rows[col].astype(str).astype("string")
+                rows[col] = _strings(rows[col])
             if start is not None:
                 rows = rows[_wall_ns(rows["time"]) >= start.value].reset_index(drop=True)
             yield rows
@@ -526,21 +539,6 @@ class _RawParts:
             return None
         days = np.unique(t - t % _DAY)[1:]  # the first day's start has no hour before it here
         return _cut(_raw_runs(rows), days, before=first_changed.value)
-        rows = pd.concat([pd.read_parquet(self.dir / f"{m}.parquet", columns=["time", "station", "pollutant", "value"])
-                          for m in months], ignore_index=True)
-        for col in ("station", "pollutant"):
-            rows[col] = rows[col].astype(str)
-        t = _wall_ns(rows["time"])
-        rows = rows[t < first_changed.value]
-        if not len(rows):
-            return None
-        crossing = _crossing_days(rows)
-        days = np.unique(t[t < first_changed.value] // _DAY * _DAY)[1:]
-        # the day of first_changed's 00:00 row changed: the cut is at most the day start before it
-        for d in days[::-1]:
-            if int(d) < first_changed.value and int(d) not in crossing:
-                return pd.Timestamp(int(d))
-        return None
 
 
 def coverage_notes(pollutants, checks_not_applied=()) -> list[str]:
