@@ -30,7 +30,8 @@ def main(data: Path, out: Path) -> None:
     truth = pd.read_csv(data / "truth" / "area_daily.csv", parse_dates=["date"])
     from simulate.world import SPRING_FESTIVAL
 
-    festival = pd.DatetimeIndex(SPRING_FESTIVAL)
+    spring = pd.DatetimeIndex(SPRING_FESTIVAL)
+    festival = spring.append(spring + pd.Timedelta(days=14))  # fireworks nights: Spring and Lantern Festival
     near_festival = truth["date"].apply(lambda d: np.min(np.abs((festival - d).days)) <= 2)
     winter = truth[(truth["area_id"] == "hohhot") & truth["date"].dt.month.isin([11, 12, 1, 2]) & ~near_festival]
     peak = winter.loc[winter["aqi_actual"].idxmax(), "date"]
