@@ -10,6 +10,7 @@ new month or a new forecast run decodes only itself. cfgrib index files go to a 
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -116,6 +117,18 @@ def _areas_signature(polygons: dict) -> str:
 
 
 def _file_key(path: Path, areas_sig: str) -> str:
+    """A GRIB file's cache key: its name and folder (``analysis/era5_sfc_202401.grib2``, ``YYYYMMDD00/…``), size and
+    modification time — not its absolute path, so that a data folder moved or copied with its times (``cp -a``,
+    ``rsync -a``) keeps its extracted series instead of spending half an hour extracting them again."""
+    st = path.stat()
+    where = f"{path.parent.name}/{path.name}"
+    text = f"{where}|{st.st_size}|{st.st_mtime_ns}|{areas_sig}|{CACHE_VERSION}"
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
+
+
+def _path_file_key(path: Path, areas_sig: str) -> str:
+    """The key caches written before 2026-12 used (the absolute path): their entries are renamed to
+    :func:`_file_key` on first use instead of being extracted again."""
     st = path.stat()
     text = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{areas_sig}|{CACHE_VERSION}"
     return hashlib.sha1(text.encode()).hexdigest()[:20]
@@ -187,6 +200,13 @@ def cached_file(path: Path, store: str | Path, areas_sig: str):
     """The cached ``(table, report)`` of a file, or ``None`` when the file changed or was never extracted."""
     key = _file_key(Path(path), areas_sig)
     table, meta = Path(store) / f"{key}.parquet", Path(store) / f"{key}.json"
+    if not (table.exists() and meta.exists()):
+        old = _path_file_key(Path(path), areas_sig)
+        old_table, old_meta = Path(store) / f"{old}.parquet", Path(store) / f"{old}.json"
+        if old_table.exists() and old_meta.exists():
+            with contextlib.suppress(OSError):
+                os.replace(old_table, table)
+                os.replace(old_meta, meta)
     if table.exists() and meta.exists():
         try:
             info = json.loads(meta.read_text())

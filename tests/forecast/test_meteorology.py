@@ -254,3 +254,44 @@ def test_a_region_far_from_inner_mongolia_ingests(tmp_path):
     assert met.analysis["area_id"].unique().tolist() == ["guangzhou"]
     np.testing.assert_allclose(met.analysis["temp_air"], 15.0, atol=0.01)
     np.testing.assert_allclose(met.analysis["pressure"], 1010.0, atol=0.01)
+
+
+def test_a_data_folder_copied_with_its_times_keeps_its_extracted_series(data_dir, small_areas, monkeypatch):
+    """The cache key is a file's folder/name, size and time, not its absolute path: a copy made with the times kept
+    (cp -a) reads every series from the moved cache; a file touched since is extracted again."""
+    import os
+    import shutil
+
+    monkeypatch.setattr(areas, "boundaries", lambda table=None, **kw: small_areas)
+    first, _ = meteorology.ingest_drivers(data_dir, at="areas", workers=1, cache=data_dir.parent / "cache")
+    assert first.summary()["from_cache"] == 0
+    moved = data_dir.parent / "moved"
+    shutil.copytree(data_dir, moved)  # copy2: times kept
+    shutil.copytree(data_dir.parent / "cache", data_dir.parent / "moved_cache")
+    again, _ = meteorology.ingest_drivers(moved, at="areas", workers=1, cache=data_dir.parent / "moved_cache")
+    assert again.summary()["from_cache"] == 3
+    pd.testing.assert_frame_equal(first.analysis, again.analysis)
+    run = moved / "meteorology" / "forecast" / "2024010200" / "run.grib2"
+    os.utime(run, ns=(run.stat().st_atime_ns, run.stat().st_mtime_ns + 10**9))
+    touched, _ = meteorology.ingest_drivers(moved, at="areas", workers=1, cache=data_dir.parent / "moved_cache")
+    assert touched.summary()["from_cache"] == 2
+
+
+def test_a_cache_keyed_by_absolute_paths_is_renamed_not_extracted_again(data_dir, small_areas, monkeypatch):
+    """Entries written under the former key (the absolute path) are taken over on first use, not re-extracted."""
+    monkeypatch.setattr(areas, "boundaries", lambda table=None, **kw: small_areas)
+    cache = data_dir.parent / "cache"
+    first, _ = meteorology.ingest_drivers(data_dir, at="areas", workers=1, cache=cache)
+    store = cache / "meteorology"
+    sig = meteorology._areas_signature(meteorology.targets(data_dir, "areas"))
+    renamed = 0
+    for path in (data_dir / "meteorology").rglob("*.grib2"):
+        new, old = meteorology._file_key(path, sig), meteorology._path_file_key(path, sig)
+        for suffix in (".parquet", ".json"):
+            if (store / f"{new}{suffix}").exists():
+                (store / f"{new}{suffix}").rename(store / f"{old}{suffix}")
+                renamed += 1
+    assert renamed == 6  # the three good files' entries now sit under the former key only
+    again, _ = meteorology.ingest_drivers(data_dir, at="areas", workers=1, cache=cache)
+    assert again.summary()["from_cache"] == 3
+    pd.testing.assert_frame_equal(first.analysis, again.analysis)
