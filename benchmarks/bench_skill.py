@@ -5,14 +5,16 @@ the third (15 Oct – 20 Mar). Printed: per lead day the mean and the spread (mi
 FAR and Brier skill for AQI > 200, persistence's TS; the warning-level hits / misses / false alarms at the shipped
 decision thresholds; the consequences of other thresholds on the pooled level records; and the reliability (Brier
 decomposition) of P(AQI > 200) and of P(level ≥ L) — the tables decisions about features, parameters and
-thresholds are made on (never on one world). With ``LANTIAN_SKILL_DIR`` the level records are kept there
-(``levels_<seed>.csv``) for choosing thresholds.
+thresholds are made on (never on one world); the same for AQI > 150. The level records (``levels_<seed>.csv``,
+for choosing thresholds) are kept in ``LANTIAN_SKILL_RECORDS``, else in ``LANTIAN_SKILL_DIR``.
 
 Environment: ``LANTIAN_SKILL_WORLDS`` (how many of :data:`WORLDS`, default all), ``LANTIAN_SKILL_STEP`` (analysis
 grid spacing in degrees, default 0.5: the forecaster reads station points, so a coarser analysis grid changes little
 and halves the cost), ``LANTIAN_SKILL_DIR`` (keep the worlds there and reuse them on the next run: a world whose
 ``README.md`` is there is not simulated again), ``LANTIAN_SKILL_CACHE`` (the workspaces of the worlds,
-``<dir>/world_<seed>_<year>``, instead of each world's own ``.lantian``: worlds shared read-only stay untouched).
+``<dir>/world_<seed>_<year>``, instead of each world's own ``.lantian``: worlds shared read-only stay untouched),
+``LANTIAN_SKILL_RECORDS`` (where the level records go). The worlds of the fixed simulator (PM2.5-driven episodes)
+are measured with ``LANTIAN_SKILL_DIR=/tmp/w9 LANTIAN_SKILL_CACHE=<scratch> LANTIAN_SKILL_RECORDS=<scratch>``.
 """
 from __future__ import annotations
 
@@ -64,30 +66,32 @@ def one_world(data: Path, start: str, cache: Path | None = None) -> dict:
     finally:
         shutil.rmtree(model_dir, ignore_errors=True)
     s = pd.DataFrame(res["scores"])
-    s = s[s["threshold"] == 200].set_index(["model", "lead_day"])
+    s = s[s["threshold"].isin([150, 200])].set_index(["model", "lead_day", "threshold"])
     levels = {r["model"]: r for r in res["levels"]}
     return {"scores": s, "levels": levels, "train_s": t_train, "warnings": res.get("warnings", []),
             "reliability": res["reliability"], "record": record}
 
 
-def _cell(values) -> str:
+def _cell(values, digits: int = 2) -> str:
     v = np.array([x for x in values if x is not None and np.isfinite(x)], float)
     if not len(v):
         return "—"
-    return f"{v.mean():.2f} [{v.min():.2f}…{v.max():.2f}]"
+    return f"{v.mean():.{digits}f} [{v.min():.{digits}f}…{v.max():.{digits}f}]"
 
 
 def summary(results: list[dict]) -> str:
-    """The multi-world table (Markdown): mean [min…max] over the worlds."""
-    lines = ["| lead | TS (AQI > 200) | POD | FAR | BSS | persistence TS |", "|---|---|---|---|---|---|"]
-    for lead in LEADS:
-        def col(model, key):
-            return [r["scores"].loc[(model, lead), key] if (model, lead) in r["scores"].index else None
-                    for r in results]
-        lines.append(f"| {lead} | {_cell(col('lantian', 'ts'))} | {_cell(col('lantian', 'pod'))} | "
-                     f"{_cell(col('lantian', 'far'))} | {_cell(col('lantian', 'brier_skill_score'))} | "
-                     f"{_cell(col('persistence', 'ts'))} |")
-    lines.append("")
+    """The multi-world tables (Markdown): mean [min…max] over the worlds, AQI > 200 then AQI > 150."""
+    lines = []
+    for th in (200, 150):
+        lines += [f"| lead | TS (AQI > {th}) | POD | FAR | BSS | persistence TS |", "|---|---|---|---|---|---|"]
+        for lead in LEADS:
+            def col(model, key):
+                return [r["scores"].loc[(model, lead, th), key] if (model, lead, th) in r["scores"].index else None
+                        for r in results]
+            lines.append(f"| {lead} | {_cell(col('lantian', 'ts'))} | {_cell(col('lantian', 'pod'))} | "
+                         f"{_cell(col('lantian', 'far'))} | {_cell(col('lantian', 'brier_skill_score'))} | "
+                         f"{_cell(col('persistence', 'ts'))} |")
+        lines.append("")
     lines.append("| warning levels | hits | misses | false alarms |")
     lines.append("|---|---|---|---|")
     for model in ("lantian", "persistence"):
@@ -112,11 +116,11 @@ def summary(results: list[dict]) -> str:
     lines.append("")
     lines.append("| reliability | BS | REL | RES | UNC |")
     lines.append("|---|---|---|---|---|")
-    for event, lead in [("aqi>200", 1), ("aqi>200", 3), ("aqi>200", 5), ("level>=yellow", None),
-                        ("level>=orange", None), ("level>=red", None)]:
+    for event, lead in [("aqi>200", 1), ("aqi>200", 3), ("aqi>200", 5), ("aqi>150", 1), ("aqi>150", 3),
+                        ("aqi>150", 5), ("level>=yellow", None), ("level>=orange", None), ("level>=red", None)]:
         rows = [x for r in results for x in r["reliability"] if x["event"] == event and x["lead_day"] == lead]
         def m(key):
-            return _cell([x[key] for x in rows if x[key] is not None])
+            return _cell([x[key] for x in rows if x[key] is not None], digits=3)
         lines.append(f"| {event}{'' if lead is None else f' day {lead}'} | {m('brier')} | {m('reliability')} | "
                      f"{m('resolution')} | {m('uncertainty')} |")
     return "\n".join(lines)
@@ -128,6 +132,8 @@ def run():
     header(f"forecaster skill on {n} unseen demo worlds (train on winters 1–2, verify on winter 3)")
     keep = os.environ.get("LANTIAN_SKILL_DIR")
     root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="lantian-bench-skill-"))
+    records = os.environ.get("LANTIAN_SKILL_RECORDS") or keep
+    records = Path(records) if records else None
     root.mkdir(parents=True, exist_ok=True)
     results = []
     try:
@@ -136,13 +142,14 @@ def run():
             cache = os.environ.get("LANTIAN_SKILL_CACHE")
             r = one_world(data, start, Path(cache) / data.name if cache else None)
             s = r["scores"]
-            print(f"  seed {seed}: day-1 TS {s.loc[('lantian', 1), 'ts']:.2f} (persistence "
-                  f"{s.loc[('persistence', 1), 'ts']:.2f}), trained in {r['train_s']:.0f} s")
+            print(f"  seed {seed}: day-1 TS {s.loc[('lantian', 1, 200), 'ts']:.2f} (persistence "
+                  f"{s.loc[('persistence', 1, 200), 'ts']:.2f}), trained in {r['train_s']:.0f} s")
             for w in r["warnings"]:
                 print(f"    verify warning: {w}")
             results.append(r)
-            if keep and r["record"] is not None:
-                r["record"].to_csv(root / f"levels_{seed}.csv", index=False)
+            if records and r["record"] is not None:
+                records.mkdir(parents=True, exist_ok=True)
+                r["record"].to_csv(records / f"levels_{seed}.csv", index=False)
         print(summary(results))
     finally:
         if not keep:
