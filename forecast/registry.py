@@ -254,6 +254,24 @@ def resolve(path) -> Path:
     return p
 
 
+def model_versions(path) -> list[str]:
+    """Every model version that ``path`` stands for: each version on disk of a versioned folder (oldest first),
+    the card's version of a plain model folder (``unversioned`` without one) — the names its forecasts are
+    archived under (:mod:`forecast.archive`). Reads the cards only, never the boosters.
+
+    Raises
+    ------
+    RegistryError
+        A versioned folder with a damaged registry, or a folder that is no model.
+    """
+    p = Path(path)
+    if is_versioned(p):
+        return load(p).versions()
+    if not M.Forecaster.is_model_dir(p):
+        raise _not_a_model(p)
+    return [str(_card(p).get("version", "unversioned"))]
+
+
 # ---- writing -------------------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
