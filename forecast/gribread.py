@@ -741,6 +741,54 @@ def _message_meta(ec, h, edition: int, cache: dict) -> tuple:
     return meta
 
 
+def run_steps(files) -> dict:
+    """The steps each parameter of each forecast run holds in ``files``, from the messages' headers alone (no value
+    is decoded): what a run's files actually cover, whatever the processed meteorology made of them.
+
+    Returns
+    -------
+    dict
+        ``{init_time: {parameter: [step, …]}}``: ``init_time`` a naive UTC Timestamp; ``parameter`` the GRIB short
+        name, with the level for a pressure level (``t850``); steps the ``endStep`` [h], sorted. Analyses (step 0
+        only) are runs with the one step.
+
+    Raises
+    ------
+    GribReadError
+        A file that cannot be opened or holds no GRIB message (the message names it).
+    """
+    import eccodes as ec
+
+    out: dict = {}
+    for path in files:
+        lookup: dict = {}
+        n = 0
+        try:
+            with open(path, "rb") as fh:
+                while True:
+                    try:
+                        h = ec.codes_grib_new_from_file(fh, headers_only=True)
+                    except Exception:  # a damaged tail: the messages before it count
+                        break
+                    if h is None:
+                        break
+                    try:
+                        n += 1
+                        short, tol, level = _message_meta(ec, h, ec.codes_get_long(h, "edition"), lookup)[:3]
+                        code = ec.codes_get_long(h, "dataDate") * 10000 + ec.codes_get_long(h, "dataTime")
+                        step = ec.codes_get_long(h, "endStep")
+                    finally:
+                        ec.codes_release(h)
+                    name = f"{short}{level}" if tol == "isobaricInhPa" else short
+                    out.setdefault(code, {}).setdefault(name, set()).add(int(step))
+        except OSError as exc:
+            raise GribReadError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        if n == 0:
+            raise GribReadError(f"{path}: not a GRIB file (no message found)")
+    return {pd.Timestamp(str(code).zfill(12)[:8] + "T" + str(code).zfill(12)[8:]):
+            {name: sorted(steps) for name, steps in sorted(params.items())} for code, params in sorted(out.items())}
+
+
 def _eccodes_grid(h, ec, kind: str, path: Path, region: dict) -> _Grid:
     try:
         lat, lon = ec.codes_get_array(h, "latitudes"), ec.codes_get_array(h, "longitudes")

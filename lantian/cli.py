@@ -663,10 +663,11 @@ def _cmd_cycle(args) -> int:
                           region=getattr(args, "region", None), audit=args.audit,
                           echo=None if args.quiet else print)
     if rec["state"] == "refused":
-        print(f"lantian cycle: error: refused: {rec['reason']}", file=sys.stderr)
+        print(f"lantian cycle: error: refused: {cycle.reason_text(rec['reason'], 'en')}", file=sys.stderr)
         return EXIT_ERROR
     if rec["state"] == "degraded":
-        print(f"lantian cycle: warning: degraded: {'; '.join(rec['degraded']['reasons_en'])}", file=sys.stderr)
+        print(f"lantian cycle: warning: degraded: {'; '.join(cycle.degraded_texts(rec['degraded'], 'en'))}",
+              file=sys.stderr)
     failed = [n for n in rec["notifications"] if not n["ok"]]
     for n in failed:
         print(f"lantian cycle: warning: notification to {n['target']} failed: {n['error']}", file=sys.stderr)

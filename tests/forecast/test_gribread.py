@@ -5,6 +5,7 @@ import pytest
 import xarray as xr
 
 from simulate.grib import Grid, GribWriter
+from forecast import gribread
 from forecast.gribread import GribReadError, read_grib
 
 from ._grib import GRID, field, write_analysis, write_forecast
@@ -384,3 +385,26 @@ def test_reducing_read_hands_what_it_cannot_do_exactly_to_the_full_read(tmp_path
     pd.testing.assert_frame_equal(got, expected)
     if damage == "spike":
         assert np.isfinite(got["blh"]).all()
+
+
+def test_run_steps_reads_the_headers_and_names_a_file_that_is_no_grib(tmp_path):
+    import numpy as np
+
+    from simulate.grib import Grid, GribWriter
+
+    grid = Grid(west=110, east=111, south=40, north=41, step=0.5)
+    path = tmp_path / "run.grib2"
+    with open(path, "wb") as fh:
+        w = GribWriter(fh, grid)
+        for step in (0, 6, 12):
+            w.write("2t", np.full(grid.shape, 270.0), time="2023-12-22", step=step)
+            w.write("t", np.full(grid.shape, 260.0), time="2023-12-22", step=step, level=925)
+        w.write("2t", np.full(grid.shape, 270.0), time="2023-12-22 12:00", step=6)
+        w.close()
+    got = gribread.run_steps([path])
+    assert got == {pd.Timestamp("2023-12-22 00:00"): {"2t": [0, 6, 12], "t925": [0, 6, 12]},
+                   pd.Timestamp("2023-12-22 12:00"): {"2t": [6]}}
+    bad = tmp_path / "notes.grib2"
+    bad.write_text("not grib")
+    with pytest.raises(gribread.GribReadError, match="notes.grib2: not a GRIB file"):
+        gribread.run_steps([bad])
