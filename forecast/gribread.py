@@ -58,10 +58,15 @@ the result is the full read's reduced (tests hold them to each other). Profiled 
 ERA5-like GRIB2 (5 208 messages): the full read spent about as long again as decoding on the per-message keys
 (21 a message), the parameter-table lookups, the float32 hypercubes with their unit conversion and checks and the
 reduction of whole cubes; the reducing scan spends ~80 % of its CPU time in ecCodes creating, decoding and
-releasing handles. Accumulations are reduced as they come when each message is a period of its own (ERA5's hourly
-buckets) with no negative value; a run accumulated from a fixed start (differenced step by step, then clipped at
-zero: not linear), a message with a bitmap or a value outside its variable's plausible range, several grids in one
-file, or an unusual framing sends the file to the full read, which treats them as documented above.
+releasing handles. Accumulations are reduced as they come too, whatever their layout: an area mean is linear, so
+the mean of a period's amount is the difference of the means of the accumulations at its ends,
+mean(acc_t) − mean(acc_{t−1}) = mean(acc_t − acc_{t−1}); a run accumulated from a fixed start (ECMWF, CMA) is
+differenced after the reduction, on the means, and a negative difference is clipped at zero as the full read clips
+each point's. The one difference from the full read: it clips the packing noise of a dry period point by point
+before averaging (a mean of non-negative noise), this scan clips the mean — the two agree to the packing precision
+of the accumulation (at most one packing step, and zero where the field is not dry). A message with a bitmap or a
+value outside its variable's plausible range, several grids in one file, or an unusual framing sends the file to
+the full read, which treats them as documented above.
 
 **cfgrib's index files are pickles**: cfgrib unpickles whatever file sits at the index path it is given, and
 unpickling runs code. They are therefore kept only in a folder private to the user running lantian
@@ -998,9 +1003,10 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
     The same hypercubes as :func:`_eccodes_cubes`, with the values of every non-accumulated parameter lantian uses
     replaced by their target means: messages are decoded into a preallocated batch and reduced by one sparse
     product per batch (the target weights of the region's cut composed with the cut), so no gridded hypercube,
-    DataArray or unit conversion of a full field is ever formed. Accumulations are reduced too when every message
-    is a period of its own with no negative value (the clipping at zero then changes nothing); one differenced from
-    the previous step needs its grid (:class:`_NotReducible`). Parameters whose conversion is not a positive scale
+    DataArray or unit conversion of a full field is ever formed. Accumulations are reduced too (none of their
+    values below zero): per-period buckets are periods already, and an accumulation from a fixed start is
+    differenced afterwards on the means (linear; the difference clipped at zero as the full read clips each
+    point's, which agrees with it to the packing precision). Parameters whose conversion is not a positive scale
     keep their grid and are reduced once their records are formed. GRIB2 headers are read
     once per distinct section (parameter and level: section 4; grid: section 3; time: section 1) instead of once
     per message. Exact by construction: every message must hold its full grid (no bitmap) with every value inside
@@ -1019,7 +1025,6 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
     batches: dict = {}  # grid_sig → [buffer, source weights, pending [(cube key, code, end, start, lo, hi)],
     #                                  the region's points (None: all)]
     cubes: dict = {}
-    fixed: dict = {}  # (accumulation, startStep) → endStep: two steps from one start would be differenced
     unsupported: dict = {}
     n = 0
 
@@ -1111,9 +1116,6 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
                         buf, _, pending, _ = batches[grid_sig]
                         if not decode(h, buf[len(pending)]):
                             raise _NotReducible("values")
-                        if use[2]:  # an accumulation: only as periods of their own (no step differenced)
-                            if fixed.setdefault((key, start), end) != end:
-                                raise _NotReducible("accumulation from a fixed start")
                         cubes.setdefault(key, [])  # the hypercubes keep the order of their first messages
                         pending.append((key, code, end, start, *use[:2]))
                         if len(pending) == len(buf):
@@ -1143,8 +1145,8 @@ def _reduce_rule(meta: tuple):
     if factor <= 0:
         return False
     if int(row["accumulated"]) or step_type == "accum":
-        # per-period buckets are reduced as they come when no value is negative (the clipping at zero then changes
-        # nothing); a step differenced from the previous one needs its grid (:func:`_reducing_cubes`)
+        # reduced as they come when no value is negative: buckets are periods already, an accumulation from a fixed
+        # start is differenced on the means afterwards (linear; :func:`_reducing_cubes`)
         if offset != 0 or float(row["offset"]) != 0 or float(row["scale"]) <= 0:
             return False
         return max(lo, 0.0) / factor, hi / factor, True
