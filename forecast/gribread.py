@@ -1083,13 +1083,18 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
                         sec = _sections(msg)
                         if sec[6][5] != 255:  # a bitmap: missing values
                             raise _NotReducible("bitmap")
-                        s1 = sec[1]
-                        meta_key = msg[6:8] + s1[:12] + s1[19:] + sec.get(2, b"") + sec[4]
+                        s1, s4 = sec[1], sec[4]
+                        if s4[7:9] == b"\x00\x08" and len(s4) >= 41:
+                            # template 4.8 (a statistic over a period: accumulations) writes the period's end
+                            # time, which changes with every message of a series; it follows from the reference
+                            # time and the steps (kept in the key), so it is left out of the key
+                            s4 = s4[:34] + s4[41:]
+                        meta_key = msg[6:8] + s1[:12] + s1[19:] + sec.get(2, b"") + s4
                         found = by_meta.get(meta_key)
                         if found is None:
                             found = by_meta[meta_key] = header(h, edition)
                         code = by_time.get(s1[12:19])
-                        if code is None:
+                        if code is None:  # the reference time as ecCodes gives it (dataDate, dataTime)
                             code = by_time[s1[12:19]] = (ec.codes_get_long(h, "dataDate") * 10000
                                                          + ec.codes_get_long(h, "dataTime"))
                         grid_sig, kind = by_grid.get(sec[3]) or by_grid.setdefault(sec[3], grid_of(h))
