@@ -94,13 +94,15 @@ def make_months(root: Path, months: int, year: int = 2023, seed: int = 0, *, reu
     (messages, bytes). ``reuse``: a month whose two files are there already is kept (a cache written once)."""
     folder = root / "meteorology" / "analysis"
     folder.mkdir(parents=True, exist_ok=True)
-    n = 0
+    n, size = 0, 0
     for month in pd.period_range(f"{year}-01", periods=months, freq="M"):
-        if reuse and all((folder / f"era5_{k}_{month:%Y%m}.grib2").exists() for k in ("sfc", "pl")):
+        files = [folder / f"era5_{k}_{month:%Y%m}.grib2" for k in ("sfc", "pl")]
+        if reuse and all(f.exists() for f in files):
             n += len(pd.date_range(month.start_time, month.end_time.floor("h"), freq="h")) * PER_HOUR
-            continue
-        n += _write_month(folder, month, np.random.default_rng([seed, month.ordinal]))
-    return n, sum(p.stat().st_size for p in folder.glob("*.grib2"))
+        else:
+            n += _write_month(folder, month, np.random.default_rng([seed, month.ordinal]))
+        size += sum(f.stat().st_size for f in files)
+    return n, size
 
 
 #: ECMWF open data's 00 UTC steps: 3-hourly to 144 h, 6-hourly to 240 h [h]
@@ -273,13 +275,22 @@ def run_decade(folder: Path) -> None:
     print(f"{n_msgs} messages ({months} months from 2014-01, hourly, 0.25° 69 × 117, {PER_HOUR} an hour), "
           f"{size / 2**30:.1f} GiB; written or found in {time.perf_counter() - t0:.0f} s "
           f"(a decade: {DECADE_MESSAGES} messages)")
+    # the months measured, linked into a folder of their own (the store may hold more months from another run)
+    view = folder / "measured"
+    shutil.rmtree(view, ignore_errors=True)
+    (view / "meteorology" / "analysis").mkdir(parents=True)
+    for month in pd.period_range("2014-01", periods=months, freq="M"):
+        for k in ("sfc", "pl"):
+            name = f"era5_{k}_{month:%Y%m}.grib2"
+            (view / "meteorology" / "analysis" / name).symlink_to(grib / name)
     cache = folder / "cache"
     before = _load()
-    rows = {"raw": _measure("raw", folder, cache)}
+    rows = {"raw": _measure("raw", view, cache)}
     for mode in ("serial", "processes"):
-        rows[mode] = _measure(mode, folder, cache)
+        rows[mode] = _measure(mode, view, cache)
     after = _load()
     shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(view, ignore_errors=True)
     raw = rows["raw"]
     print(f"machine before: {before}; after: {after} (the wall times below are under this load; the CPU-time ratios "
           "are not)")
