@@ -255,9 +255,10 @@ def resolve(path) -> Path:
 
 
 def model_versions(path) -> list[str]:
-    """Every model version that ``path`` stands for: each version on disk of a versioned folder (oldest first),
-    the card's version of a plain model folder (``unversioned`` without one) — the names its forecasts are
-    archived under (:mod:`forecast.archive`). Reads the cards only, never the boosters.
+    """The model versions that ``path`` stood for when it forecast: each version of a versioned folder that was
+    ever in use (adopted or promoted, in the order of the history; a version trained but never promoted forecast
+    for nobody), the card's version of a plain model folder (``unversioned`` without one) — the names its
+    forecasts are archived under (:mod:`forecast.archive`). Reads the registry and cards only, never the boosters.
 
     Raises
     ------
@@ -266,7 +267,8 @@ def model_versions(path) -> list[str]:
     """
     p = Path(path)
     if is_versioned(p):
-        return load(p).versions()
+        used = [h["version"] for h in load(p).history if h["action"] in ("adopted", "promoted")]
+        return list(dict.fromkeys(used))
     if not M.Forecaster.is_model_dir(p):
         raise _not_a_model(p)
     return [str(_card(p).get("version", "unversioned"))]

@@ -220,6 +220,9 @@ def test_a_past_episode_is_read_under_the_version_in_use_then(tmp_path):
     for d in pd.date_range("2024-02-10", "2024-02-12"):
         _archived(tmp_path, "v2", d, 250.0)
     assert registry.resolve(root).name == "v2"
+    _version(root / "versions" / "v3", "v3", "2024-02-20")  # trained, never promoted: its hindcast is nobody's
+    _archived(tmp_path, "v3", "2024-02-13", 999.0)
+    assert registry.model_versions(root) == ["v1", "v2"]
     old = EP.episode_forecasts(tmp_path, root, "2024-01-04", "2024-01-06", cache=tmp_path / "c")
     assert sorted(old["issue_date"].dt.day.unique()) == [1, 2, 3, 4, 5]
     assert set(old["model_version"]) == {"v1"} and set(old["aqi_q50"]) == {150.0}
