@@ -1044,6 +1044,7 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
         pending.clear()
 
     by_sig: dict = {}  # as the full scan: parameter and level per signature (string keys cost as much as a decode)
+    by_param: dict = {}  # GRIB2 sections without the step → parameter and level
 
     def header(h, edition):
         return _message_meta(ec, h, edition, by_sig), ec.codes_get_long(h, "startStep"), ec.codes_get_long(h, "endStep")
@@ -1092,7 +1093,22 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
                         meta_key = msg[6:8] + s1[:12] + s1[19:] + sec.get(2, b"") + s4
                         found = by_meta.get(meta_key)
                         if found is None:
-                            found = by_meta[meta_key] = header(h, edition)
+                            # the parameter and level do not depend on the step: a forecast run's steps share
+                            # them (templates 4.0 and 4.8 without their step and period fields), and only the
+                            # steps are read per new section
+                            o4 = sec[4]
+                            if o4[7:9] == b"\x00\x00" and len(o4) >= 22:
+                                param_key = o4[:17] + o4[22:]
+                            elif o4[7:9] == b"\x00\x08" and len(o4) >= 53:
+                                param_key = o4[:17] + o4[22:34] + o4[41:48] + o4[53:]
+                            else:
+                                param_key = o4
+                            param_key = msg[6:8] + s1[:12] + s1[19:] + sec.get(2, b"") + param_key
+                            meta = by_param.get(param_key)
+                            if meta is None:
+                                meta = by_param[param_key] = _message_meta(ec, h, edition, by_sig)
+                            found = by_meta[meta_key] = (meta, ec.codes_get_long(h, "startStep"),
+                                                         ec.codes_get_long(h, "endStep"))
                         code = by_time.get(s1[12:19])
                         if code is None:  # the reference time as ecCodes gives it (dataDate, dataTime)
                             code = by_time[s1[12:19]] = (ec.codes_get_long(h, "dataDate") * 10000
