@@ -52,11 +52,29 @@ def store(table: pd.DataFrame, data, model_version: str, issued, *, cache=None) 
     return path
 
 
-def archived_forecasts(data, *, cache=None, model_version: str | None = None) -> pd.DataFrame:
-    """Every archived forecast (optionally of one model version), newest archive rows last."""
+def archived_forecasts(data, *, cache=None, model_version: str | list[str] | None = None) -> pd.DataFrame:
+    """Every archived forecast (optionally of one model version, or of several), newest archive rows last; the
+    column ``model_version`` names the version each row was archived under."""
     root = archive_dir(data, cache)
-    dirs = [_version_dir(root, model_version)] if model_version else sorted(p for p in root.iterdir() if p.is_dir())
+    if model_version is None:
+        dirs = sorted(p for p in root.iterdir() if p.is_dir())
+    else:
+        names = [model_version] if isinstance(model_version, str) else list(model_version)
+        dirs = [_version_dir(root, v) for v in names]
     files = [f for d in dirs if d.is_dir() for f in sorted(d.glob("*.parquet"))]
     if not files:
         return pd.DataFrame()
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return pd.concat([pd.read_parquet(f).assign(model_version=f.parent.name) for f in files], ignore_index=True)
+
+
+def as_issued(table: pd.DataFrame) -> pd.DataFrame:
+    """Per issue date, the forecast of the model version archived first (earliest ``issued_at``): the one the duty
+    team had on that day. A later version's forecast of the same date (a hindcast after a promotion) does not
+    replace it."""
+    if table.empty or "issued_at" not in table or table["model_version"].nunique() < 2:
+        return table
+    first = (table.groupby(["issue_date", "model_version"], sort=False)["issued_at"].min().reset_index()
+             .sort_values(["issue_date", "issued_at", "model_version"]).drop_duplicates("issue_date"))
+    keep = table.set_index(["issue_date", "model_version"]).index.isin(
+        first.set_index(["issue_date", "model_version"]).index)
+    return table[keep].reset_index(drop=True)

@@ -3,10 +3,13 @@ many lead days the forecast run covers — checked against limits the deployment
 
 Pure functions on what the inputs hold (no I/O): :func:`newest_run` and :func:`run_lead_days` read the per-run
 drivers (:func:`forecast.meteorology.daily`'s ``by_lead``), :func:`station_reporting` a station archive's tidy
-rows (:func:`forecast.cnemc.read_cnemc_file`), :func:`assess` turns them into checks, each ``ok``, ``degraded``
-or ``missing``, with the value, the limit and a sentence in Chinese and English. :func:`fallback_run` lets an
-older forecast run stand in for the issue date's (its lead days shifted by its age), so that stale meteorology
-gives a degraded forecast whose age is stated rather than none.
+rows (:func:`forecast.cnemc.read_cnemc_file`), :func:`steps_lead_days` the steps a run's GRIB files hold
+(:func:`forecast.gribread.run_steps`), :func:`assess` turns them into checks, each ``ok``, ``degraded`` or
+``missing``, with the value, the limit and the reason as a code with parameters (:func:`reason`), rendered in the
+user's language through the nomenclature (:func:`reason_text`, ``cycle_reasons`` of ``forecast/data/labels.yaml``)
+only where it is shown: the records and the log keep the codes. :func:`fallback_run` lets an older forecast run
+stand in for the issue date's (its lead days shifted by its age), so that stale meteorology gives a degraded
+forecast whose age is stated rather than none.
 
 Times: forecast runs are initialised in UTC (naive timestamps, as the GRIB readers give them); station hours are
 China Standard Time (the end of the hour, as CNEMC files give them); the reference time of a check is the issue
@@ -77,6 +80,43 @@ class Limits:
         return asdict(self)
 
 
+def reason(code: str, **params) -> dict:
+    """A reason as the records keep it: ``{"code": code, "params": params}`` (a code of the nomenclature's
+    ``cycle_reasons``; the parameters JSON-able: numbers, text, lists, nested reasons)."""
+    return {"code": code, "params": params}
+
+
+def reason_text(why, lang: str = "zh") -> str:
+    """A reason (:func:`reason`) in ``lang``: the nomenclature's sentence with its parameters filled (a list joined
+    with the language's separator, a nested reason rendered first). A plain text (a record written before the
+    codes) is returned as it is; ``None`` gives ``""``.
+
+    Raises
+    ------
+    forecast.labels.LabelError
+        An unknown code or language, or a parameter the sentence needs that the reason lacks.
+    """
+    from . import labels
+
+    if why is None:
+        return ""
+    if isinstance(why, str):
+        return why
+    params = {}
+    for key, value in (why.get("params") or {}).items():
+        if isinstance(value, dict) and "code" in value:
+            value = reason_text(value, lang)
+        elif isinstance(value, (list, tuple)):
+            value = labels.phrase("day_sep", lang).join(str(v) for v in value)
+        params[key] = value
+    text = labels.label("cycle_reasons", why["code"], lang)
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError) as exc:
+        raise labels.LabelError(f"cycle reason {why['code']!r} ({lang}) needs the parameter {exc}; given: "
+                                f"{', '.join(params) or 'none'}") from None
+
+
 def issue_time_utc(issued, issue_hour_cst: int = 16) -> pd.Timestamp:
     """The issue time of issue date ``issued`` as naive UTC (16:00 CST = 08:00 UTC)."""
     return pd.Timestamp(issued).normalize() + pd.Timedelta(hours=issue_hour_cst) - CST_OFFSET
@@ -99,14 +139,59 @@ def newest_run(met_lead: pd.DataFrame | None, at, run_hour_utc: int = 0) -> pd.T
 
 def run_lead_days(met_lead: pd.DataFrame | None, init, issued) -> list[int]:
     """The lead days of issue date ``issued`` (1 … 7) a run initialised at ``init`` gives meteorology for (any
-    variable at any area): its own lead days shifted by its age in days."""
+    variable at any area) in the processed meteorology: its own lead days shifted by its age in days. What the
+    run's GRIB files hold is :func:`steps_lead_days`'s (the cycle's check); this is the fallback when they cannot
+    be read."""
     if met_lead is None or not len(met_lead) or init is None:
         return []
     run = met_lead.xs(pd.Timestamp(init), level="init_time")
     values = run.select_dtypes("number")
     have = values.notna().any(axis=1).groupby(level="lead_day").any()
-    age_days = int((pd.Timestamp(issued).normalize() - (pd.Timestamp(init) + CST_OFFSET).normalize()).days)
+    age_days = _age_days(init, issued)
     return sorted(int(k) - age_days for k, v in have.items() if v and int(k) - age_days in LEAD_DAYS)
+
+
+def _age_days(init, issued) -> int:
+    """How many CST days the run initialised at ``init`` [UTC] is older than issue date ``issued``."""
+    return int((pd.Timestamp(issued).normalize() - (pd.Timestamp(init) + CST_OFFSET).normalize()).days)
+
+
+def steps_lead_days(init, steps: dict, issued) -> dict:
+    """The lead days of issue date ``issued`` that a forecast run's GRIB files cover, from their steps.
+
+    A CST day is covered by a parameter when one of its steps is valid in it (the valid time ``init + step`` in
+    CST, as :func:`forecast.drivers.lead_day_drivers` forms days); a lead day is covered when **every** parameter
+    of the run covers it (a day with the temperature but without the boundary layer is not a day of meteorology).
+    The run's lead days are shifted by its age in days (an older run standing in, :func:`fallback_run`).
+
+    Parameters
+    ----------
+    init : datetime-like
+        The run's initialisation [UTC].
+    steps : dict
+        Parameter (e.g. ``"2t"``, ``"t850"``) → the steps its messages of this run hold [h]
+        (:func:`forecast.gribread.run_steps`).
+    issued : datetime-like
+        The issue date.
+
+    Returns
+    -------
+    dict
+        ``lead_days`` (covered, of 1 … 7), ``missing_steps`` (steps [h] some parameter lacks that another has,
+        sorted) and ``parameters`` (how many the run has).
+    """
+    init = pd.Timestamp(init)
+    age = _age_days(init, issued)
+    init_day = (init + CST_OFFSET).normalize()
+    covered = None
+    for hours in steps.values():
+        days = {int(((init + pd.Timedelta(hours=float(h)) + CST_OFFSET).normalize() - init_day).days) - age
+                for h in hours}
+        covered = days if covered is None else covered & days
+    every = set().union(*map(set, steps.values())) if steps else set()
+    missing = sorted({int(h) if float(h).is_integer() else float(h) for v in steps.values() for h in every - set(v)})
+    return {"lead_days": sorted(k for k in (covered or ()) if k in LEAD_DAYS), "missing_steps": missing,
+            "parameters": len(steps)}
 
 
 def fallback_run(met_lead: pd.DataFrame, init, issued) -> pd.DataFrame:
@@ -117,7 +202,7 @@ def fallback_run(met_lead: pd.DataFrame, init, issued) -> pd.DataFrame:
     The forecast then reads the older run's meteorology of each target day — the same valid days, from an older
     forecast — and the document says how old it is (the cycle's ``degraded`` record)."""
     init = pd.Timestamp(init)
-    age_days = int((pd.Timestamp(issued).normalize() - (init + CST_OFFSET).normalize()).days)
+    age_days = _age_days(init, issued)
     if age_days <= 0:
         return met_lead
     run = met_lead.xs(init, level="init_time", drop_level=False).reset_index()
@@ -168,11 +253,12 @@ def station_reporting(rows: pd.DataFrame | None, stations, at_cst) -> dict:
     return out
 
 
-def _check(code, state, value, limit, zh, en) -> dict:
-    return {"check": code, "state": state, "value": value, "limit": limit, "zh": zh, "en": en}
+def _check(code, state, value, limit, why) -> dict:
+    return {"check": code, "state": state, "value": value, "limit": limit, "reason": why}
 
 
-def assess(*, met_run, met_reference, lead_days: list[int], stations: dict, limits: Limits) -> list[dict]:
+def assess(*, met_run, met_reference, lead_days: list[int], stations: dict, limits: Limits,
+           missing_steps=()) -> list[dict]:
     """The freshness checks of a forecast's inputs.
 
     Parameters
@@ -182,64 +268,60 @@ def assess(*, met_run, met_reference, lead_days: list[int], stations: dict, limi
     met_reference : Timestamp
         The reference time [UTC] (the issue time, or the run's time when earlier).
     lead_days : list of int
-        The lead days the run used covers (:func:`run_lead_days`).
+        The lead days the run used covers (:func:`steps_lead_days`, else :func:`run_lead_days`).
     stations : dict
         :func:`station_reporting`'s result.
     limits : Limits
+    missing_steps : sequence of int, optional
+        Steps [h] some parameter of the run lacks (:func:`steps_lead_days`): named in the lead-day check.
 
     Returns
     -------
     list of dict
-        One per :data:`CHECKS`: ``check``, ``state`` (:data:`STATES`), ``value``, ``limit``, ``zh``, ``en``.
+        One per :data:`CHECKS`: ``check``, ``state`` (:data:`STATES`), ``value``, ``limit``, ``reason``
+        (:func:`reason`; :func:`reason_text` renders it).
     """
     out = []
     if met_run is None:
         out.append(_check("meteorology_age", "missing", None, limits.meteorology_max_age_hours,
-                          "没有可用的气象预报场", "no forecast run"))
+                          reason("met_run_none")))
     else:
         age = float((pd.Timestamp(met_reference) - pd.Timestamp(met_run)) / pd.Timedelta(hours=1))
-        run = f"{pd.Timestamp(met_run):%Y-%m-%d %H} UTC"
         if age <= limits.meteorology_max_age_hours:
-            state = "ok"
+            state, code = "ok", "met_run_ok"
         elif age <= limits.meteorology_fallback_hours:
-            state = "degraded"
+            state, code = "degraded", "met_run_stale"
         else:
-            state = "missing"
-        zh = f"最新气象预报场 {run}，时效 {age:.0f} 小时（限值 {limits.meteorology_max_age_hours:g} 小时）"
-        en = f"newest forecast run {run}, {age:.0f} h old (limit {limits.meteorology_max_age_hours:g} h)"
-        if state == "degraded":
-            zh += "：沿用较早的预报场"
-            en += ": an older run stands in"
-        elif state == "missing":
-            zh += f"：超过可沿用的 {limits.meteorology_fallback_hours:g} 小时"
-            en += f": older than the {limits.meteorology_fallback_hours:g} h an older run may stand in"
-        out.append(_check("meteorology_age", state, round(age, 1), limits.meteorology_max_age_hours, zh, en))
+            state, code = "missing", "met_run_too_old"
+        out.append(_check("meteorology_age", state, round(age, 1), limits.meteorology_max_age_hours,
+                          reason(code, run=f"{pd.Timestamp(met_run):%Y-%m-%d %H}", age=round(age, 1),
+                                 limit=limits.meteorology_max_age_hours,
+                                 fallback=limits.meteorology_fallback_hours)))
     n = len(lead_days)
     missing = [k for k in LEAD_DAYS if k not in lead_days]
     state = "ok" if n >= limits.forecast_lead_days else ("degraded" if n else "missing")
-    gap_zh = f"，缺第 {'、'.join(map(str, missing))} 天" if missing else ""
-    gap_en = f", lead day(s) {', '.join(map(str, missing))} missing" if missing else ""
-    out.append(_check("forecast_steps", state, n, limits.forecast_lead_days,
-                      f"预报场覆盖 {n}/{len(LEAD_DAYS)} 个预报日{gap_zh}（要求 {limits.forecast_lead_days}）",
-                      f"the run covers {n}/{len(LEAD_DAYS)} lead days{gap_en} (required {limits.forecast_lead_days})"))
+    common = dict(n=n, total=len(LEAD_DAYS), required=limits.forecast_lead_days)
+    if missing_steps and met_run is not None:
+        why = reason("lead_days_gap_steps" if missing else "lead_days_all_steps", missing=missing,
+                     steps=list(missing_steps), run=f"{pd.Timestamp(met_run):%Y-%m-%d %H}", **common)
+    elif missing:
+        why = reason("lead_days_gap", missing=missing, **common)
+    else:
+        why = reason("lead_days_all", **common)
+    out.append(_check("forecast_steps", state, n, limits.forecast_lead_days, why))
     share, hour = stations["share"], pd.Timestamp(stations["hour"])
     state = "ok" if share >= limits.station_min_share else ("degraded" if stations["reporting"] else "missing")
     out.append(_check("station_share", state, round(share, 3), limits.station_min_share,
-                      f"{hour:%m-%d %H}时 {stations['reporting']}/{stations['listed']} 个站点有数据（{share:.0%}，"
-                      f"要求 ≥ {limits.station_min_share:.0%}）",
-                      f"{stations['reporting']}/{stations['listed']} stations report at {hour:%m-%d %H}:00 CST "
-                      f"({share:.0%}, required ≥ {limits.station_min_share:.0%})"))
+                      reason("station_share", hour=f"{hour:%m-%d %H}", reporting=stations["reporting"],
+                             listed=stations["listed"], share=share, required=limits.station_min_share)))
     age = stations["age_hours"]
     if age is None:
-        out.append(_check("station_age", "missing", None, limits.station_max_age_hours,
-                          "站点数据中没有发布时刻之前的观测", "no station value before the reference time"))
+        out.append(_check("station_age", "missing", None, limits.station_max_age_hours, reason("station_none")))
     else:
         state = "ok" if age <= limits.station_max_age_hours else "degraded"
-        last = pd.Timestamp(stations["last_hour"])
         out.append(_check("station_age", state, age, limits.station_max_age_hours,
-                          f"站点数据截至 {last:%m-%d %H}时（滞后 {age:.0f} 小时，限值 {limits.station_max_age_hours:g}）",
-                          f"station data up to {last:%m-%d %H}:00 CST ({age:.0f} h behind, limit "
-                          f"{limits.station_max_age_hours:g} h)"))
+                          reason("station_age", last=f"{pd.Timestamp(stations['last_hour']):%m-%d %H}", age=age,
+                                 limit=limits.station_max_age_hours)))
     return out
 
 

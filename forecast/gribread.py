@@ -58,10 +58,15 @@ the result is the full read's reduced (tests hold them to each other). Profiled 
 ERA5-like GRIB2 (5 208 messages): the full read spent about as long again as decoding on the per-message keys
 (21 a message), the parameter-table lookups, the float32 hypercubes with their unit conversion and checks and the
 reduction of whole cubes; the reducing scan spends ~80 % of its CPU time in ecCodes creating, decoding and
-releasing handles. Accumulations are reduced as they come when each message is a period of its own (ERA5's hourly
-buckets) with no negative value; a run accumulated from a fixed start (differenced step by step, then clipped at
-zero: not linear), a message with a bitmap or a value outside its variable's plausible range, several grids in one
-file, or an unusual framing sends the file to the full read, which treats them as documented above.
+releasing handles. Accumulations are reduced as they come too, whatever their layout: an area mean is linear, so
+the mean of a period's amount is the difference of the means of the accumulations at its ends,
+mean(acc_t) − mean(acc_{t−1}) = mean(acc_t − acc_{t−1}); a run accumulated from a fixed start (ECMWF, CMA) is
+differenced after the reduction, on the means, and a negative difference is clipped at zero as the full read clips
+each point's. The one difference from the full read: it clips the packing noise of a dry period point by point
+before averaging (a mean of non-negative noise), this scan clips the mean — the two agree to the packing precision
+of the accumulation (at most one packing step, and zero where the field is not dry). A message with a bitmap or a
+value outside its variable's plausible range, several grids in one file, or an unusual framing sends the file to
+the full read, which treats them as documented above.
 
 **cfgrib's index files are pickles**: cfgrib unpickles whatever file sits at the index path it is given, and
 unpickling runs code. They are therefore kept only in a folder private to the user running lantian
@@ -741,6 +746,54 @@ def _message_meta(ec, h, edition: int, cache: dict) -> tuple:
     return meta
 
 
+def run_steps(files) -> dict:
+    """The steps each parameter of each forecast run holds in ``files``, from the messages' headers alone (no value
+    is decoded): what a run's files actually cover, whatever the processed meteorology made of them.
+
+    Returns
+    -------
+    dict
+        ``{init_time: {parameter: [step, …]}}``: ``init_time`` a naive UTC Timestamp; ``parameter`` the GRIB short
+        name, with the level for a pressure level (``t850``); steps the ``endStep`` [h], sorted. Analyses (step 0
+        only) are runs with the one step.
+
+    Raises
+    ------
+    GribReadError
+        A file that cannot be opened or holds no GRIB message (the message names it).
+    """
+    import eccodes as ec
+
+    out: dict = {}
+    for path in files:
+        lookup: dict = {}
+        n = 0
+        try:
+            with open(path, "rb") as fh:
+                while True:
+                    try:
+                        h = ec.codes_grib_new_from_file(fh, headers_only=True)
+                    except Exception:  # a damaged tail: the messages before it count
+                        break
+                    if h is None:
+                        break
+                    try:
+                        n += 1
+                        short, tol, level = _message_meta(ec, h, ec.codes_get_long(h, "edition"), lookup)[:3]
+                        code = ec.codes_get_long(h, "dataDate") * 10000 + ec.codes_get_long(h, "dataTime")
+                        step = ec.codes_get_long(h, "endStep")
+                    finally:
+                        ec.codes_release(h)
+                    name = f"{short}{level}" if tol == "isobaricInhPa" else short
+                    out.setdefault(code, {}).setdefault(name, set()).add(int(step))
+        except OSError as exc:
+            raise GribReadError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        if n == 0:
+            raise GribReadError(f"{path}: not a GRIB file (no message found)")
+    return {pd.Timestamp(str(code).zfill(12)[:8] + "T" + str(code).zfill(12)[8:]):
+            {name: sorted(steps) for name, steps in sorted(params.items())} for code, params in sorted(out.items())}
+
+
 def _eccodes_grid(h, ec, kind: str, path: Path, region: dict) -> _Grid:
     try:
         lat, lon = ec.codes_get_array(h, "latitudes"), ec.codes_get_array(h, "longitudes")
@@ -950,9 +1003,10 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
     The same hypercubes as :func:`_eccodes_cubes`, with the values of every non-accumulated parameter lantian uses
     replaced by their target means: messages are decoded into a preallocated batch and reduced by one sparse
     product per batch (the target weights of the region's cut composed with the cut), so no gridded hypercube,
-    DataArray or unit conversion of a full field is ever formed. Accumulations are reduced too when every message
-    is a period of its own with no negative value (the clipping at zero then changes nothing); one differenced from
-    the previous step needs its grid (:class:`_NotReducible`). Parameters whose conversion is not a positive scale
+    DataArray or unit conversion of a full field is ever formed. Accumulations are reduced too (none of their
+    values below zero): per-period buckets are periods already, and an accumulation from a fixed start is
+    differenced afterwards on the means (linear; the difference clipped at zero as the full read clips each
+    point's, which agrees with it to the packing precision). Parameters whose conversion is not a positive scale
     keep their grid and are reduced once their records are formed. GRIB2 headers are read
     once per distinct section (parameter and level: section 4; grid: section 3; time: section 1) instead of once
     per message. Exact by construction: every message must hold its full grid (no bitmap) with every value inside
@@ -971,7 +1025,6 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
     batches: dict = {}  # grid_sig → [buffer, source weights, pending [(cube key, code, end, start, lo, hi)],
     #                                  the region's points (None: all)]
     cubes: dict = {}
-    fixed: dict = {}  # (accumulation, startStep) → endStep: two steps from one start would be differenced
     unsupported: dict = {}
     n = 0
 
@@ -991,6 +1044,7 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
         pending.clear()
 
     by_sig: dict = {}  # as the full scan: parameter and level per signature (string keys cost as much as a decode)
+    by_param: dict = {}  # GRIB2 sections without the step → parameter and level
 
     def header(h, edition):
         return _message_meta(ec, h, edition, by_sig), ec.codes_get_long(h, "startStep"), ec.codes_get_long(h, "endStep")
@@ -1030,13 +1084,33 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
                         sec = _sections(msg)
                         if sec[6][5] != 255:  # a bitmap: missing values
                             raise _NotReducible("bitmap")
-                        s1 = sec[1]
-                        meta_key = msg[6:8] + s1[:12] + s1[19:] + sec.get(2, b"") + sec[4]
+                        s1, s4 = sec[1], sec[4]
+                        if s4[7:9] == b"\x00\x08" and len(s4) >= 41:
+                            # template 4.8 (a statistic over a period: accumulations) writes the period's end
+                            # time, which changes with every message of a series; it follows from the reference
+                            # time and the steps (kept in the key), so it is left out of the key
+                            s4 = s4[:34] + s4[41:]
+                        meta_key = msg[6:8] + s1[:12] + s1[19:] + sec.get(2, b"") + s4
                         found = by_meta.get(meta_key)
                         if found is None:
-                            found = by_meta[meta_key] = header(h, edition)
+                            # the parameter and level do not depend on the step: a forecast run's steps share
+                            # them (templates 4.0 and 4.8 without their step and period fields), and only the
+                            # steps are read per new section
+                            o4 = sec[4]
+                            if o4[7:9] == b"\x00\x00" and len(o4) >= 22:
+                                param_key = o4[:17] + o4[22:]
+                            elif o4[7:9] == b"\x00\x08" and len(o4) >= 53:
+                                param_key = o4[:17] + o4[22:34] + o4[41:48] + o4[53:]
+                            else:
+                                param_key = o4
+                            param_key = msg[6:8] + s1[:12] + s1[19:] + sec.get(2, b"") + param_key
+                            meta = by_param.get(param_key)
+                            if meta is None:
+                                meta = by_param[param_key] = _message_meta(ec, h, edition, by_sig)
+                            found = by_meta[meta_key] = (meta, ec.codes_get_long(h, "startStep"),
+                                                         ec.codes_get_long(h, "endStep"))
                         code = by_time.get(s1[12:19])
-                        if code is None:
+                        if code is None:  # the reference time as ecCodes gives it (dataDate, dataTime)
                             code = by_time[s1[12:19]] = (ec.codes_get_long(h, "dataDate") * 10000
                                                          + ec.codes_get_long(h, "dataTime"))
                         grid_sig, kind = by_grid.get(sec[3]) or by_grid.setdefault(sec[3], grid_of(h))
@@ -1063,9 +1137,6 @@ def _reducing_cubes(path: Path, report: FileReport, region: dict, reduce):
                         buf, _, pending, _ = batches[grid_sig]
                         if not decode(h, buf[len(pending)]):
                             raise _NotReducible("values")
-                        if use[2]:  # an accumulation: only as periods of their own (no step differenced)
-                            if fixed.setdefault((key, start), end) != end:
-                                raise _NotReducible("accumulation from a fixed start")
                         cubes.setdefault(key, [])  # the hypercubes keep the order of their first messages
                         pending.append((key, code, end, start, *use[:2]))
                         if len(pending) == len(buf):
@@ -1095,8 +1166,8 @@ def _reduce_rule(meta: tuple):
     if factor <= 0:
         return False
     if int(row["accumulated"]) or step_type == "accum":
-        # per-period buckets are reduced as they come when no value is negative (the clipping at zero then changes
-        # nothing); a step differenced from the previous one needs its grid (:func:`_reducing_cubes`)
+        # reduced as they come when no value is negative: buckets are periods already, an accumulation from a fixed
+        # start is differenced on the means afterwards (linear; :func:`_reducing_cubes`)
         if offset != 0 or float(row["offset"]) != 0 or float(row["scale"]) <= 0:
             return False
         return max(lo, 0.0) / factor, hi / factor, True

@@ -254,6 +254,26 @@ def resolve(path) -> Path:
     return p
 
 
+def model_versions(path) -> list[str]:
+    """The model versions that ``path`` stood for when it forecast: each version of a versioned folder that was
+    ever in use (adopted or promoted, in the order of the history; a version trained but never promoted forecast
+    for nobody), the card's version of a plain model folder (``unversioned`` without one) — the names its
+    forecasts are archived under (:mod:`forecast.archive`). Reads the registry and cards only, never the boosters.
+
+    Raises
+    ------
+    RegistryError
+        A versioned folder with a damaged registry, or a folder that is no model.
+    """
+    p = Path(path)
+    if is_versioned(p):
+        used = [h["version"] for h in load(p).history if h["action"] in ("adopted", "promoted")]
+        return list(dict.fromkeys(used))
+    if not M.Forecaster.is_model_dir(p):
+        raise _not_a_model(p)
+    return [str(_card(p).get("version", "unversioned"))]
+
+
 # ---- writing -------------------------------------------------------------------------------------------------------
 
 @contextlib.contextmanager
@@ -561,17 +581,33 @@ def _apply(reg: Registry, entry: dict, record) -> dict:
 # ---- what `lantian models list` shows -----------------------------------------------------------------------------
 
 def listing(root) -> list[dict]:
-    """One record per version, oldest first: ``version``, ``promoted`` (bool), ``created``, ``training_period``,
-    ``verification`` (the card's period and day-1 and day-3 scores for AQI > 200), ``compared`` (periods of the
-    comparisons with the promoted version on record)."""
+    """One record per version, oldest first: ``version``, ``promoted`` (bool), ``versioned`` (bool), ``created``,
+    ``training_period``, ``verification`` (the card's period and day-1 and day-3 scores for AQI > 200),
+    ``compared`` (periods of the comparisons with the promoted version on record).
+
+    A plain (unversioned) model folder is listed as its one model, with its card's facts, ``versioned`` false and
+    ``promoted`` true (it is what loads; ``lantian models init`` makes it versioned).
+
+    Raises
+    ------
+    RegistryError
+        A damaged registry, or a folder that is no model.
+    """
+    root = Path(root)
+    if not is_versioned(root):
+        if not M.Forecaster.is_model_dir(root):
+            raise _not_a_model(root)
+        card = _card(root)
+        return [_listed(card, str(card.get("version", "unversioned")), promoted=True, versioned=False, compared=[])]
     reg = load(root)
-    out = []
-    for v in reg.versions():
-        card = _card(reg.root / VERSIONS_DIR / v)
-        ver = card.get("verification") or {}
-        days = {int(r.get("lead_day", 0)): r for r in ver.get("aqi_gt200", []) if isinstance(r, dict)}
-        out.append({"version": v, "promoted": v == reg.promoted, "created": card.get("created"),
-                    "training_period": card.get("training_period"), "verification_period": ver.get("period"),
-                    "day1": days.get(1), "day3": days.get(3),
-                    "compared": [c["period"] for c in reg.comparisons if c.get("candidate") == v]})
-    return out
+    return [_listed(_card(reg.root / VERSIONS_DIR / v), v, promoted=v == reg.promoted, versioned=True,
+                    compared=[c["period"] for c in reg.comparisons if c.get("candidate") == v])
+            for v in reg.versions()]
+
+
+def _listed(card: dict, version: str, *, promoted: bool, versioned: bool, compared: list) -> dict:
+    ver = card.get("verification") or {}
+    days = {int(r.get("lead_day", 0)): r for r in ver.get("aqi_gt200", []) if isinstance(r, dict)}
+    return {"version": version, "promoted": promoted, "versioned": versioned, "created": card.get("created"),
+            "training_period": card.get("training_period"), "verification_period": ver.get("period"),
+            "day1": days.get(1), "day3": days.get(3), "compared": compared}

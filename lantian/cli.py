@@ -199,7 +199,12 @@ def _cmd_models(args) -> int:
                   f"{(tp[0] + ' … ' + tp[1]) if tp else '-':<25} {(vp[0] + ' … ' + vp[1]) if vp else '-':<25} "
                   f"{_scores_text(r['day1']):<30} {_scores_text(r['day3']):<26} "
                   f"{', '.join(p[0] + ' … ' + p[1] for p in r['compared']) or '-'}")
-        print(f"{len(rows)} version(s); * = promoted (what `lantian forecast`, the app and the cycle use)")
+        if rows and not rows[0]["versioned"]:
+            print(f"a plain, unversioned model folder: its one model, what `lantian forecast`, the app and the cycle "
+                  f"use; `lantian models init --model {args.model}` makes it versioned (this model its promoted "
+                  "version)")
+        else:
+            print(f"{len(rows)} version(s); * = promoted (what `lantian forecast`, the app and the cycle use)")
         return 0
     if args.action == "compare":
         result = registry.compare(args.model, args.candidate, args.data, args.start, args.end, cache=args.cache,
@@ -658,10 +663,11 @@ def _cmd_cycle(args) -> int:
                           region=getattr(args, "region", None), audit=args.audit,
                           echo=None if args.quiet else print)
     if rec["state"] == "refused":
-        print(f"lantian cycle: error: refused: {rec['reason']}", file=sys.stderr)
+        print(f"lantian cycle: error: refused: {cycle.reason_text(rec['reason'], 'en')}", file=sys.stderr)
         return EXIT_ERROR
     if rec["state"] == "degraded":
-        print(f"lantian cycle: warning: degraded: {'; '.join(rec['degraded']['reasons_en'])}", file=sys.stderr)
+        print(f"lantian cycle: warning: degraded: {'; '.join(cycle.degraded_texts(rec['degraded'], 'en'))}",
+              file=sys.stderr)
     failed = [n for n in rec["notifications"] if not n["ok"]]
     for n in failed:
         print(f"lantian cycle: warning: notification to {n['target']} failed: {n['error']}", file=sys.stderr)

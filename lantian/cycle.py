@@ -20,6 +20,12 @@
 It refuses (state ``refused``, with the reason; ``lantian cycle`` exits 2) only when nothing honest can be
 produced: no data, no model, no forecast run within the fallback age, no observations to start from.
 
+Reasons — a refusal's, a degraded check's, a problem bringing an input in — are kept as codes with parameters
+(:func:`forecast.freshness.reason`) in the records and the log, and rendered in the reader's language through the
+nomenclature (:func:`forecast.freshness.reason_text`) where they are shown: the status page and the notification
+(Chinese by default, English on the switch), the forecast document and the briefing (both languages, written by
+the run), the command line (English).
+
 A rerun the same day whose inputs (file names, sizes, times; model; configuration) did not change does nothing
 but record that (``unchanged``); otherwise it forecasts again and reports what changed since the day's previous
 run (levels, proposals, AQI medians per area). Each run appends JSON lines to ``<workspace>/cycle/log.jsonl``
@@ -43,6 +49,9 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from forecast.freshness import reason as _reason
+from forecast.freshness import reason_text
 
 CYCLE_DIR = "cycle"
 STATUS_FILE = "status.json"
@@ -332,7 +341,7 @@ def fetch_stations(data, cfg: dict, issued, *, now=None, fetcher=None, dry_run: 
                     st["url"].rsplit("/", 1)[0] + "/sites.csv"
                 content = (fetcher or (lambda u: _fetch_url(u, timeout)))(where)
         except Exception as exc:  # a fetcher's error of any kind: recorded, the run goes on
-            out["problems"].append(f"{name}: {' '.join(f'{type(exc).__name__}: {exc}'.split())}")
+            out["problems"].append(_reason("fetch_failed", file=name, error=_error(exc)))
             continue
         if content is None:
             out["files"].append({"file": name, "state": "absent", "from": where})
@@ -340,8 +349,13 @@ def fetch_stations(data, cfg: dict, issued, *, now=None, fetcher=None, dry_run: 
         state = land(content, dest / name, dry_run=dry_run)
         out["files"].append({"file": name, "state": state, "from": where})
         if state == "kept":
-            out["problems"].append(f"{dest / name}: differs from {where} and is not a shorter copy of it; kept")
+            out["problems"].append(_reason("file_kept", file=str(dest / name), source=str(where)))
     return out
+
+
+def _error(exc: BaseException) -> str:
+    """An exception as a reason's technical detail: its type and message on one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _run_init(issued, run_hour: int) -> pd.Timestamp:
@@ -360,32 +374,34 @@ def fetch_meteorology(data, cfg: dict, issued, *, now=None, client=None, era5_cl
     met = cfg["meteorology"]
     init = _run_init(issued, met["run_hour"])
     out = {"source": met["source"], "run": f"{init:%Y-%m-%d %H} UTC", "files": [], "problems": []}
+    run = f"{init:%Y-%m-%d %H}"
     root = Path(data) / "meteorology"
     if met["source"] == "opendata":
         reqs = loaders.opendata_requests(init, data)
         out["files"] = [{"file": str(r.target.relative_to(data)), "state": "present" if r.target.exists() else
                          "fetch"} for r in reqs]
         if init > _utc_now(now):
-            out["problems"].append(f"the run {out['run']} is not initialised yet")
+            out["problems"].append(_reason("run_not_yet", run=run))
         elif not dry_run:
             try:
                 loaders.download_opendata(reqs, client=client)
                 for f in out["files"]:
                     f["state"] = "new" if f["state"] == "fetch" else "same"
             except Exception as exc:  # the network, the client, a missing extra: recorded, the run goes on
-                out["problems"].append(f"open data {out['run']}: {' '.join(f'{type(exc).__name__}: {exc}'.split())}")
+                out["problems"].append(_reason("opendata_failed", run=run, error=_error(exc)))
     elif met["source"] == "folder":
         src_root = Path(met["folder"])
         tag = f"{init:%Y%m%d%H}"
         src = src_root / tag
         if not src.is_dir():
-            out["problems"].append(f"{src}: no such run folder yet")
+            out["problems"].append(_reason("run_folder_missing", folder=str(src)))
         else:
             for f in sorted(p for p in src.iterdir() if p.is_file() and not p.name.endswith(".idx")):
                 state = land(f.read_bytes(), root / "forecast" / tag / f.name, dry_run=dry_run)
                 out["files"].append({"file": f"meteorology/forecast/{tag}/{f.name}", "state": state})
                 if state == "kept":
-                    out["problems"].append(f"{root / 'forecast' / tag / f.name}: differs from {f}; kept")
+                    out["problems"].append(_reason("file_kept", file=str(root / "forecast" / tag / f.name),
+                                                   source=str(f)))
     an = cfg["analyses"]
     ana = {"source": an["source"], "files": []}
     if an["source"] == "era5":
@@ -400,7 +416,7 @@ def fetch_meteorology(data, cfg: dict, issued, *, now=None, client=None, era5_cl
                 for f in ana["files"]:
                     f["state"] = "new" if f["state"] == "fetch" else "same"
             except Exception as exc:
-                out["problems"].append(f"ERA5 {last}: {' '.join(f'{type(exc).__name__}: {exc}'.split())}")
+                out["problems"].append(_reason("era5_failed", month=str(last), error=_error(exc)))
     elif an["source"] == "folder":
         src = Path(an["folder"])
         for f in sorted(p for p in src.glob("*") if p.suffix.lower() in (".grib", ".grib2", ".grb", ".grb2")):
@@ -408,6 +424,32 @@ def fetch_meteorology(data, cfg: dict, issued, *, now=None, client=None, era5_cl
             ana["files"].append({"file": f"meteorology/analysis/{f.name}", "state": state})
     out["analyses"] = ana
     return out
+
+
+def run_coverage(data, init, issued) -> dict | None:
+    """The lead days of issue date ``issued`` the forecast run initialised at ``init`` covers, from the steps its
+    GRIB files hold (:func:`forecast.gribread.run_steps`, headers only; :func:`forecast.freshness.steps_lead_days`):
+    the files under ``meteorology/forecast/`` in a folder named by the run (``YYYYMMDDHH``). ``None`` when there is
+    no such file or none holds the run (the caller falls back on the processed meteorology).
+
+    Returns
+    -------
+    dict or None
+        :func:`forecast.freshness.steps_lead_days`'s result plus ``files`` (how many were read).
+    """
+    from forecast import freshness, gribread, meteorology
+
+    if init is None:
+        return None
+    tag = f"{pd.Timestamp(init):%Y%m%d%H}"
+    try:
+        files = [f for f in meteorology.grib_files(data)[1] if tag in f.parts[:-1]]
+        steps = gribread.run_steps(files).get(pd.Timestamp(init)) if files else None
+    except (ValueError, OSError):  # unreadable: the forecast's own reading reports it
+        return None
+    if not steps:
+        return None
+    return {**freshness.steps_lead_days(init, steps, issued), "files": len(files)}
 
 
 # ---- what a run compares ---------------------------------------------------------------------------------------
@@ -494,6 +536,22 @@ def should_notify(when: str, record: dict) -> tuple[bool, str]:
     return False, "nothing changed"
 
 
+def check_text(check: dict, lang: str = "zh") -> str:
+    """A freshness check's reason in ``lang`` (a record written before the codes: its own sentence)."""
+    if "reason" in check:
+        return reason_text(check["reason"], lang)
+    return check.get(lang) or check.get("zh") or ""
+
+
+def degraded_texts(degraded: dict | None, lang: str = "zh") -> list[str]:
+    """Why a run is degraded, one sentence per check, in ``lang``."""
+    if not degraded:
+        return []
+    if "reasons_en" in degraded:  # a record written before the codes: its sentences
+        return list(degraded["reasons"] if lang == "zh" else degraded["reasons_en"])
+    return [reason_text(r, lang) for r in degraded.get("reasons") or []]
+
+
 def message(record: dict, lang: str = "zh", names: dict | None = None):
     """The notification of a run's record (:class:`response.notify.Message`): subject, text, and the record's
     essentials as the webhook's payload."""
@@ -507,14 +565,14 @@ def message(record: dict, lang: str = "zh", names: dict | None = None):
             f"[lantian] {record['issue_date']} daily run: {_STATE_EN[state]}")
     lines = [head, ""]
     if record["state"] == "refused":
-        lines.append(("未能预报：" if zh else "No forecast: ") + (record.get("reason") or ""))
+        lines.append(("未能预报：" if zh else "No forecast: ") + reason_text(record.get("reason"), lang))
     deg = record.get("degraded")
     if deg:
         lines.append("数据降级：" if zh else "Degraded:")
-        lines += [f"  - {r}" for r in (deg["reasons"] if zh else deg["reasons_en"])]
+        lines += [f"  - {r}" for r in degraded_texts(deg, lang)]
     if record.get("checks"):
         lines.append("数据时效与完整性：" if zh else "Freshness and completeness:")
-        lines += [f"  [{labels.label('cycle_states', c['state'], lang)}] {c['zh'] if zh else c['en']}"
+        lines += [f"  [{labels.label('cycle_states', c['state'], lang)}] {check_text(c, lang)}"
                   for c in record["checks"]]
     props = (record.get("proposals") or {}).get("city") or {}
     if record["state"] != "refused":
@@ -563,7 +621,7 @@ def plan(data, model_dir, cfg: dict, issued, *, now=None, cache=None) -> dict:
     """What a run would do, nothing written (``lantian cycle --dry-run``): the sources and the files it would
     fetch, the forecast it would run, where it would record."""
     met = fetch_meteorology(data, cfg, issued, now=now, dry_run=True) if Path(data).is_dir() else \
-        {"source": cfg["meteorology"]["source"], "files": [], "problems": [f"{data}: no such data directory"]}
+        {"source": cfg["meteorology"]["source"], "files": [], "problems": [_reason("no_data_dir", data=str(data))]}
     st = fetch_stations(data, cfg, issued, now=now, dry_run=True) if Path(data).is_dir() else \
         {"source": cfg["stations"]["source"], "files": [], "problems": []}
     return {"issue_date": str(pd.Timestamp(issued).date()), "reference_time_utc": str(reference_time(issued, now)),
@@ -673,9 +731,9 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
         workspace.append_line(root / RUNS_FILE, json.dumps(record, ensure_ascii=False, default=str))
         return record
 
-    def refuse(reason: str) -> dict:
-        record.update(state="refused", reason=" ".join(str(reason).split()))
-        log("refused", record["reason"])
+    def refuse(code: str, **params) -> dict:
+        record.update(state="refused", reason=_reason(code, **params))
+        log("refused", reason_text(record["reason"], "en"), reason=record["reason"])
         return finish()
 
     def steps() -> dict:
@@ -686,11 +744,12 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
         for key, src in record["sources"].items():
             got = [f for f in src["files"] if f["state"] in ("new", "grown")]
             log("fetch", f"{key} ({src['source']}): {len(got)} file(s) new or grown" +
-                (f"; problems: {'; '.join(src['problems'])}" if src["problems"] else ""), files=got)
+                (f"; problems: {'; '.join(reason_text(x, 'en') for x in src['problems'])}" if src["problems"]
+                 else ""), files=got, problems=src["problems"])
         try:
             model = M.Forecaster.load(model_dir)
         except (ValueError, OSError) as exc:
-            return refuse(f"the model {model_dir} cannot be loaded: {exc}")
+            return refuse("model_unloadable", model=str(model_dir), error=" ".join(str(exc).split()))
         record["model_version"] = model.version
         fingerprint = inputs_fingerprint(data, model_dir=model_dir, cfg=cfg, issued=issued)
         record["fingerprint"] = fingerprint
@@ -711,10 +770,19 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
             reg = region if region is not None and not isinstance(region, (str, Path)) else load_region(region, data=data)
             inputs = forecasting.load_inputs(data, cache=cache, region=reg)
         except (ValueError, OSError, KeyError) as exc:
-            return refuse(f"the data cannot be read: {exc}")
+            return refuse("data_unreadable", error=" ".join(str(exc).split()))
         run_hour = cfg["meteorology"]["run_hour"]
         met_run = freshness.newest_run(inputs.met_lead, ref, run_hour)
-        lead_days = freshness.run_lead_days(inputs.met_lead, met_run, issued)
+        covered = run_coverage(data, met_run, issued)
+        if covered is None:  # no GRIB file of the run found: what the processed meteorology holds
+            lead_days, missing_steps = freshness.run_lead_days(inputs.met_lead, met_run, issued), []
+        else:
+            lead_days, missing_steps = covered["lead_days"], covered["missing_steps"]
+            record["run_steps"] = covered
+        whence = "from the steps of its GRIB files" if covered else \
+            "from the processed meteorology (no GRIB file of the run found)"
+        log("freshness", f"lead days of the run {whence}: {lead_days}", lead_days=lead_days,
+            missing_steps=missing_steps)
         rows, codes = None, []
         try:
             sites = cnemc.read_station_list(workspace.sites_file(data), inputs.region.areas)
@@ -728,14 +796,14 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
             log("freshness", f"station list unreadable: {exc}")
         stations = freshness.station_reporting(rows, codes, ref + CST_OFFSET)
         checks = freshness.assess(met_run=met_run, met_reference=ref, lead_days=lead_days, stations=stations,
-                                  limits=limits)
+                                  limits=limits, missing_steps=missing_steps)
         record["checks"] = checks
         for c in checks:
-            log("freshness", f"{c['check']}: {c['state']} — {c['en']}", check=c["check"], state=c["state"])
+            log("freshness", f"{c['check']}: {c['state']} — {reason_text(c['reason'], 'en')}", check=c["check"],
+                state=c["state"], reason=c["reason"])
         met_check = checks[0]
         if met_check["state"] == "missing":
-            return refuse(f"no forecast run within {limits.meteorology_fallback_hours:g} h of the issue time "
-                          f"({met_check['en']}): no honest forecast")
+            return refuse("no_forecast_run", fallback=limits.meteorology_fallback_hours, check=met_check["reason"])
         run_day = (pd.Timestamp(met_run) + CST_OFFSET).normalize()
         if run_day < issued:  # an older run stands in for the issue date's
             inputs.met_lead = freshness.fallback_run(inputs.met_lead, met_run, issued)
@@ -744,8 +812,7 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
         bad = [c for c in checks if c["state"] != "ok"]
         if bad:
             record["state"] = "degraded"
-            record["degraded"] = {"checks": [c["check"] for c in bad], "reasons": [c["zh"] for c in bad],
-                                  "reasons_en": [c["en"] for c in bad],
+            record["degraded"] = {"checks": [c["check"] for c in bad], "reasons": [c["reason"] for c in bad],
                                   "meteorology_run": f"{pd.Timestamp(met_run):%Y-%m-%d %H} UTC",
                                   "meteorology_age_hours": met_check["value"]}
 
@@ -754,14 +821,15 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
         try:
             table = forecasting.run_forecast(data, model_dir, issued, cache=cache, inputs=inputs)
         except (ValueError, OSError) as exc:
-            return refuse(f"no forecast for {issued.date()}: {exc}")
-        if record["degraded"]:  # the archived rows say so too
-            table["degraded"] = "; ".join(record["degraded"]["reasons"])
+            return refuse("forecast_failed", issued=str(issued.date()), error=" ".join(str(exc).split()))
+        if record["degraded"]:  # the archived rows say so too (the official record: Chinese)
+            table["degraded"] = "；".join(degraded_texts(record["degraded"], "zh"))
             archive.store(table, data, model.version, issued, cache=cache)
         doc = forecasting.forecast_json(table, model)
         if record["degraded"]:
-            doc["degraded"] = {k: record["degraded"][k] for k in ("reasons", "reasons_en", "meteorology_run",
-                                                                  "meteorology_age_hours")}
+            doc["degraded"] = {"reasons": degraded_texts(record["degraded"], "zh"),
+                               "reasons_en": degraded_texts(record["degraded"], "en"),
+                               **{k: record["degraded"][k] for k in ("meteorology_run", "meteorology_age_hours")}}
         doc_path = products / "forecast.json"
         _write_json(doc_path, doc)
         record["forecast"] = {"document": str(doc_path), "model_version": model.version,
@@ -818,7 +886,7 @@ def run_cycle(data, model_dir=None, *, issued=None, config=None, cache=None, reg
         import traceback
 
         log("error", "unexpected failure", traceback=traceback.format_exc()[-4000:])
-        return refuse(f"the run failed unexpectedly: {type(exc).__name__}: {exc} (traceback in {root / LOG_FILE})")
+        return refuse("unexpected", error=_error(exc), log=str(root / LOG_FILE))
 
 
 def describe_plan(p: dict) -> list[str]:
@@ -835,7 +903,7 @@ def describe_plan(p: dict) -> list[str]:
     verb = {"new": "would fetch", "grown": "would replace (grown)", "same": "unchanged", "kept": "would keep (differs)",
             "absent": "not available"}
     lines += [f"  {verb.get(f['state'], f['state'])}: stations/{f['file']} (from {f['from']})" for f in st["files"]]
-    lines += [f"  problem: {x}" for x in met["problems"] + st["problems"]]
+    lines += [f"  problem: {reason_text(x, 'en')}" for x in met["problems"] + st["problems"]]
     lines.append(f"forecast: model {p['forecast']['model']}, issue date {p['forecast']['issue_date']}, "
                  f"limits {json.dumps(p['limits'])}")
     targets = [k for k in ("email", "webhook") if p["notify"][k]]
@@ -877,7 +945,7 @@ def status_view(record: dict | None, runs: list[dict] | None = None, lang: str =
                  f"; inputs unchanged, the results of run {record.get('previous_run')} stand")
     cols = (("检查项", "状态", "说明") if zh else ("Check", "State", "Detail"))
     fresh = pd.DataFrame([{cols[0]: lab("cycle_checks", c["check"]), cols[1]: lab("cycle_states", c["state"]),
-                           cols[2]: c["zh"] if zh else c["en"]} for c in record.get("checks") or []],
+                           cols[2]: check_text(c, lang)} for c in record.get("checks") or []],
                          columns=list(cols))
     scols = (("数据", "来源", "新增或更新的文件", "问题") if zh else ("Data", "Source", "Files new or grown",
                                                           "Problems"))
@@ -886,7 +954,8 @@ def status_view(record: dict | None, runs: list[dict] | None = None, lang: str =
         got = [f["file"] for f in src.get("files", []) if f["state"] in ("new", "grown")]
         srows.append({scols[0]: lab("cycle_sources", key), scols[1]: lab("cycle_sources", src.get("source")),
                       scols[2]: ("、" if zh else ", ").join(got) or "—",
-                      scols[3]: ("；" if zh else "; ").join(src.get("problems") or []) or "—"})
+                      scols[3]: ("；" if zh else "; ").join(reason_text(x, lang) for x in src.get("problems") or [])
+                      or "—"})
     ncols = (("方式", "发送至", "结果", "时间（北京时）", "错误") if zh else
              ("Channel", "To", "Result", "Time (CST)", "Error"))
     nrows = [{ncols[0]: lab("cycle_notify", n["kind"]), ncols[1]: n["target"],
@@ -902,8 +971,8 @@ def status_view(record: dict | None, runs: list[dict] | None = None, lang: str =
     deg = record.get("degraded") or {}
     why = record.get("notify_reason")
     return {"state": state, "state_label": lab("cycle_states", state), "headline": head,
-            "reason": record.get("reason"),
-            "degraded": (deg.get("reasons") if zh else deg.get("reasons_en")) or [],
+            "reason": reason_text(record.get("reason"), lang) or None,
+            "degraded": degraded_texts(deg, lang),
             "freshness": fresh, "sources": pd.DataFrame(srows, columns=list(scols)),
             "notifications": pd.DataFrame(nrows, columns=list(ncols)),
             "notify_note": None if nrows else ("本次运行未发送通知" if zh else

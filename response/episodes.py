@@ -242,17 +242,21 @@ def read_decision_forecasts(source) -> pd.DataFrame:
 
 def episode_forecasts(data, model_dir, start, end, *, cache=None, days_before: int = 7) -> pd.DataFrame:
     """The archived forecasts of the model in ``model_dir`` issued from ``days_before`` days before ``start`` to
-    ``end`` (empty without a model)."""
+    ``end`` (empty without a model), each issue date's under the model version that produced it then.
+
+    The archive records which version produced each forecast; of a versioned folder every version counts (a past
+    issue date is read under the version promoted then, not under today's), and of two versions' forecasts of one
+    date the first archived is the one the duty team had (:func:`forecast.archive.as_issued`)."""
     if model_dir is None:
         return pd.DataFrame()
     from forecast import archive as forecast_archive
-    from forecast.model import Forecaster
+    from forecast import registry
 
-    version = Forecaster.load(model_dir).version
-    archive = forecast_archive.archived_forecasts(data, cache=cache, model_version=version)
+    archive = forecast_archive.archived_forecasts(data, cache=cache, model_version=registry.model_versions(model_dir))
     if len(archive):
         archive = archive[(archive["issue_date"] >= pd.Timestamp(start) - pd.Timedelta(days=days_before)) &
                           (archive["issue_date"] <= pd.Timestamp(end))]
+        archive = forecast_archive.as_issued(archive)
     return archive
 
 

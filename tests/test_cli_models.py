@@ -178,3 +178,25 @@ def test_the_app_shows_the_promoted_version(versions, tmp_path, monkeypatch):
     captions = [str(c.value) for c in at.caption]
     assert any(f"当前启用的模型版本：{promoted}（" in c and "共 2 个版本" in c for c in captions), captions
     assert not any(v in c for c in captions for v in (versions["v1"], versions["v2"]) if v != promoted)
+
+
+def test_list_shows_a_plain_folder_as_one_unversioned_model_and_init_converts_it(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "model.json").write_text("{}")
+    (plain / "model_card.json").write_text(json.dumps({"version": "20231214-aaaa", "created": "20240101T000000Z",
+                                                       "training_period": ["2023-12-03", "2023-12-14"]}))
+    rc, out, err = _cli("models", "list", "--model", plain)
+    assert rc == 0 and not err
+    lines = out.splitlines()
+    assert lines[1].startswith("* 20231214-aaaa") and "2023-12-03 … 2023-12-14" in lines[1]
+    assert "unversioned" in lines[-1] and "models init" in lines[-1] and len(lines) == 3
+    assert _cli("models", "init", "--model", plain)[0] == 0
+    rc, out, _ = _cli("models", "list", "--model", plain)
+    assert out.splitlines()[1].startswith("* 20231214-aaaa") and "1 version(s)" in out.splitlines()[-1]
+    assert (plain / "versions" / "20231214-aaaa" / "model_card.json").exists() and not (plain / "model.json").exists()
+
+
+def test_list_of_a_folder_that_is_no_model_is_one_line(tmp_path):
+    rc, out, err = _cli("models", "list", "--model", tmp_path)
+    assert rc == 2 and not out and "not a lantian model folder" in err and len(err.strip().splitlines()) == 1

@@ -195,6 +195,73 @@ def test_stale_meteorology_gives_a_degraded_forecast_and_a_notification(winter_w
     assert rec["notify_reason"] == "degraded"
 
 
+def _cut_run(src, dest, *, drop_all=(), drop=None):
+    """Copy a forecast run's GRIB file without some steps (ecCodes, message by message): ``drop_all`` [h] of
+    every parameter, ``drop`` {short name: steps [h]} of one."""
+    import eccodes
+
+    drop = drop or {}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(src, "rb") as fh, open(dest, "wb") as out:
+        while (gid := eccodes.codes_grib_new_from_file(fh)) is not None:
+            step, name = eccodes.codes_get(gid, "endStep"), eccodes.codes_get(gid, "shortName")
+            if step not in drop_all and step not in drop.get(name, ()):
+                out.write(eccodes.codes_get_message(gid))
+            eccodes.codes_release(gid)
+
+
+def test_a_run_missing_steps_is_degraded_by_the_steps_of_its_files(winter_world, winter_inputs, winter_model,
+                                                                  tmp_path):
+    """The issue date's run without its steps from 120 h on, and its boundary layer without 96 and 108 h: lead
+    day 4 still has meteorology in the processed tables (the other variables), but not every parameter — the run
+    covers lead days 1–3, and the check names the missing steps."""
+    from forecast import document, freshness
+
+    data = _world(winter_world, tmp_path, runs_until="2023122100", stations_until="20231222")
+    tag = "2023122200"
+    _cut_run(winter_world / "meteorology" / "forecast" / tag / f"ifs_{tag}.grib2",
+             data / "meteorology" / "forecast" / tag / f"ifs_{tag}.grib2", drop_all=range(120, 241),
+             drop={"blh": (96, 108)})
+    rec = cycle.run_cycle(data, winter_model, issued=ISSUED, config=_config(), now="2023-12-22T07:00Z")
+    assert rec["state"] == "degraded"
+    check = {c["check"]: c for c in rec["checks"]}["forecast_steps"]
+    assert check["state"] == "degraded" and check["value"] == 3
+    assert check["reason"] == {"code": "lead_days_gap_steps", "params": {
+        "missing": [4, 5, 6, 7], "steps": [96, 108], "run": "2023-12-22 00", "n": 3, "total": 7, "required": 7}}
+    assert rec["run_steps"]["lead_days"] == [1, 2, 3] and rec["run_steps"]["files"] == 1
+    inputs = __import__("forecast.forecasting", fromlist=["x"]).load_inputs(data, cache=data / ".lantian")
+    assert freshness.run_lead_days(inputs.met_lead, pd.Timestamp(tag[:8]), ISSUED) == [1, 2, 3, 4]  # the tables
+    doc = document.read_document(rec["forecast"]["document"])
+    assert any("缺第 4、5、6、7 天" in r and "缺少预报时效 96、108 小时" in r for r in doc["degraded"]["reasons"])
+    assert any("lack the steps 96, 108 h" in r for r in doc["degraded"]["reasons_en"])
+    logged = [json.loads(ln) for ln in (data / ".lantian" / "cycle" / "log.jsonl").read_text().splitlines()]
+    assert any(ln.get("reason", {}).get("code") == "lead_days_gap_steps" for ln in logged)  # the log keeps codes
+
+
+def test_run_coverage_reads_the_steps_of_the_runs_files(tmp_path):
+    """Steps written with ecCodes: a run whose surface file stops at 84 h and whose pressure-level file lacks
+    48 h covers lead days 1–3 (4 needs 88 … 112 h) and names the step only one file lacks."""
+    import numpy as np
+
+    from simulate.grib import Grid, GribWriter
+
+    grid = Grid(west=110, east=111, south=40, north=41, step=0.5)
+    run = tmp_path / "data" / "meteorology" / "forecast" / "2023122200"
+    run.mkdir(parents=True)
+    with open(run / "sfc.grib2", "wb") as fs, open(run / "pl.grib2", "wb") as fp:
+        ws, wp = GribWriter(fs, grid), GribWriter(fp, grid)
+        for step in range(0, 85, 6):
+            ws.write("2t", np.full(grid.shape, 270.0), time="2023-12-22", step=step)
+            ws.write("tp", np.full(grid.shape, 0.001), time="2023-12-22", step=step, start_step=0)
+            if step != 48:
+                wp.write("t", np.full(grid.shape, 260.0), time="2023-12-22", step=step, level=850)
+        ws.close()
+        wp.close()
+    got = cycle.run_coverage(tmp_path / "data", pd.Timestamp("2023-12-22"), ISSUED)
+    assert got == {"lead_days": [1, 2, 3], "missing_steps": [48], "parameters": 3, "files": 2}
+    assert cycle.run_coverage(tmp_path / "data", pd.Timestamp("2023-12-21"), ISSUED) is None  # no such run
+
+
 def test_missing_everything_is_refused_with_the_reason(winter_model, tmp_path, capsys):
     data = tmp_path / "empty"
     data.mkdir()
@@ -206,8 +273,11 @@ def test_missing_everything_is_refused_with_the_reason(winter_model, tmp_path, c
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert err[0].startswith("lantian cycle: error: refused: the data cannot be read:") and "sites.csv" in err[0]
-    assert cycle.read_status(data)["state"] == "refused"
+    status = cycle.read_status(data)
+    assert status["state"] == "refused" and status["reason"]["code"] == "data_unreadable"
+    assert cycle.status_view(status, [status], "zh")["reason"].startswith("数据无法读取（技术信息：")
     assert hook.posts[0]["json"]["lantian_cycle"]["state"] == "refused"
+    assert hook.posts[0]["json"]["lantian_cycle"]["reason"]["code"] == "data_unreadable"
 
 
 def _tree(root):
@@ -310,10 +380,11 @@ def test_when_to_notify(when, record, expected):
 
 
 def test_message_in_chinese_and_english():
+    met = {"code": "met_run_stale", "params": {"run": "2023-12-20 00", "age": 55.0, "limit": 24.0, "fallback": 96}}
     rec = {"run_id": "r1", "issue_date": ISSUED, "state": "degraded", "unchanged": False,
-           "degraded": {"reasons": ["气象预报场时效 55 小时"], "reasons_en": ["run 55 h old"]},
-           "checks": [{"check": "meteorology_age", "state": "degraded", "zh": "气象预报场时效 55 小时",
-                       "en": "run 55 h old"}],
+           "degraded": {"checks": ["meteorology_age"], "reasons": [met]},
+           "checks": [{"check": "meteorology_age", "state": "degraded", "value": 55.0, "limit": 24.0,
+                       "reason": met}],
            "proposals": {"city": {"baotou": {"level": "orange", "action": "issue"}}},
            "changes": [{"area_id": "baotou", "field": "aqi_q50", "lead_day": 2, "before": 150, "after": 260}]}
     zh = cycle.message(rec, "zh", {"baotou": "包头市"})
@@ -321,5 +392,6 @@ def test_message_in_chinese_and_english():
     assert "包头市：橙色预警（发布）" in zh.body and "包头市：第2天 AQI 中位数 150 → 260" in zh.body
     assert "baotou" not in zh.body and "degraded" not in zh.body
     en = cycle.message(rec, "en", {"baotou": "Baotou"})
-    assert en.subject == f"[lantian] {ISSUED} daily run: degraded" and "run 55 h old" in en.body
+    assert "时效 55 小时（限值 24 小时）：沿用较早的预报场" in zh.body and "stands in" not in zh.body
+    assert en.subject == f"[lantian] {ISSUED} daily run: degraded" and "55 h old (limit 24 h)" in en.body
     assert zh.payload["lantian_cycle"]["state"] == "degraded"

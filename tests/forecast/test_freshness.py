@@ -80,14 +80,19 @@ def test_assess_states(run, leads, stations, expected):
     assert [c["check"] for c in checks] == list(FR.CHECKS)
     assert [c["state"] for c in checks] == expected
     assert FR.worst(checks) == max(expected, key=FR.STATES.index)
-    assert all(c["zh"] and c["en"] for c in checks)
+    assert all(FR.reason_text(c["reason"], "zh") and FR.reason_text(c["reason"], "en") for c in checks)
 
 
 def test_assess_states_the_age():
     checks = FR.assess(met_run=pd.Timestamp("2023-12-20"), met_reference=pd.Timestamp("2023-12-22 07:00"),
                        lead_days=[1, 2, 3, 4, 5], stations=_stations(), limits=FR.Limits())
-    assert checks[0]["value"] == 55.0 and "55 小时" in checks[0]["zh"] and "55 h old" in checks[0]["en"]
-    assert "缺第 6、7 天" in checks[1]["zh"]
+    assert checks[0]["value"] == 55.0 and checks[0]["reason"]["code"] == "met_run_stale"
+    assert "55 小时" in FR.reason_text(checks[0]["reason"], "zh")
+    assert "55 h old" in FR.reason_text(checks[0]["reason"], "en")
+    assert checks[1]["reason"] == {"code": "lead_days_gap", "params": {"missing": [6, 7], "n": 5, "total": 7,
+                                                                       "required": 7}}
+    assert "缺第 6、7 天" in FR.reason_text(checks[1]["reason"], "zh")
+    assert "lead day(s) 6, 7 missing" in FR.reason_text(checks[1]["reason"], "en")
 
 
 @pytest.mark.parametrize("kw, match", [
@@ -100,3 +105,48 @@ def test_assess_states_the_age():
 def test_bad_limits_name_the_value(kw, match):
     with pytest.raises(FR.FreshnessError, match=match):
         FR.Limits(**kw)
+
+
+def test_every_reason_renders_in_both_languages_chinese_without_english_words():
+    """Each code of the nomenclature's cycle_reasons renders with the parameters the cycle gives it; the Chinese
+    sentence has no English word (only names, numbers, units and the parameters' own technical detail)."""
+    import re
+
+    from forecast import labels
+
+    p = dict(run="2023-12-20 00", age=55.0, limit=24.0, fallback=96.0, n=5, total=7, required=7, missing=[6, 7],
+             steps=[132, 144], hour="12-22 15", reporting=5, listed=10, share=0.5, last="12-22 11", model="/m",
+             error="ERR", issued="2023-12-22", log="/l", file="/f", source="/s", folder="/d", month="2023-11",
+             data="/x", check=FR.reason("met_run_none"))
+    for code in labels.codes("cycle_reasons"):
+        zh, en = FR.reason_text(FR.reason(code, **p), "zh"), FR.reason_text(FR.reason(code, **p), "en")
+        assert zh and en and zh != en, code
+        assert not re.search(r"[A-Za-z]{2,}", zh.replace("ECMWF", "").replace("ERA5", "").replace("ERR", "")), zh
+
+
+def test_a_reason_missing_a_parameter_names_it():
+    from forecast import labels
+
+    with pytest.raises(labels.LabelError, match="needs the parameter 'age'"):
+        FR.reason_text(FR.reason("met_run_ok", run="2023-12-20 00", limit=24.0), "zh")
+    assert FR.reason_text("an old record's sentence", "zh") == "an old record's sentence"
+
+
+@pytest.mark.parametrize("init, drop, issued, leads, missing", [
+    # a whole 00 UTC run, 6-hourly to 72 h then 12-hourly to 168 h (as the demo worlds write them)
+    ("2023-12-22", {}, "2023-12-22", [1, 2, 3, 4, 5, 6, 7], []),
+    # the run stops at 108 h: lead days 5 … 7 (valid from 112 h on) are not covered
+    ("2023-12-22", {"*": range(120, 169)}, "2023-12-22", [1, 2, 3, 4], []),
+    # the boundary layer lacks 84 and 96 h: lead day 4 (88 … 112 h) still has 108 h; lead day 3 (64 … 88 h)
+    # still has 66 and 72 h — but without 96 and 108 h lead day 4 is gone
+    ("2023-12-22", {"blh": [84, 96]}, "2023-12-22", [1, 2, 3, 4, 5, 6, 7], [84, 96]),
+    ("2023-12-22", {"blh": [96, 108]}, "2023-12-22", [1, 2, 3, 5, 6, 7], [96, 108]),
+    # two days old, standing in: its lead days shift by two
+    ("2023-12-20", {}, "2023-12-22", [1, 2, 3, 4, 5], []),
+])
+def test_lead_days_from_the_steps_of_every_parameter(init, drop, issued, leads, missing):
+    every = [*range(0, 73, 6), *range(84, 169, 12)]
+    steps = {p: [s for s in every if s not in set(drop.get(p, ())) | set(drop.get("*", ()))]
+             for p in ("2t", "blh", "t850", "tp")}
+    got = FR.steps_lead_days(pd.Timestamp(init), steps, issued)
+    assert got["lead_days"] == leads and got["missing_steps"] == missing and got["parameters"] == 4

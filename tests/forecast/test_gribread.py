@@ -5,6 +5,7 @@ import pytest
 import xarray as xr
 
 from simulate.grib import Grid, GribWriter
+from forecast import gribread
 from forecast.gribread import GribReadError, read_grib
 
 from ._grib import GRID, field, write_analysis, write_forecast
@@ -352,15 +353,60 @@ def test_reducing_read_equals_the_full_read_reduced(tmp_path, kind):
                     w.write("2t", field("2t", init + pd.Timedelta(hours=s)), time=init + pd.Timedelta(hours=s))
             w.close()
     got, expected, fast = _reduce_both(path)
-    if kind == "forecast":  # a differenced accumulation is not linear: the file is read in full
-        assert "reduced" not in fast.attrs
-    else:
-        assert fast.attrs["reduced"] == "target" and set(fast.dims) == {"valid_time", "target"}
+    assert fast.attrs["reduced"] == "target" and set(fast.dims) == {"valid_time", "target"}
     assert list(got.columns) == list(expected.columns) and len(got) == len(expected) > 0
     # the same to float rounding (the full read rounds its fields to float32 before averaging; this one does not)
     pd.testing.assert_frame_equal(got, expected, rtol=1e-5, atol=1e-4)
     if kind == "forecast":
         assert got["precip"].min() == 0.0 and got["precip"].max() > 0  # differenced, clipped, then reduced
+
+
+def _packing_step(path, short_name="tp") -> float:
+    """The largest packing step of ``short_name``'s messages in ``path`` (simple packing: 2^E × 10^−D; a constant
+    field, packed with no bit, is exact) [GRIB units]."""
+    import eccodes
+
+    step = 0.0
+    with open(path, "rb") as fh:
+        while (h := eccodes.codes_grib_new_from_file(fh)) is not None:
+            if eccodes.codes_get(h, "shortName") == short_name and eccodes.codes_get(h, "bitsPerValue"):
+                step = max(step, 2.0 ** eccodes.codes_get(h, "binaryScaleFactor")
+                           * 10.0 ** -eccodes.codes_get(h, "decimalScaleFactor"))
+            eccodes.codes_release(h)
+    return step
+
+
+def test_an_accumulation_from_the_start_is_reduced_then_differenced_to_packing_precision(tmp_path):
+    """A run's precipitation accumulated from step 0 at 16 bits, raining on part of the grid and dry elsewhere (the
+    dry points' totals re-packed at each step: packing noise). The reducing scan averages each step's total and
+    differences the means (clipping a negative one at zero); the full read differences and clips every point, then
+    averages. The two agree to the packing precision; the other variables to float rounding."""
+    rng = np.random.default_rng(5)
+    path = tmp_path / "run.grib2"
+    steps = [0, 6, 12, 18, 24, 36, 48, 60, 72]
+    acc = np.zeros(GRID.shape)
+    with open(path, "wb") as fh:
+        w = GribWriter(fh, GRID, bits_per_value=16)
+        for k, s in enumerate(steps):
+            t = pd.Timestamp("2024-01-02") + pd.Timedelta(hours=s)
+            if k:  # rain on a few points only; the others keep their totals, re-packed at a new scale: noise
+                wet = rng.random(GRID.shape) < (0.5 if k % 3 else 0.03)
+                acc = acc + np.where(wet, rng.gamma(0.6, 0.004, GRID.shape), 0.0)
+            w.write("tp", acc, time="2024-01-02", step=s, start_step=0)
+            for n in ("2t", "blh"):
+                w.write(n, field(n, t), time="2024-01-02", step=s)
+        w.close()
+    got, expected, fast = _reduce_both(path)
+    assert fast.attrs["reduced"] == "target"  # not the full read
+    tol = _packing_step(path) * 1000.0  # m → mm
+    assert 0 < tol < 0.01
+    assert got["precip"].isna().equals(expected["precip"].isna())  # the run's first step: no period yet
+    assert (got["precip"].dropna() >= 0).all() and got["precip"].max() > 1.0
+    diff = (got["precip"] - expected["precip"]).abs()
+    assert diff.max() <= tol, (diff.max(), tol)
+    print(f"packing step {tol:.2e} mm, largest difference {diff.max():.2e} mm")
+    pd.testing.assert_frame_equal(got.drop(columns=["precip"]), expected.drop(columns=["precip"]), rtol=1e-5,
+                                  atol=1e-4)
 
 
 @pytest.mark.parametrize("damage", ["spike", "celsius", "truncated", "junk"])
@@ -384,3 +430,26 @@ def test_reducing_read_hands_what_it_cannot_do_exactly_to_the_full_read(tmp_path
     pd.testing.assert_frame_equal(got, expected)
     if damage == "spike":
         assert np.isfinite(got["blh"]).all()
+
+
+def test_run_steps_reads_the_headers_and_names_a_file_that_is_no_grib(tmp_path):
+    import numpy as np
+
+    from simulate.grib import Grid, GribWriter
+
+    grid = Grid(west=110, east=111, south=40, north=41, step=0.5)
+    path = tmp_path / "run.grib2"
+    with open(path, "wb") as fh:
+        w = GribWriter(fh, grid)
+        for step in (0, 6, 12):
+            w.write("2t", np.full(grid.shape, 270.0), time="2023-12-22", step=step)
+            w.write("t", np.full(grid.shape, 260.0), time="2023-12-22", step=step, level=925)
+        w.write("2t", np.full(grid.shape, 270.0), time="2023-12-22 12:00", step=6)
+        w.close()
+    got = gribread.run_steps([path])
+    assert got == {pd.Timestamp("2023-12-22 00:00"): {"2t": [0, 6, 12], "t925": [0, 6, 12]},
+                   pd.Timestamp("2023-12-22 12:00"): {"2t": [6]}}
+    bad = tmp_path / "notes.grib2"
+    bad.write_text("not grib")
+    with pytest.raises(gribread.GribReadError, match="notes.grib2: not a GRIB file"):
+        gribread.run_steps([bad])

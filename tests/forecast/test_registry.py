@@ -232,3 +232,23 @@ def test_listing_shows_periods_scores_and_the_promoted_version(tmp_path):
     assert rows[1]["training_period"] == ["2023-12-01", "2023-12-18"]
     assert rows[1]["verification_period"] == ["2023-12-19", "2023-12-25"] and rows[1]["day1"]["ts"] == 0.4
     assert rows[0]["day1"] is None
+
+
+def test_listing_a_plain_folder_shows_its_one_unversioned_model(tmp_path):
+    ver = {"period": ["2023-12-19", "2023-12-25"],
+           "aqi_gt200": [{"lead_day": 3, "ts": 0.25, "pod": 0.5, "far": 0.3, "brier_skill_score": 0.1}]}
+    plain = _write_model(tmp_path / "plain", "20231214-aaaa", "2023-12-14", verification=ver)
+    rows = R.listing(plain)
+    assert len(rows) == 1 and rows[0]["version"] == "20231214-aaaa"
+    assert rows[0]["promoted"] and not rows[0]["versioned"]
+    assert rows[0]["training_period"] == ["2023-12-01", "2023-12-14"] and rows[0]["day3"]["ts"] == 0.25
+    assert not (plain / R.REGISTRY_FILE).exists()  # listing changes nothing
+    R.init(plain)
+    rows = R.listing(plain)
+    assert [(r["version"], r["promoted"], r["versioned"]) for r in rows] == [("20231214-aaaa", True, True)]
+    assert rows[0]["day3"]["ts"] == 0.25
+
+
+def test_listing_a_folder_that_is_no_model_names_it(tmp_path):
+    with pytest.raises(R.RegistryError, match=f"{tmp_path}: not a lantian model folder"):
+        R.listing(tmp_path)

@@ -180,3 +180,64 @@ def test_quiet_windows():
     assert got[0][0] == pd.Timestamp("2024-11-14") and len(got) == 4
     assert all((y[0] - x[0]).days >= 21 for x, y in zip(got, got[1:]))
     assert EP.quiet_windows(w, "2024-11-01", "2025-01-31", days=4, areas=["b"])[0][0] == pd.Timestamp("2024-11-04")
+
+
+def _version(folder, version, train_end):
+    """A model version folder as the registry reads it (model.json and a card; no boosters are read)."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.json").write_text("{}")
+    (folder / "model_card.json").write_text(json.dumps({"version": version, "created": f"{train_end}T00:00:00Z",
+                                                        "training_period": ["2023-01-01", train_end]}))
+
+
+def _archived(data, version, issued, q50):
+    from forecast import archive
+
+    day = pd.Timestamp(issued)
+    rows = pd.DataFrame({"area_id": ["baotou"] * 3, "issue_date": [day] * 3, "lead": [1, 2, 3],
+                         "target_date": [day + pd.Timedelta(days=k) for k in (1, 2, 3)],
+                         "aqi_q10": q50 - 20.0, "aqi_q50": q50, "aqi_q90": q50 + 20.0})
+    archive.store(rows, data, version, day, cache=data / "c")
+
+
+def test_a_past_episode_is_read_under_the_version_in_use_then(tmp_path):
+    """Promote v1, archive, promote v2, archive (and hindcast the old dates with v2): the old episode's
+    forecasts are v1's, a new one's v2's — whatever is promoted today."""
+    from forecast import registry
+
+    root = tmp_path / "models"
+    registry.init(root)
+    _version(root / "versions" / "v1", "v1", "2023-10-31")
+    registry.promote(root, "v1", user="boss", force=True, reason="first")
+    for d in pd.date_range("2024-01-01", "2024-01-05"):
+        _archived(tmp_path, "v1", d, 150.0)
+    _version(root / "versions" / "v2", "v2", "2024-01-31")
+    registry.promote(root, "v2", user="boss", force=True, reason="retrained")
+    for d in pd.date_range("2024-01-01", "2024-01-05"):  # a hindcast of the old dates, archived later
+        _archived(tmp_path, "v2", d, 300.0)
+    for d in pd.date_range("2024-02-10", "2024-02-12"):
+        _archived(tmp_path, "v2", d, 250.0)
+    assert registry.resolve(root).name == "v2"
+    _version(root / "versions" / "v3", "v3", "2024-02-20")  # trained, never promoted: its hindcast is nobody's
+    _archived(tmp_path, "v3", "2024-02-13", 999.0)
+    assert registry.model_versions(root) == ["v1", "v2"]
+    old = EP.episode_forecasts(tmp_path, root, "2024-01-04", "2024-01-06", cache=tmp_path / "c")
+    assert sorted(old["issue_date"].dt.day.unique()) == [1, 2, 3, 4, 5]
+    assert set(old["model_version"]) == {"v1"} and set(old["aqi_q50"]) == {150.0}
+    new = EP.episode_forecasts(tmp_path, root, "2024-02-11", "2024-02-13", cache=tmp_path / "c")
+    assert set(new["model_version"]) == {"v2"} and len(new) == 9
+    obs = pd.DataFrame({"aqi": [210.0], "pm25_24h": [160.0]},
+                       index=pd.MultiIndex.from_tuples([("baotou", pd.Timestamp("2024-01-05"))],
+                                                       names=["area_id", "date"]))
+    tl = EP.timeline(obs, pd.DataFrame(), old, ["baotou"], "2024-01-05", "2024-01-05")
+    assert tl[0]["fc_lead1"]["q50"] == 150.0  # the day's lead-1 forecast is v1's median
+
+
+def test_a_plain_model_folder_reads_its_own_version_only(tmp_path):
+    _version(tmp_path / "plain", "v1", "2023-10-31")
+    _archived(tmp_path, "v1", "2024-01-03", 150.0)
+    _archived(tmp_path, "other", "2024-01-03", 400.0)
+    got = EP.episode_forecasts(tmp_path, tmp_path / "plain", "2024-01-03", "2024-01-04", cache=tmp_path / "c")
+    assert set(got["model_version"]) == {"v1"} and len(got) == 3
