@@ -1,7 +1,7 @@
 """The emission-cut estimator against the simulator's truth, on the held-out winter of several unseen worlds.
 
 For every world (``$LANTIAN_EFFECT_WORLDS``, colon-separated; default the three-winter worlds under
-``/tmp/skill/world_*`` when present, else ``demo/`` or ``$LANTIAN_DEMO``, else the default demo world simulated
+``/tmp/w9/world_*`` when present, else ``demo/`` or ``$LANTIAN_DEMO``, else the default demo world simulated
 first) every episode of the world's last winter (observed AQI > 200 runs, :func:`response.episodes.detect_episodes`)
 is evaluated with the estimator ``evaluate_episode`` uses (:mod:`response.counterfactual`, conditioned on the
 forecasts the warnings were decided on, the identifiability check and flags of the effect policy), with
@@ -13,7 +13,8 @@ the wrong-sign count (estimate > 0 where the truth is < 0), intervals wholly on 
 festival episodes, and the not-estimable count with the reasons. ``$LANTIAN_EFFECT_OUT``: also write the rows as CSV.
 ``$LANTIAN_EFFECT_MODE``: ``winter`` (default) — one counterfactual per world for its whole held-out winter, trained
 on the other winters (stricter, and one fit per world: 2–6 min per world on the shared 2-core machine;
-:func:`evaluate_world_winter`); ``episode`` — each episode's own, as ``evaluate_episode`` trains it (2–3 min per
+:func:`evaluate_world_winter`; ``$LANTIAN_EFFECT_WINTERS=all``: every winter of each world held out in turn, one
+fit each — on the PM2.5-driven worlds the last winters alone hold only 17 episodes); ``episode`` — each episode's own, as ``evaluate_episode`` trains it (2–3 min per
 episode there: over an hour for three worlds).
 ``$LANTIAN_EFFECT_CACHE``: the workspace folder per world (``<dir>/<world name>``; default a temporary copy of the
 world's ``.lantian``, so a read-only world stays untouched). ``$LANTIAN_EFFECT_PLACEBOS``: placebo windows per world
@@ -39,7 +40,7 @@ from response import evaluation as E
 from ._util import header
 
 PLACEBO_DAYS = 4
-SKILL_WORLDS = ("/tmp/skill/world_11_2021", "/tmp/skill/world_23_2022", "/tmp/skill/world_42_2023")
+SKILL_WORLDS = ("/tmp/w9/world_11_2021", "/tmp/w9/world_23_2022", "/tmp/w9/world_42_2023")
 
 
 def held_out_winter(truth: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -47,6 +48,24 @@ def held_out_winter(truth: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
     last = truth.index.get_level_values("date").max()
     year = last.year - 1 if last.month < 10 else last.year
     return pd.Timestamp(f"{year}-10-01"), last
+
+
+def held_out_winters(truth: pd.DataFrame, which: str = "last") -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The winters to hold out in turn: ``last`` → the last (:func:`held_out_winter`); ``all`` → every one, each
+    1 October through 30 September (the last through the world's last day), from the first October of the
+    world (a world starting in October has its first winter in full)."""
+    if which == "last":
+        return [held_out_winter(truth)]
+    if which != "all":
+        raise ValueError(f"LANTIAN_EFFECT_WINTERS {which!r} is not one of last, all")
+    dates = truth.index.get_level_values("date")
+    first, last = dates.min(), dates.max()
+    year = first.year if first.month >= 10 else first.year - 1
+    out = []
+    while pd.Timestamp(f"{year}-10-01") <= last:
+        out.append((max(first, pd.Timestamp(f"{year}-10-01")), min(last, pd.Timestamp(f"{year + 1}-09-30"))))
+        year += 1
+    return out
 
 
 def _worlds() -> list[Path]:
@@ -69,16 +88,18 @@ def _cache_for(world: Path, tmp: Path) -> Path:
     return dest
 
 
-def evaluate_world_winter(data: Path, cache: Path, *, placebos: int = 2, log=print) -> list[dict]:
-    """As :func:`evaluate_world`, but one counterfactual for the whole held-out winter: trained on the other
-    winters only (± the margin), every episode of the winter estimated with it. Stricter than ``evaluate_episode``
-    (less history, nothing of the same winter) and one fit per world instead of one per episode."""
+def evaluate_world_winter(data: Path, cache: Path, *, placebos: int = 2, log=print,
+                          winters: str | None = None) -> list[dict]:
+    """As :func:`evaluate_world`, but one counterfactual per held-out winter: trained on the other winters only
+    (± the margin), every episode of the winter estimated with it. Stricter than ``evaluate_episode`` (less
+    history, nothing of the same winter) and one fit per winter instead of one per episode. ``winters``:
+    ``last`` (default, ``$LANTIAN_EFFECT_WINTERS``) or ``all`` (each winter held out in turn,
+    :func:`held_out_winters`)."""
     from response import counterfactual as CF
     from response import scoring as S
 
     inputs = forecasting.load_inputs(data, cache=cache)
     truth = T.read_area_daily(data)
-    w0, w1 = held_out_winter(truth)
     wfile = data / "truth" / "warnings.csv"
     w = EP.read_warnings(wfile)
     dec = EP.read_decision_forecasts(data / "forecasts" / "decision_forecasts.csv")
@@ -86,38 +107,39 @@ def evaluate_world_winter(data: Path, cache: Path, *, placebos: int = 2, log=pri
     policy = CF.load_effect_policy(os.environ.get("LANTIAN_EFFECT_POLICY"))
     anchors = CF.load_effect_anchors()
     table = CF.design(obs, inputs.met_daily, warnings=w, decisions=dec)
-    margin = pd.Timedelta(days=S.WINDOW_MARGIN_DAYS)
-    span = (table["date"] >= w0 - margin) & (table["date"] <= w1 + margin)
-    holdout = set(zip(table.loc[span, "area_id"], table.loc[span, "date"]))
-    t = time.perf_counter()
-    model = CF.fit(table, holdout, rounds=200)
-    log(f"{data.name}: one fit on the other winters, {time.perf_counter() - t:.0f} s")
     fest = CF.festival_days(table)
-    eps = EP.detect_episodes(obs)
-    eps = eps[(eps["start"] >= w0) & (eps["start"] <= w1)]
-    windows = [("episode", ep.start, ep.end) for ep in eps.itertuples()]
-    windows += [("placebo", a, b) for a, b in EP.quiet_windows(pd.read_csv(wfile, parse_dates=["date"]), w0, w1,
-                                                               days=PLACEBO_DAYS, n=placebos)[:placebos]]
+    margin = pd.Timedelta(days=S.WINDOW_MARGIN_DAYS)
     rows = []
-    for kind, start, end in windows:
+    for w0, w1 in held_out_winters(truth, winters or os.environ.get("LANTIAN_EFFECT_WINTERS", "last")):
+        span = (table["date"] >= w0 - margin) & (table["date"] <= w1 + margin)
+        holdout = set(zip(table.loc[span, "area_id"], table.loc[span, "date"]))
         t = time.perf_counter()
-        areas = EP.episode_areas(obs, start, end, None)
-        in_ep = (table["area_id"].isin(areas) & (table["date"] >= start) & (table["date"] <= end)).to_numpy()
-        treated = in_ep & (table["share"].to_numpy() > 0)
-        if kind == "episode" and not treated.any():
-            continue
-        eff = {"festivals": [n for n in fest.columns if (fest[n].to_numpy() & in_ep).any()]}
-        est = CF.effect(model, table, treated if kind == "episode" else in_ep, target="pm25",
-                        placebo=kind == "placebo", calibrate=CF.calibration_argument(policy))
-        if kind == "episode":
-            ident = CF.identifiability(table, treated, holdout, policy)
-            if not ident["estimable"]:
-                est = {**est, "estimable": False, "estimate": None, "reasons": ident["reasons"],
-                       "withheld": est.get("estimate")}
-            else:
-                est["flags"] = CF.plausibility(est, policy, anchors)
-        rows.append(_row(data, start, end, kind, est, eff, truth, time.perf_counter() - t))
-        log(_line(rows[-1]))
+        model = CF.fit(table, holdout, rounds=200)
+        log(f"{data.name} {w0.date()}…{w1.date()}: one fit on the other winters, {time.perf_counter() - t:.0f} s")
+        eps = EP.detect_episodes(obs)
+        eps = eps[(eps["start"] >= w0) & (eps["start"] <= w1)]
+        windows = [("episode", ep.start, ep.end) for ep in eps.itertuples()]
+        windows += [("placebo", a, b) for a, b in EP.quiet_windows(pd.read_csv(wfile, parse_dates=["date"]), w0, w1,
+                                                                   days=PLACEBO_DAYS, n=placebos)[:placebos]]
+        for kind, start, end in windows:
+            t = time.perf_counter()
+            areas = EP.episode_areas(obs, start, end, None)
+            in_ep = (table["area_id"].isin(areas) & (table["date"] >= start) & (table["date"] <= end)).to_numpy()
+            treated = in_ep & (table["share"].to_numpy() > 0)
+            if kind == "episode" and not treated.any():
+                continue
+            eff = {"festivals": [n for n in fest.columns if (fest[n].to_numpy() & in_ep).any()]}
+            est = CF.effect(model, table, treated if kind == "episode" else in_ep, target="pm25",
+                            placebo=kind == "placebo", calibrate=CF.calibration_argument(policy))
+            if kind == "episode":
+                ident = CF.identifiability(table, treated, holdout, policy)
+                if not ident["estimable"]:
+                    est = {**est, "estimable": False, "estimate": None, "reasons": ident["reasons"],
+                           "withheld": est.get("estimate")}
+                else:
+                    est["flags"] = CF.plausibility(est, policy, anchors)
+            rows.append(_row(data, start, end, kind, est, eff, truth, time.perf_counter() - t))
+            log(_line(rows[-1]))
     return rows
 
 

@@ -251,13 +251,13 @@ def test_calibrated_effect_still_holds_the_truth_on_the_synthetic_world():
 
 
 def test_calibration_argument_and_a_bad_method(tmp_path):
-    assert CF.calibration_argument(POLICY) is None  # the shipped choice (README: measured, not yet trusted)
+    assert CF.calibration_argument(POLICY) == "local"  # the shipped choice (README: measured on nine winters)
     assert CF.calibration_argument({**POLICY, "estimation": {"calibration": "local"}}) == "local"
     comparable = {**POLICY, "estimation": {"calibration": "comparable"}}
     assert CF.calibration_argument(comparable) == POLICY["identifiability"]["comparable_days"]["forecast_fraction"]
     assert CF.calibration_argument({**POLICY, "estimation": {"calibration": "none"}}) is None
     path = tmp_path / "policy.yaml"
-    path.write_text(CF.EFFECT_POLICY.read_text(encoding="utf-8").replace("calibration: none", "calibration: magic"),
+    path.write_text(CF.EFFECT_POLICY.read_text(encoding="utf-8").replace("calibration: local", "calibration: magic"),
                     encoding="utf-8")
     with pytest.raises(CF.CounterfactualError, match="estimation.calibration 'magic' is not one of comparable, local"):
         CF.load_effect_policy(path)
@@ -273,3 +273,23 @@ def test_local_calibration_of_a_long_run_takes_the_errors_of_its_third_day():
     out, _ = CF._local_calibration(err, np.array([250.0, 250.0]), np.array([10, 3]))
     assert out["bias"] == pytest.approx([0.1, 0.1])
     assert out["mean_all"] == pytest.approx([0.9, 0.1])  # the replayed errors are centred on their own step
+
+
+
+def test_dust_days_do_not_count_in_the_calibration():
+    """Untreated dust days with a high decision forecast are under-predicted many times more than stagnation
+    days (+1.0 here against +0.1): left in, they would triple the correction of a warned day decided on 300;
+    their errors are dropped, the others kept."""
+    lv = np.repeat(np.arange(100.0, 400.0, 2.0), 2)
+    dates = pd.date_range("2023-10-01", periods=len(lv))
+    dust = (lv >= 250) & (np.arange(len(lv)) % 2 == 0)
+    err = pd.DataFrame({"area_id": "a1", "date": dates, "step": 1, "decided_aqi": lv,
+                        "log_err": np.where(dust, 1.0, np.where(lv >= 200, 0.1, 0.0))})
+    table = pd.DataFrame({"area_id": "a1", "date": dates, "dust": dust})
+    kept = CF._calibration_errors(err, table)
+    assert len(kept) == len(err) - dust.sum() and (kept["log_err"] < 1).all()
+    out, _ = CF._local_calibration(kept, np.array([300.0]), np.array([1]))
+    assert out["bias"][0] == pytest.approx(0.1)
+    with_dust, _ = CF._local_calibration(err, np.array([300.0]), np.array([1]))
+    assert with_dust["bias"][0] > 0.4
+    assert CF._calibration_errors(err, table.drop(columns="dust")) is err  # no dust flag: nothing to drop
