@@ -10,8 +10,8 @@ from forecast import consultation as C
 from forecast import decision, forecasting, labels, products
 from response import figures
 from ui.briefing import briefing_download
-from ui.common import (L, adjusted_doc, allowed, audit_path, current_account, forecast_doc, lang, level_chip,
-                       model_stamp, page_start, region, show_table, t, unit_names)
+from ui.common import (L, adjusted_doc, allowed, audit_path, current_account, forecast_doc, issue_date_slider, lang,
+                       level_chip, model_stamp, page_start, region, show_table, t, unit_names)
 
 
 @st.cache_data(show_spinner="读取气象场 / reading the GRIB fields …", max_entries=64)
@@ -25,7 +25,7 @@ def render():
     if start is None:
         return
     cfg, m, inp, dates = start
-    issued = st.select_slider(t("issue_date"), options=[d.date() for d in dates], value=dates[-1].date())
+    issued = issue_date_slider(dates)  # ?issued=YYYY-MM-DD in a shared link
     setting = decision.settings_path(cfg["data"])  # a new threshold setting re-decides the levels
     stamp = model_stamp(cfg["model"]) + (setting.stat().st_mtime if setting.exists() else 0)
     model_doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), stamp)
