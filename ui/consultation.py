@@ -165,6 +165,9 @@ def render_thresholds(cfg, doc: dict) -> None:
 def render_driver_maps(cfg, issued) -> None:
     """The GRIB fields of the issue day's forecast run as maps, one field at one time."""
     st.subheader(t("driver_maps"))
+    # the fields are read from the GRIB files on request: reading them takes seconds (cfgrib's index of each file)
+    if not st.toggle(t("show_maps"), key="show_maps"):
+        return
     fields = figures.MAP_VARS
     var = st.radio(t("field"), list(fields), horizontal=True,
                    format_func=lambda v: fields[v][0] if lang() == "zh" else fields[v][1])

@@ -331,8 +331,31 @@ def render():
            and (account.tier == "region" or r["area_id"] == account.area)]
     changed = [r for r in rows if r["level"] != r["in_force"]] or rows
     candidates = own + [r for r in changed if r not in own]
+    bulletin_part(cfg, issued, doc, states, pkey, records, result, [r["area_id"] for r in candidates], names,
+                  store_path)
+    render_reduction(result.get("reduction", {}), names, issued,
+                     files=lambda: reduction_files(pkey, doc, states, str(cfg["data"]), str(out_dir)))
+    render_chain_status(store_path)
+    with st.expander(t("audit")):
+        events = store_events(str(store_path), _store_stamp(store_path)) if Path(store_path).exists() else []
+        show_table(audit_table(events, names), level_columns=[labels.column("level", lang())])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def bulletin_docx(text: str) -> bytes:
+    """The bulletin as Word bytes (once per text, not on every rerun)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return markdown_to_docx(text, Path(tmp) / "bulletin.docx").read_bytes()
+
+
+@st.fragment
+def bulletin_part(cfg, issued, doc: dict, states: dict, pkey: str, records: dict, result: dict, ids: list,
+                  names: dict, store_path) -> None:
+    """The bulletin of the chosen area: override, reason, the bulletin (preview, edit mode, Word), issuing. A
+    fragment: another area, level or edit reruns this part only, not the proposal tables and the audit trail."""
     st.subheader(t("bulletin"))
-    ids = [r["area_id"] for r in candidates]
+    if st.session_state.pop("just_issued", None):
+        st.success(t("issued"))
     if st.session_state.get("_duty_candidates") != ids:  # another list (a login, another date): open on its first
         st.session_state.pop("duty_area", None)
         st.session_state["_duty_candidates"] = ids
@@ -351,8 +374,7 @@ def render():
     translated = {b.area_id: b for b in result_shown.get("bulletin_translations", [])}
     text = render_bulletin(f"{issued}_{area_id}", draft, translated[key].markdown if key in translated else "")
     if text:
-        with tempfile.TemporaryDirectory() as tmp:
-            word = markdown_to_docx(text, Path(tmp) / f"{area_id}.docx").read_bytes()
+        word = bulletin_docx(text)
         st.download_button(t("bulletin") + labels.phrase("paren", lang(), text="Word"), word, file_name=f"{issued}_{area_id}_bulletin.docx")
     ok, why = allowed("issue", area_id=area_id, tier=rec["tier"])
     if not ok:
@@ -367,13 +389,8 @@ def render():
         else:
             with audit.open_store(store_path) as store:
                 store.append(event)
-            st.success(t("issued"))
-    render_reduction(result.get("reduction", {}), names, issued,
-                     files=lambda: reduction_files(pkey, doc, states, str(cfg["data"]), str(out_dir)))
-    render_chain_status(store_path)
-    with st.expander(t("audit")):
-        events = store_events(str(store_path), _store_stamp(store_path)) if Path(store_path).exists() else []
-        show_table(audit_table(events, names), level_columns=[labels.column("level", lang())])
+            st.session_state["just_issued"] = True
+            st.rerun()  # the whole page: the warning in force, the audit trail and its chain show the new event
 
 
 def _zone_action(in_force: str, level: str) -> str:

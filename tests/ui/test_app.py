@@ -162,8 +162,9 @@ def _table(at, column: str) -> pd.DataFrame:
 
 
 def _check_consultation(at, world):
-    # the level map, the fan chart, the drivers' bars and a driver map; a row per area with its level probabilities
-    assert len(at.get("plotly_chart")) >= 4
+    # the level map, the fan chart, the drivers' bars (the driver maps on request); a row per area with its level
+    # probabilities
+    assert len(at.get("plotly_chart")) >= 3 and at.toggle(key="show_maps").value is False
     areas = _table(at, "P(无)")
     assert len(areas) == N_AREAS and {"地区", "预警级别", "P(无)", "P(红色)", "D1", "D7"} <= set(areas.columns)
     assert set(areas["地区"]) <= set(load_areas()["name_zh"]) and areas["P(红色)"].str.endswith("%").all()
@@ -459,8 +460,11 @@ def by_label(widgets, label):
 def test_consultation_page_shows_driver_maps_and_verification(env):
     at = page("consultation").run()
     assert not at.exception, at.exception
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 3  # level map, fan chart, driver map
+    n = len(at.get("plotly_chart"))
+    assert not [r for r in at.radio if r.label == "要素"]  # the GRIB fields are read on request only
+    at.toggle(key="show_maps").set_value(True).run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == n + 1  # the driver map
     field = by_label(at.radio, "要素")
     for value in ("wind_speed", "inversion"):
         field.set_value(value).run()
@@ -598,6 +602,9 @@ def test_the_english_duty_page_renders_only_the_bulletin_shown(env, monkeypatch)
     from response.respond import respond
 
     monkeypatch.setattr(ui.duty, "respond", spy)
+    import streamlit as st
+
+    st.cache_data.clear()  # a fresh app: nothing drafted yet
     at = page("duty").run()
     assert not at.exception, at.exception
     assert calls and all(translate == () for _, translate in calls)  # in Chinese: no English rendering at all
@@ -620,6 +627,7 @@ def test_the_review_is_read_from_the_page_cache_on_a_later_visit(env, issued_war
 
     from response import evaluation
 
+    st.cache_data.clear()
     first = page("review").run()
     assert not first.exception, first.exception
     summary = [m for m in _texts(first, "markdown") if "预警方面" in m]

@@ -108,9 +108,9 @@ def _pick(page, label: str, option_index: int = 1):
 
 def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> dict:
     """Visit every page once in Chinese (its first visit timed: from the request to its content, the script
-    finished), then time the interactions an officer makes: another area, lead day and issue date on the
-    consultation page, another area and the language switch on the duty page, another episode on the review page,
-    the language switch there. Returns ``{name: seconds}`` (``visit:<page>``,
+    finished), then time the interactions an officer makes: another area and lead day on the consultation page,
+    another issue date, area and the language switch on the duty page, another episode on the review page, the
+    language switch there. Returns ``{name: seconds}`` (``visit:<page>``,
     ``click:<what>``); screenshots to ``shots`` when given. Not ``strict``: an interaction that times out is left
     out (listed under ``"not timed"``) instead of failing the walk."""
     timings: dict = {}
@@ -131,14 +131,11 @@ def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> d
     page.keyboard.press("Escape")
     _timed(timings, "click:consultation_lead", lambda: (page.get_by_text("D2", exact=True).first.click(),
                                                         settle(page)), optional=not strict)
-    def earlier_issue_date():  # the issue-date slider one step back (keyboard: the slider has the focus)
-        page.locator("[data-testid='stSlider'] [role='slider']").first.focus()
-        page.keyboard.press("ArrowLeft")
-        settle(page)
-    _timed(timings, "click:consultation_issued", earlier_issue_date, optional=not strict)
     page.goto(url + "/duty", timeout=240_000)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
     settle(page)
+    _timed(timings, "click:duty_issued", lambda: (_pick(page, "预报发布日期"), settle(page)), optional=not strict)
+    page.keyboard.press("Escape")
     _timed(timings, "click:duty_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict)
     page.keyboard.press("Escape")
     _timed(timings, "click:duty_language", lambda: (page.get_by_text("English", exact=True).first.click(),
