@@ -348,14 +348,11 @@ def bulletin_docx(text: str) -> bytes:
         return markdown_to_docx(text, Path(tmp) / "bulletin.docx").read_bytes()
 
 
-@st.fragment
 def bulletin_part(cfg, issued, doc: dict, states: dict, pkey: str, records: dict, result: dict, ids: list,
                   names: dict, store_path) -> None:
-    """The bulletin of the chosen area: override, reason, the bulletin (preview, edit mode, Word), issuing. A
-    fragment: another area, level or edit reruns this part only, not the proposal tables and the audit trail."""
+    """The bulletin of the chosen area: override, reason, the bulletin (preview, edit mode, Word), issuing. (As an
+    st.fragment the issue button gave no confirmation in the browser test: a full rerun for now.)"""
     st.subheader(t("bulletin"))
-    if st.session_state.pop("just_issued", None):
-        st.success(t("issued"))
     if st.session_state.get("_duty_candidates") != ids:  # another list (a login, another date): open on its first
         st.session_state.pop("duty_area", None)
         st.session_state["_duty_candidates"] = ids
@@ -389,8 +386,8 @@ def bulletin_part(cfg, issued, doc: dict, states: dict, pkey: str, records: dict
         else:
             with audit.open_store(store_path) as store:
                 store.append(event)
-            st.session_state["just_issued"] = True
-            st.rerun()  # the whole page: the warning in force, the audit trail and its chain show the new event
+            # said at once; the proposal tables and the audit trail above and below show it on the page's next run
+            st.success(t("issued"))
 
 
 def _zone_action(in_force: str, level: str) -> str:
