@@ -303,7 +303,7 @@ def render():
     pkey = _proposal_key(doc, stamp, cfg["data"])
     # in English only the bulletin shown is rendered in English (the area chosen last; the first draft of a
     # visit none, then the one the list opens on)
-    shown = st.session_state.get("duty_area")
+    shown = st.session_state.get("duty_shown")
     translate = () if lang() == "zh" or shown is None else (shown, "region_" + shown)
     result = proposals(pkey, doc, states, str(cfg["data"]), lang(), translate)
     if (result.get("consultation") or {}).get("adjustments"):
@@ -350,13 +350,15 @@ def bulletin_docx(text: str) -> bytes:
 
 def bulletin_part(cfg, issued, doc: dict, states: dict, pkey: str, records: dict, result: dict, ids: list,
                   names: dict, store_path) -> None:
-    """The bulletin of the chosen area: override, reason, the bulletin (preview, edit mode, Word), issuing. (As an
-    st.fragment the issue button gave no confirmation in the browser test: a full rerun for now.)"""
+    """The bulletin of the chosen area: override, reason, the bulletin (preview, edit mode, Word), issuing."""
     st.subheader(t("bulletin"))
-    if st.session_state.get("_duty_candidates") != ids:  # another list (a login, another date): open on its first
-        st.session_state.pop("duty_area", None)
-        st.session_state["_duty_candidates"] = ids
-    area_id = st.selectbox(t("area"), ids, format_func=lambda a: names[a], key="duty_area")
+    import hashlib
+
+    # another list (a login, another date) is another widget, opening on its first area (a widget's state cannot
+    # be reset from the script while the browser keeps it)
+    key_ = "duty_area_" + hashlib.sha1("|".join(ids).encode()).hexdigest()[:12]
+    area_id = st.selectbox(t("area"), ids, format_func=lambda a: names[a], key=key_)
+    st.session_state["duty_shown"] = area_id
     rec = records[area_id]
     level = st.selectbox(t("override"), LEVELS, index=LEVELS.index(rec["level"]),
                          format_func=lambda lv: L("levels", lv))
