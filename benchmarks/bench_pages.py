@@ -10,9 +10,10 @@ and lead day, another episode, the language switch). Each run is a fresh app (no
 Skipped, with the reason, without Chromium and Playwright or without a prepared demo (its ``demo_status.json``
 says every step is done: ``make run`` or ``lantian demo prepare``).
 
-``python -m benchmarks.bench_pages --screenshots DIR`` takes the README screenshots instead: the consultation
-page on the issue date of the demo's most severe forecast (an orange or red episode), the review page (it opens on
-the most significant episode), the duty and data pages.
+``python -m benchmarks.bench_pages --screenshots DIR [--data DATA --model MODEL] [--date YYYY-MM-DD]`` takes the
+README screenshots instead (on copies of DATA and MODEL, default the prepared demo): the consultation and duty pages
+on an issue date of the most significant episode after training (:func:`episode_issue_date`; an orange or red
+episode), opened through their address ``?issued=…``, the review page (it opens on that episode) and the data page.
 """
 from __future__ import annotations
 
@@ -76,10 +77,11 @@ def _copy(data: Path, model: Path, into: Path) -> tuple[Path, Path]:
 
 
 def _start_app(e2e, data: Path, model: Path, tmp: Path):
-    """The app on ``data`` and ``model`` with a fresh audit store in ``tmp`` and the demo accounts: (process, url)."""
-    return e2e.start_app({"LANTIAN_DATA": str(data), "LANTIAN_MODEL": str(model),
-                          "LANTIAN_AUDIT": str(tmp / "audit.db"),
-                          "LANTIAN_ACCOUNTS": str(ROOT / "config" / "accounts.yaml")}, timeout=180)
+    """The app on ``data`` and ``model`` (the copies: its audit store the copy's own, the demo warning history the
+    review evaluates and the page cache keyed with) and the demo accounts: (process, url)."""
+    env = {"LANTIAN_DATA": str(data), "LANTIAN_MODEL": str(model),
+           "LANTIAN_ACCOUNTS": str(ROOT / "config" / "accounts.yaml")}
+    return e2e.start_app(env, timeout=180, unset=("LANTIAN_AUDIT",))
 
 
 def _one_run(e2e, data: Path, model: Path, tmp: Path, shots: Path | None = None) -> dict:
@@ -132,29 +134,54 @@ def bench_pages(repeat: int | None = None) -> dict | None:
     return result
 
 
-def _episode_issue_date(data: Path) -> str | None:
-    """The issue date of the demo's archived forecast with the most areas at orange or red on day 1."""
+def episode_issue_date(data: Path, model: Path) -> str | None:
+    """The issue date to show an episode on: in the most significant episode after the model's training period
+    (:func:`response.evaluation.most_significant_episode`), the issue date from two days before it to its last
+    day whose archived forecast has the most areas at orange or red (day 1–3), else the day before the episode
+    starts; ``None`` without an episode."""
     import pandas as pd
 
-    from forecast import archive
+    from forecast import archive, forecasting, modelcard
+    from lantian import pagecache
+    from response import episodes, evaluation
 
+    inputs = forecasting.load_inputs(data)
+    eps = episodes.detect_episodes(inputs.obs.daily)
+    if eps.empty:
+        return None
+    i = evaluation.most_significant_episode(eps, after=modelcard.last_training_day(model))
+    ep = eps.iloc[i if i is not None else len(eps) - 1]
+    first = ep["start"] - pd.Timedelta(days=2)
     try:
-        table = archive.archived_forecasts(data)
-    except Exception:  # no archive: the consultation page stays on its default date
-        return None
-    if table is None or not len(table) or "level" not in table:
-        return None
-    day1 = table[table["lead"] == 1]
-    severe = day1[day1["level"].isin(["orange", "red"])]
-    if not len(severe):
-        return None
-    counts = severe.groupby("issue_date").size()
-    return str(pd.Timestamp(counts.idxmax()).date())
+        table = archive.archived_forecasts(data, model_version=pagecache.model_version(model))
+    except (OSError, ValueError):
+        table = pd.DataFrame()
+    if len(table) and "level" in table:
+        near = table[table["issue_date"].between(first, ep["end"]) & (table["lead"] <= 3)
+                     & table["level"].isin(["orange", "red"])]
+        if len(near):
+            counts = near.groupby("issue_date")["area_id"].nunique()
+            return str(pd.Timestamp(counts.idxmax()).date())
+    return str((ep["start"] - pd.Timedelta(days=1)).date())
 
 
-def screenshots(out: Path) -> int:
-    """The README screenshots from the prepared demo (see the module docstring)."""
-    data, model, why = _demo()
+#: the README screenshots: file, address (``{issued}``: the episode's issue date), the element showing the content
+SHOTS = (("consultation", "/?issued={issued}", ".js-plotly-plot"),
+         ("duty", "/duty?issued={issued}", "[data-testid='stDataFrame']"),
+         ("review", "/review", "[data-testid='stDataFrame']"),
+         ("data", "/data", "[data-testid='stMetric']"))
+
+
+def screenshots(out: Path, data: Path | None = None, model: Path | None = None, issued: str | None = None) -> int:
+    """The README screenshots (module docstring) of ``data`` and ``model`` (default the prepared demo), the
+    consultation and duty pages on ``issued`` (default :func:`episode_issue_date`), chosen through the page's
+    address (``?issued=``), not its slider."""
+    if data is None or model is None:
+        d, m, why = _demo()
+        data, model = data or d, model or m
+    else:
+        why = None if (Path(model) / "model.json").exists() or (Path(model) / "registry.json").exists() else \
+            f"no model at {model}"
     e2e, why_browser = _browser()
     if why or why_browser:
         print(f"lantian screenshots: {why or why_browser}", file=sys.stderr)
@@ -162,41 +189,52 @@ def screenshots(out: Path) -> int:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
-    issued = _episode_issue_date(data)
+    issued = issued or episode_issue_date(data, model)
     with tempfile.TemporaryDirectory(prefix="lantian-shots-") as tmp:
         tmp = Path(tmp)
-        data_copy, model_copy = _copy(data, model, tmp)
+        data_copy, model_copy = _copy(Path(data), Path(model), tmp)
         proc, url = _start_app(e2e, data_copy, model_copy, tmp)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.ARGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                for path, text, ready, name in e2e.PAGES:
-                    page.goto(url + path, timeout=240_000)
-                    page.locator(ready).first.wait_for(timeout=240_000)
-                    e2e.settle(page)
-                    if name == "consultation" and issued:
-                        _slide_to(page, issued)
+                for name, path, ready in SHOTS:
+                    if "{issued}" in path and not issued:
+                        path = path.split("?")[0]
+                    page.goto(url + path.format(issued=issued), timeout=600_000)
+                    page.locator(ready).first.wait_for(timeout=600_000)
+                    e2e.settle(page, timeout=600_000)
+                    if page.locator("[data-testid='stException']").count():
+                        print(f"lantian screenshots: the {name} page shows an error", file=sys.stderr)
+                        return 1
                     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
                 browser.close()
         finally:
             proc.terminate()
             proc.wait(30)
-    print(f"screenshots written to {out} (consultation issued {issued or 'on its default date'})")
+    print(f"screenshots written to {out} (issued {issued or 'the latest date'})")
     return 0
 
 
-def _slide_to(page, issued: str):
-    """Move the consultation's issue-date slider to ``issued`` (keyboard: End, then left until it shows)."""
-    from tests.ui.test_e2e import settle
+def main(argv=None) -> int:
+    import argparse
 
-    slider = page.locator("[data-testid='stSlider'] [role='slider']").first
-    slider.click()
-    for _ in range(400):
-        if slider.get_attribute("aria-valuetext") == issued:
-            break
-        slider.press("ArrowLeft")
-    settle(page)
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_pages",
+                                 description="Page timings on the prepared demo, or (--screenshots) the README "
+                                             "screenshots.")
+    ap.add_argument("--screenshots", metavar="DIR", type=Path, help="take the README screenshots into DIR")
+    ap.add_argument("--data", type=Path, help="data directory (default the prepared demo, LANTIAN_BENCH_DEMO)")
+    ap.add_argument("--model", type=Path, help="model folder (default LANTIAN_BENCH_DEMO_MODEL)")
+    ap.add_argument("--date", help="the issue date to show (default: the most significant episode's)")
+    args = ap.parse_args(argv)
+    if args.screenshots:
+        return screenshots(args.screenshots, args.data, args.model, args.date)
+    if args.data:
+        os.environ["LANTIAN_BENCH_DEMO"] = str(args.data)
+    if args.model:
+        os.environ["LANTIAN_BENCH_DEMO_MODEL"] = str(args.model)
+    bench_pages()
+    return 0
 
 
 def run():
@@ -204,6 +242,4 @@ def run():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--screenshots":
-        sys.exit(screenshots(Path(sys.argv[2])))
-    run()
+    sys.exit(main())

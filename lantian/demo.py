@@ -14,7 +14,12 @@ restart after an interruption — does only what is missing):
 6. ``history`` — a demo warning history in the audit store: for every issue date of that winter, the proposals
    :func:`response.respond.respond` makes and the decisions a demo duty officer takes on them (the proposal
    followed; a health advisory where the cause calls for one), every event marked ``【演示】`` in its reason and
-   ``demo: true`` in its details, the officer an account named as demo (:func:`demo_officer`).
+   ``demo: true`` in its details, the officer an account named as demo (:func:`demo_officer`);
+7. ``review`` — the evaluation of the episode the review page opens on (the most significant one after the
+   training period, :func:`response.evaluation.most_significant_episode`), kept in the page cache
+   (:mod:`lantian.pagecache`): the review page reads it instead of training the effect's models on a visit;
+8. ``documents`` — the forecast documents of the held-out winter's issue dates and of the last issue date, kept
+   in the page cache: the consultation and duty pages read them (one batch, much faster than one by one).
 
 The status file (:func:`status_path`, JSON) names each step, its state (``pending``, ``running``, ``done``,
 ``failed``), its detail and duration; the app shows it (``app.py``) and serves the pages whose parts are ready.
@@ -54,9 +59,12 @@ STEPS = {"simulate": ("模拟演示数据（三个冬季）", "simulating the de
          "model": ("演示模型", "the demo model"),
          "verify": ("在第三个冬季检验模型", "verifying the model on the held-out winter"),
          "archive": ("存档第三个冬季的逐日预报", "archiving the held-out winter's daily forecasts"),
-         "history": ("演示值班预警记录", "the demo warning history")}
-#: the parts each page needs (the last step it waits for)
-PAGE_NEEDS = {"consultation": "model", "duty": "model", "review": "history", "data": "inputs"}
+         "history": ("演示值班预警记录", "the demo warning history"),
+         "review": ("预先评估最重要的污染过程", "evaluating the most significant episode in advance"),
+         "documents": ("预先计算第三个冬季的逐日预报", "computing the held-out winter's forecast documents in advance")}
+#: the parts each page needs (the last step it waits for; the consultation and duty pages compute a forecast
+#: document the ``documents`` step has not kept yet themselves)
+PAGE_NEEDS = {"consultation": "model", "duty": "model", "review": "review", "data": "inputs"}
 
 
 class DemoError(ValueError):
@@ -501,9 +509,86 @@ def prepare(data, model_dir, *, seed: int = DEMO["seed"], start: str = DEMO["sta
                 status.finish(key, f"{done['history']['decisions']} decisions")
             else:
                 status.finish(key, skipped=True)
+
+        key = "review"
+        status.start(key)
+        reviewed = prepare_review(data, model_dir, need_inputs())
+        done["review"] = reviewed
+        status.finish(key, "已缓存 / cached" if reviewed == "cached" else reviewed or "—",
+                      skipped=reviewed in ("cached", None))
+
+        key = "documents"
+        status.start(key)
+        n = prepare_documents(data, model_dir, need_inputs(), verify_start, verify_end,
+                              progress=lambda d, n: status.detail(key, f"{d}/{n}"))
+        done["documents"] = n
+        status.finish(key, str(n), skipped=n == 0)
     except Exception as exc:
         status.fail(key, f"{type(exc).__name__}: {exc}")
         raise DemoError(f"demo preparation failed at {key}: {exc}") from exc
     status.close()
     done["status"] = status.state
     return done
+
+
+# ---- the pages' content, computed in advance -------------------------------------------------------------------
+
+def review_episode(inputs, model_dir):
+    """The episode the review page opens on: ``(start, end)`` of the most significant episode after the model's
+    training period (:func:`response.evaluation.most_significant_episode`), else the last one; ``None`` without
+    an episode."""
+    from forecast import modelcard
+    from response import episodes, evaluation
+
+    eps = episodes.detect_episodes(inputs.obs.daily)
+    if eps.empty:
+        return None
+    i = evaluation.most_significant_episode(eps, after=modelcard.last_training_day(model_dir))
+    ep = eps.iloc[i if i is not None else len(eps) - 1]
+    return ep["start"], ep["end"]
+
+
+def prepare_review(data, model_dir, inputs, *, audit=None) -> str | None:
+    """Keep the evaluation of the review page's first episode (:func:`review_episode`) in the page cache, against
+    the warnings record the page reads (the audit store ``audit``, default the workspace's). Returns ``"cached"``
+    when it was kept already, the episode's days when computed, ``None`` without an episode."""
+    from forecast import workspace
+    from response import episodes
+
+    from . import pagecache
+
+    ep = review_episode(inputs, model_dir)
+    if ep is None:
+        return None
+    warnings = episodes.warnings_record(data, audit or workspace.audit_path(data))
+    key = pagecache.review_key(data, ep[0], ep[1], model_dir=str(model_dir), warnings=warnings, inputs=inputs)
+    if pagecache.read(data, "review", key)[0] is not None:
+        return "cached"
+    pagecache.episode_review(data, ep[0], ep[1], model_dir=str(model_dir), warnings=warnings, inputs=inputs)
+    return f"{ep[0]:%Y-%m-%d} … {ep[1]:%Y-%m-%d}"
+
+
+def document_dates(inputs, verify_start, verify_end, model_dir=None) -> list:
+    """The issue dates whose forecast documents the preparation keeps, most wanted first: the last one (the
+    pages' default), those of the review's first episode (:func:`review_episode`, from three days before it), then
+    the rest of the held-out winter from its end backwards."""
+    import pandas as pd
+
+    from forecast import products
+
+    dates = products.issue_dates(inputs.obs.daily, inputs.met_lead)
+    if not len(dates):
+        return []
+    held_out = [d for d in dates if pd.Timestamp(verify_start) <= d <= pd.Timestamp(verify_end)]
+    ep = review_episode(inputs, model_dir) if model_dir is not None else None
+    episode = [d for d in dates if ep and ep[0] - pd.Timedelta(days=3) <= d <= ep[1]]
+    return list(dict.fromkeys([dates[-1], *episode, *held_out[::-1]]))
+
+
+def prepare_documents(data, model_dir, inputs, verify_start, verify_end, *, progress=None) -> int:
+    """Keep the forecast documents of :func:`document_dates` in the page cache; how many were computed."""
+    from . import pagecache
+
+    return pagecache.precompute_forecasts(data, model_dir, document_dates(inputs, verify_start, verify_end,
+                                                                          model_dir),
+                                          inputs=inputs, progress=progress)

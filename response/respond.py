@@ -101,7 +101,8 @@ def _cause(area: dict, days: list[int], lang: str = "zh") -> str:
 def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = None, store=None,
             officer: str = "lantian（系统建议）", adjacency=None, plans: dict | None = None,
             write_docx: bool = True, data: str | Path | None = None, consultation: bool = True,
-            states: dict | None = None, region: Region | None = None, lang: str = "zh") -> dict:
+            states: dict | None = None, region: Region | None = None, lang: str = "zh",
+            translate=None) -> dict:
     """Proposed decisions per tier for one forecast; writes ``decisions.json`` and bulletins to ``out_dir``.
 
     Parameters
@@ -169,6 +170,9 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
     RespondError
         An unreadable forecast document, one that does not follow the schema (:mod:`forecast.document`), an area
         the area table does not know, or a rule set the region's rules do not know.
+    translate : collection of str, optional
+        With ``lang`` other than ``"zh"``: the bulletins rendered in ``lang`` (their area ids, ``region_<zone>``
+        for a zone's); default every one (a page showing one bulletin asks for that one: each takes time).
     """
     labels._check_lang(lang)
     doc = load_forecast(forecast)
@@ -293,7 +297,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
             bulletins.append(b)
             rec["bulletins"].append({"kind": kind, "title": b.title, "sha256": b.sha256,
                                      "file": f"{_bulletin_stem(area_id, kind)}.md"})
-            if lang != "zh":  # the English rendering for reading (the official bulletin is the Chinese one)
+            if lang != "zh" and (translate is None or area_id in translate):  # the English rendering for reading
+                # (the official bulletin is the Chinese one)
                 window_t, range_t = _window(area, trig or [1, 2], lang)
                 translations.append(B.render(
                     kind, area_id=area_id, level=level if kind != "lift" else "none", previous=state.level,
@@ -328,7 +333,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                      end=_end_text(anchor, days) if anchor else "", signoff=signoff)
         bulletins.append(b)
         name_en = _zone_name_en(w, plans)
-        if lang != "zh":
+        if lang != "zh" and (translate is None or region_stem in translate):
             window_t, range_t = _window(anchor, days or [1], lang) if anchor else ("", "")
             t_b = B.render("issue", area_id=plans["region"]["id"], level=w.level, window=window_t,
                            start=_start_text(lifecycle.valid_from(issue_date, days), lang) if anchor else "",

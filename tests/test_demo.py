@@ -34,8 +34,8 @@ def test_every_step_ran_and_the_status_says_so(prepared):
     assert status["state"] == "done" and status["pid"] == os.getpid()
     assert [(s["key"], s["state"]) for s in status["steps"]] == [
         ("simulate", "skipped"), ("inputs", "done"), ("model", "skipped"), ("verify", "done"), ("archive", "done"),
-        ("history", "done")]
-    assert done["model"] == "present" and done["archive"] == N_DAYS and demo.progress_text(status) == "正在准备…（6/6）："
+        ("history", "done"), ("review", "done"), ("documents", "done")]
+    assert done["model"] == "present" and done["archive"] == N_DAYS and demo.progress_text(status) == "正在准备…（8/8）："
 
 
 def test_the_model_is_verified_on_the_held_out_days(prepared):
@@ -131,6 +131,34 @@ def test_the_demo_officer_decides_on_the_proposals(forced, tmp_path):
     assert ("baotou", pd.Timestamp("2023-12-22"), "orange") in set(zip(w["area_id"], w["date"], w["level"]))
 
 
+def test_the_pages_first_content_is_kept(prepared, monkeypatch):
+    """The review page's first episode and the forecast documents of the held-out days and of the last issue date
+    are in the page cache: read back, never computed again."""
+    import pandas as pd
+
+    from forecast import forecasting, products, workspace
+    from lantian import pagecache
+    from response import episodes, evaluation
+
+    world, model_dir, done, _ = prepared
+    inputs = forecasting.load_inputs(world)
+    dates = products.issue_dates(inputs.obs.daily, inputs.met_lead)
+    wanted = demo.document_dates(inputs, *VERIFY, model_dir)
+    assert wanted[0] == dates[-1] and set(pd.date_range(*VERIFY)) <= set(wanted)
+    assert done["documents"] == len(wanted)
+    monkeypatch.setattr(forecasting, "run_forecast", lambda *a, **k: pytest.fail("computed again"))
+    monkeypatch.setattr(evaluation, "evaluate_episode", lambda *a, **k: pytest.fail("evaluated again"))
+    for day in wanted:
+        doc, note = pagecache.forecast_document(world, model_dir, day, inputs=inputs)
+        assert doc["issue_date"] == str(day.date()) and note is None
+    ep = demo.review_episode(inputs, model_dir)
+    assert done["review"] == f"{ep[0]:%Y-%m-%d} … {ep[1]:%Y-%m-%d}"
+    warnings = episodes.warnings_record(world, workspace.audit_path(world))
+    report, _ = pagecache.episode_review(world, ep[0], ep[1], model_dir=str(model_dir), warnings=warnings,
+                                         inputs=inputs)
+    assert report["episode"]["start"] == str(ep[0].date())
+
+
 def test_a_second_run_does_nothing_again(prepared):
     from forecast import workspace
     from response import audit
@@ -140,7 +168,7 @@ def test_a_second_run_does_nothing_again(prepared):
         before = len(store.events())
     done = demo.prepare(world, model_dir, train_until=TRAIN_UNTIL, verify_start=VERIFY[0], verify_end=VERIFY[1],
                         shipped=None, rounds=20, log=lambda line: None)
-    assert [s["state"] for s in done["status"]["steps"]] == ["skipped"] * 6
+    assert [s["state"] for s in done["status"]["steps"]] == ["skipped"] * 8
     with audit.open_store(workspace.audit_path(world)) as store:
         assert len(store.events()) == before
 

@@ -28,7 +28,8 @@ TEXT = {
     "all_leads": ("全部时效", "all days"), "verification": ("近期检验", "Recent verification"),
     "no_verification": ("模型尚未检验（在“数据与模型”页运行检验，或 `lantian verify`）",
                         "Model not verified yet (run a verification on the Data & model page, or `lantian verify`)"),
-    "driver_maps": ("气象要素场", "Meteorological driver maps"), "field": ("要素", "Field"),
+    "driver_maps": ("气象要素场", "Meteorological driver maps"),
+    "show_maps": ("显示气象要素场（读取气象预报文件，需数秒）", "Show the maps (reads the forecast files: seconds)"), "field": ("要素", "Field"),
     "no_fields": ("没有可用的气象场", "No fields to map"), "valid_time": ("时次", "Valid time"),
     "source": ("来源", "Source"), "participants": ("参会人员", "Participants"), "notes": ("会商纪要", "Notes"),
     "model_values": ("模型预报中位数", "Model median"),
@@ -117,6 +118,9 @@ TEXT.update({
     "forecast_quality": ("预报评估", "Forecast quality"), "download_report": ("下载报告（HTML）", "Download the report (HTML)"),
     "download_json": ("下载报告数据（JSON）", "Download the report data (JSON)"),
     "source_field": ("来源", "Source"), "cst": ("北京时", "CST"),
+    "cache_rebuilt": ("页面缓存文件已损坏，已重新计算。", "A damaged page cache file was computed again."),
+    "bad_issued": ("链接中的发布日期 {value} 不可用（可选 {first} 至 {last}），已显示最近一期。",
+                   "The link's issue date {value} cannot be shown (allowed {first} … {last}): the latest is shown."),
 })
 
 
@@ -330,11 +334,41 @@ def inputs(data: str):
     return forecasting.load_inputs(data, region=region(data))
 
 
+class ModelInfo:
+    """What the pages show of a model — its card and version — without loading its boosters (seconds; the
+    forecast itself loads the model when it is not in the page cache)."""
+
+    def __init__(self, card: dict, directory: Path):
+        self.card, self.directory = card, directory
+
+    @property
+    def version(self) -> str:
+        return str(self.card.get("version", "unversioned"))
+
+
 @st.cache_resource(show_spinner="读取模型 / loading the model …")
 def model(model_dir: str, stamp: float):
-    from forecast.model import Forecaster
+    """The model's card (:class:`ModelInfo`), checked as :meth:`forecast.model.Forecaster.load` checks it (the
+    format, every booster present); a model that fails the check is loaded to raise its error."""
+    import json
 
-    return Forecaster.load(model_dir)
+    from forecast import registry
+    from forecast.model import MODEL_FORMAT, Forecaster
+
+    folder = Path(registry.resolve(model_dir))
+    try:
+        meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+        card_path = folder / "model_card.json"
+        card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.exists() else {}
+        ok = (isinstance(meta, dict) and meta.get("format") == MODEL_FORMAT and isinstance(card, dict)
+              and isinstance(meta.get("boosters"), list)
+              and all(isinstance(b, str) and "/" not in b and (folder / f"{b}.txt").is_file() for b in meta["boosters"]))
+    except (OSError, ValueError):
+        ok = False
+    if not ok:
+        m = Forecaster.load(model_dir)  # raises the model's error (or loads a model this check does not know)
+        return ModelInfo(m.card, m.directory)
+    return ModelInfo(card, folder)
 
 
 def model_or_none(model_dir: Path):
@@ -384,12 +418,35 @@ def model_version_line(model_dir: Path, m) -> str | None:
     return t("promoted_version").format(version=m.version, n=n, folder=model_dir)
 
 
-@st.cache_data(show_spinner="预报计算中 / forecasting …")
-def forecast_doc(data: str, model_dir: str, issued: str, stamp: float) -> dict:
-    from forecast import forecasting
+@st.cache_resource(show_spinner=False)
+def inputs_key(data: str) -> str:
+    """The digest of the loaded inputs the page cache keys its entries with (:func:`lantian.pagecache.
+    inputs_digest`), once per loaded inputs."""
+    from lantian import pagecache
 
-    table = forecasting.run_forecast(data, model_dir, issued, inputs=inputs(data))
-    return forecasting.forecast_json(table)
+    return pagecache.inputs_digest(inputs(data))
+
+
+@st.cache_data(show_spinner="预报计算中 / forecasting …", max_entries=64)
+def _forecast_doc(data: str, model_dir: str, issued: str, stamp: float) -> tuple[dict, str | None]:
+    from lantian import pagecache
+
+    return pagecache.forecast_document(data, model_dir, issued, inputs=inputs(data), inputs_key=inputs_key(data))
+
+
+def forecast_doc(data: str, model_dir: str, issued: str, stamp: float) -> dict:
+    """The forecast document of ``issued``: from the page cache on disk when kept (the demo preparation keeps the
+    held-out winter's; :mod:`lantian.pagecache`), else computed (and archived) and kept there."""
+    doc, note = _forecast_doc(data, model_dir, issued, stamp)
+    cache_note(note)
+    return doc
+
+
+def cache_note(note: str | None) -> None:
+    """Say once per session that a damaged page cache entry was computed again."""
+    if note and note not in st.session_state.setdefault("_cache_notes", set()):
+        st.session_state["_cache_notes"].add(note)
+        st.caption(t("cache_rebuilt"))
 
 
 def adjusted_doc(data, doc: dict) -> tuple:
@@ -401,6 +458,42 @@ def adjusted_doc(data, doc: dict) -> tuple:
 
     adjusted, info = consultation.adjusted_forecast(doc, data)
     return adjusted, pd.DataFrame(info["records"])
+
+
+def issued_from_link(dates) -> "date | None":
+    """The issue date a shared link names (``?issued=YYYY-MM-DD``) when it is one of ``dates`` (``datetime.date``);
+    ``None`` without one, and — with a warning naming the allowed range — for one that is not a date or not
+    issuable."""
+    from datetime import date
+
+    value = st.query_params.get("issued")
+    if value is None or not len(dates):
+        return None
+    try:
+        day = date.fromisoformat(str(value).strip())
+    except ValueError:
+        day = None
+    if day not in dates:
+        st.warning(t("bad_issued").format(value=value, first=min(dates), last=max(dates)))
+        return None
+    return day
+
+
+def issue_date_slider(dates, key: str = "issued"):
+    """The issue-date slider (the latest date by default, or the one a link names: :func:`issued_from_link`);
+    the date chosen is written back into the address (``?issued=…``) so that the page's link can be shared."""
+    options = [d.date() for d in dates]
+    linked = issued_from_link(options)
+    if linked is not None and st.session_state.get(f"_{key}_link") != linked:
+        st.session_state[key] = linked  # a new link wins over the slider's last position
+        st.session_state[f"_{key}_link"] = linked
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[-1]
+    issued = st.select_slider(t("issue_date"), options=options, key=key)
+    if st.query_params.get("issued") != str(issued):
+        st.query_params["issued"] = str(issued)
+        st.session_state[f"_{key}_link"] = issued
+    return issued
 
 
 def prepare_demo(cfg: dict) -> None:

@@ -10,8 +10,8 @@ from forecast import consultation as C
 from forecast import decision, forecasting, labels, products
 from response import figures
 from ui.briefing import briefing_download
-from ui.common import (L, adjusted_doc, allowed, audit_path, current_account, forecast_doc, lang, level_chip,
-                       model_stamp, page_start, region, show_table, t, unit_names)
+from ui.common import (L, adjusted_doc, allowed, audit_path, current_account, forecast_doc, issue_date_slider, lang,
+                       level_chip, model_stamp, page_start, region, show_table, t, unit_names)
 
 
 @st.cache_data(show_spinner="读取气象场 / reading the GRIB fields …", max_entries=64)
@@ -25,7 +25,7 @@ def render():
     if start is None:
         return
     cfg, m, inp, dates = start
-    issued = st.select_slider(t("issue_date"), options=[d.date() for d in dates], value=dates[-1].date())
+    issued = issue_date_slider(dates)  # ?issued=YYYY-MM-DD in a shared link
     setting = decision.settings_path(cfg["data"])  # a new threshold setting re-decides the levels
     stamp = model_stamp(cfg["model"]) + (setting.stat().st_mtime if setting.exists() else 0)
     model_doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), stamp)
@@ -37,10 +37,7 @@ def render():
     names = unit_names(cfg["data"])
     left, right = st.columns([3, 2])
     with left:
-        lead_opts = [None] + list(range(1, 8))
-        lead = st.radio(t("lead_day"), lead_opts, horizontal=True,
-                        format_func=lambda k: t("all_leads") if k is None else f"D{k}")
-        st.plotly_chart(figures.level_map(doc, lead, names=names, geoms=reg.boundaries), width="stretch")
+        level_map(doc, names, reg.boundaries)
     with right:
         chips = [level_chip(lv, f"{L('levels', lv)}{t('colon')}{n}") for lv, n in products.level_counts(doc).items()]
         st.markdown(" ".join(chips), unsafe_allow_html=True)
@@ -52,12 +49,29 @@ def render():
                level_columns=[labels.column("level", lang()), labels.column("median_level", lang())])
     render_thresholds(cfg, doc)
     briefing_download(cfg, doc, inputs=inp, audit=audit_path(cfg))  # 会商材料: the document the session works from
+    area_part(cfg, doc, model_doc, adjustments, names, inp.obs.daily, issued)
+    render_driver_maps(cfg, issued)
+
+
+# the parts an officer changes often are fragments: another lead day, area, field or time reruns that part only
+# (st.fragment), not the page with its tables and map
+
+@st.fragment
+def level_map(doc: dict, names: dict, boundaries) -> None:
+    """The level map of the chosen lead day (all days: the level in force)."""
+    lead = st.radio(t("lead_day"), [None] + list(range(1, 8)), horizontal=True,
+                    format_func=lambda k: t("all_leads") if k is None else f"D{k}")
+    st.plotly_chart(figures.level_map(doc, lead, names=names, geoms=boundaries), width="stretch")
+
+
+@st.fragment
+def area_part(cfg, doc: dict, model_doc: dict, adjustments, names: dict, obs_daily, issued) -> None:
+    """The chosen area: its fan chart with the recent observations, its drivers, the consultation's adjustment."""
     area_id = st.selectbox(t("area"), [a["area_id"] for a in doc["areas"]], format_func=lambda a: names[a])
     area = next(a for a in doc["areas"] if a["area_id"] == area_id)
-    hist = products.recent_observations(inp.obs.daily, area_id, issued)
+    hist = products.recent_observations(obs_daily, area_id, issued)
     st.plotly_chart(figures.fan_chart(area, hist, lang()), width="stretch")
     render_drivers(area)
-    render_driver_maps(cfg, issued)
     render_adjustment(cfg, model_doc, area_id, adjustments, names)
 
 
@@ -147,8 +161,13 @@ def render_thresholds(cfg, doc: dict) -> None:
                 st.rerun()
 
 
+@st.fragment
 def render_driver_maps(cfg, issued) -> None:
+    """The GRIB fields of the issue day's forecast run as maps, one field at one time."""
     st.subheader(t("driver_maps"))
+    # the fields are read from the GRIB files on request: reading them takes seconds (cfgrib's index of each file)
+    if not st.toggle(t("show_maps"), key="show_maps"):
+        return
     fields = figures.MAP_VARS
     var = st.radio(t("field"), list(fields), horizontal=True,
                    format_func=lambda v: fields[v][0] if lang() == "zh" else fields[v][1])

@@ -16,8 +16,10 @@ from response import accounts as accounts_mod
 from response import audit, lifecycle
 from response.bulletins import markdown_to_docx
 from response.respond import respond
-from ui.common import (L, allowed, audit_path, current_account, forecast_doc, lang, level_chip, model_stamp,
-                       page_start, parent_of, region, show_table, t, unit_names)
+from ui.common import (TEXT, L, allowed, audit_path, current_account, forecast_doc, issued_from_link, lang, level_chip,
+                       model_stamp, page_start, parent_of, region, show_table, t, unit_names)
+
+TEXT.update({"make_files": ("生成减排清单文件（Excel、Word、CSV）", "Make the list files (Excel, Word, CSV)")})
 
 #: the columns of the proposal tables (codes of the nomenclature's ``columns``)
 #: enterprises named per shortfall in the summary (the full list is in the downloads)
@@ -200,7 +202,9 @@ def share_table(share_check: list[dict], names: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def render_reduction(red: dict, names: dict, issued) -> None:
+def render_reduction(red: dict, names: dict, issued, files=None) -> None:
+    """The reduction lists summarised per area, the full share table, and — on request (``files()`` writes
+    them: seconds) — the Excel, Word and CSV files to download."""
     st.subheader(t("reduction"))
     if "share_check" not in red:
         st.caption(red.get("note", ""))
@@ -211,7 +215,13 @@ def render_reduction(red: dict, names: dict, issued) -> None:
                    level_columns=[labels.column("level", lang())])
         with st.expander(t("reduction_full")):
             show_table(share_table(red["share_check"], names), level_columns=[labels.column("level", lang())])
-    files = red.get("files", {})
+    if files is None:
+        files = red.get("files", {})
+    elif st.session_state.get("reduction_files") == str(issued) or st.button(t("make_files"), key="make_files"):
+        st.session_state["reduction_files"] = str(issued)
+        files = files()
+    else:
+        return
     cols = st.columns(3)
     for col, (key, label) in zip(cols, (("excel", "Excel"), ("word", "Word"), ("csv", "CSV"))):
         if key in files:
@@ -221,26 +231,81 @@ def render_reduction(red: dict, names: dict, issued) -> None:
 
 # ---- the page ------------------------------------------------------------------------------------------------
 
+def _store_stamp(path: Path) -> str:
+    """What changes when the audit store changes (its and its write-ahead log's size and modification time)."""
+    return ";".join(f"{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in (Path(path), Path(f"{path}-wal"))
+                    if p.exists())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def store_events(path: str, stamp: str) -> list[dict]:
+    """The audit store's events, read once per change of the store (not on every rerun of the page)."""
+    with audit.open_store(path) as store:
+        return store.events()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def warning_states(path: str, stamp: str, issued: str) -> dict:
+    """The warnings in force before ``issued`` from the audit store's events (:func:`response.lifecycle.
+    states_from_events`)."""
+    return lifecycle.states_from_events(store_events(path, stamp), before=issued)
+
+
+@st.cache_data(show_spinner="生成预警建议 / drafting the proposals …", max_entries=16)
+def proposals(key: str, _doc: dict, _states: dict, data: str, lang_: str, translate: tuple) -> dict:
+    """The response's proposals for a forecast (:func:`response.respond.respond`: nothing written, the
+    consultation's adjustments applied), kept per forecast, store state, consultation records, language and the
+    bulletins rendered in the page language (``translate``: only the one shown) — ``key`` names all of them — so
+    that the page's own interactions (another area, the override, the edit mode) do not draft them again."""
+    return respond(_doc, store=None, states=_states, data=data, out_dir=None, write_docx=False,
+                   region=region(data), lang=lang_, translate=translate)
+
+
+@st.cache_data(show_spinner="生成减排清单文件 / writing the list files …", max_entries=4)
+def reduction_files(key: str, _doc: dict, _states: dict, data: str, out_dir: str) -> dict:
+    """The emission-reduction list files (Excel, Word, CSV) of a forecast, written on request (seconds)."""
+    result = respond(_doc, store=None, states=_states, data=data, out_dir=out_dir, write_docx=False,
+                     region=region(data), translate=())
+    return (result.get("reduction") or {}).get("files", {})
+
+
+def _proposal_key(doc: dict, store_stamp: str, data) -> str:
+    import hashlib
+    import json
+
+    from forecast import consultation
+
+    cons = consultation.store_path(data)
+    cons_stamp = f"{cons.stat().st_size}:{cons.stat().st_mtime_ns}" if cons.exists() else ""
+    return hashlib.sha1(json.dumps([doc, store_stamp, cons_stamp], sort_keys=True, default=str).encode()).hexdigest()
+
+
 def render():
     start = page_start("duty")
     if start is None:
         return
     cfg, _, _, dates = start
-    issued = st.selectbox(t("issue_date"), [d.date() for d in dates][::-1])
+    options = [d.date() for d in dates][::-1]
+    linked = issued_from_link(options)  # ?issued=YYYY-MM-DD in a shared link
+    issued = st.selectbox(t("issue_date"), options, index=options.index(linked) if linked else 0)
     doc = forecast_doc(str(cfg["data"]), str(cfg["model"]), str(issued), model_stamp(cfg["model"]))
     out_dir = workspace.output_dir(cfg["data"], "app", str(issued))
     store_path = audit_path(cfg)
     # the proposals: the life cycle's state from the audit store's events (read only: nothing is recorded until
     # an officer issues), the consultation's adjustments applied
+    stamp = _store_stamp(store_path) if Path(store_path).exists() else ""
     try:
-        with audit.open_store(store_path) as store:
-            states = lifecycle.states_from_events(store.events(), before=str(issued))
+        states = warning_states(str(store_path), stamp, str(issued)) if stamp else {}
     except audit.AuditError as exc:  # a damaged store: say so, never write into it
         st.error(t("chain_bad"))
         st.code(str(exc))
         return
-    result = respond(doc, store=None, states=states, data=cfg["data"], out_dir=out_dir, write_docx=False,
-                     region=region(str(cfg["data"])), lang=lang())
+    pkey = _proposal_key(doc, stamp, cfg["data"])
+    # in English only the bulletin shown is rendered in English (the area chosen last; the first draft of a
+    # visit none, then the one the list opens on)
+    shown = st.session_state.get("duty_shown")
+    translate = () if lang() == "zh" or shown is None else (shown, "region_" + shown)
+    result = proposals(pkey, doc, states, str(cfg["data"]), lang(), translate)
     if (result.get("consultation") or {}).get("adjustments"):
         st.info(t("adjusted_note"))
     names = dict(unit_names(cfg["data"]))
@@ -266,8 +331,34 @@ def render():
            and (account.tier == "region" or r["area_id"] == account.area)]
     changed = [r for r in rows if r["level"] != r["in_force"]] or rows
     candidates = own + [r for r in changed if r not in own]
+    bulletin_part(cfg, issued, doc, states, pkey, records, result, [r["area_id"] for r in candidates], names,
+                  store_path)
+    render_reduction(result.get("reduction", {}), names, issued,
+                     files=lambda: reduction_files(pkey, doc, states, str(cfg["data"]), str(out_dir)))
+    render_chain_status(store_path)
+    with st.expander(t("audit")):
+        events = store_events(str(store_path), _store_stamp(store_path)) if Path(store_path).exists() else []
+        show_table(audit_table(events, names), level_columns=[labels.column("level", lang())])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def bulletin_docx(text: str) -> bytes:
+    """The bulletin as Word bytes (once per text, not on every rerun)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return markdown_to_docx(text, Path(tmp) / "bulletin.docx").read_bytes()
+
+
+def bulletin_part(cfg, issued, doc: dict, states: dict, pkey: str, records: dict, result: dict, ids: list,
+                  names: dict, store_path) -> None:
+    """The bulletin of the chosen area: override, reason, the bulletin (preview, edit mode, Word), issuing."""
     st.subheader(t("bulletin"))
-    area_id = st.selectbox(t("area"), [r["area_id"] for r in candidates], format_func=lambda a: names[a])
+    import hashlib
+
+    # another list (a login, another date) is another widget, opening on its first area (a widget's state cannot
+    # be reset from the script while the browser keeps it)
+    key_ = "duty_area_" + hashlib.sha1("|".join(ids).encode()).hexdigest()[:12]
+    area_id = st.selectbox(t("area"), ids, format_func=lambda a: names[a], key=key_)
+    st.session_state["duty_shown"] = area_id
     rec = records[area_id]
     level = st.selectbox(t("override"), LEVELS, index=LEVELS.index(rec["level"]),
                          format_func=lambda lv: L("levels", lv))
@@ -275,11 +366,14 @@ def render():
     bulletins = {b.area_id: b for b in result["bulletin_objects"]}
     key = "region_" + area_id if rec["tier"] == "region" else area_id
     draft = bulletins[key].markdown if key in bulletins else ""
-    translated = {b.area_id: b for b in result.get("bulletin_translations", [])}
+    if lang() != "zh" and key in bulletins and key not in {b.area_id for b in result.get("bulletin_translations", [])}:
+        result_shown = proposals(pkey, doc, states, str(cfg["data"]), lang(), (area_id, "region_" + area_id))
+    else:
+        result_shown = result
+    translated = {b.area_id: b for b in result_shown.get("bulletin_translations", [])}
     text = render_bulletin(f"{issued}_{area_id}", draft, translated[key].markdown if key in translated else "")
     if text:
-        with tempfile.TemporaryDirectory() as tmp:
-            word = markdown_to_docx(text, Path(tmp) / f"{area_id}.docx").read_bytes()
+        word = bulletin_docx(text)
         st.download_button(t("bulletin") + labels.phrase("paren", lang(), text="Word"), word, file_name=f"{issued}_{area_id}_bulletin.docx")
     ok, why = allowed("issue", area_id=area_id, tier=rec["tier"])
     if not ok:
@@ -294,13 +388,8 @@ def render():
         else:
             with audit.open_store(store_path) as store:
                 store.append(event)
+            # said at once; the proposal tables and the audit trail above and below show it on the page's next run
             st.success(t("issued"))
-    render_reduction(result.get("reduction", {}), names, issued)
-    render_chain_status(store_path)
-    with st.expander(t("audit")):
-        with audit.open_store(store_path) as store:
-            events = store.events()
-        show_table(audit_table(events, names), level_columns=[labels.column("level", lang())])
 
 
 def _zone_action(in_force: str, level: str) -> str:

@@ -13,8 +13,8 @@ from forecast import labels, modelcard
 from forecast.consultation import store_path as consultation_store
 from response import episodes, evaluation, figures
 from response import report as R
-from ui.common import (L, audit_path, data_ready, inputs, lang, model_stamp, region, session_start, settings,
-                       show_table, t, unit_names)
+from ui.common import (L, audit_path, cache_note, data_ready, inputs, inputs_key, lang, model_stamp, region,
+                       session_start, settings, show_table, t, unit_names)
 
 #: the warning-quality columns and how each is shown: a level, an outcome, a yes/no, a number of decimals
 _WARNING_COLUMNS = {"observed_implied_level": "level", "issued_level": "level", "outcome": "outcome",
@@ -67,9 +67,20 @@ def quality_table(per_area: dict, shown: dict, names: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@st.cache_data(show_spinner="评估中 / evaluating …")
-def evaluate(data: str, start: str, end: str, model_dir: str | None, warnings: str | None, stamp: float) -> dict:
-    return evaluation.evaluate_episode(data, start, end, model_dir=model_dir, warnings=warnings, inputs=inputs(data))
+@st.cache_data(show_spinner="评估中 / evaluating …", max_entries=16)
+def evaluate(data: str, start: str, end: str, model_dir: str | None, warnings: str | None,
+             stamp: float) -> tuple[dict, str | None]:
+    """The episode's evaluation: from the page cache on disk when kept (the demo preparation keeps the first
+    episode's; :mod:`lantian.pagecache`), else computed and kept there."""
+    from lantian import pagecache
+
+    return pagecache.episode_review(data, start, end, model_dir=model_dir, warnings=warnings, inputs=inputs(data),
+                                    inputs_key=inputs_key(data))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _episodes(data: str, key: str):
+    return episodes.detect_episodes(inputs(data).obs.daily)
 
 
 def _stamp(*paths) -> float:
@@ -82,8 +93,7 @@ def render():
     session_start(cfg)
     if not data_ready(cfg):
         return
-    inp = inputs(str(cfg["data"]))
-    eps = episodes.detect_episodes(inp.obs.daily)
+    eps = _episodes(str(cfg["data"]), inputs_key(str(cfg["data"])))
     if eps.empty:
         st.info(t("episode_none"))
         return
@@ -101,8 +111,9 @@ def render():
         st.caption(t("no_warnings_record").format(path=f"`{episodes.ISSUED_WARNINGS}`"))
     model_dir = str(cfg["model"]) if model_stamp(cfg["model"]) is not None else None
     cons = consultation_store(cfg["data"])
-    report = evaluate(str(cfg["data"]), str(ep["start"].date()), str(ep["end"].date()), model_dir,
-                      str(warnings) if warnings else None, _stamp(warnings, cons))
+    report, note = evaluate(str(cfg["data"]), str(ep["start"].date()), str(ep["end"].date()), model_dir,
+                            str(warnings) if warnings else None, _stamp(warnings, cons) + (model_stamp(cfg["model"]) or 0))
+    cache_note(note)
     names = unit_names(cfg["data"])
     st.write(report["summary_zh"] if lang() == "zh" else R.summary(report, names, lang()))
     if report["gaps"]:

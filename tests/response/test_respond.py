@@ -476,3 +476,17 @@ def test_unknown_language_is_refused():
 
     with pytest.raises(LabelError, match="allowed: zh, en"):
         respond(forecast_doc(), adjacency=ADJ, write_docx=False, lang="fr")
+
+
+def test_english_renderings_of_the_bulletins_asked_for_only(tmp_path):
+    """``translate``: the English rendering of the bulletins named (a page shows one), the official ones all."""
+    doc = forecast_doc()
+    every = respond(doc, adjacency=ADJ, write_docx=False, lang="en")
+    one = respond(doc, adjacency=ADJ, write_docx=False, lang="en", translate={"baotou"})
+    none = respond(doc, adjacency=ADJ, write_docx=False, lang="en", translate=())
+    assert len(every["bulletin_translations"]) > 1
+    assert [b.area_id for b in one["bulletin_translations"]] == ["baotou"]
+    assert one["bulletin_translations"][0].markdown == next(
+        b.markdown for b in every["bulletin_translations"] if b.area_id == "baotou")
+    assert none["bulletin_translations"] == []
+    assert [b.markdown for b in one["bulletin_objects"]] == [b.markdown for b in every["bulletin_objects"]]

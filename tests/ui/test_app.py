@@ -162,8 +162,9 @@ def _table(at, column: str) -> pd.DataFrame:
 
 
 def _check_consultation(at, world):
-    # the level map, the fan chart, the drivers' bars and a driver map; a row per area with its level probabilities
-    assert len(at.get("plotly_chart")) >= 4
+    # the level map, the fan chart, the drivers' bars (the driver maps on request); a row per area with its level
+    # probabilities
+    assert len(at.get("plotly_chart")) >= 3 and at.toggle(key="show_maps").value is False
     areas = _table(at, "P(无)")
     assert len(areas) == N_AREAS and {"地区", "预警级别", "P(无)", "P(红色)", "D1", "D7"} <= set(areas.columns)
     assert set(areas["地区"]) <= set(load_areas()["name_zh"]) and areas["P(红色)"].str.endswith("%").all()
@@ -459,8 +460,11 @@ def by_label(widgets, label):
 def test_consultation_page_shows_driver_maps_and_verification(env):
     at = page("consultation").run()
     assert not at.exception, at.exception
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 3  # level map, fan chart, driver map
+    n = len(at.get("plotly_chart"))
+    assert not [r for r in at.radio if r.label == "要素"]  # the GRIB fields are read on request only
+    at.toggle(key="show_maps").set_value(True).run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == n + 1  # the driver map
     field = by_label(at.radio, "要素")
     for value in ("wind_speed", "inversion"):
         field.set_value(value).run()
@@ -553,3 +557,82 @@ def test_first_start_prepares_the_demo_with_progress(tmp_path, monkeypatch):
     assert (tmp_path / "demo" / "README.md").exists() and (tmp_path / "models" / "demo" / "model.json").exists()
     assert any("就绪" in s.label for s in at.get("expandable")) or at.get("status")
     assert len(at.get("plotly_chart")) >= 2  # the page went on to show the forecast
+
+
+def test_a_link_opens_the_consultation_on_its_issue_date(env):
+    at = page("consultation")
+    at.query_params["issued"] = "2023-12-22"
+    at.run()
+    assert not at.exception, at.exception
+    assert str(by_label(at.select_slider, "预报发布日期").value) == "2023-12-22"
+    assert at.query_params["issued"] == "2023-12-22" and not at.warning
+    by_label(at.select_slider, "预报发布日期").set_value(by_label(at.select_slider, "预报发布日期").options[-1]).run()
+    latest = str(by_label(at.select_slider, "预报发布日期").value)
+    assert latest != "2023-12-22" and at.query_params["issued"] == latest  # the address follows: a link to share
+
+
+@pytest.mark.parametrize("value", ["2023-02-30", "1999-01-01", "yesterday"])
+def test_a_link_with_an_unusable_issue_date_says_so_and_shows_the_latest(env, value):
+    at = page("consultation")
+    at.query_params["issued"] = value
+    at.run()
+    assert not at.exception, at.exception
+    slider = by_label(at.select_slider, "预报发布日期")
+    assert str(slider.value) == str(slider.options[-1])
+    assert any(value in w.value and "不可用" in w.value for w in at.warning)
+
+
+def test_a_link_opens_the_duty_page_on_its_issue_date(env):
+    at = page("duty")
+    at.query_params["issued"] = "2023-12-21"
+    at.run()
+    assert not at.exception, at.exception
+    assert str(by_label(at.selectbox, "预报发布日期").value) == "2023-12-21"
+
+
+def test_the_english_duty_page_renders_only_the_bulletin_shown(env, monkeypatch):
+    import ui.duty
+
+    calls = []
+
+    def spy(*args, **kw):
+        calls.append((kw.get("lang"), kw.get("translate")))
+        return respond(*args, **kw)
+
+    from response.respond import respond
+
+    monkeypatch.setattr(ui.duty, "respond", spy)
+    import streamlit as st
+
+    st.cache_data.clear()  # a fresh app: nothing drafted yet
+    at = page("duty").run()
+    assert not at.exception, at.exception
+    assert calls and all(translate == () for _, translate in calls)  # in Chinese: no English rendering at all
+    n = len(calls)
+    by_label(at.toggle, "编辑").set_value(True).run()  # the page's own interaction: nothing drafted again
+    assert not at.exception, at.exception
+    assert len(calls) == n and any(a.label == "通知草稿" for a in at.text_area)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception, at.exception
+    shown = by_label(at.selectbox, "Area").value
+    english = calls[n:]
+    assert english and all(lang == "en" and translate is not None and set(translate) <= {shown, f"region_{shown}"}
+                           for lang, translate in english), english
+    assert any(m.startswith("# Notice of the ") for m in _texts(at, "markdown"))  # the one shown is rendered
+
+
+def test_the_review_is_read_from_the_page_cache_on_a_later_visit(env, issued_warnings, monkeypatch):
+    import streamlit as st
+
+    from response import evaluation
+
+    st.cache_data.clear()
+    first = page("review").run()
+    assert not first.exception, first.exception
+    summary = [m for m in _texts(first, "markdown") if "预警方面" in m]
+    st.cache_data.clear()  # a new app process: only the page cache on disk is left
+    monkeypatch.setattr(evaluation, "evaluate_episode", lambda *a, **k: pytest.fail("evaluated again"))
+    again = page("review").run()
+    assert not again.exception, again.exception
+    assert [m for m in _texts(again, "markdown") if "预警方面" in m] == summary and summary

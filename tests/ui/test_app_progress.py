@@ -36,34 +36,34 @@ def app(monkeypatch):
 
 
 def test_the_progress_panel_and_a_waiting_page(tmp_path, app):
-    data = _status(tmp_path, ["done", "running", "pending", "pending", "pending", "pending"])
+    data = _status(tmp_path, ["done", "running", "pending", "pending", "pending", "pending", "pending", "pending"])
     at = app(data)
     assert not at.exception
     panel = at.sidebar.expander[0]
-    assert panel.label == "正在准备…（1/6）：读取观测、提取气象驱动因子 12/40"
+    assert panel.label == "正在准备…（1/8）：读取观测、提取气象驱动因子 12/40"
     lines = [m.value for m in panel.markdown]
     assert lines[0] == "**已完成** 模拟演示数据（三个冬季）（3 s）"
     assert lines[1] == "**进行中** 读取观测、提取气象驱动因子 12/40" and lines[2] == "**等待** 演示模型"
     # the consultation (default page) needs the model: it waits, saying how far the preparation is
     assert [h.value for h in at.header] == ["会商"]
-    assert at.info[0].value == "正在准备…（1/6）：读取观测、提取气象驱动因子 12/40"
+    assert at.info[0].value == "正在准备…（1/8）：读取观测、提取气象驱动因子 12/40"
 
 
 def test_the_panel_in_english(tmp_path, app):
-    data = _status(tmp_path, ["done", "done", "done", "running", "pending", "pending"])
+    data = _status(tmp_path, ["done", "done", "done", "running", "pending", "pending", "pending", "pending"])
     at = app(data, lang="en")
-    assert at.sidebar.expander[0].label == "Preparing … (3/6): verifying the model on the held-out winter 12/40"
+    assert at.sidebar.expander[0].label == "Preparing … (3/8): verifying the model on the held-out winter 12/40"
 
 
 def test_a_failed_preparation_says_where(tmp_path, app):
-    data = _status(tmp_path, ["done", "failed", "pending", "pending", "pending", "pending"], state="failed",
+    data = _status(tmp_path, ["done", "failed"] + ["pending"] * 6, state="failed",
                    error="OSError: disk full")
     at = app(data)
-    assert at.sidebar.expander[0].label.startswith("准备失败（1/6）：读取观测、提取气象驱动因子 — OSError: disk full")
+    assert at.sidebar.expander[0].label.startswith("准备失败（1/8）：读取观测、提取气象驱动因子 — OSError: disk full")
 
 
 def test_a_stopped_preparation_says_how_to_continue(tmp_path, app):
-    data = _status(tmp_path, ["done", "running", "pending", "pending", "pending", "pending"], pid=2 ** 22 + 12345)
+    data = _status(tmp_path, ["done", "running"] + ["pending"] * 6, pid=2 ** 22 + 12345)
     at = app(data)
     assert "make run" in at.sidebar.expander[0].caption[0].value
 
@@ -73,7 +73,11 @@ def test_no_panel_once_done():
     done = {"state": "done", "steps": [{"key": k, "state": "done"} for k in demo.STEPS]}
     assert all(demo.step_done(done, k) for k in demo.STEPS)
     half = {"state": "running", "steps": [{"key": k, "state": s} for k, s in
-                                          zip(demo.STEPS, ["done", "skipped", "done", "running", "pending", "pending"])]}
+                                          zip(demo.STEPS, ["done", "skipped", "done", "running"] + ["pending"] * 4)]}
     assert demo.step_done(half, "model") and not demo.step_done(half, "verify")
     assert [demo.step_done(half, demo.PAGE_NEEDS[p]) for p in ("consultation", "duty", "review", "data")] == [
         True, True, False, True]
+    # the review waits for its episode's evaluation, not for the forecast documents computed after it
+    late = {"state": "running", "steps": [{"key": k, "state": "running" if k == "documents" else "done"}
+                                          for k in demo.STEPS]}
+    assert demo.step_done(late, demo.PAGE_NEEDS["review"]) and not demo.step_done(late, "documents")

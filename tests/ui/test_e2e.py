@@ -30,12 +30,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(env: dict, *, timeout: float = 60):
-    """``streamlit run app.py`` on a free loopback port with ``env`` added: ``(process, url)`` once healthy."""
+def start_app(env: dict, *, timeout: float = 60, unset=()):
+    """``streamlit run app.py`` on a free loopback port with ``env`` added (and the variables ``unset`` removed):
+    ``(process, url)`` once healthy."""
     port = free_port()
+    full = {k: v for k, v in {**os.environ, **env}.items() if k not in unset}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
                              str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -107,7 +109,8 @@ def _pick(page, label: str, option_index: int = 1):
 def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> dict:
     """Visit every page once in Chinese (its first visit timed: from the request to its content, the script
     finished), then time the interactions an officer makes: another area and lead day on the consultation page,
-    another episode on the review page, the language switch. Returns ``{name: seconds}`` (``visit:<page>``,
+    another issue date, area and the language switch on the duty page, another episode on the review page, the
+    language switch there. Returns ``{name: seconds}`` (``visit:<page>``,
     ``click:<what>``); screenshots to ``shots`` when given. Not ``strict``: an interaction that times out is left
     out (listed under ``"not timed"``) instead of failing the walk."""
     timings: dict = {}
@@ -128,6 +131,17 @@ def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> d
     page.keyboard.press("Escape")
     _timed(timings, "click:consultation_lead", lambda: (page.get_by_text("D2", exact=True).first.click(),
                                                         settle(page)), optional=not strict)
+    page.goto(url + "/duty", timeout=240_000)
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
+    settle(page)
+    _timed(timings, "click:duty_issued", lambda: (_pick(page, "预报发布日期"), settle(page)), optional=not strict)
+    page.keyboard.press("Escape")
+    _timed(timings, "click:duty_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict)
+    page.keyboard.press("Escape")
+    _timed(timings, "click:duty_language", lambda: (page.get_by_text("English", exact=True).first.click(),
+                                                    settle(page)), optional=not strict)
+    page.get_by_text("中文", exact=True).first.click()
+    settle(page)
     page.goto(url + "/review", timeout=240_000)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
     settle(page)
