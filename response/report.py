@@ -44,9 +44,12 @@ def summary(report: dict, names=None, lang: str = "zh") -> str:
     heavy = sum(v["heavy_days"] for v in wq.values())
     parts = [P("summary_episode", lang, start=ep["start"], end=ep["end"], areas=area_text, heavy=heavy),
              P("summary_warnings", lang, hits=hits, misses=misses, fas=fas)]
-    leads = [v["lead_time_h"] for v in wq.values() if v.get("lead_time_h") is not None]
+    leads = [v["lead_time_h"] for v in wq.values() if v.get("lead_time_h") is not None and not v.get("carried_over")]
+    carried = sum(bool(v.get("carried_over")) for v in wq.values())
     if leads:
         parts.append(P("summary_lead", lang, lead=f"{np.mean(leads):.0f}"))
+    if carried:  # in force since an earlier episode: no lead time of this one
+        parts.append(P("summary_carried_over", lang, n=carried))
     fq = report["forecast_quality"]
     ahead = [v.get("first_heavy_day_forecast_days_ahead") for v in fq.values()
              if v.get("first_heavy_day_forecast_days_ahead") is not None]
@@ -119,10 +122,11 @@ def estimate_failed(report: dict) -> bool:
 
 
 def season_summary(reports: list[dict]) -> dict:
-    """Totals over many episodes: hits, misses, false alarms, mean lead time, mean effect (over the plausible
-    estimates), and the episodes whose effect was not estimable or whose estimate failed (implausible sign)."""
+    """Totals over many episodes: hits, misses, false alarms, mean lead time (warnings not carried over from an
+    earlier episode), mean effect (over the plausible estimates), and the episodes whose effect was not estimable or whose estimate failed (implausible sign)."""
     outcomes = [v["outcome"] for r in reports for v in r["warning_quality"].values()]
-    leads = [v["lead_time_h"] for r in reports for v in r["warning_quality"].values() if v.get("lead_time_h")]
+    leads = [v["lead_time_h"] for r in reports for v in r["warning_quality"].values()
+             if v.get("lead_time_h") and not v.get("carried_over")]
     pm = [r["effect"]["pm25"] for r in reports if isinstance(r["effect"].get("pm25"), dict)]
     effects = [e["estimate"] for e in pm if e.get("estimate") is not None and not
                any(f["code"] == "implausible_sign" for f in _flags(e))]

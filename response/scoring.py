@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import consultation
-from forecast.features import ISSUE_HOUR
+from forecast.features import ISSUE_HOUR, LEADS
 from forecast.levels import LEVEL_RANK, warning_level
 from forecast.nomenclature import HEAVY_AQI
 from forecast.verification import category_accuracy
@@ -21,6 +21,19 @@ from response import counterfactual as CF
 WINDOW_MARGIN_DAYS = 3
 #: consultation records issued up to this many days before the episode are scored with it [d]
 CONSULTATION_DAYS_BEFORE = 7
+
+#: a lead time longer than the forecast horizon [h] cannot come from a forecast of the episode: the warning was
+#: carried over from an earlier episode (maintained through a short clean spell), not issued ahead of this one
+CARRIED_OVER_H = 24 * max(LEADS)
+
+
+def _lead(res: dict, first_heavy, issued) -> None:
+    """``lead_time_h`` [h] from the issue time to the first heavy day; ``carried_over`` when it exceeds the
+    forecast horizon (:data:`CARRIED_OVER_H`)."""
+    res["lead_time_h"] = float((first_heavy - issued).total_seconds() / 3600 - ISSUE_HOUR)
+    if res["lead_time_h"] > CARRIED_OVER_H:
+        res["carried_over"] = True
+
 
 
 def _observed(obs_daily: pd.DataFrame, area: str, start, end) -> pd.Series:
@@ -124,7 +137,8 @@ def warning_quality(warnings: pd.DataFrame, obs_daily: pd.DataFrame, area: str, 
         ``heavy_days_warned``, ``outcome`` (``hit``, ``miss``, ``false_alarm``, ``correct_negative``; an advisory
         episode ``hit`` or ``advisory_missed``) and, for a hit with issue dates, ``lead_time_h`` [h]: from the
         issue time (:data:`forecast.features.ISSUE_HOUR` of the first issue date) to the start of the first heavy
-        day. An advisory episode also has ``advisory_days``.
+        day, with ``carried_over`` when that is longer than the forecast horizon (the warning was in force from an
+        earlier episode). An advisory episode also has ``advisory_days``.
     """
     o = _observed(obs_daily, area, start, end)
     w = warnings
@@ -146,14 +160,12 @@ def warning_quality(warnings: pd.DataFrame, obs_daily: pd.DataFrame, area: str, 
         res["colour_warning_on_advisory"] = bool(len(ww))
         res["outcome"] = "hit" if len(aa) else "advisory_missed"
         if len(aa) and "issued" in aa and aa["issued"].notna().any():
-            issued = pd.to_datetime(aa["issued"]).min()
-            res["lead_time_h"] = float((heavy.index[0] - issued).total_seconds() / 3600 - ISSUE_HOUR)
+            _lead(res, heavy.index[0], pd.to_datetime(aa["issued"]).min())
         return res
     if len(heavy) and len(ww):
         res["outcome"] = "hit"
         if "issued" in ww and ww["issued"].notna().any():
-            issued = pd.to_datetime(ww["issued"]).min()
-            res["lead_time_h"] = float((heavy.index[0] - issued).total_seconds() / 3600 - ISSUE_HOUR)
+            _lead(res, heavy.index[0], pd.to_datetime(ww["issued"]).min())
     elif len(heavy):
         res["outcome"] = "miss"
     elif len(ww):

@@ -152,3 +152,12 @@ def test_a_particulate_heavy_day_makes_it_a_warning_episode():
 def test_an_episode_without_cause_columns_is_a_warning_episode():
     assert S.episode_kind(_obs(), "a", START, END) == "warning"
     assert S.episode_kind(_obs(), "elsewhere", START, END) == "warning"
+
+
+def test_a_warning_in_force_since_an_earlier_episode_has_no_lead_time_of_this_one():
+    """Issued 20 Dec, 12 days (280 h) before the first heavy day: longer than the 7-day forecast horizon, so the
+    warning was carried over from an earlier episode — flagged, the lead time kept as measured."""
+    q = S.warning_quality(_warnings(issued="2023-12-21"), _obs(), "a", START, END, "MEE-2024")
+    assert q["outcome"] == "hit" and q["lead_time_h"] == 12 * 24 - 16 and q["carried_over"] is True
+    q = S.warning_quality(_warnings(issued="2023-12-27"), _obs(), "a", START, END, "MEE-2024")
+    assert q["lead_time_h"] == 6 * 24 - 16 and "carried_over" not in q  # within the horizon: a lead time
