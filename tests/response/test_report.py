@@ -173,7 +173,7 @@ def test_summary_leaves_carried_over_warnings_out_of_the_mean_lead_time_and_says
     report["warning_quality"]["hohhot"] = {"outcome": "hit", "heavy_days": 1, "lead_time_h": 1000.0,
                                            "carried_over": True}
     zh = R.summary_zh(report)
-    assert "预警平均提前8小时发布" in zh and "另有1个地区的预警在本次过程前已生效" in zh
+    assert "预警平均提前8小时发布" in zh and "其中1个地区的预警在本次过程前已生效" in zh
     en = R.summary(report, names={}, lang="en")
-    assert "8 h ahead on average" in en and "1 area(s) had a warning in force from an earlier episode" in en
+    assert "8 h ahead on average" in en and "Of these, 1 area(s) had a warning in force from an earlier episode" in en
     assert R.season_summary([report])["mean_lead_time_h"] == 8.0
