@@ -116,21 +116,15 @@ def _areas_signature(polygons: dict) -> str:
     return h.hexdigest()[:12]
 
 
-def _file_key(path: Path, areas_sig: str) -> str:
+def _file_key(path: Path, areas_sig: str, *, absolute: bool = False) -> str:
     """A GRIB file's cache key: its name and folder (``analysis/era5_sfc_202401.grib2``, ``YYYYMMDD00/…``), size and
     modification time — not its absolute path, so that a data folder moved or copied with its times (``cp -a``,
-    ``rsync -a``) keeps its extracted series instead of spending half an hour extracting them again."""
+    ``rsync -a``) keeps its extracted series instead of spending half an hour extracting them again.
+    ``absolute``: the key caches written before 2026-12 used (the absolute path); their entries are renamed to the
+    current key on first use (:func:`cached_file`) instead of being extracted again."""
     st = path.stat()
-    where = f"{path.parent.name}/{path.name}"
+    where = str(path.resolve()) if absolute else f"{path.parent.name}/{path.name}"
     text = f"{where}|{st.st_size}|{st.st_mtime_ns}|{areas_sig}|{CACHE_VERSION}"
-    return hashlib.sha1(text.encode()).hexdigest()[:20]
-
-
-def _path_file_key(path: Path, areas_sig: str) -> str:
-    """The key caches written before 2026-12 used (the absolute path): their entries are renamed to
-    :func:`_file_key` on first use instead of being extracted again."""
-    st = path.stat()
-    text = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{areas_sig}|{CACHE_VERSION}"
     return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
@@ -201,7 +195,7 @@ def cached_file(path: Path, store: str | Path, areas_sig: str):
     key = _file_key(Path(path), areas_sig)
     table, meta = Path(store) / f"{key}.parquet", Path(store) / f"{key}.json"
     if not (table.exists() and meta.exists()):
-        old = _path_file_key(Path(path), areas_sig)
+        old = _file_key(Path(path), areas_sig, absolute=True)
         old_table, old_meta = Path(store) / f"{old}.parquet", Path(store) / f"{old}.json"
         if old_table.exists() and old_meta.exists():
             with contextlib.suppress(OSError):

@@ -286,7 +286,7 @@ def test_a_cache_keyed_by_absolute_paths_is_renamed_not_extracted_again(data_dir
     sig = meteorology._areas_signature(meteorology.targets(data_dir, "areas"))
     renamed = 0
     for path in (data_dir / "meteorology").rglob("*.grib2"):
-        new, old = meteorology._file_key(path, sig), meteorology._path_file_key(path, sig)
+        new, old = meteorology._file_key(path, sig), meteorology._file_key(path, sig, absolute=True)
         for suffix in (".parquet", ".json"):
             if (store / f"{new}{suffix}").exists():
                 (store / f"{new}{suffix}").rename(store / f"{old}{suffix}")
