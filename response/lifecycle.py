@@ -3,16 +3,27 @@
 A small state machine per area. Each issue date brings a proposed level (from grading the forecast) and the
 forecast daily AQI of the next days; the machine answers with an action:
 
-- ``issue`` — no warning in force and a level is proposed; the lead time to the first triggering day is reported
+- ``issue`` — no warning in force and a level is proposed whose triggering run begins within the issuing window
+  (``issue_window_days``, 3: the city forecast's horizon; beyond it the 7-day forecast is a trend outlook and the
+  answer is ``none`` with the expected day named, "持续关注"); the lead time to the first triggering day is reported
   (the rules ask for ≥ 24 h; a shorter lead is flagged, not refused);
-- ``upgrade`` — a higher level is proposed;
+- ``upgrade`` — a higher level is proposed whose run begins within the window (later: the level in force is kept
+  and the expected upgrade named);
 - ``downgrade`` — a lower (not none) level is proposed on two consecutive issue dates; after a single lower proposal
   the level is kept ("when the level keeps crossing boundaries, the higher one applies");
 - ``lift`` — the forecast is below the lowest trigger for the coming ``lift_hours`` (> 36 h: the first two forecast
-  days); a proposal of none with AQI still above the trigger keeps the warning (``maintain``). A day forecast as
-  dust-dominated counts as below the trigger: dust gets health advisories and emergency cuts do not act on it
-  (REFERENCE 1.3–1.4), so dust days never hold a PM2.5 warning, or its enterprise cuts, in force;
+  days) and no triggering run begins within the issuing window: either nothing is proposed, or the next episode is
+  forecast further ahead (two episodes, REFERENCE 1.1: the gap meets the lifting condition; the next one is issued
+  when it comes within the window). A proposal of none with AQI still above the trigger keeps the warning
+  (``maintain``); so does a clean spell with the next run inside the window (lifting would mean re-issuing at once).
+  A day forecast as dust-dominated counts as below the trigger: dust gets health advisories and emergency cuts do
+  not act on it (REFERENCE 1.3–1.4), so dust days never hold a PM2.5 warning, or its enterprise cuts, in force;
 - ``maintain`` / ``none``.
+
+``lift_hours`` and ``issue_window_days`` are data (``response/data/lifecycle.yaml``, :func:`load_policy`; the window
+is lantian's reading of the plans, UNVERIFIED, configurable). Before the window existed, a warning stayed in force
+as long as any day of the 7-day horizon reached a level: on the seed-7 demo the model's proposals kept Baotou warned
+for 63 days without a lift across clean spells of two days and more.
 
 This module is the one owner of the life cycle. Its state per area is derived from the audit store's events
 (:func:`states_from_events`): the level in force comes from the last decision an officer recorded (issued,
@@ -24,9 +35,11 @@ and is the same for ``lantian respond`` and the duty page. The duty page records
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from forecast.levels import LEVEL_RANK, LEVELS, clause_leaves
 from forecast.nomenclature import TZ
@@ -34,7 +47,10 @@ from forecast.nomenclature import TZ
 from . import accounts as accounts_mod
 from . import audit as audit_mod
 
+SHIPPED_POLICY = Path(__file__).with_name("data") / "lifecycle.yaml"
+#: the shipped policy's values (``response/data/lifecycle.yaml``; :func:`load_policy` reads and checks a file)
 LIFT_HOURS = 36
+ISSUE_WINDOW_DAYS = 3
 #: the issue hour of the afternoon consultation [h, CST] (the forecaster's ``forecast.features.ISSUE_HOUR``)
 ISSUE_HOUR = 16
 #: audit actions that set the level in force (officers' decisions)
@@ -60,9 +76,62 @@ class Transition:
     action: str  # issue | upgrade | downgrade | lift | maintain | none
     level: str  # level in force after the action
     previous: str
-    reason: str
+    reason: str  # in Chinese (the official record); any language: :func:`reason_text`
     lead_hours: float | None = None  # hours from the issue time to the start of the first triggering day
     lead_time_ok: bool | None = None
+    code: str = ""  # the reason's phrase in the nomenclature (``lc_*``), filled with ``fields``
+    fields: dict | None = None
+
+
+def reason_text(t: Transition, lang: str = "zh") -> str:
+    """The reason for ``t``'s action in ``lang`` (the nomenclature's ``lc_*`` phrases)."""
+    return _phrase(t.code, lang, t.fields or {}) if t.code else t.reason
+
+
+def _phrase(code: str, lang: str, fields: dict) -> str:
+    """A life-cycle phrase with its nested parts (the level's name, the outlook, the lift sentence) in ``lang``."""
+    from forecast import labels
+
+    f = dict(fields)
+    if "level" in f:
+        f["level"] = labels.label("levels", f["level"], lang)
+    if "outlook" in f:
+        f["outlook"] = _phrase("lc_outlook", lang, f["outlook"])
+    if "lift" in f:
+        f["lift"] = _phrase("lc_lift", lang, f["lift"])
+    if "dust" in f:
+        f["dust"] = labels.phrase("lc_lift_dust", lang) if f["dust"] else ""
+    return labels.phrase(code, lang, **f)
+
+
+def _transition(action: str, in_force: str, previous: str, code: str, lead_hours=None, lead_time_ok=None,
+                **fields) -> Transition:
+    return Transition(action, in_force, previous, _phrase(code, "zh", fields), lead_hours, lead_time_ok, code, fields)
+
+
+def load_policy(path: str | Path | None = None) -> dict:
+    """``lift_hours`` [h] and ``issue_window_days`` [lead days] of the life cycle (default the shipped
+    ``response/data/lifecycle.yaml``).
+
+    Raises
+    ------
+    LifecycleError
+        An unreadable file, or a value that is not a positive number (``lift_hours``) / whole number of days
+        (``issue_window_days``, 1–7).
+    """
+    path = Path(path) if path else SHIPPED_POLICY
+    try:
+        table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise LifecycleError(f"{path}: cannot read the life-cycle policy ({exc})") from None
+    if not isinstance(table, dict):
+        raise LifecycleError(f"{path}: expected a mapping with lift_hours and issue_window_days")
+    lift, window = table.get("lift_hours"), table.get("issue_window_days")
+    if isinstance(lift, bool) or not isinstance(lift, (int, float)) or not 0 < lift <= 168:
+        raise LifecycleError(f"{path}: lift_hours: {lift!r} is not a number of hours in (0, 168]")
+    if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= 7:
+        raise LifecycleError(f"{path}: issue_window_days: {window!r} is not a whole number of lead days in 1–7")
+    return {**table, "lift_hours": float(lift), "issue_window_days": int(window)}
 
 
 def lowest_trigger(rules: str) -> float:
@@ -72,7 +141,8 @@ def lowest_trigger(rules: str) -> float:
 
 def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, rules: str,
          first_trigger_day: int | None = None, issue_hour: int = ISSUE_HOUR,
-         dust=None) -> tuple[WarningState, Transition]:
+         dust=None, lift_hours: float = LIFT_HOURS,
+         issue_window_days: int = ISSUE_WINDOW_DAYS) -> tuple[WarningState, Transition]:
     """Advance one area's warning state by one issue date.
 
     Parameters
@@ -86,11 +156,15 @@ def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, r
     rules : str
         The rule set in force (:func:`forecast.levels.rules_in_force`); it sets the lifting threshold.
     first_trigger_day : int, optional
-        Lead day on which the triggering run starts (for the lead-time check).
+        Lead day on which the triggering run of ``proposed`` starts: the lead-time check, and whether it begins
+        within the issuing window. Default: unknown, read as day 1 (inside the window).
     dust : sequence of bool, optional
         One flag per value of ``forecast_aqi``: the day is forecast dust-dominated (the forecast document's
         ``days[j].dust``). A dust day counts as below the trigger when deciding whether to lift (REFERENCE 1.3–1.5:
         dust episodes get health advisories; the warning and its enterprise cuts are for PM2.5). Default: none.
+    lift_hours, issue_window_days : optional
+        The policy (:func:`load_policy`; default the shipped values): hours [h] the forecast must stay below the
+        lowest trigger to lift, and the lead days [d] within which a triggering run is acted on.
 
     Raises
     ------
@@ -107,38 +181,54 @@ def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, r
     lead = None
     if first_trigger_day is not None:
         lead = float(24 * first_trigger_day - issue_hour)  # from issue_hour on day 0 to 00:00 of the trigger day
-    if LEVEL_RANK[proposed] > LEVEL_RANK[cur]:
-        action = "issue" if cur == "none" else "upgrade"
-        t = Transition(action, proposed, cur, f"预报达到{proposed}预警条件", lead, None if lead is None else lead >= 24)
+    # whether the proposed level's run begins inside the issuing window (unknown: read as day 1, inside)
+    later = proposed != "none" and first_trigger_day is not None and first_trigger_day > issue_window_days
+    outlook = {"day": first_trigger_day, "level": proposed, "window": issue_window_days}
+    if LEVEL_RANK[proposed] > LEVEL_RANK[cur] and not later:
+        t = _transition("issue" if cur == "none" else "upgrade", proposed, cur, "lc_issue",
+                        lead, None if lead is None else lead >= 24, level=proposed)
         return WarningState(proposed, issue_date, None), t
     if cur == "none":
-        return state, Transition("none", "none", "none", "未达到预警条件")
-    if proposed == cur:
-        return WarningState(cur, state.since, None), Transition("maintain", cur, cur, "预警条件持续")
-    # proposed is lower than the level in force
-    days = int(np.ceil(LIFT_HOURS / 24)) + (1 if LIFT_HOURS % 24 == 0 else 0)
+        return state, (_transition("none", "none", "none", "lc_watch", outlook=outlook) if later else
+                       _transition("none", "none", "none", "lc_none"))
+    # the warning in force: lift when the next lift_hours are clean and no run begins within the window
+    days = int(np.ceil(lift_hours / 24)) + (1 if lift_hours % 24 == 0 else 0)
     clean = np.nan_to_num(aqi[:days], nan=np.inf) <= lowest_trigger(rules)
-    below = np.all(clean | flags[:days])
+    below = bool(np.all(clean | flags[:days]))
+    hours = f"{lift_hours:g}"
+    if below and (proposed == "none" or later):
+        lift = {"hours": hours, "dust": not clean.all()}
+        t = _transition("lift", "none", cur, "lc_lift_outlook", lift=lift, outlook=outlook) if later else \
+            _transition("lift", "none", cur, "lc_lift", **lift)
+        return WarningState("none", issue_date, None), t
+    if later:
+        return WarningState(cur, state.since, None), _transition("maintain", cur, cur, "lc_keep_outlook",
+                                                                 outlook=outlook)
+    if proposed == cur:
+        gap = below and first_trigger_day is not None and first_trigger_day > days  # clean, next run in the window
+        return WarningState(cur, state.since, None), (
+            _transition("maintain", cur, cur, "lc_keep_next", hours=hours, day=first_trigger_day,
+                        window=issue_window_days) if gap else _transition("maintain", cur, cur, "lc_persist"))
     if proposed == "none":
-        if below:
-            dusty = "（其中沙尘天气按健康防护提示处理，不维持PM2.5预警及企业减排措施）" if not clean.all() else ""
-            return WarningState("none", issue_date, None), Transition(
-                "lift", "none", cur, f"空气质量预计降至预警启动条件以下并持续{LIFT_HOURS}小时以上{dusty}")
-        return WarningState(cur, state.since, None), Transition(
-            "maintain", cur, cur, f"未来{LIFT_HOURS}小时内仍有超过启动阈值的预报，暂不解除")
+        return WarningState(cur, state.since, None), _transition("maintain", cur, cur, "lc_keep", hours=hours)
+    # proposed is lower than the level in force, inside the window
     if state.pending_lower == proposed:
-        return WarningState(proposed, issue_date, None), Transition(
-            "downgrade", proposed, cur, f"连续两次会商预报为{proposed}，降级")
-    return WarningState(cur, state.since, proposed), Transition(
-        "maintain", cur, cur, f"预报级别低于现行级别（{proposed}），待下次会商确认后降级；级别反复时按高级别执行")
+        return WarningState(proposed, issue_date, None), _transition("downgrade", proposed, cur, "lc_downgrade",
+                                                                     level=proposed)
+    return WarningState(cur, state.since, proposed), _transition("maintain", cur, cur, "lc_pending",
+                                                                 level=proposed)
 
 
-def run_sequence(proposals: list[tuple], *, rules: str) -> list[Transition]:
-    """Run the machine over ``[(issue_date, proposed_level, forecast_aqi[, dust_flags]), …]`` from no warning."""
+def run_sequence(proposals: list[tuple], *, rules: str, **policy) -> list[Transition]:
+    """Run the machine over ``[(issue_date, proposed_level, forecast_aqi[, dust_flags[, first_trigger_day]]), …]``
+    from no warning (``policy``: :func:`step`'s ``lift_hours`` / ``issue_window_days``)."""
     state = WarningState()
     out = []
-    for date, proposed, aqi, *dust in proposals:
-        state, t = step(state, proposed, aqi, issue_date=date, rules=rules, dust=dust[0] if dust else None)
+    for date, proposed, aqi, *rest in proposals:
+        dust = rest[0] if rest else None
+        first = rest[1] if len(rest) > 1 else None
+        state, t = step(state, proposed, aqi, issue_date=date, rules=rules, dust=dust, first_trigger_day=first,
+                        **policy)
         out.append(t)
     return out
 
@@ -256,11 +346,12 @@ def decision_event(decision: dict, *, chosen: str, current: str, account, issue_
                    reason: str = "", bulletin_text: str | None = None) -> audit_mod.Event:
     """The audit event of an officer's decision on one proposal of :func:`response.respond.respond`.
 
-    ``decision`` is the area's record (``area_id``, ``tier``, ``level``, ``model_level``, ``reason``,
-    ``valid_from``, ``consultation_adjusted``); ``chosen`` the level the officer confirms; ``account`` the
+    ``decision`` is the area's record (``area_id``, ``tier``, ``level``, ``acting_level``, ``model_level``,
+    ``reason``, ``valid_from``, ``consultation_adjusted``); ``chosen`` the level the officer confirms; ``account`` the
     logged-in :class:`response.accounts.Account` — it must have the right to issue for this tier and area
     (:func:`response.accounts.authorize`). The event keeps its display name (``officer``) and its login id and role
-    (``details``). A level other than the proposed one is an override and needs a ``reason``.
+    (``details``). A level other than the one the proposal puts in force (``acting_level``, else ``level``) is an
+    override and needs a ``reason``.
 
     Raises
     ------
@@ -270,7 +361,10 @@ def decision_event(decision: dict, *, chosen: str, current: str, account, issue_
         An override without a reason, or an unknown level.
     """
     accounts_mod.authorize(account, "issue", area_id=decision["area_id"], tier=decision["tier"])
-    override = chosen != decision["level"]
+    # what the proposal asks to put in force (its ``acting_level``: none for a lift or an episode beyond the
+    # issuing window, the level in force while a lower one awaits confirmation); older records: their level
+    proposed = decision.get("acting_level") or decision["level"]
+    override = chosen != proposed
     if override and not str(reason).strip():
         raise LifecycleError("调整级别必须说明理由 / an override of the proposed level needs a reason")
     action = officer_action(current, chosen)
@@ -279,6 +373,6 @@ def decision_event(decision: dict, *, chosen: str, current: str, account, issue_
         valid_from=str(decision.get("valid_from") or valid_from(issue_date)), issue_date=str(issue_date)[:10],
         forecast_ref=f"{str(issue_date)[:10]}/{model_version}", model_version=model_version,
         reason=str(reason).strip() or decision.get("reason"), bulletin_text=bulletin_text or None,
-        details={"proposed": decision["level"], "override": override, "model_level": decision.get("model_level"),
+        details={"proposed": proposed, "override": override, "model_level": decision.get("model_level"),
                  "consultation_adjusted": bool(decision.get("consultation_adjusted")), "login": account.user,
                  "role": account.role, "officer_tier": account.tier, "officer_area": account.area})

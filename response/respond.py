@@ -158,7 +158,10 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         ``city`` and ``county`` (one record per response unit (:func:`response_units`: every banner/county of
         the region, not only those with stations): ``area_id``, ``name_zh``, ``tier``, ``parent_id``,
         ``has_forecast`` (a forecast of its own in the document), ``forecast_from`` (whose forecast it follows),
-        ``level``, ``source``, ``action``, ``in_force``, ``pending_lower``, ``reason``, ``valid_from``,
+        ``level`` (the level the forecast implies), ``source``, ``action``, ``in_force``, ``pending_lower``,
+        ``acting_level`` (the level in force after the life cycle's action: the measures, enterprise cuts and
+        reduction lists follow it — none before the triggering run enters the issuing window, none once lifted,
+        the higher level while a lower one awaits confirmation), ``reason``, ``valid_from``,
         ``measures``, ``bulletins`` …, and the cause: ``cause``, ``primary_pollutant`` — the forecast's, ``None``
         when it names none —, ``response_kind``, ``enterprise_cuts``, ``measures`` and ``withheld_measures``),
         ``reduction``, ``consultation`` and ``bulletin_objects``. A banner/county without a forecast of its own
@@ -190,6 +193,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         raise RespondError(f"rules: unknown warning rule set {rules!r}; allowed: {', '.join(known_rules)}")
     own, per_area = {}, {}
     cause_policy, signoff = causes.load_policy(), B.load_signoff()
+    policy = lifecycle.load_policy()
+    policy = {k: policy[k] for k in ("lift_hours", "issue_window_days")}
     for i, area in enumerate(doc["areas"]):
         if area.get("rules") and area["rules"] not in known_rules:
             raise RespondError(f"{source}: areas[{i}].rules: unknown warning rule set {area['rules']!r}; allowed: "
@@ -250,7 +255,10 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         aqi = [d["aqi"]["q50"] for d in by_day]
         _, t = lifecycle.step(state, level, aqi, issue_date=issue_date, rules=r,
                               first_trigger_day=trig[0] if trig else (1 if level != "none" else None),
-                              dust=[bool(d.get("dust", False)) for d in by_day])
+                              dust=[bool(d.get("dust", False)) for d in by_day], **policy)
+        # who must act, and how: the level in force after the life cycle's action (an issue or upgrade, the level
+        # kept while a lower one awaits confirmation, none once lifted or before the run enters the window)
+        acting = t.level
         window, aqi_range = _window(area, trig or [1, 2])
         valid_from = lifecycle.valid_from(issue_date, trig)
         start = _start_text(valid_from)
@@ -259,18 +267,23 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         lev_ep = _level_episode(area_id, final, per_area, regional)
         why = {lg: _full_reason(lg, area_id, final[area_id]["source"], level, own, forecast_from, area, trig, table,
                                 zone_of, ep, lev_ep, zone_en) for lg in dict.fromkeys(("zh", lang))}
+        if t.action not in ("issue", "upgrade") and t.code not in ("lc_none", "lc_persist"):
+            # the life cycle's own reason (lift, kept, pending downgrade, an episode beyond the window)
+            for lg in why:
+                why[lg] = (why[lg][0] + labels.phrase("sep", lg) + lifecycle.reason_text(t, lg), why[lg][1])
         reason = why["zh"][0]  # the audit events' reason: the official record stays Chinese
         clause = why["zh"][1]  # the bulletin's 预警依据
         kept, withheld = causes.for_cause(
-            plans_mod.measures(area_id, level, plans=plans, areas=areas) if level != "none" else
+            plans_mod.measures(area_id, acting, plans=plans, areas=areas) if acting != "none" else
             (plans_mod.measures(area_id, "health_advisory", plans=plans, areas=areas) if info["advisory"] else []),
-            lev_ep if level != "none" else ep)
+            lev_ep if acting != "none" else ep)
         rec = {"area_id": area_id, "name_zh": table.loc[area_id, "name_zh"], "tier": tier,
                "parent_id": parent if isinstance(parent, str) else None, "has_forecast": area_id in own,
                "forecast_from": forecast_from,
                "own_level": own.get(area_id, "none"), "level": level,
                "consultation_adjusted": bool(area.get("adjusted")), "model_level": area.get("model_level", own.get(area_id, "none")), "source": final[area_id]["source"],
                "in_force": state.level, "pending_lower": state.pending_lower, "action": t.action,
+               "acting_level": acting,
                "reason": why[lang][0], "trigger_days": trig, "valid_from": valid_from.isoformat(), "rules": r,
                "duration": area.get("duration"),
                "lead_hours": t.lead_hours, "lead_time_ok": t.lead_time_ok,
@@ -278,7 +291,7 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
                "cause": ep.cause if level == "none" else lev_ep.cause, "response_kind": (
                    ep.kind if level == "none" else lev_ep.kind),
                "primary_pollutant": (ep if level == "none" or lev_ep is ep else lev_ep).primary,
-               "enterprise_cuts": level != "none" and lev_ep.enterprise_cuts,
+               "enterprise_cuts": acting != "none" and lev_ep.enterprise_cuts,
                "measures": kept, "withheld_measures": withheld,
                "bulletins": []}
         kinds = []
@@ -511,7 +524,7 @@ def _reduction(data: Path, decisions: dict, out_dir, areas) -> dict:
     inventory = R.load_inventory(inv_path)
     processes = R.load_processes(data / "processes.csv", registry) if (data / "processes.csv").exists() else None
     # no enterprise of the list is cut where the cause policy withholds plant shutdowns (fireworks)
-    levels = {r["area_id"]: r["level"] if r.get("enterprise_cuts", True) else "none"
+    levels = {r["area_id"]: r.get("acting_level", r["level"]) if r.get("enterprise_cuts", True) else "none"
               for tier in ("city", "county") for r in decisions[tier]}
     rules = decisions["rules"]
     act = R.activate(registry, levels, processes=processes)

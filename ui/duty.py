@@ -64,7 +64,7 @@ def proposal_row(rec: dict, names: dict) -> dict:
     cols = {c: labels.column(c, lang()) for c in PROPOSAL_COLUMNS}
     source = rec.get("source") or "own"
     return {cols["area"]: names[rec["area_id"]], cols["in_force"]: L("levels", rec["in_force"]),
-            cols["proposed"]: L("levels", rec["level"]), cols["model_level"]: L("levels", rec["model_level"]),
+            cols["proposed"]: L("levels", rec.get("acting_level") or rec["level"]), cols["model_level"]: L("levels", rec["model_level"]),
             cols["action"]: L("actions", rec["action"]),
             cols["response_kind"]: L("response_kinds", rec.get("response_kind") or "warning"),
             cols["source"]: labels.source_label(source, names, lang()) if rec["tier"] != "region" else labels.EMPTY,
@@ -360,7 +360,7 @@ def bulletin_part(cfg, issued, doc: dict, states: dict, pkey: str, records: dict
     area_id = st.selectbox(t("area"), ids, format_func=lambda a: names[a], key=key_)
     st.session_state["duty_shown"] = area_id
     rec = records[area_id]
-    level = st.selectbox(t("override"), LEVELS, index=LEVELS.index(rec["level"]),
+    level = st.selectbox(t("override"), LEVELS, index=LEVELS.index(rec.get("acting_level") or rec["level"]),
                          format_func=lambda lv: L("levels", lv))
     reason = st.text_input(t("reason"), value="")
     bulletins = {b.area_id: b for b in result["bulletin_objects"]}

@@ -3,7 +3,7 @@ import pytest
 
 from response.accounts import Account, PermissionDenied
 from response.lifecycle import (LifecycleError, WarningState, decision_event, lowest_trigger, officer_action,
-                                run_sequence, states_from_events, step, valid_from)
+                                reason_text, run_sequence, states_from_events, step, valid_from)
 
 
 def actions(seq, rules="MEE-2024"):
@@ -191,3 +191,133 @@ def test_respond_passes_the_forecast_dust_days_to_the_life_cycle():
     city = {r["area_id"]: r for r in respond(doc((False,) * 7), adjacency=ADJ, states=states,
                                             write_docx=False)["city"]}
     assert (city["alxa"]["action"], city["alxa"]["in_force"]) == ("maintain", "orange")
+
+
+# ---- the issuing window and lifting between two episodes (REFERENCE 1.1, 1.5; response/data/lifecycle.yaml) -----
+# Lift: AQI below the start threshold and forecast to stay there > 36 h (Taiyuan 2019 §3.4.2). Window: the city
+# forecast covers 3 days, the 7-day forecast is a trend outlook (Hohhot 2019 §3.2); lantian issues on the window.
+
+CLEAN_THEN_ORANGE = [120, 110, 100, 100, 230, 240, 120]  # MEE-2024: days 1–4 below 150, orange run on days 5–6
+
+
+def test_a_warning_is_lifted_between_two_episodes_when_the_next_is_beyond_the_window():
+    state, t = step(ORANGE, "orange", CLEAN_THEN_ORANGE, issue_date="2024-12-20", rules="MEE-2024",
+                    first_trigger_day=5)
+    assert (t.action, t.level, state.level) == ("lift", "none", "none")
+    assert "36小时" in t.reason and "第5天" in t.reason and "3天预报时效" in t.reason
+    en = reason_text(t, "en")
+    assert "day 5" in en and "3-day forecast" in en and "Orange warning" in en
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in en)
+
+
+def test_a_clean_spell_with_the_next_run_inside_the_window_keeps_the_warning():
+    aqi = [120, 110, 230, 240, 120, 100, 100]  # clean 48 h, orange again from day 3
+    state, t = step(ORANGE, "orange", aqi, issue_date="2024-12-20", rules="MEE-2024", first_trigger_day=3)
+    assert (t.action, state.level) == ("maintain", "orange")  # lifting would mean re-issuing at once
+    assert "第3天" in t.reason and "暂不解除" in t.reason
+    # the same forecast with no warning in force is issued: the two answers agree
+    _, t = step(WarningState(), "orange", aqi, issue_date="2024-12-20", rules="MEE-2024", first_trigger_day=3)
+    assert t.action == "issue"
+
+
+def test_no_issue_before_the_run_enters_the_window_then_issue():
+    seq = [("d1", "orange", [100, 100, 100, 100, 230, 240, 100], None, 5),
+           ("d2", "orange", [100, 100, 100, 230, 240, 100, 100], None, 4),
+           ("d3", "orange", [100, 100, 230, 240, 100, 100, 100], None, 3)]
+    ts = run_sequence(seq, rules="MEE-2024")
+    assert [(t.action, t.level) for t in ts] == [("none", "none"), ("none", "none"), ("issue", "orange")]
+    assert "暂不发布" in ts[0].reason and "第5天" in ts[0].reason and "第4天" in ts[1].reason
+    assert ts[2].lead_hours == 56 and ts[2].lead_time_ok
+    # a wider window (a plan that issues on the 5-day forecast) issues on d1
+    assert run_sequence(seq, rules="MEE-2024", issue_window_days=5)[0].action == "issue"
+
+
+def test_an_upgrade_beyond_the_window_waits_and_the_level_in_force_is_kept():
+    yellow = WarningState("yellow", "2024-12-18", None)
+    aqi = [180, 170, 160, 160, 230, 240, 230]  # still above 150: not clean, orange only from day 5
+    state, t = step(yellow, "orange", aqi, issue_date="2024-12-20", rules="MEE-2024", first_trigger_day=5)
+    assert (t.action, state.level) == ("maintain", "yellow")
+    assert "维持现行级别" in t.reason and "第5天" in t.reason
+    _, t = step(yellow, "orange", aqi, issue_date="2024-12-20", rules="MEE-2024", first_trigger_day=2)
+    assert (t.action, t.level) == ("upgrade", "orange")
+
+
+def test_two_episodes_a_week_apart_are_two_warnings_not_one():
+    """Before the window a warning stayed in force as long as any day of the 7-day horizon reached a level (the
+    seed-7 demo kept Baotou warned 63 days across clean spells); now the gap lifts it and the next episode is
+    issued when it enters the window — and never flips back and forth."""
+    aqi = {"d1": [230, 240, 120, 100, 100, 100, 100], "d2": [240, 120, 100, 100, 100, 100, 230],
+           "d3": [120, 100, 100, 100, 100, 230, 240], "d4": [100, 100, 100, 100, 230, 240, 120],
+           "d5": [100, 100, 100, 230, 240, 120, 100], "d6": [100, 100, 230, 240, 120, 100, 100],
+           "d7": [100, 230, 240, 120, 100, 100, 100]}
+    first = {"d1": 1, "d2": 1, "d3": 6, "d4": 5, "d5": 4, "d6": 3, "d7": 2}
+    seq = [(d, "orange" if d != "d2" else "yellow", a, None, first[d]) for d, a in aqi.items()]
+    got = [(t.action, t.level) for t in run_sequence(seq, rules="MEE-2024")]
+    assert got == [("issue", "orange"), ("maintain", "orange"), ("lift", "none"), ("none", "none"),
+                   ("none", "none"), ("issue", "orange"), ("maintain", "orange")]
+
+
+def test_the_policy_is_data_and_bad_values_are_named(tmp_path):
+    from response.lifecycle import load_policy
+
+    from response.lifecycle import ISSUE_WINDOW_DAYS, LIFT_HOURS
+
+    p = load_policy()
+    assert (p["lift_hours"], p["issue_window_days"], p["status"]) == (36.0, 3, "UNVERIFIED")
+    assert (LIFT_HOURS, ISSUE_WINDOW_DAYS) == (p["lift_hours"], p["issue_window_days"])  # step()'s defaults
+    bad = tmp_path / "lifecycle.yaml"
+    bad.write_text("lift_hours: 36\nissue_window_days: 9\n", encoding="utf-8")
+    with pytest.raises(LifecycleError, match=r"lifecycle.yaml: issue_window_days: 9 is not a whole number .* 1–7"):
+        load_policy(bad)
+    bad.write_text("lift_hours: -1\nissue_window_days: 3\n", encoding="utf-8")
+    with pytest.raises(LifecycleError, match="lift_hours: -1"):
+        load_policy(bad)
+    bad.write_text("[not, a, mapping", encoding="utf-8")
+    with pytest.raises(LifecycleError, match="cannot read the life-cycle policy"):
+        load_policy(bad)
+
+
+def test_respond_acts_on_the_level_in_force_after_the_life_cycle():
+    """The measures, enterprise cuts and reduction lists follow what the officer would put in force: nothing for
+    an episode beyond the window, nothing once lifted, the higher level while a lower one awaits confirmation."""
+    from tests.response.test_respond import ADJ, area_doc, forecast_doc
+
+    from response.respond import respond
+
+    def doc(level, aqi, trigger):
+        d = forecast_doc()
+        i = next(i for i, a in enumerate(d["areas"]) if a["area_id"] == "bayannur")
+        d["areas"][i] = area_doc("bayannur", level, aqi, trigger, clause="AQI>200 持续≥48h")
+        return d
+
+    later = doc("orange", CLEAN_THEN_ORANGE, (5, 6))
+    rec = {r["area_id"]: r for r in respond(later, adjacency=ADJ, write_docx=False)["city"]}["bayannur"]
+    assert (rec["level"], rec["action"], rec["acting_level"]) == ("orange", "none", "none")
+    assert not rec["enterprise_cuts"] and not rec["measures"] and "第5天" in rec["reason"]
+    rec = {r["area_id"]: r for r in respond(later, adjacency=ADJ, write_docx=False, lang="en",
+                                            translate=())["city"]}["bayannur"]
+    assert "day 5" in rec["reason"]
+    states = {"bayannur": WarningState("orange", "2024-12-18", None)}
+    rec = {r["area_id"]: r for r in respond(later, adjacency=ADJ, states=states, write_docx=False)["city"]}[
+        "bayannur"]
+    assert (rec["action"], rec["acting_level"], rec["measures"]) == ("lift", "none", [])
+    pending = doc("yellow", (210, 190, 160, 120, 100, 100, 100), (1,))
+    rec = {r["area_id"]: r for r in respond(pending, adjacency=ADJ, states=states, write_docx=False)["city"]}[
+        "bayannur"]
+    assert (rec["action"], rec["level"], rec["acting_level"]) == ("maintain", "yellow", "orange")
+    assert rec["enterprise_cuts"] and rec["measures"] and "待下次会商确认后降级" in rec["reason"]
+
+
+def test_confirming_a_proposal_records_what_it_puts_in_force_not_the_7_day_level():
+    """A careless click on "confirm" follows the proposal: a lift is recorded as lifted, a kept level as kept —
+    choosing the level the 7-day forecast implies instead is an override and needs a reason."""
+    li = Account("li", "李", "officer", "city", "baotou")
+    lift = {"area_id": "baotou", "tier": "city", "level": "orange", "acting_level": "none", "model_level": "orange",
+            "reason": "r", "valid_from": "2024-12-21T00:00:00+08:00"}
+    e = decision_event(lift, chosen="none", current="orange", account=li, issue_date="2024-12-20")
+    assert (e.action, e.level, e.details["override"], e.details["proposed"]) == ("lifted", "none", False, "none")
+    with pytest.raises(LifecycleError, match="needs a reason"):
+        decision_event(lift, chosen="orange", current="orange", account=li, issue_date="2024-12-20")
+    pending = {**lift, "level": "yellow", "acting_level": "orange"}  # a lower level awaiting confirmation
+    e = decision_event(pending, chosen="orange", current="orange", account=li, issue_date="2024-12-20")
+    assert (e.action, e.details["override"]) == ("maintained", False)
