@@ -260,7 +260,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         # kept while a lower one awaits confirmation, none once lifted or before the run enters the window)
         acting = t.level
         window, aqi_range = _window(area, trig or [1, 2])
-        valid_from = lifecycle.valid_from(issue_date, trig)
+        # a lift takes effect the next day (its trigger days, if any, are the next episode's, beyond the window)
+        valid_from = lifecycle.valid_from(issue_date, trig if t.action != "lift" else None)
         start = _start_text(valid_from)
         met_cause = _cause(area, trig)
         ep = info["episode"]

@@ -301,6 +301,11 @@ def test_respond_acts_on_the_level_in_force_after_the_life_cycle():
     rec = {r["area_id"]: r for r in respond(later, adjacency=ADJ, states=states, write_docx=False)["city"]}[
         "bayannur"]
     assert (rec["action"], rec["acting_level"], rec["measures"]) == ("lift", "none", [])
+    # the lift takes effect the next day, not on the next episode's first day (its bulletin says so)
+    assert rec["valid_from"] == "2024-12-21T00:00:00+08:00"
+    res = respond(later, adjacency=ADJ, states=states, write_docx=False)
+    lift = next(b for b in res["bulletin_objects"] if b.area_id == "bayannur")
+    assert "2024年12月21日" in lift.markdown and "12月25日" not in lift.markdown
     pending = doc("yellow", (210, 190, 160, 120, 100, 100, 100), (1,))
     rec = {r["area_id"]: r for r in respond(pending, adjacency=ADJ, states=states, write_docx=False)["city"]}[
         "bayannur"]
