@@ -8,6 +8,7 @@ A region is configuration the user owns. A region folder may hold any of::
     calendar.yaml           heating seasons, Spring Festival dates, fireworks nights (forecast/data/calendar.yaml)
     warning_rules.yaml      warning rule sets and which is in force when (forecast/data/warning_rules.yaml)
     decision.yaml           warning decision thresholds (forecast/data/decision.yaml, :mod:`forecast.decision`)
+    lifecycle.yaml          when warnings are issued and lifted (response/data/lifecycle.yaml, response.lifecycle)
 
 and whatever it lacks falls back to the shipped Inner Mongolia region, which stays the default. Which folder:
 an explicit ``path`` (``--region PATH``), else ``DIR/region/`` inside the data folder, else the ``LANTIAN_REGION``
@@ -34,7 +35,7 @@ REGION_ENV = "LANTIAN_REGION"
 DATA_SUBFOLDER = "region"
 FILES = {"areas": ("areas.csv",), "boundaries": ("boundaries.geojson", "boundaries.json"),
          "plans": ("plans.yaml",), "calendar": ("calendar.yaml",), "rules": ("warning_rules.yaml",),
-         "decision": ("decision.yaml",)}
+         "decision": ("decision.yaml",), "lifecycle": ("lifecycle.yaml",)}
 SHIPPED_NAME = "内蒙古自治区 Inner Mongolia (shipped)"
 
 
@@ -52,7 +53,7 @@ class Region:
         The region folder (``None``: the shipped region).
     areas : DataFrame
         The area table: ``area_id, name_zh, short_zh, name_en, tier, parent_id, gb, seat_lon, seat_lat``.
-    boundaries_file, plans_file, calendar_file, rules_file, decision_path : Path or None
+    boundaries_file, plans_file, calendar_file, rules_file, decision_path, lifecycle_path : Path or None
         The region's own files; ``None`` where the shipped one applies.
     """
 
@@ -65,6 +66,7 @@ class Region:
     decision_path: Path | None = None
     name: str = SHIPPED_NAME
     sources: dict = field(default_factory=dict)
+    lifecycle_path: Path | None = None
 
     @property
     def is_shipped(self) -> bool:
@@ -159,7 +161,7 @@ def load_region(path=None, *, data=None) -> Region:
         raise RegionError(str(exc)) from None
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise RegionError(f"{found['areas']}: cannot read the area table ({exc})") from None
-    for key in ("plans", "calendar", "rules", "decision"):
+    for key in ("plans", "calendar", "rules", "decision", "lifecycle"):
         if found[key] is not None:
             try:
                 yaml.safe_load(found[key].read_text(encoding="utf-8"))
@@ -172,4 +174,5 @@ def load_region(path=None, *, data=None) -> Region:
             raise RegionError(f"{found['boundaries']}: not a GeoJSON FeatureCollection ({exc})") from None
     name = folder.resolve().name if folder.name != DATA_SUBFOLDER else folder.resolve().parent.name
     return Region(folder, areas, found["boundaries"], found["plans"], found["calendar"], found["rules"],
-                  found["decision"], name=name, sources={k: (str(v) if v else "shipped") for k, v in found.items()})
+                  found["decision"], name=name, sources={k: (str(v) if v else "shipped") for k, v in found.items()},
+                  lifecycle_path=found["lifecycle"])

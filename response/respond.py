@@ -193,7 +193,10 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         raise RespondError(f"rules: unknown warning rule set {rules!r}; allowed: {', '.join(known_rules)}")
     own, per_area = {}, {}
     cause_policy, signoff = causes.load_policy(), B.load_signoff()
-    policy = lifecycle.load_policy()
+    try:
+        policy = lifecycle.load_policy(getattr(region, "lifecycle_path", None))  # the region's own, else shipped
+    except lifecycle.LifecycleError as exc:
+        raise RespondError(str(exc)) from None
     policy = {k: policy[k] for k in ("lift_hours", "issue_window_days")}
     for i, area in enumerate(doc["areas"]):
         if area.get("rules") and area["rules"] not in known_rules:
@@ -206,8 +209,13 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         # the episode's cause (REFERENCE 1.3-1.4): O3/dust/fire → a health advisory and no colour of its own;
         # fireworks → the configured policy
         ep = causes.episode(area, policy=cause_policy, calendar=region.calendar)
-        own[area["area_id"]] = "none" if ep.advisory else area["level"]
-        per_area[area["area_id"]] = {"area": area, "advisory": ep.advisory, "cause": ep.cause, "episode": ep}
+        # the cascade (zones, banners/counties following their league/city) acts on what is inside the issuing
+        # window; a level whose run begins later is the area's outlook, shown and reasoned, not acted on
+        trig0 = (area.get("trigger_days") or [1])[0]
+        later = not ep.advisory and area["level"] != "none" and trig0 > policy["issue_window_days"]
+        own[area["area_id"]] = "none" if ep.advisory or later else area["level"]
+        per_area[area["area_id"]] = {"area": area, "advisory": ep.advisory, "cause": ep.cause, "episode": ep,
+                                     "outlook": area["level"] if later else None}
     final, regional = plans_mod.cascade(own, plans=plans, areas=areas,
                                         adjacency=adjacency if adjacency is not None else
                                         (lambda: region.adjacency("city")))
@@ -248,6 +256,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         info = per_area[forecast_from]
         area = info["area"]
         level = final[area_id]["level"]
+        if level == "none" and final[area_id]["source"] == "own" and info["outlook"]:
+            level = info["outlook"]  # its own episode beyond the window: the life cycle says so (and may lift)
         r = rules or area.get("rules") or decisions["rules"]
         state = states.get(area_id, lifecycle.WarningState())
         trig = area.get("trigger_days") or []

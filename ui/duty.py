@@ -72,7 +72,9 @@ def proposal_row(rec: dict, names: dict) -> dict:
 
 
 def _warned_first(recs: list[dict], names: dict) -> list[dict]:
-    return sorted(recs, key=lambda r: (-LEVEL_RANK[r["level"]], r["action"] == "none", names[r["area_id"]]))
+    # what is put in force first (an episode beyond the issuing window proposes nothing yet), then the outlook
+    return sorted(recs, key=lambda r: (-LEVEL_RANK[r.get("acting_level") or r["level"]], -LEVEL_RANK[r["level"]],
+                                       r["action"] == "none", names[r["area_id"]]))
 
 
 def render_proposals(records: dict, names: dict, parents: dict) -> None:

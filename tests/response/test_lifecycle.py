@@ -279,36 +279,37 @@ def test_the_policy_is_data_and_bad_values_are_named(tmp_path):
 
 def test_respond_acts_on_the_level_in_force_after_the_life_cycle():
     """The measures, enterprise cuts and reduction lists follow what the officer would put in force: nothing for
-    an episode beyond the window, nothing once lifted, the higher level while a lower one awaits confirmation."""
+    an episode beyond the window, nothing once lifted, the higher level while a lower one awaits confirmation.
+    (Chifeng: outside the control zones, so no regional warning raises it.)"""
     from tests.response.test_respond import ADJ, area_doc, forecast_doc
 
     from response.respond import respond
 
     def doc(level, aqi, trigger):
         d = forecast_doc()
-        i = next(i for i, a in enumerate(d["areas"]) if a["area_id"] == "bayannur")
-        d["areas"][i] = area_doc("bayannur", level, aqi, trigger, clause="AQI>200 持续≥48h")
+        i = next(i for i, a in enumerate(d["areas"]) if a["area_id"] == "chifeng")
+        d["areas"][i] = area_doc("chifeng", level, aqi, trigger, clause="AQI>200 持续≥48h")
         return d
 
     later = doc("orange", CLEAN_THEN_ORANGE, (5, 6))
-    rec = {r["area_id"]: r for r in respond(later, adjacency=ADJ, write_docx=False)["city"]}["bayannur"]
+    rec = {r["area_id"]: r for r in respond(later, adjacency=ADJ, write_docx=False)["city"]}["chifeng"]
     assert (rec["level"], rec["action"], rec["acting_level"]) == ("orange", "none", "none")
     assert not rec["enterprise_cuts"] and not rec["measures"] and "第5天" in rec["reason"]
     rec = {r["area_id"]: r for r in respond(later, adjacency=ADJ, write_docx=False, lang="en",
-                                            translate=())["city"]}["bayannur"]
+                                            translate=())["city"]}["chifeng"]
     assert "day 5" in rec["reason"]
-    states = {"bayannur": WarningState("orange", "2024-12-18", None)}
+    states = {"chifeng": WarningState("orange", "2024-12-18", None)}
     rec = {r["area_id"]: r for r in respond(later, adjacency=ADJ, states=states, write_docx=False)["city"]}[
-        "bayannur"]
+        "chifeng"]
     assert (rec["action"], rec["acting_level"], rec["measures"]) == ("lift", "none", [])
     # the lift takes effect the next day, not on the next episode's first day (its bulletin says so)
     assert rec["valid_from"] == "2024-12-21T00:00:00+08:00"
     res = respond(later, adjacency=ADJ, states=states, write_docx=False)
-    lift = next(b for b in res["bulletin_objects"] if b.area_id == "bayannur")
+    lift = next(b for b in res["bulletin_objects"] if b.area_id == "chifeng")
     assert "2024年12月21日" in lift.markdown and "12月25日" not in lift.markdown
     pending = doc("yellow", (210, 190, 160, 120, 100, 100, 100), (1,))
     rec = {r["area_id"]: r for r in respond(pending, adjacency=ADJ, states=states, write_docx=False)["city"]}[
-        "bayannur"]
+        "chifeng"]
     assert (rec["action"], rec["level"], rec["acting_level"]) == ("maintain", "yellow", "orange")
     assert rec["enterprise_cuts"] and rec["measures"] and "待下次会商确认后降级" in rec["reason"]
 
@@ -326,3 +327,38 @@ def test_confirming_a_proposal_records_what_it_puts_in_force_not_the_7_day_level
     pending = {**lift, "level": "yellow", "acting_level": "orange"}  # a lower level awaiting confirmation
     e = decision_event(pending, chosen="orange", current="orange", account=li, issue_date="2024-12-20")
     assert (e.action, e.details["override"]) == ("maintained", False)
+
+
+def test_a_control_zone_is_not_raised_by_episodes_beyond_the_window_and_a_region_sets_its_window(tmp_path):
+    """Hohhot, Baotou and Bayannur (control zone 1) all orange from day 5: no regional warning and nothing issued;
+    from day 2: the zone's warning. A region folder's lifecycle.yaml (issue on the 7-day forecast) issues at once."""
+    import shutil
+
+    from tests.response.test_respond import ADJ, area_doc, forecast_doc
+
+    from forecast.region import load_region
+    from response.respond import RespondError, respond
+
+    def doc(first):
+        d = forecast_doc()
+        aqi = [100] * 7
+        aqi[first - 1:first + 1] = [230, 240]
+        for k, a in enumerate(d["areas"]):
+            if a["area_id"] in ("hohhot", "baotou", "bayannur"):
+                d["areas"][k] = area_doc(a["area_id"], "orange", aqi, (first, first + 1), clause="AQI>200 持续≥48h")
+        return d
+
+    res = respond(doc(5), adjacency=ADJ, write_docx=False)
+    city = {r["area_id"]: r for r in res["city"]}
+    assert res["region"] == [] and {city[a]["action"] for a in ("hohhot", "baotou", "bayannur")} == {"none"}
+    res = respond(doc(2), adjacency=ADJ, write_docx=False)
+    assert res["region"] and {r["area_id"]: r for r in res["city"]}["baotou"]["action"] == "issue"
+    region = tmp_path / "region"
+    region.mkdir()
+    (region / "lifecycle.yaml").write_text("lift_hours: 36\nissue_window_days: 7\n", encoding="utf-8")
+    res = respond(doc(5), adjacency=ADJ, write_docx=False, region=load_region(region))
+    assert res["region"] and {r["area_id"]: r for r in res["city"]}["baotou"]["action"] == "issue"
+    (region / "lifecycle.yaml").write_text("lift_hours: 36\nissue_window_days: 0\n", encoding="utf-8")
+    with pytest.raises(RespondError, match=r"region/lifecycle.yaml: issue_window_days: 0"):
+        respond(doc(5), adjacency=ADJ, write_docx=False, region=load_region(region))
+    shutil.rmtree(region)

@@ -285,10 +285,44 @@ CHECKS_EN = {"consultation": _check_consultation_en, "duty": _check_duty_en, "re
              "data": _check_data_en}
 
 
+@pytest.fixture()
+def seven_day_window(tmp_path, monkeypatch):
+    """A plan that issues on the whole 7-day forecast (the shipped policy issues within 3 days; the test world's
+    last forecasts reach a level on days 4–7 only): the duty page then has warnings to issue and bulletins."""
+    import streamlit as st
+
+    from response import lifecycle
+
+    policy = tmp_path / "lifecycle.yaml"
+    policy.write_text("lift_hours: 36\nissue_window_days: 7\n", encoding="utf-8")
+    monkeypatch.setattr(lifecycle, "SHIPPED_POLICY", policy)
+    st.cache_data.clear()  # proposals drafted under the shipped policy are not reused
+    yield policy
+    st.cache_data.clear()
+
+
+def test_the_duty_page_issues_nothing_for_an_episode_beyond_the_issuing_window(env):
+    """With the shipped policy (issue within 3 lead days) the test world's last forecasts — a level on days 4–7
+    only — propose no action; the reason says when the episode is expected, and no bulletin is drafted."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    at = page("duty").run()
+    assert not at.exception, at.exception
+    proposals = _proposals(at)
+    assert set(proposals["操作"]) == {labels.label("actions", "none")}
+    assert set(proposals["建议级别"]) == {"无预警"}  # what would be put in force: nothing yet
+    outlook = [r for r in proposals["理由"] if "暂不发布" in r]
+    assert outlook and all(re.search(r"预计第[4-7]天起可能达到(黄色|橙色|红色)预警条件", r) for r in outlook), outlook
+    assert not any(m.startswith("# ") and "通知" in m for m in _texts(at, "markdown"))
+
+
 @pytest.mark.parametrize("name", ["consultation", "duty", "review", "data"])
 def test_every_page_shows_what_it_should_in_chinese_and_in_english(env, winter_world, name, request):
     if name == "review":
         request.getfixturevalue("issued_warnings")
+    if name == "duty":
+        request.getfixturevalue("seven_day_window")
     at = page(name).run()
     assert not at.exception, at.exception
     CHECKS[name](at, winter_world)
@@ -590,7 +624,7 @@ def test_a_link_opens_the_duty_page_on_its_issue_date(env):
     assert str(by_label(at.selectbox, "预报发布日期").value) == "2023-12-21"
 
 
-def test_the_english_duty_page_renders_only_the_bulletin_shown(env, monkeypatch):
+def test_the_english_duty_page_renders_only_the_bulletin_shown(env, monkeypatch, seven_day_window):
     import ui.duty
 
     calls = []
