@@ -281,7 +281,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         if t.action not in ("issue", "upgrade") and t.code not in ("lc_none", "lc_persist"):
             # the life cycle's own reason (lift, kept, pending downgrade, an episode beyond the window)
             for lg in why:
-                why[lg] = (why[lg][0] + labels.phrase("sep", lg) + lifecycle.reason_text(t, lg), why[lg][1])
+                why[lg] = (labels.phrase("sep", lg).join(x for x in (why[lg][0], lifecycle.reason_text(t, lg)) if x),
+                           why[lg][1])
         reason = why["zh"][0]  # the audit events' reason: the official record stays Chinese
         clause = why["zh"][1]  # the bulletin's 预警依据
         kept, withheld = causes.for_cause(

@@ -117,7 +117,8 @@ def test_the_demo_officer_decides_on_the_proposals(forced, tmp_path):
     assert [(e["area_id"], e["level"]) for e in issued if e["issue_date"] == "2023-12-21"] == [
         ("baotou", "orange"), ("tumed_right", "orange")]
     lifted = [(e["area_id"], e["issue_date"], e["reason"]) for e in events if e["action"] == "lifted"]
-    assert ("baotou", "2023-12-23", "【演示】演示值班员按系统建议解除预警") in lifted
+    assert ("baotou", "2023-12-23", "【演示】演示值班员按系统建议解除预警：空气质量预计降至预警启动条件以下并持续36小时以上") \
+        in lifted
     assert issued[0]["officer"] == demo.DEMO_OFFICER_ZH and issued[0]["details"]["login"] == demo.DEMO_USER
     assert issued[0]["details"]["demo"] is True and issued[0]["bulletin_text"]
     assert {e["officer"] for e in events if e["action"] == "proposed"} == {demo.DEMO_SYSTEM_ZH}
