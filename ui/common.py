@@ -339,7 +339,10 @@ def region(data: str):
     """The data directory's region (its ``region/`` folder, else ``LANTIAN_REGION``, else the shipped one)."""
     from forecast.region import load_region
 
-    return load_region(data=data)
+    from ui import warm
+
+    preloaded = warm.take("region", data)  # loaded as the server started (python app.py)
+    return preloaded if preloaded is not None else load_region(data=data)
 
 
 @st.cache_resource(show_spinner=False)
@@ -354,6 +357,11 @@ def map_geoms(data: str) -> dict:
 def inputs(data: str):
     from forecast import forecasting
 
+    from ui import warm
+
+    preloaded = warm.take("inputs", data)  # loaded as the server started (python app.py), with region(data)
+    if preloaded is not None and preloaded.region is region(data):
+        return preloaded
     return forecasting.load_inputs(data, region=region(data))
 
 

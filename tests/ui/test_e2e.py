@@ -31,11 +31,12 @@ def free_port() -> int:
 
 
 def start_app(env: dict, *, timeout: float = 60, unset=()):
-    """``streamlit run app.py`` on a free loopback port with ``env`` added (and the variables ``unset`` removed):
-    ``(process, url)`` once healthy."""
+    """The app as ``make run`` serves it (``python app.py``: ``streamlit run app.py`` with the pages imported and the
+    inputs loaded as the server starts, :mod:`ui.warm`) on a free loopback port with ``env`` added (and the
+    variables ``unset`` removed): ``(process, url)`` once healthy."""
     port = free_port()
     full = {k: v for k, v in {**os.environ, **env}.items() if k not in unset}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--server.port",
                              str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
