@@ -348,9 +348,12 @@ def bulletin_docx(text: str) -> bytes:
         return markdown_to_docx(text, Path(tmp) / "bulletin.docx").read_bytes()
 
 
+@st.fragment
 def bulletin_part(cfg, issued, doc: dict, states: dict, pkey: str, records: dict, result: dict, ids: list,
                   names: dict, store_path) -> None:
-    """The bulletin of the chosen area: override, reason, the bulletin (preview, edit mode, Word), issuing."""
+    """The bulletin of the chosen area: override, reason, the bulletin (preview, edit mode, Word), issuing. A
+    fragment: another area, the override or the edit mode rerun this part only, not the page's proposal tables
+    (about 1 s of table styling); an issued warning shows in those tables on the page's next run."""
     st.subheader(t("bulletin"))
     import hashlib
 
