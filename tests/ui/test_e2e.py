@@ -77,11 +77,13 @@ def settle(page, timeout: float = 240_000):
     page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout)
 
 
-def _timed(timings: dict, key: str, action, *, optional: bool = False):
+def _timed(timings: dict, key: str, action, *, optional: bool = False, cpu=None, cpu_log: dict | None = None):
     """Time ``action`` into ``timings[key]``; an ``optional`` one that times out is left out (and named in
-    ``timings["not timed"]``) so that the others are still reported."""
+    ``timings["not timed"]``) so that the others are still reported. With ``cpu`` (a function giving the app
+    server's CPU seconds so far), the server's CPU time of the action goes to ``cpu_log[key]``."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    c0 = cpu() if cpu else None
     t0 = time.perf_counter()
     try:
         action()
@@ -91,6 +93,10 @@ def _timed(timings: dict, key: str, action, *, optional: bool = False):
         timings.setdefault("not timed", []).append(key)
         return
     timings[key] = round(time.perf_counter() - t0, 3)
+    if cpu and cpu_log is not None and c0 is not None:
+        c1 = cpu()
+        if c1 is not None:
+            cpu_log[key] = round(c1 - c0, 3)
 
 
 def _pick(page, label: str, option_index: int = 1):
@@ -107,40 +113,44 @@ def _pick(page, label: str, option_index: int = 1):
             page.keyboard.press("Escape")
 
 
-def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> dict:
+def walk(page, url: str, shots: Path | None = None, *, strict: bool = True, cpu=None,
+         cpu_log: dict | None = None) -> dict:
     """Visit every page once in Chinese (its first visit timed: from the request to its content, the script
     finished), then time the interactions an officer makes: another area and lead day on the consultation page,
     another issue date, area and the language switch on the duty page, another episode on the review page, the
     language switch there. Returns ``{name: seconds}`` (``visit:<page>``,
     ``click:<what>``); screenshots to ``shots`` when given. Not ``strict``: an interaction that times out is left
-    out (listed under ``"not timed"``) instead of failing the walk."""
+    out (listed under ``"not timed"``) instead of failing the walk. ``cpu``, ``cpu_log``: the server's CPU time of
+    each timed step (:func:`_timed`)."""
     timings: dict = {}
+    kw = {"cpu": cpu, "cpu_log": cpu_log}
     for path, text, ready, name in PAGES:
         def visit():
             page.goto(url + path, timeout=240_000)
             page.get_by_role("heading", name=text).first.wait_for(timeout=240_000)
             page.locator(ready).first.wait_for(timeout=240_000)  # the page's content, not just its header
             settle(page)
-        _timed(timings, f"visit:{name}", visit)
+        _timed(timings, f"visit:{name}", visit, **kw)
         assert page.locator("[data-testid='stException']").count() == 0, path
         if shots is not None:
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     page.goto(url + "/", timeout=240_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=240_000)
     settle(page)
-    _timed(timings, "click:consultation_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict)
+    _timed(timings, "click:consultation_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict, **kw)
     page.keyboard.press("Escape")
     _timed(timings, "click:consultation_lead", lambda: (page.get_by_text("D2", exact=True).first.click(),
-                                                        settle(page)), optional=not strict)
+                                                        settle(page)), optional=not strict, **kw)
     page.goto(url + "/duty", timeout=240_000)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
     settle(page)
-    _timed(timings, "click:duty_issued", lambda: (_pick(page, "预报发布日期"), settle(page)), optional=not strict)
+    _timed(timings, "click:duty_issued", lambda: (_pick(page, "预报发布日期"), settle(page)), optional=not strict,
+           **kw)
     page.keyboard.press("Escape")
-    _timed(timings, "click:duty_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict)
+    _timed(timings, "click:duty_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict, **kw)
     page.keyboard.press("Escape")
     _timed(timings, "click:duty_language", lambda: (page.get_by_text("English", exact=True).first.click(),
-                                                    settle(page)), optional=not strict)
+                                                    settle(page)), optional=not strict, **kw)
     page.get_by_text("中文", exact=True).first.click()
     settle(page)
     page.goto(url + "/review", timeout=240_000)
@@ -148,10 +158,10 @@ def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> d
     settle(page)
     if page.locator("[data-testid='stSelectbox']").filter(has_text="污染过程").count():
         _timed(timings, "click:review_episode", lambda: (_pick(page, "污染过程", 0), settle(page)),
-               optional=not strict)
+               optional=not strict, **kw)
         page.keyboard.press("Escape")
     _timed(timings, "click:language", lambda: (page.get_by_text("English", exact=True).first.click(), settle(page)),
-           optional=not strict)
+           optional=not strict, **kw)
     page.get_by_text("中文", exact=True).first.click()
     settle(page)
     assert page.locator("[data-testid='stException']").count() == 0
