@@ -29,15 +29,12 @@ _lock = threading.Lock()
 _loaded: dict[tuple[str, str], Future] = {}
 
 
-def _future(kind: str, data: str) -> Future | None:
-    with _lock:
-        return _loaded.get((kind, data))
-
-
 def take(kind: str, data: str):
     """What the server's start loaded of ``kind`` (``region``, ``inputs``) for ``data`` (waiting for it while it is
-    being loaded), or ``None`` when nothing was (or it failed: the caller loads it and reports its error)."""
-    fut = _future(kind, str(data))
+    being loaded), or ``None`` when nothing was (or it failed: the caller loads it and reports its error). Handed
+    out once: a later call (the page's cache cleared) loads afresh."""
+    with _lock:
+        fut = _loaded.pop((kind, str(data)), None)
     if fut is None:
         return None
     try:

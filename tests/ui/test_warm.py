@@ -34,6 +34,7 @@ def test_the_region_and_inputs_are_preloaded(winter_world, monkeypatch):
     expected = forecasting.load_inputs(winter_world)
     assert inputs.obs.daily.equals(expected.obs.daily)
     assert warm.take("inputs", "/another/folder") is None  # only what was preloaded
+    assert warm.take("inputs", str(winter_world)) is None  # handed out once: a cleared page cache loads afresh
 
 
 def test_a_failed_preload_leaves_the_loading_to_the_page(tmp_path, monkeypatch):
