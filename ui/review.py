@@ -159,7 +159,8 @@ def render():
         st.subheader(t("model_vs_consultation"))
         show_table(products.scores_table(report["consultation"], lang=lang()), width="content")
     c1, c2 = st.columns(2)
-    c1.download_button(t("download_report"), R.html(report).encode("utf-8"),
+    # the files are made when a button is clicked: the HTML report inlines plotly (offline), about 1 s to write
+    c1.download_button(t("download_report"), lambda: R.html(report).encode("utf-8"),
                        file_name=f"{R.report_stem(report)}.html", mime="text/html")
-    c2.download_button(t("download_json"), json.dumps(report, ensure_ascii=False, default=str),
-                       file_name="report.json")
+    c2.download_button(t("download_json"), lambda: json.dumps(report, ensure_ascii=False, default=str),
+                       file_name="report.json", mime="application/json")
