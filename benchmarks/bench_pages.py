@@ -113,9 +113,20 @@ def _one_run(e2e, data: Path, model: Path, tmp: Path, shots: Path | None = None)
             timings = e2e.walk(page, url, shots, strict=False, cpu=lambda: process_cpu(proc.pid), cpu_log=cpu_log)
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(30)
+        _stop(proc)
     return timings, cpu_log
+
+
+def _stop(proc) -> None:
+    """Stop the app (killed when it does not stop within 30 s: a script run still busy)."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(30)
 
 
 def _settled(pid: int, timeout: float = 60.0) -> None:
@@ -252,8 +263,7 @@ def screenshots(out: Path, data: Path | None = None, model: Path | None = None, 
                     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
                 browser.close()
         finally:
-            proc.terminate()
-            proc.wait(30)
+            _stop(proc)
     print(f"screenshots written to {out} (issued {issued or 'the latest date'})")
     return 0
 

@@ -118,6 +118,7 @@ TEXT.update({
     "forecast_quality": ("预报评估", "Forecast quality"), "download_report": ("下载报告（HTML）", "Download the report (HTML)"),
     "download_json": ("下载报告数据（JSON）", "Download the report data (JSON)"),
     "source_field": ("来源", "Source"), "cst": ("北京时", "CST"),
+    "timeline_area": ("过程曲线：地区", "Timeline of"),
     "cache_rebuilt": ("页面缓存文件已损坏，已重新计算。", "A damaged page cache file was computed again."),
     "bad_issued": ("链接中的发布日期 {value} 不可用（可选 {first} 至 {last}），已显示最近一期。",
                    "The link's issue date {value} cannot be shown (allowed {first} … {last}): the latest is shown."),
