@@ -65,4 +65,4 @@ run: $(STAMP)
 	@echo "lantian app: http://localhost:$(PORT)  (demo data: $(DEMO), model: $(MODEL); preparing in the background, log $(DEMO)/.lantian/prepare.log)"
 	@mkdir -p $(DEMO)/.lantian
 	@$(PY) -m lantian demo prepare --data $(DEMO) --model $(MODEL) > $(DEMO)/.lantian/prepare.log 2>&1 &
-	LANTIAN_DATA=$(DEMO) LANTIAN_MODEL=$(MODEL) $(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	LANTIAN_DATA=$(DEMO) LANTIAN_MODEL=$(MODEL) $(PY) app.py --server.port $(PORT) --server.headless true

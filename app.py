@@ -1,20 +1,29 @@
 """lantian 蓝天 — the Streamlit app: routing only; the pages in ui/ lay out widgets and call the library.
 
-Run with ``make run`` (or ``streamlit run app.py``). Settings come from the environment: ``LANTIAN_DATA`` (data
-directory, default ``demo``), ``LANTIAN_MODEL`` (default ``models/demo``), ``LANTIAN_AUDIT``, ``LANTIAN_ACCOUNTS``.
+Run with ``make run``, or ``python app.py [streamlit options]``: the server starts with the pages and the library
+imported and the region and inputs loading in the background (:mod:`ui.warm`), so that the first visit of a page
+does not wait for them; ``streamlit run app.py`` works too (the first visit then loads them). Settings come from
+the environment: ``LANTIAN_DATA`` (data directory, default ``demo``), ``LANTIAN_MODEL`` (default ``models/demo``),
+``LANTIAN_AUDIT``, ``LANTIAN_ACCOUNTS``.
 
 While the demo is being prepared in the background (``lantian demo prepare``, :mod:`lantian.demo`), the sidebar
 shows its progress from the status file, and a page whose parts are not ready yet says so
 (``正在准备…（x/y）``) instead of running.
 """
 import os
+import sys
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lantian import demo
-from ui import consultation, data, duty, review, status
-from ui.common import t
+
+
+def t(key: str) -> str:
+    from ui.common import t as text
+
+    return text(key)
 
 
 #: a step's state as the panel shows it (words, not emoji: the CJK fonts of a duty office's machine may lack them)
@@ -74,15 +83,36 @@ def gated(render, page: str):
     return run
 
 
-st.set_page_config(page_title="lantian 蓝天", layout="wide")
-st.sidebar.radio("语言 / Language", ["zh", "en"], key="lang", format_func=lambda v: "中文" if v == "zh" else "English",
-                 horizontal=True)
-st.title(t("title"))
-status_panel(_status())
-pages = [st.Page(gated(consultation.render, "consultation"), title=t("consultation"), url_path="consultation",
-                 default=True),
-         st.Page(gated(duty.render, "duty"), title=t("duty"), url_path="duty"),
-         st.Page(gated(review.render, "review"), title=t("review"), url_path="review"),
-         st.Page(gated(data.render, "data"), title=t("data"), url_path="data"),
-         st.Page(status.render, title=t("status"), url_path="status")]
-st.navigation(pages).run()
+def main() -> None:
+    """The app: language switch, title, the preparation's progress, the pages."""
+    from ui import consultation, data, duty, review, status
+
+    st.set_page_config(page_title="lantian 蓝天", layout="wide")
+    st.sidebar.radio("语言 / Language", ["zh", "en"], key="lang",
+                     format_func=lambda v: "中文" if v == "zh" else "English", horizontal=True)
+    st.title(t("title"))
+    status_panel(_status())
+    pages = [st.Page(gated(consultation.render, "consultation"), title=t("consultation"), url_path="consultation",
+                     default=True),
+             st.Page(gated(duty.render, "duty"), title=t("duty"), url_path="duty"),
+             st.Page(gated(review.render, "review"), title=t("review"), url_path="review"),
+             st.Page(gated(data.render, "data"), title=t("data"), url_path="data"),
+             st.Page(status.render, title=t("status"), url_path="status")]
+    st.navigation(pages).run()
+
+
+def serve(args: list[str]) -> int:
+    """``python app.py [streamlit options]``: ``streamlit run app.py`` in this process, whose imports (the pages,
+    the library) are done already, with the region and inputs of ``LANTIAN_DATA`` loading in the background
+    (:func:`ui.warm.start`)."""
+    from streamlit.web import cli
+
+    from ui import warm
+
+    warm.start(str(Path(os.environ.get("LANTIAN_DATA", "demo"))))  # as ui.common.settings names it
+    return cli.main(["run", str(Path(__file__).resolve()), *args], prog_name="streamlit", standalone_mode=False) or 0
+
+
+if __name__ == "__main__" and get_script_run_ctx(suppress_warning=True) is None:  # python app.py, not a rerun
+    sys.exit(serve(sys.argv[1:]))
+main()

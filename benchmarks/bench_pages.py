@@ -4,8 +4,11 @@ The app (``streamlit run app.py``) is started on a copy of the prepared demo wor
 never written to; ``LANTIAN_BENCH_DEMO``, default ``demo``, and ``LANTIAN_BENCH_DEMO_MODEL``, default
 ``models/demo``) and driven by the walk of the browser test (:func:`tests.ui.test_e2e.walk`): every page's first
 visit (from the request to its content, the script finished) and the interactions an officer makes (another area
-and lead day, another episode, the language switch). Each run is a fresh app (no Streamlit cache); the medians of
-``LANTIAN_BENCH_REPEAT`` runs (default 3) are printed against the targets (first visit < 3 s, interaction < 0.5 s).
+and lead day, another episode, the language switch). Each run is a fresh app (no Streamlit cache; served as
+``make run`` serves it, ``python app.py``) and a fresh browser; the medians of ``LANTIAN_BENCH_REPEAT`` runs
+(default 3) are printed against the targets (first visit < 3 s, interaction < 0.5 s), with the app server's CPU
+time of each step (``/proc``: what the server computed, apart from the browser's work and the machine's load) and
+of its start (imports and the preload, :mod:`ui.warm`, before the first request).
 
 Skipped, with the reason, without Chromium and Playwright or without a prepared demo (its ``demo_status.json``
 says every step is done: ``make run`` or ``lantian demo prepare``).
@@ -84,20 +87,59 @@ def _start_app(e2e, data: Path, model: Path, tmp: Path):
     return e2e.start_app(env, timeout=180, unset=("LANTIAN_AUDIT",))
 
 
-def _one_run(e2e, data: Path, model: Path, tmp: Path, shots: Path | None = None) -> dict:
+def process_cpu(pid: int) -> float | None:
+    """A process's CPU time so far (user + system) [s], from ``/proc`` (``None`` where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _one_run(e2e, data: Path, model: Path, tmp: Path, shots: Path | None = None) -> tuple[dict, dict]:
+    """One walk on a fresh app, started once the server's start is done (its CPU time stops growing: imports and
+    the preload of :mod:`ui.warm`, at most 60 s): ``(wall seconds per step, the app server's CPU seconds per step
+    and of its start, ``"server start"``)``."""
     from playwright.sync_api import sync_playwright
 
     proc, url = _start_app(e2e, data, model, tmp)
+    cpu_log: dict = {}
     try:
+        _settled(proc.pid)
+        cpu_log["server start"] = process_cpu(proc.pid)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            timings = e2e.walk(page, url, shots, strict=False)
+            timings = e2e.walk(page, url, shots, strict=False, cpu=lambda: process_cpu(proc.pid), cpu_log=cpu_log)
             browser.close()
     finally:
-        proc.terminate()
+        _stop(proc)
+    return timings, cpu_log
+
+
+def _stop(proc) -> None:
+    """Stop the app (killed when it does not stop within 30 s: a script run still busy)."""
+    import subprocess
+
+    proc.terminate()
+    try:
         proc.wait(30)
-    return timings
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(30)
+
+
+def _settled(pid: int, timeout: float = 60.0) -> None:
+    """Until the app server's start is done: its CPU time stops growing (the background preload finished)."""
+    import time
+
+    deadline, last = time.monotonic() + timeout, process_cpu(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = process_cpu(pid)
+        if now is None or last is None or now - last < 0.02:
+            return
+        last = now
 
 
 def bench_pages(repeat: int | None = None) -> dict | None:
@@ -116,20 +158,31 @@ def bench_pages(repeat: int | None = None) -> dict | None:
 
         subprocess.run([sys.executable, "-c", "import sys; from forecast import forecasting; "
                         "forecasting.load_inputs(sys.argv[1])", str(data)], check=True, cwd=ROOT)
-        runs = []
+        runs, cpus = [], []
         for k in range(repeat):
-            runs.append(_one_run(e2e, data, model, tmp))
-            print(f"run {k + 1}: " + ", ".join(f"{n} {v:.2f}" if isinstance(v, float) else f"{n}: {v}"
-                                               for n, v in runs[-1].items()), flush=True)
+            load = os.getloadavg()[0]
+            timings, cpu = _one_run(e2e, data, model, tmp)
+            runs.append(timings)
+            cpus.append(cpu)
+            print(f"run {k + 1} (load {load:.1f} → {os.getloadavg()[0]:.1f}): "
+                  + ", ".join(f"{n} {v:.2f}" if isinstance(v, float) else f"{n}: {v}" for n, v in timings.items())
+                  + "; server CPU: " + ", ".join(f"{n} {v:.2f}" for n, v in cpu.items() if v is not None),
+                  flush=True)
     names = list(dict.fromkeys(k for r in runs for k in r if k != "not timed"))
     result = {}
+    print(f"{'':28s} {'wall (median, runs)':>44s}   server CPU (median)")
+    start = [c["server start"] for c in cpus if c.get("server start") is not None]
+    if start:
+        print(f"{'server start (preload)':28s} {'':44s}   {statistics.median(start):6.2f} s")
     for name in names:
         values = [r[name] for r in runs if name in r]
         med = statistics.median(values)
+        cpu = [c[name] for c in cpus if c.get(name) is not None]
         target = VISIT_TARGET if name.startswith("visit:") else CLICK_TARGET
         result[name] = med
         print(f"{name:28s} median {med:6.2f} s  (runs: {', '.join(f'{v:.2f}' for v in values)})  "
-              f"target < {target} s: {'met' if med < target else 'NOT met'}")
+              f"target < {target} s: {'met' if med < target else 'NOT met'}"
+              + (f"   {statistics.median(cpu):6.2f} s" if cpu else ""))
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return result
 
@@ -210,8 +263,7 @@ def screenshots(out: Path, data: Path | None = None, model: Path | None = None, 
                     page.screenshot(path=str(out / f"{name}.png"), full_page=True)
                 browser.close()
         finally:
-            proc.terminate()
-            proc.wait(30)
+            _stop(proc)
     print(f"screenshots written to {out} (issued {issued or 'the latest date'})")
     return 0
 

@@ -178,10 +178,11 @@ def episode_timeline(report: dict, area: str, *, names=None, lang: str = "zh") -
     if roll:
         fig.add_trace(go.Scatter(x=[pd.Timestamp(t).tz_localize(None) for t, _ in roll], y=[v for _, v in roll],
                                  name=labels.phrase("fig_rolling", lang), line=dict(color="grey", width=1)))
-    for d, lv in zip(dates, g["warning"]):
-        if lv != "none":
-            fig.add_vrect(x0=d, x1=d + pd.Timedelta(days=1), fillcolor=LEVEL_COLOURS[lv], opacity=0.25,
-                          line_width=0)
+    # the warning bands as one list of shapes (what add_vrect makes, without its per-call copy of the layout: a
+    # 20-area review drew its bands in seconds)
+    fig.update_layout(shapes=[dict(type="rect", xref="x", yref="y domain", x0=d, x1=d + pd.Timedelta(days=1), y0=0,
+                                   y1=1, fillcolor=LEVEL_COLOURS[lv], opacity=0.25, line=dict(width=0))
+                              for d, lv in zip(dates, g["warning"]) if lv != "none"])
     fig.add_hline(y=HEAVY_AQI, line=dict(color="red", dash="dot"))
     fig.update_layout(title=labels.phrase("fig_timeline", lang, name=names.get(area, area)), height=320,
                       margin=dict(t=40, b=20))

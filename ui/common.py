@@ -118,6 +118,7 @@ TEXT.update({
     "forecast_quality": ("预报评估", "Forecast quality"), "download_report": ("下载报告（HTML）", "Download the report (HTML)"),
     "download_json": ("下载报告数据（JSON）", "Download the report data (JSON)"),
     "source_field": ("来源", "Source"), "cst": ("北京时", "CST"),
+    "timeline_area": ("过程曲线：地区", "Timeline of"),
     "cache_rebuilt": ("页面缓存文件已损坏，已重新计算。", "A damaged page cache file was computed again."),
     "bad_issued": ("链接中的发布日期 {value} 不可用（可选 {first} 至 {last}），已显示最近一期。",
                    "The link's issue date {value} cannot be shown (allowed {first} … {last}): the latest is shown."),
@@ -219,6 +220,15 @@ def settings() -> dict:
 # ---- the logged-in account -------------------------------------------------------------------------------------
 
 @st.cache_data(show_spinner=False)
+def _account_file(path: str, stamp: float) -> bool:
+    """The accounts file read and checked (:func:`response.accounts.load_accounts`: raises its ``AccountError``)."""
+    from response import accounts
+
+    accounts.load_accounts(path)
+    return True
+
+
+@st.cache_data(show_spinner=False)
 def _demo_users(path: str, stamp: float) -> list[str]:
     from response import accounts
 
@@ -227,18 +237,24 @@ def _demo_users(path: str, stamp: float) -> list[str]:
 
 def accounts_guard(cfg: dict) -> None:
     """Stop the app with instructions when the accounts file is unusable, or holds demo accounts while the data are
-    not the simulated demo world (the demo password must never open a real duty workflow)."""
+    not the simulated demo world (the demo password must never open a real duty workflow). The demo password is
+    checked against the accounts' hashes (bcrypt: about 70 ms per account) only where it matters: not on the demo
+    world nor on its first start."""
     from forecast import workspace
     from response import accounts
 
     path = cfg["accounts"]
+    stamp = path.stat().st_mtime if path.exists() else 0.0
+    first_start = cfg["prepare_demo"] and not cfg["data"].exists()  # the default demo world is about to be made
     try:
-        users = _demo_users(str(path), path.stat().st_mtime if path.exists() else 0.0)
+        _account_file(str(path), stamp)
+        if first_start or workspace.is_demo_world(cfg["data"]):
+            return
+        users = _demo_users(str(path), stamp)
     except accounts.AccountError as exc:
         st.error(t("accounts_error").format(msg=exc))
         st.stop()
-    first_start = cfg["prepare_demo"] and not cfg["data"].exists()  # the default demo world is about to be made
-    if users and not first_start and not workspace.is_demo_world(cfg["data"]):
+    if users:
         st.error(t("demo_on_real").format(path=path, users=", ".join(users), data=cfg["data"]))
         st.stop()
 
@@ -324,13 +340,29 @@ def region(data: str):
     """The data directory's region (its ``region/`` folder, else ``LANTIAN_REGION``, else the shipped one)."""
     from forecast.region import load_region
 
-    return load_region(data=data)
+    from ui import warm
+
+    preloaded = warm.take("region", data)  # loaded as the server started (python app.py)
+    return preloaded if preloaded is not None else load_region(data=data)
+
+
+@st.cache_resource(show_spinner=False)
+def map_geoms(data: str) -> dict:
+    """The region's boundaries simplified for the maps (:func:`forecast.areas.map_outlines`), once per process."""
+    from forecast.areas import map_outlines
+
+    return map_outlines(region(data).boundaries)
 
 
 @st.cache_resource(show_spinner="读取观测与气象数据 / loading observations and meteorology …")
 def inputs(data: str):
     from forecast import forecasting
 
+    from ui import warm
+
+    preloaded = warm.take("inputs", data)  # loaded as the server started (python app.py), with region(data)
+    if preloaded is not None and preloaded.region is region(data):
+        return preloaded
     return forecasting.load_inputs(data, region=region(data))
 
 

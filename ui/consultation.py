@@ -11,7 +11,7 @@ from forecast import decision, forecasting, labels, products
 from response import figures
 from ui.briefing import briefing_download
 from ui.common import (L, adjusted_doc, allowed, audit_path, current_account, forecast_doc, issue_date_slider, lang,
-                       level_chip, model_stamp, page_start, region, show_table, t, unit_names)
+                       level_chip, map_geoms, model_stamp, page_start, region, show_table, t, unit_names)
 
 
 @st.cache_data(show_spinner="读取气象场 / reading the GRIB fields …", max_entries=64)
@@ -33,11 +33,10 @@ def render():
     if len(adjustments):
         use = st.toggle(t("show_adjusted"), value=True)
         doc = doc if use else model_doc
-    reg = region(str(cfg["data"]))
     names = unit_names(cfg["data"])
     left, right = st.columns([3, 2])
     with left:
-        level_map(doc, names, reg.boundaries)
+        level_map(doc, names, map_geoms(str(cfg["data"])))
     with right:
         chips = [level_chip(lv, f"{L('levels', lv)}{t('colon')}{n}") for lv, n in products.level_counts(doc).items()]
         st.markdown(" ".join(chips), unsafe_allow_html=True)
@@ -187,7 +186,7 @@ def render_driver_maps(cfg, issued) -> None:
                + labels.phrase("paren", lang(), text=t("cst")))
     reg = region(str(cfg["data"]))
     st.plotly_chart(figures.driver_map(field.lat, field.lon, field.values, var, field.wind_u, field.wind_v,
-                                       geoms=reg.boundaries, areas=reg.areas), width="stretch")
+                                       geoms=map_geoms(str(cfg["data"])), areas=reg.areas), width="stretch")
 
 
 def render_adjustment(cfg, model_doc: dict, area_id: str, adjustments, names: dict) -> None:

@@ -83,6 +83,25 @@ def _episodes(data: str, key: str):
     return episodes.detect_episodes(inputs(data).obs.daily)
 
 
+def timeline_areas(report: dict) -> list[str]:
+    """The episode's areas, the highest observed peak first (the forecast quality's ``observed_peak_aqi``)."""
+    areas = list(dict.fromkeys(rec["area_id"] for rec in report["timeline"]))
+    peak = {a: (report.get("forecast_quality", {}).get(a) or {}).get("observed_peak_aqi") for a in areas}
+    return sorted(areas, key=lambda a: -(peak[a] if isinstance(peak[a], (int, float)) and peak[a] == peak[a] else -1))
+
+
+@st.fragment
+def timeline_part(report: dict, names: dict) -> None:
+    """One area's timeline at a time (:func:`response.figures.episode_timeline`), the area with the highest
+    observed peak first: all of them at once (20 charts on the demo) took the browser seconds to draw. A fragment:
+    another area redraws this chart only."""
+    areas = timeline_areas(report)
+    if not areas:
+        return
+    area = st.selectbox(t("timeline_area"), areas, format_func=lambda a: names.get(a, a), key="review_area")
+    st.plotly_chart(figures.episode_timeline(report, area, names=names, lang=lang()), width="stretch")
+
+
 def _stamp(*paths) -> float:
     return sum(Path(p).stat().st_mtime for p in paths if p is not None and Path(p).exists())
 
@@ -146,8 +165,11 @@ def render():
     for key in ("caveat", "caveat_history"):
         if eff.get(key):
             st.warning(_in_language(eff[key]))
-    for fig in figures.report_figures(report, names=names, lang=lang()):
-        st.plotly_chart(fig, width="stretch")
+    timeline_part(report, names)
+    st.plotly_chart(figures.warning_outcomes(report, lang()), width="stretch")
+    effect = figures.effect_bars(report, names=names, lang=lang())
+    if effect is not None:
+        st.plotly_chart(effect, width="stretch")
     level_cols = [labels.column(c, lang()) for c in ("observed_implied_level", "issued_level")]
     st.subheader(t("warning_quality"))
     show_table(quality_table(report["warning_quality"], _WARNING_COLUMNS, names), level_columns=level_cols)
@@ -159,7 +181,8 @@ def render():
         st.subheader(t("model_vs_consultation"))
         show_table(products.scores_table(report["consultation"], lang=lang()), width="content")
     c1, c2 = st.columns(2)
-    c1.download_button(t("download_report"), R.html(report).encode("utf-8"),
+    # the files are made when a button is clicked: the HTML report inlines plotly (offline), about 1 s to write
+    c1.download_button(t("download_report"), lambda: R.html(report).encode("utf-8"),
                        file_name=f"{R.report_stem(report)}.html", mime="text/html")
-    c2.download_button(t("download_json"), json.dumps(report, ensure_ascii=False, default=str),
-                       file_name="report.json")
+    c2.download_button(t("download_json"), lambda: json.dumps(report, ensure_ascii=False, default=str),
+                       file_name="report.json", mime="application/json")

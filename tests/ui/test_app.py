@@ -248,7 +248,15 @@ def _check_review(at, world):
     quality = _table(at, "评估结果")
     assert len(quality) > 0 and {"地区", "评估结果", "发布级别", "提前时间（小时）"} <= set(quality.columns)
     assert set(quality["评估结果"]) <= {labels.label("outcomes", o) for o in labels.codes("outcomes")}
-    assert len(at.get("plotly_chart")) >= 3
+    assert len(at.get("plotly_chart")) >= 2  # one area's timeline, the outcomes (and the effect when estimated)
+    # one timeline at a time, the highest observed peak first; another area redraws it
+    box = next(b for b in at.selectbox if b.label == "过程曲线：地区")
+    fq = _table(at, "实况AQI峰值")
+    peaks = dict(zip(fq["地区"], pd.to_numeric(fq["实况AQI峰值"], errors="coerce")))
+    assert box.options[box.index] == max(peaks, key=lambda a: peaks[a] if peaks[a] == peaks[a] else -1)
+    first = _chart_texts(at)
+    box.select_index(1).run()
+    assert not at.exception and _chart_texts(at) != first
 
 
 def _check_review_en(at, world):

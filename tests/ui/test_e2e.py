@@ -31,11 +31,12 @@ def free_port() -> int:
 
 
 def start_app(env: dict, *, timeout: float = 60, unset=()):
-    """``streamlit run app.py`` on a free loopback port with ``env`` added (and the variables ``unset`` removed):
-    ``(process, url)`` once healthy."""
+    """The app as ``make run`` serves it (``python app.py``: ``streamlit run app.py`` with the pages imported and the
+    inputs loaded as the server starts, :mod:`ui.warm`) on a free loopback port with ``env`` added (and the
+    variables ``unset`` removed): ``(process, url)`` once healthy."""
     port = free_port()
     full = {k: v for k, v in {**os.environ, **env}.items() if k not in unset}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--server.port",
                              str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
                             cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -76,11 +77,23 @@ def settle(page, timeout: float = 240_000):
     page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout)
 
 
-def _timed(timings: dict, key: str, action, *, optional: bool = False):
-    """Time ``action`` into ``timings[key]``; an ``optional`` one that times out is left out (and named in
-    ``timings["not timed"]``) so that the others are still reported."""
+def _timed(timings: dict, key: str, action, *, optional: bool = False, cpu=None, cpu_log: dict | None = None,
+           before=None):
+    """Time ``action`` into ``timings[key]`` (after ``before``, untimed: opening a list); an ``optional`` one that
+    times out is left out (and named in ``timings["not timed"]``) so that the others are still reported. With
+    ``cpu`` (a function giving the app server's CPU seconds so far), the server's CPU time of the action goes to
+    ``cpu_log[key]``."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    try:
+        if before is not None:
+            before()
+    except PlaywrightTimeout:
+        if not optional:
+            raise
+        timings.setdefault("not timed", []).append(key)
+        return
+    c0 = cpu() if cpu else None
     t0 = time.perf_counter()
     try:
         action()
@@ -90,67 +103,90 @@ def _timed(timings: dict, key: str, action, *, optional: bool = False):
         timings.setdefault("not timed", []).append(key)
         return
     timings[key] = round(time.perf_counter() - t0, 3)
+    if cpu and cpu_log is not None and c0 is not None:
+        c1 = cpu()
+        if c1 is not None:
+            cpu_log[key] = round(c1 - c0, 3)
 
 
-def _pick(page, label: str, option_index: int = 1):
-    """Choose another option of the selectbox labelled ``label``."""
+def _open(page, label: str, option_index: int = 1, into: dict | None = None) -> dict:
+    """Open the list of the selectbox labelled ``label`` until its option ``option_index`` shows (a rerun of the
+    page can close the list as it opens: then again); ``{"option": locator}`` (also put into ``into``)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
-    for attempt in range(2):  # a rerun of the page can close the list as it opens
+    into = {} if into is None else into
+    for attempt in range(4):
         box.click()
+        option = page.locator("[role='option']").nth(option_index)
         try:
-            page.locator("[role='option']").nth(option_index).click(timeout=15_000)
-            return
-        except Exception:
-            if attempt:
+            option.wait_for(state="visible", timeout=5_000)
+            into["option"] = option
+            return into
+        except PlaywrightTimeout:
+            if attempt == 3:
                 raise
             page.keyboard.press("Escape")
+            settle(page)
+    return into
 
 
-def walk(page, url: str, shots: Path | None = None, *, strict: bool = True) -> dict:
+def _choose(timings: dict, key: str, page, label: str, option_index: int = 1, **kw) -> None:
+    """Time choosing an option of a selectbox: from the click on the option to the page settled (opening the list
+    is not timed)."""
+    opened: dict = {}
+    _timed(timings, key, lambda: (opened["option"].click(), settle(page)),
+           before=lambda: _open(page, label, option_index, opened), **kw)
+
+
+def walk(page, url: str, shots: Path | None = None, *, strict: bool = True, cpu=None,
+         cpu_log: dict | None = None) -> dict:
     """Visit every page once in Chinese (its first visit timed: from the request to its content, the script
     finished), then time the interactions an officer makes: another area and lead day on the consultation page,
     another issue date, area and the language switch on the duty page, another episode on the review page, the
     language switch there. Returns ``{name: seconds}`` (``visit:<page>``,
-    ``click:<what>``); screenshots to ``shots`` when given. Not ``strict``: an interaction that times out is left
-    out (listed under ``"not timed"``) instead of failing the walk."""
+    ``click:<what>``: from the choice — the option clicked, not the list opened — to the page settled);
+    screenshots to ``shots`` when given. Not ``strict``: an interaction that times out is left
+    out (listed under ``"not timed"``) instead of failing the walk. ``cpu``, ``cpu_log``: the server's CPU time of
+    each timed step (:func:`_timed`)."""
     timings: dict = {}
+    kw = {"cpu": cpu, "cpu_log": cpu_log}
     for path, text, ready, name in PAGES:
         def visit():
             page.goto(url + path, timeout=240_000)
             page.get_by_role("heading", name=text).first.wait_for(timeout=240_000)
             page.locator(ready).first.wait_for(timeout=240_000)  # the page's content, not just its header
             settle(page)
-        _timed(timings, f"visit:{name}", visit)
+        _timed(timings, f"visit:{name}", visit, **kw)
         assert page.locator("[data-testid='stException']").count() == 0, path
         if shots is not None:
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     page.goto(url + "/", timeout=240_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=240_000)
     settle(page)
-    _timed(timings, "click:consultation_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict)
+    _choose(timings, "click:consultation_area", page, "地区", optional=not strict, **kw)
     page.keyboard.press("Escape")
     _timed(timings, "click:consultation_lead", lambda: (page.get_by_text("D2", exact=True).first.click(),
-                                                        settle(page)), optional=not strict)
+                                                        settle(page)), optional=not strict, **kw)
     page.goto(url + "/duty", timeout=240_000)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
     settle(page)
-    _timed(timings, "click:duty_issued", lambda: (_pick(page, "预报发布日期"), settle(page)), optional=not strict)
+    _choose(timings, "click:duty_issued", page, "预报发布日期", optional=not strict, **kw)
     page.keyboard.press("Escape")
-    _timed(timings, "click:duty_area", lambda: (_pick(page, "地区"), settle(page)), optional=not strict)
+    _choose(timings, "click:duty_area", page, "地区", optional=not strict, **kw)
     page.keyboard.press("Escape")
     _timed(timings, "click:duty_language", lambda: (page.get_by_text("English", exact=True).first.click(),
-                                                    settle(page)), optional=not strict)
+                                                    settle(page)), optional=not strict, **kw)
     page.get_by_text("中文", exact=True).first.click()
     settle(page)
     page.goto(url + "/review", timeout=240_000)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
     settle(page)
     if page.locator("[data-testid='stSelectbox']").filter(has_text="污染过程").count():
-        _timed(timings, "click:review_episode", lambda: (_pick(page, "污染过程", 0), settle(page)),
-               optional=not strict)
+        _choose(timings, "click:review_episode", page, "污染过程", 0, optional=not strict, **kw)
         page.keyboard.press("Escape")
     _timed(timings, "click:language", lambda: (page.get_by_text("English", exact=True).first.click(), settle(page)),
-           optional=not strict)
+           optional=not strict, **kw)
     page.get_by_text("中文", exact=True).first.click()
     settle(page)
     assert page.locator("[data-testid='stException']").count() == 0
