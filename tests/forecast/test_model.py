@@ -182,6 +182,8 @@ def test_lead_days_1_2_are_decided_by_their_own_classifiers(winter_model, table)
     assert card["short_lead_classifiers"]["lead_days"] == [1, 2]
     assert card["short_lead_classifiers"]["decision"]["p200_L12"] == m.decision["p200_L12"]
     assert card["short_lead_classifiers"]["params"] == M.SHORT_PARAMS == {"min_data_in_leaf": 50}
+    # in the card's params too, which the registry compares: a retrain with other leaves is another model
+    assert card["params"]["short_min_data_in_leaf"] == 50 and card["params"]["min_data_in_leaf"] == 300
     p = m.predict(table)
     X = m.matrix(table)
     short = table["lead"].isin([1, 2]).to_numpy()
