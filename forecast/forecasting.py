@@ -341,8 +341,10 @@ def train(data, model_dir, *, until=None, start=None, cache=None, progress: Prog
     model.card["short_lead_classifiers"] = {
         "lead_days": sorted({k for leads in short for k in leads}),
         "decision": {n: model.decision.get(n) for names in short.values() for n in names},
-        "note": "AQI > 150/200/300 classifiers trained, calibrated and thresholded on these lead days' rows only "
-                "(forecast.model.SHORT_LEADS); the other lead days use the classifiers of every lead day"}
+        "params": dict(M.SHORT_PARAMS) if short else {},
+        "note": "AQI > 150/200/300 classifiers trained (with params overriding the card's params), calibrated and "
+                "thresholded on these lead days' rows only (forecast.model.SHORT_LEADS, SHORT_PARAMS); the other "
+                "lead days use the classifiers of every lead day"}
     # the climatology is written with the model, into its temporary folder: the old model stays whole until then
     def save(folder):
         model.save(folder, also=lambda tmp: clim.reset_index().to_parquet(tmp / "climatology.parquet", index=False))

@@ -83,7 +83,10 @@ def training_card(model: M.Forecaster, frame: pd.DataFrame, *, last, name: str, 
                            "analyses alone has learnt from perfect meteorology and forecasts with the errors of "
                            "whatever meteorology it is given",
         "trained_months": sorted(int(m) for m in used["target_date"].dt.month.unique()),
-        "data_hash": dhash, "seed": seed, "rounds": rounds, "params": M.DEFAULT_PARAMS,
+        "data_hash": dhash, "seed": seed, "rounds": rounds,
+        # the days-1–2 classifiers' own settings as short_<name>: a model trained with other ones is another
+        # model for the registry (_SAME_MODEL compares params)
+        "params": {**M.DEFAULT_PARAMS, **{f"short_{k}": v for k, v in M.SHORT_PARAMS.items()}},
         "quantiles": list(M.QUANTILES), "thresholds": list(M.THRESHOLDS),
         "imbalance": "classifiers: scale_pos_weight = min(10, sqrt(neg/pos)); 5 cross-fitted fold models by "
                      "interleaved weeks, each calibrated (isotonic) on its held-out weeks; event forecast at the "

@@ -181,6 +181,9 @@ def test_lead_days_1_2_are_decided_by_their_own_classifiers(winter_model, table)
     card = json.loads((winter_model / "model_card.json").read_text())
     assert card["short_lead_classifiers"]["lead_days"] == [1, 2]
     assert card["short_lead_classifiers"]["decision"]["p200_L12"] == m.decision["p200_L12"]
+    assert card["short_lead_classifiers"]["params"] == M.SHORT_PARAMS == {"min_data_in_leaf": 50}
+    # in the card's params too, which the registry compares: a retrain with other leaves is another model
+    assert card["params"]["short_min_data_in_leaf"] == 50 and card["params"]["min_data_in_leaf"] == 300
     p = m.predict(table)
     X = m.matrix(table)
     short = table["lead"].isin([1, 2]).to_numpy()
@@ -207,3 +210,13 @@ def test_a_model_without_short_lead_classifiers_uses_the_general_ones(winter_mod
     one = Forecaster.fit(table, rounds=5)
     assert one.short_classifiers() == {} and not any("_L" in k for k in one.boosters)
     assert set(one.decision) == {"p150", "p200", "p300"}
+
+
+def test_short_lead_classifiers_have_smaller_leaves_unless_params_say_otherwise(table):
+    m = Forecaster.fit(table, rounds=3)
+    leaf = {name: b.params["min_data_in_leaf"] for name, b in m.boosters.items()}
+    assert {leaf[f"p{th}_L12_f0"] for th in M.THRESHOLDS} == {M.SHORT_PARAMS["min_data_in_leaf"]}
+    assert {leaf[f"p{th}_f0"] for th in M.THRESHOLDS} | {leaf["aqi_q50"], leaf["dust_f0"]} == \
+        {M.DEFAULT_PARAMS["min_data_in_leaf"]}
+    given = Forecaster.fit(table, rounds=3, params={"min_data_in_leaf": 20})  # an explicit choice wins everywhere
+    assert {b.params["min_data_in_leaf"] for b in given.boosters.values()} == {20}
