@@ -244,6 +244,21 @@ def is_demo_event(event: dict) -> bool:
     return str(event.get("reason") or "").startswith(DEMO_MARK) and bool(details.get("demo"))
 
 
+#: the workspace file recording the demo warning history written (model version and counts)
+HISTORY_MARKER = "demo_history.json"
+
+
+def _empty_history(marker: Path, version: str) -> bool:
+    """Whether ``marker`` records a demo warning history of ``version`` that wrote no event (an unreadable marker:
+    no)."""
+    try:
+        m = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(m, dict) and m.get("model_version") == version and \
+        not any(m.get(k) for k in ("proposed", "decisions", "advisories"))
+
+
 def warning_history(store, table, *, region=None, progress=None) -> dict:
     """Write the demo warning history of a forecast ``table`` (rows of many issue dates, as
     :func:`forecast.forecasting.forecast_table` makes them) into an open audit ``store``.
@@ -497,8 +512,11 @@ def prepare(data, model_dir, *, seed: int = DEMO["seed"], start: str = DEMO["sta
 
         key = "history"
         status.start(key)
+        # a history that proposed nothing (no episode inside the issuing window) leaves no event behind: a marker
+        # says it was written for this model, so a second run does not write it again
+        marker = workspace.cache_dir(data) / HISTORY_MARKER
         with audit.open_store(workspace.audit_path(data)) as store:
-            has_history = any(is_demo_event(e) for e in store.events())
+            has_history = any(is_demo_event(e) for e in store.events()) or _empty_history(marker, model.version)
             if not has_history:
                 if table is None:
                     table = archive.archived_forecasts(data, model_version=model.version)
@@ -506,6 +524,7 @@ def prepare(data, model_dir, *, seed: int = DEMO["seed"], start: str = DEMO["sta
                 log("writing the demo warning history into the audit store")
                 done["history"] = warning_history(store, table, region=region,
                                                   progress=lambda d, n: status.detail(key, f"{d}/{n}"))
+                marker.write_text(json.dumps({"model_version": model.version, **done["history"]}), encoding="utf-8")
                 status.finish(key, f"{done['history']['decisions']} decisions")
             else:
                 status.finish(key, skipped=True)

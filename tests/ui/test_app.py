@@ -402,7 +402,7 @@ def test_issue_flow_writes_an_audit_event(env):
     assert events[0]["details"]["override"] is True and events[0]["details"]["login"] == "duty"
 
 
-def test_the_edited_bulletin_is_previewed_and_is_what_is_issued(env):
+def test_the_edited_bulletin_is_previewed_and_is_what_is_issued(env, seven_day_window):
     at = log_in(page("duty").run(), "duty")
     draft = next(m for m in _texts(at, "markdown") if m.startswith("# ") and "包头市" in m)  # the preview
     assert not [a for a in at.text_area if a.label == "通知草稿"]  # no editor until asked for
