@@ -134,6 +134,12 @@ def load_policy(path: str | Path | None = None) -> dict:
     return {**table, "lift_hours": float(lift), "issue_window_days": int(window)}
 
 
+def beyond_window(level: str, first_trigger_day: int | None, issue_window_days: int = ISSUE_WINDOW_DAYS) -> bool:
+    """Whether the triggering run of ``level`` begins after the issuing window [lead days] (an unknown start is
+    read as day 1: inside)."""
+    return level != "none" and first_trigger_day is not None and first_trigger_day > issue_window_days
+
+
 def lowest_trigger(rules: str) -> float:
     """The lowest AQI any clause of the rule set compares with (150 for MEE-2024, 200 for MEE-2019)."""
     return float(min(c.get("above", c.get("at_least")) for c in clause_leaves(rules)))
@@ -182,7 +188,7 @@ def step(state: WarningState, proposed: str, forecast_aqi, *, issue_date: str, r
     if first_trigger_day is not None:
         lead = float(24 * first_trigger_day - issue_hour)  # from issue_hour on day 0 to 00:00 of the trigger day
     # whether the proposed level's run begins inside the issuing window (unknown: read as day 1, inside)
-    later = proposed != "none" and first_trigger_day is not None and first_trigger_day > issue_window_days
+    later = beyond_window(proposed, first_trigger_day, issue_window_days)
     outlook = {"day": first_trigger_day, "level": proposed, "window": issue_window_days}
     if LEVEL_RANK[proposed] > LEVEL_RANK[cur] and not later:
         t = _transition("issue" if cur == "none" else "upgrade", proposed, cur, "lc_issue",

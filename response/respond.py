@@ -211,8 +211,8 @@ def respond(forecast, *, out_dir: str | Path | None = None, rules: str | None = 
         ep = causes.episode(area, policy=cause_policy, calendar=region.calendar)
         # the cascade (zones, banners/counties following their league/city) acts on what is inside the issuing
         # window; a level whose run begins later is the area's outlook, shown and reasoned, not acted on
-        trig0 = (area.get("trigger_days") or [1])[0]
-        later = not ep.advisory and area["level"] != "none" and trig0 > policy["issue_window_days"]
+        later = not ep.advisory and lifecycle.beyond_window(area["level"], (area.get("trigger_days") or [1])[0],
+                                                            policy["issue_window_days"])
         own[area["area_id"]] = "none" if ep.advisory or later else area["level"]
         per_area[area["area_id"]] = {"area": area, "advisory": ep.advisory, "cause": ep.cause, "episode": ep,
                                      "outlook": area["level"] if later else None}

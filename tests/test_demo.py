@@ -16,11 +16,13 @@ N_DAYS = 6
 
 @pytest.fixture(scope="module")
 def prepared(winter_world, winter_inputs, winter_model, tmp_path_factory):
-    """Copies of the winter world (its workspace too: the inputs are cached) and of its small model (trained until
-    20 Dec, few rounds: mechanics, not skill), prepared as the demo is."""
+    """Copies of the winter world (its workspace too: the inputs are cached; not what other tests left in it — the
+    audit store, the archive, the page cache the app's tests filled, a demo's status and history marker) and of its
+    small model (trained until 20 Dec, few rounds: mechanics, not skill), prepared as the demo is."""
     root = tmp_path_factory.mktemp("demo")
     world = root / "world"
-    shutil.copytree(winter_world, world, ignore=shutil.ignore_patterns("audit.db*", "archive", "demo_status.json"))
+    shutil.copytree(winter_world, world, ignore=shutil.ignore_patterns(
+        "audit.db*", "archive", "demo_status.json", "pages", demo.HISTORY_MARKER))
     shutil.copytree(winter_model, root / "model")
     lines = []
     done = demo.prepare(world, root / "model", train_until=TRAIN_UNTIL, verify_start=VERIFY[0],

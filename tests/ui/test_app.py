@@ -601,11 +601,17 @@ def test_first_start_prepares_the_demo_with_progress(tmp_path, monkeypatch):
     assert len(at.get("plotly_chart")) >= 2  # the page went on to show the forecast
 
 
-def test_a_link_opens_the_consultation_on_its_issue_date(env):
-    at = page("consultation")
-    at.query_params["issued"] = "2023-12-22"
+def linked(name: str, issued: str):
+    """The page ``name`` opened through a link carrying ``?issued=``, run."""
+    at = page(name)
+    at.query_params["issued"] = issued
     at.run()
     assert not at.exception, at.exception
+    return at
+
+
+def test_a_link_opens_the_consultation_on_its_issue_date(env):
+    at = linked("consultation", "2023-12-22")
     assert str(by_label(at.select_slider, "预报发布日期").value) == "2023-12-22"
     assert at.query_params["issued"] == "2023-12-22" and not at.warning
     by_label(at.select_slider, "预报发布日期").set_value(by_label(at.select_slider, "预报发布日期").options[-1]).run()
@@ -615,20 +621,14 @@ def test_a_link_opens_the_consultation_on_its_issue_date(env):
 
 @pytest.mark.parametrize("value", ["2023-02-30", "1999-01-01", "yesterday"])
 def test_a_link_with_an_unusable_issue_date_says_so_and_shows_the_latest(env, value):
-    at = page("consultation")
-    at.query_params["issued"] = value
-    at.run()
-    assert not at.exception, at.exception
+    at = linked("consultation", value)
     slider = by_label(at.select_slider, "预报发布日期")
     assert str(slider.value) == str(slider.options[-1])
     assert any(value in w.value and "不可用" in w.value for w in at.warning)
 
 
 def test_a_link_opens_the_duty_page_on_its_issue_date(env):
-    at = page("duty")
-    at.query_params["issued"] = "2023-12-21"
-    at.run()
-    assert not at.exception, at.exception
+    at = linked("duty", "2023-12-21")
     assert str(by_label(at.selectbox, "预报发布日期").value) == "2023-12-21"
 
 
