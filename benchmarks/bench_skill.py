@@ -61,7 +61,12 @@ def one_world(data: Path, start: str, cache: Path | None = None) -> dict:
         forecasting.train(data, model_dir, until=until, inputs=inputs)
         t_train = time.perf_counter() - t
         # update_card: the temporary model keeps its level record (levels_verification.csv), read back here
-        res = forecasting.run_verify(data, model_dir, *verify, inputs=inputs, update_card=True, cache=cache)
+        from response import episodes
+
+        record = episodes.warnings_record(data)  # the simulated authorities' warnings (warnings/issued.csv)
+        in_force = episodes.read_warnings(record) if record is not None else None
+        res = forecasting.run_verify(data, model_dir, *verify, inputs=inputs, update_card=True, cache=cache,
+                                     in_force=in_force)
         record, _ = forecasting.level_record(model_dir)
     finally:
         shutil.rmtree(model_dir, ignore_errors=True)
@@ -69,6 +74,7 @@ def one_world(data: Path, start: str, cache: Path | None = None) -> dict:
     s = s[s["threshold"].isin([150, 200])].set_index(["model", "lead_day", "threshold"])
     levels = {r["model"]: r for r in res["levels"]}
     return {"scores": s, "levels": levels, "train_s": t_train, "warnings": res.get("warnings", []),
+            "under_measures": res.get("under_measures", []),
             "reliability": res["reliability"], "record": record}
 
 
@@ -92,6 +98,18 @@ def summary(results: list[dict]) -> str:
                          f"{_cell(col('lantian', 'far'))} | {_cell(col('lantian', 'brier_skill_score'))} | "
                          f"{_cell(col('persistence', 'ts'))} |")
         lines.append("")
+    lines.append("| AQI > 200, lead | false alarms | on days with a warning in force | TS / POD / FAR of the days without |")
+    lines.append("|---|---|---|---|")
+    for lead in LEADS:
+        rows = [x for r in results for x in r.get("under_measures", []) if x["lead_day"] == lead]
+        if rows:
+            fa = [x["false_alarms"] for x in rows]
+            um = [x["false_alarms_under_measures"] for x in rows]
+            lines.append(f"| {lead} | {sum(fa)} ({', '.join(map(str, fa))}) | {sum(um)} ({', '.join(map(str, um))}) | "
+                         f"{_cell([x['ts_without_measures'] for x in rows])} / "
+                         f"{_cell([x['pod_without_measures'] for x in rows])} / "
+                         f"{_cell([x['far_without_measures'] for x in rows])} |")
+    lines.append("")
     lines.append("| warning levels | hits | misses | false alarms |")
     lines.append("|---|---|---|---|")
     for model in ("lantian", "persistence"):

@@ -640,7 +640,7 @@ def level_record(model_dir) -> tuple[pd.DataFrame, str]:
 
 def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str | None = None,
                inputs: Inputs | None = None, progress: bool = False, update_card: bool = True,
-               thresholds: Thresholds | None = None) -> dict:
+               thresholds: Thresholds | None = None, in_force: pd.DataFrame | None = None) -> dict:
     """Verify the model on issue dates [start, end] against persistence and climatology (the JSON contract).
 
     Parameters
@@ -658,6 +658,10 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     thresholds : Thresholds, optional
         Decision thresholds of the hindcast's proposed levels (default: those in force,
         :func:`forecast.decision.thresholds_in_force`).
+    in_force : DataFrame, optional
+        The days each area had a warning in force (``area_id, date[, level]``: the warnings record,
+        :func:`response.episodes.read_warnings`): the AQI > 200 false alarms on those days are counted apart
+        (``under_measures``, :func:`forecast.verification.under_measures`).
 
     Returns
     -------
@@ -710,6 +714,8 @@ def run_verify(data, model_dir, start, end, *, cache=None, out=None, rules: str 
     cases = V.verification_cases(hc, clim_samples)
     result = V.score_table(cases)
     result["levels"] = V.level_scores(hc, path=_rules_path(inputs))
+    if in_force is not None:  # false alarms on days whose measures may have prevented the heavy day
+        result["under_measures"] = V.under_measures(cases, in_force)
     record = V.level_record(hc, path=_rules_path(inputs))
     result["reliability"] = V.reliability_scores(hc, record)
     result["level_decision"] = {"thresholds": thresholds.as_dict(), "source": thresholds.source,

@@ -149,6 +149,80 @@ def score_table(cases: pd.DataFrame) -> dict:
     return {"scores": _clean(scores), "continuous": _clean(cont)}
 
 
+def under_measures(cases: pd.DataFrame, in_force: pd.DataFrame, *, threshold: int = 200,
+                   model: str = "lantian") -> list[dict]:
+    """The yes/no forecast of "AQI > ``threshold``" split by whether the target day had a warning in force in the
+    area (its emission cuts and measures acting on the day verified), per lead day.
+
+    A heavy day forecast for a day on which the area's contingency plan was in force and that then stayed below the
+    threshold counts as a false alarm in :func:`score_table`, although the measures may be what kept it below:
+    a verification against observations cannot tell a false alarm from a prevented heavy day. This splits the
+    contingency counts so a reader sees how much of the false-alarm ratio falls on such days, and the scores of the
+    days without measures (where the observation is what the forecast was of).
+
+    Parameters
+    ----------
+    cases : DataFrame
+        Verification cases (:func:`verification_cases`): ``model``, ``area_id``, ``lead``, ``target_date``,
+        ``obs_aqi`` [1] and ``event_gt<threshold>``.
+    in_force : DataFrame
+        ``area_id``, ``date`` (and optionally ``level``): the days each area had a warning in force (the warnings
+        record, :func:`response.episodes.read_warnings`; rows with level ``none`` are not in force).
+    threshold : int
+        One of :data:`THRESHOLDS` [1].
+
+    Returns
+    -------
+    list of dict
+        Per lead day: ``false_alarms`` and ``false_alarms_under_measures`` (of them, on a day with a warning in
+        force), ``days_under_measures`` (verified cases on such days), and ``ts``/``pod``/``far`` of the cases
+        without measures in force (``*_without_measures``).
+
+    Raises
+    ------
+    ValueError
+        A threshold outside :data:`THRESHOLDS`, or ``in_force`` without ``area_id`` and ``date``.
+    """
+    if threshold not in THRESHOLDS:
+        raise ValueError(f"threshold {threshold!r} is not one of {list(THRESHOLDS)}")
+    if not {"area_id", "date"} <= set(in_force.columns):
+        raise ValueError(f"the warnings in force need columns area_id, date; got {list(in_force.columns)}")
+    w = in_force if "level" not in in_force.columns else in_force[in_force["level"].astype(str) != "none"]
+    keys = set(zip(w["area_id"].astype(str), pd.to_datetime(w["date"]).dt.normalize()))
+    g = cases[(cases["model"] == model) & np.isfinite(cases["obs_aqi"].to_numpy(float))]
+    out = []
+    for lead, c in g.groupby("lead", sort=True):
+        under = np.fromiter(((a, d) in keys for a, d in zip(c["area_id"].astype(str),
+                                                             pd.to_datetime(c["target_date"]).dt.normalize())),
+                            bool, len(c))
+        fc = c[f"event_gt{threshold}"].to_numpy(float) > 0.5
+        ob = c["obs_aqi"].to_numpy(float) > threshold
+        free = contingency(ob[~under].astype(float), fc[~under].astype(float))
+        out.append({"lead_day": int(lead), "threshold": threshold, "false_alarms": int((fc & ~ob).sum()),
+                    "false_alarms_under_measures": int((fc & ~ob & under).sum()),
+                    "days_under_measures": int(under.sum()), "cases": int(len(c)),
+                    "ts_without_measures": free["ts"], "pod_without_measures": free["pod"],
+                    "far_without_measures": free["far"]})
+    return _clean(out)
+
+
+def under_measures_text(rows: list[dict]) -> str:
+    """The false alarms on days with measures in force, a line per lead day (for ``lantian verify``)."""
+    if not rows:
+        return ""
+    th = rows[0]["threshold"]
+    lines = [f"AQI > {th} false alarms on days with a warning in force (measures may have prevented the heavy day), "
+             "and the scores of the days without:",
+             "  lead  false alarms  under measures  days under measures    TS   POD   FAR (days without measures)"]
+    for r in rows:
+        def f(v):
+            return "  nan" if v is None else f"{v:5.2f}"
+        lines.append(f"  {r['lead_day']:>4} {r['false_alarms']:>13} {r['false_alarms_under_measures']:>15} "
+                     f"{r['days_under_measures']:>20} {f(r['ts_without_measures'])} {f(r['pod_without_measures'])} "
+                     f"{f(r['far_without_measures'])}")
+    return "\n".join(lines)
+
+
 def _clean(records: list[dict]) -> list[dict]:
     out = []
     for r in records:

@@ -356,8 +356,10 @@ def _cmd_verify(args) -> int:
     start, end = forecasting.issue_period(args.start, args.end, names=("--start", "--end"))
     result = forecasting.run_verify(args.data, args.model, start, end, cache=args.cache, out=args.out,
                                     rules=args.rules, progress=not args.quiet, inputs=_inputs(args),
-                                    thresholds=_thresholds(args))
+                                    thresholds=_thresholds(args), in_force=_in_force(args))
     print(result["table"])
+    if result.get("under_measures"):
+        print(verification.under_measures_text(result["under_measures"]))
     print(verification.reliability_text(result["reliability"]))
     print("\nwarning levels (hits / misses / false alarms / exact-level accuracy):")
     for r in result["levels"]:
@@ -372,6 +374,16 @@ def _cmd_verify(args) -> int:
     if args.out:
         print(f"scores written to {args.out}")
     return 0
+
+
+def _in_force(args):
+    """The warnings in force per area and day from the data's warnings record (the workspace's audit store with
+    decisions, else ``DIR/warnings/issued.csv``; :func:`response.episodes.warnings_record`), or None without one."""
+    from forecast import workspace
+    from response import episodes
+
+    record = episodes.warnings_record(args.data, workspace.audit_path(args.data, args.cache))
+    return None if record is None else episodes.read_warnings(record)
 
 
 def _thresholds(args):

@@ -130,6 +130,8 @@ def test_train_forecast_verify(winter_world, winter_inputs, tmp_path, capsys):
                  "--end", "2023-12-25", "--out", str(tmp_path / "v.json"), "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "AQI > 200" in text and "persistence" in text
+    # the world's warnings record (warnings/issued.csv): false alarms on days with measures in force apart
+    assert "AQI > 200 false alarms on days with a warning in force" in text
     assert "Reliability: Brier score = REL − RES + UNC" in text and "| level>=yellow | seq. |" in text
     assert "the same record with one threshold for every level" in text
     assert (model / "levels_verification.csv").exists()

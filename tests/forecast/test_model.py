@@ -118,6 +118,22 @@ def test_verify_contract_and_no_overlap(winter_world, winter_model, winter_input
     ckeys = {"model", "lead_day", "variable", "mae", "rmse", "bias", "category_accuracy"}
     assert all(ckeys <= set(r) for r in res["continuous"])
     assert json.loads((tmp_path / "v.json").read_text())["scores"] == res["scores"]
+    assert "under_measures" not in res  # no warnings given: nothing to split by
+    # the warnings in force (here: one area on every day): its cases counted as under measures, the false
+    # alarms on them apart
+    day1 = FC.hindcast(Forecaster.load(winter_model), winter_inputs, "2023-12-21", "2023-12-26",
+                       FC._climatology(winter_model))
+    day1 = day1[(day1["lead"] == 1) & day1["y_aqi"].notna()]
+    area = day1["area_id"].iloc[0]
+    in_force = pd.DataFrame({"area_id": area, "date": pd.date_range("2023-12-01", "2024-01-31")})
+    res = FC.run_verify(winter_world, winter_model, "2023-12-21", "2023-12-26", inputs=winter_inputs,
+                        update_card=False, in_force=in_force)
+    um = {r["lead_day"]: r for r in res["under_measures"]}
+    mine = day1[day1["area_id"] == area]
+    assert um[1]["cases"] == len(day1) and um[1]["days_under_measures"] == len(mine)
+    assert um[1]["false_alarms"] == int((day1["event_gt200"] & (day1["y_aqi"] <= 200)).sum())
+    assert um[1]["false_alarms_under_measures"] == int((mine["event_gt200"] & (mine["y_aqi"] <= 200)).sum())
+    assert set(um) == set(range(1, 8))
 
 
 def _tiny_model():

@@ -127,3 +127,45 @@ def test_quality_warnings_event_never_forecast():
                                           ([12, 1], "Dec, Jan"), ([1], "Jan"), ([1, 3, 5], "Jan, Mar, May")])
 def test_month_names(months, want):
     assert V.month_names(months) == want
+
+
+def _cases():
+    """Day 1, four areas × two days: forecast heavy / observed — hit, false alarm (measures in force), false alarm
+    (none), miss, and correct negatives; day 2 one false alarm under measures."""
+    rows = [  # area, target day, lead, forecast yes, observed AQI
+        ("a", "2024-01-02", 1, 1, 230), ("b", "2024-01-02", 1, 1, 180), ("c", "2024-01-02", 1, 1, 150),
+        ("d", "2024-01-02", 1, 0, 260), ("a", "2024-01-03", 1, 0, 90), ("b", "2024-01-03", 1, 0, 120),
+        ("b", "2024-01-03", 2, 1, 120), ("c", "2024-01-03", 1, 0, float("nan")),
+    ]
+    c = pd.DataFrame(rows, columns=["area_id", "target_date", "lead", "event_gt200", "obs_aqi"])
+    c["target_date"] = pd.to_datetime(c["target_date"])
+    lt = c.assign(model="lantian")
+    return pd.concat([lt, lt.assign(model="persistence", event_gt200=1)], ignore_index=True)
+
+
+def test_false_alarms_under_measures_are_counted_apart():
+    in_force = pd.DataFrame({"area_id": ["b", "b", "a", "c"], "date": pd.to_datetime(
+        ["2024-01-02", "2024-01-03", "2024-01-02", "2024-01-02"]), "level": ["orange", "yellow", "red", "none"]})
+    rows = {r["lead_day"]: r for r in V.under_measures(_cases(), in_force)}
+    one = rows[1]
+    # day 1: false alarms b (orange in force) and c (its row says none: not in force) → 2, 1 of them under measures
+    assert one["false_alarms"] == 2 and one["false_alarms_under_measures"] == 1
+    # days under measures: a and b on 2 Jan, b on 3 Jan (c's missing observation is not a case)
+    assert one["days_under_measures"] == 3 and one["cases"] == 6
+    # without measures: c (false alarm), d (miss), a on 3 Jan → no hit: TS 0, POD 0, FAR 1
+    assert one["ts_without_measures"] == 0 and one["pod_without_measures"] == 0 and one["far_without_measures"] == 1
+    assert rows[2]["false_alarms"] == 1 and rows[2]["false_alarms_under_measures"] == 1
+    assert rows[2]["ts_without_measures"] is None  # no case left: undefined, written as null
+    text = V.under_measures_text(V.under_measures(_cases(), in_force))
+    assert "false alarms on days with a warning in force" in text and len(text.splitlines()) == 4
+
+
+def test_under_measures_without_warnings_and_bad_input():
+    rows = V.under_measures(_cases(), pd.DataFrame(columns=["area_id", "date"]))
+    assert rows[0]["false_alarms_under_measures"] == 0 and rows[0]["false_alarms"] == 2
+    # with nothing in force the days-without scores are the whole table's (1 hit, 2 false alarms, 1 miss)
+    assert rows[0]["ts_without_measures"] == 0.25
+    with pytest.raises(ValueError, match=r"threshold 250 is not one of \[150, 200, 300\]"):
+        V.under_measures(_cases(), pd.DataFrame(columns=["area_id", "date"]), threshold=250)
+    with pytest.raises(ValueError, match="need columns area_id, date"):
+        V.under_measures(_cases(), pd.DataFrame({"area": ["a"]}))
