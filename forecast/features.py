@@ -19,7 +19,13 @@ Feature families (names → family in :data:`FAMILIES`, used to group driver con
   since the last front ending on the target day — the box-model quantities daily drivers of one day miss. Measured
   on the three bench worlds (``make bench``, bench_skill; mean over the worlds, AQI > 200): TS at lead days 1/2/3/5/7
   0.33/0.30/0.27/0.21/0.17 → 0.35/0.30/0.28/0.22/0.17, Brier skill 0.28/0.22/0.14/0.04/−0.07 →
-  0.29/0.23/0.16/0.06/−0.07 — small, within one world's spread, but never worse.
+  0.29/0.23/0.16/0.06/−0.07 — small, within one world's spread, but never worse;
+- the time-lagged pair of forecast runs (:func:`lagged_run_features`): the target day's ventilation, lowest
+  boundary layer, stagnation, wind and humidity from the issue day's run and the run a day earlier — their mean
+  (``met_<var>_lag2``, a two-member lagged ensemble) and today's minus yesterday's (``met_<var>_r2r``, the run-to-run
+  change: how consistent the forecast is). Measured on the three bench worlds (days-1–2 AQI > 200 classifier, three
+  booster seeds; session 11): day-1 TS 0.452 → 0.464 (every world up: 0.523/0.343/0.490 → 0.525/0.359/0.509), FAR
+  0.433 → 0.413, day-2 TS 0.437 → 0.450; the run-to-run change alone 0.458, with four more drivers 0.458.
 
 The meteorological features adapt to the variables the data hold: a driver of :data:`MET_VARS` is a feature only
 when the daily drivers (:mod:`forecast.drivers`) carry it, so surface fields alone (no boundary-layer height, no
@@ -51,6 +57,10 @@ LEADS = tuple(range(1, 8))
 MET_VARS = ("temp_air", "temp_air_max", "rh", "wind_speed", "wind_u", "wind_v", "pressure", "blh", "blh_min",
             "blh_night_min", "ventilation", "ventilation_min", "inversion_850_max", "inversion_925_max", "precip",
             "hdd", "stagnation")
+#: drivers of the time-lagged pair of forecast runs (:func:`lagged_run_features`)
+LAGGED_VARS = ("ventilation", "blh_min", "stagnation", "wind_speed", "rh")
+#: suffixes of the features of the time-lagged pair: they exist only where both runs do (never from analyses)
+RUN_PAIR_SUFFIXES = ("_lag2", "_r2r")
 #: what each driver is computed from (nomenclature variables; a tuple of alternatives where any one will do), the
 #: variables the daily drivers keep under these names (``rh`` for a relative humidity read as such)
 DRIVER_INPUTS = {
@@ -654,6 +664,59 @@ def path_features(frame: pd.DataFrame, met_daily: pd.DataFrame | None, met_lead:
     return out
 
 
+def lagged_run_features(pairs: pd.DataFrame, met_lead: pd.DataFrame | None, *, run_hour_utc: int = 0,
+                        variables=LAGGED_VARS) -> pd.DataFrame:
+    """The target day's drivers from a time-lagged pair of forecast runs: the run of the issue day (lead day
+    ``lead``) and the run a day earlier (lead day ``lead + 1``, the same target day).
+
+    ``met_<var>_lag2`` is the mean of the two (a two-member lagged ensemble: the random part of either run's error
+    averaged down), ``met_<var>_r2r`` today's value minus yesterday's (the run-to-run change: a forecast that jumps
+    between runs is a less certain one). Ventilation enters as log10 of the ventilation coefficient [m² s⁻¹]
+    (at least 1), the other drivers in their units (:mod:`forecast.drivers`: BLH [m], wind [m s⁻¹], RH [%],
+    stagnation index [1]). A row without both runs (no run of the issue date or of the day before, the last lead
+    day, analyses only) gets NaN; without any forecast run (``met_lead`` None or empty) the table has no columns.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        ``area_id, issue_date, lead`` (the rows of the feature table).
+    met_lead : DataFrame or None
+        Daily drivers per forecast run and lead day (index ``init_time, area_id, lead_day``).
+    run_hour_utc : int
+        The run of the issue date used (as :func:`meteorology_features`).
+    variables : tuple of str
+        Drivers of :data:`LAGGED_VARS` to use (those the runs carry).
+
+    Returns
+    -------
+    DataFrame
+        Aligned with ``pairs`` (same index).
+    """
+    out = pd.DataFrame(index=pairs.index)
+    if met_lead is None or not len(met_lead):
+        return out
+    runs = met_lead.reset_index()
+    runs = runs[runs["init_time"].dt.hour == run_hour_utc]
+    names = [v for v in variables if v in runs.columns]
+    if not names:
+        return out
+    cur = runs[["init_time", "area_id", "lead_day"] + names].copy()
+    if "ventilation" in names:
+        cur["ventilation"] = np.log10(cur["ventilation"].astype(float).clip(lower=1.0))
+    cur["issue_date"] = (cur["init_time"] + CST_OFFSET).dt.normalize()
+    cur = cur.drop(columns="init_time").rename(columns={"lead_day": "lead"})
+    cur = cur.drop_duplicates(["area_id", "issue_date", "lead"], keep="last")  # one run per issue date
+    # yesterday's run, lead day k + 1, keyed as today's lead day k
+    prev = cur.assign(issue_date=cur["issue_date"] + pd.Timedelta(days=1), lead=cur["lead"] - 1)
+    keys = ["area_id", "issue_date", "lead"]
+    x = pairs[keys].merge(cur, on=keys, how="left").merge(prev, on=keys, how="left", suffixes=("", "_y"))
+    for v in names:
+        today, yesterday = x[v].to_numpy(float), x[f"{v}_y"].to_numpy(float)
+        out[f"met_{v}_lag2"] = (today + yesterday) / 2
+        out[f"met_{v}_r2r"] = today - yesterday
+    return out
+
+
 def make_features(obs: Observations, met_daily: pd.DataFrame | None, met_lead: pd.DataFrame | None,
                   issue_dates, *, clim: pd.DataFrame, leads=LEADS, issue_hour: int = ISSUE_HOUR,
                   areas: list[str] | None = None, with_targets: bool = True, area_table: pd.DataFrame | None = None,
@@ -675,7 +738,8 @@ def make_features(obs: Observations, met_daily: pd.DataFrame | None, met_lead: p
     met = meteorology_features(frame[["area_id", "issue_date", "lead"]], met_daily, met_lead)
     frame = frame.merge(met, on=["area_id", "issue_date", "lead"], how="left")
     frame = pd.concat([frame, transport_features(frame, area_table), calendar_features(frame, calendar),
-                       path_features(frame, met_daily, met_lead)], axis=1)
+                       path_features(frame, met_daily, met_lead),
+                       lagged_run_features(frame[["area_id", "issue_date", "lead"]], met_lead)], axis=1)
     frame["month"] = frame["target_date"].dt.month
     frame = frame.merge(clim.reset_index(), on=["area_id", "month"], how="left").drop(columns=["month"])
     if with_targets:

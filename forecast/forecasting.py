@@ -430,7 +430,9 @@ def forecast_warnings(model: M.Forecaster, frame: pd.DataFrame) -> list[str]:
         if unseen:
             out.append(f"target months the model never saw: {V.month_names(unseen)} (trained on "
                        f"{V.month_names(trained)}): the forecast extrapolates from other seasons")
-    met = [f for f in model.features if f.startswith("met_") and f in frame.columns]
+    # the time-lagged run pair's features exist only where two runs do: their absence is not missing meteorology
+    met = [f for f in model.features if f.startswith("met_") and f in frame.columns
+           and not f.endswith(F.RUN_PAIR_SUFFIXES)]
     target = [f for f in met if not f.endswith(("_prev", "_d0"))]
     if target:
         empty_lead = frame[target].isna().all(axis=1).groupby(frame["lead"]).all()

@@ -106,7 +106,9 @@ class Forecaster:
 
     # ---- preparing the matrix ------------------------------------------------------------------------------
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
-        missing = [c for c in self.features if c not in frame.columns and c != "area"]
+        # the time-lagged run pair's features are absent without forecast runs: NaN, as on a row without both runs
+        missing = [c for c in self.features if c not in frame.columns and c != "area"
+                   and not c.endswith(F.RUN_PAIR_SUFFIXES)]
         if missing:
             raise ModelError(f"the data cannot supply the model's features {missing[:8]}"
                              f"{' …' if len(missing) > 8 else ''} (model trained with "

@@ -64,8 +64,8 @@ def training_card(model: M.Forecaster, frame: pd.DataFrame, *, last, name: str, 
         Drivers left out and why (:func:`forecast.features.missing_drivers`).
     """
     used = frame[frame["y_aqi"].notna()]
-    met_vars = sorted({c.removeprefix("met_").removesuffix("_prev").removesuffix("_d0")
-                       for c in model.features if c.startswith("met_")})
+    met_vars = sorted({c.removeprefix("met_").removesuffix("_prev").removesuffix("_d0").removesuffix("_lag2")
+                       .removesuffix("_r2r") for c in model.features if c.startswith("met_")})
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     dhash = data_hash(used)
     return {

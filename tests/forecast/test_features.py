@@ -217,3 +217,56 @@ def test_unseen_months_in_order_of_occurrence():
                                            (["forecast", "analysis"], "forecast and analysis")])
 def test_met_source_label(sources, want):
     assert F.met_source_label(pd.Series(sources)) == want
+
+
+def _runs(values: dict) -> pd.DataFrame:
+    """Forecast-run drivers: ``values`` (init day, lead day) → (ventilation [m² s⁻¹], stagnation) for baotou,
+    00 UTC runs."""
+    rows = [(pd.Timestamp(day), "baotou", lead, v, s) for (day, lead), (v, s) in values.items()]
+    return pd.DataFrame(rows, columns=["init_time", "area_id", "lead_day", "ventilation", "stagnation"]) \
+        .set_index(["init_time", "area_id", "lead_day"])
+
+
+def test_lagged_run_pair_mean_and_change():
+    # target 12 Jan: the run of 10 Jan (issue day, lead 2) says ventilation 100, stagnation 3; the run of 9 Jan
+    # (lead 3) said 1000 and 1; target 11 Jan has no run of 9 Jan covering it as lead 2 → NaN
+    runs = _runs({("2024-01-10", 2): (100.0, 3.0), ("2024-01-09", 3): (1000.0, 1.0), ("2024-01-10", 1): (50.0, 2.0),
+                  ("2024-01-10 12:00", 2): (7.0, 7.0)})  # a 12 UTC run: not the issue run, ignored
+    pairs = pd.DataFrame({"area_id": "baotou", "issue_date": pd.Timestamp("2024-01-10"), "lead": [1, 2]})
+    f = F.lagged_run_features(pairs, runs)
+    assert list(f.index) == list(pairs.index)
+    two = f.iloc[1]
+    assert two["met_ventilation_lag2"] == pytest.approx(2.5)  # mean of log10 100 and log10 1000
+    assert two["met_ventilation_r2r"] == pytest.approx(-1.0)  # today's run is one decade less ventilated
+    assert two["met_stagnation_lag2"] == 2.0 and two["met_stagnation_r2r"] == 2.0
+    assert f.iloc[0].isna().all()  # lead 1: no run of 9 Jan for it
+    assert set(f.columns) == {"met_ventilation_lag2", "met_ventilation_r2r", "met_stagnation_lag2",
+                              "met_stagnation_r2r"}  # drivers the runs lack (BLH, wind, RH) get no columns
+    assert F.lagged_run_features(pairs, None).columns.empty
+    assert F.lagged_run_features(pairs, runs.iloc[:0]).columns.empty
+    assert all(F.family_of(c) in ("ventilation", "inversion") for c in f.columns)
+
+
+def test_lagged_run_features_in_the_table(winter_inputs):
+    clim = F.climatology(winter_inputs.obs.daily)
+    f = F.make_features(winter_inputs.obs, winter_inputs.met_daily, winter_inputs.met_lead,
+                        [pd.Timestamp("2023-12-14")], clim=clim)
+    assert {f"met_{v}_lag2" for v in F.LAGGED_VARS} <= set(f.columns)
+    # lead days 1–5 have both runs (lead day 7 of today's run ends at 08:00: its day is incomplete)
+    assert f.loc[f["lead"] <= 5, "met_ventilation_r2r"].notna().all()
+    no_run = F.make_features(winter_inputs.obs, winter_inputs.met_daily, winter_inputs.met_lead.iloc[:0],
+                             [pd.Timestamp("2023-12-14")], clim=clim)
+    assert not [c for c in no_run.columns if c.endswith(F.RUN_PAIR_SUFFIXES)]
+
+
+def test_a_model_with_run_pair_features_forecasts_from_analyses_alone(winter_model, winter_inputs):
+    from forecast.model import Forecaster
+
+    m = Forecaster.load(winter_model)
+    assert any(c.endswith(F.RUN_PAIR_SUFFIXES) for c in m.features)
+    clim = F.climatology(winter_inputs.obs.daily, until="2023-12-20")
+    frame = F.make_features(winter_inputs.obs, winter_inputs.met_daily, None, [pd.Timestamp("2023-12-22")],
+                            clim=clim, areas=m.areas)
+    X = m.matrix(frame)  # no forecast runs at all: those features are NaN, not an error
+    assert X[[c for c in m.features if c.endswith("_r2r")]].isna().all().all()
+    assert len(m.predict(frame)) == len(frame)
