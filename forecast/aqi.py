@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from .tables import read_commented_csv
+from .tables import load_yaml, read_commented_csv
 from .nomenclature import DUST_MIN_AQI, DUST_RATIO, TZ
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -76,7 +75,7 @@ def load_breakpoints(path: str | Path | None = None) -> pd.DataFrame:
 @lru_cache(maxsize=8)
 def _read_special_rules(path: str) -> dict:
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return load_yaml(fh)
 
 
 def load_special_rules(path: str | Path | None = None) -> dict:

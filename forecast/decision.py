@@ -38,6 +38,7 @@ import pandas as pd
 import yaml
 
 from . import workspace
+from .tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 #: the levels a decision is taken for, lowest first (``none`` is the absence of a decision)
@@ -100,7 +101,7 @@ def load_thresholds(path=None) -> Thresholds:
     """
     p = Path(path) if path is not None else DATA_DIR / "decision.yaml"
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        doc = load_yaml(p.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DecisionError(f"{p}: cannot read the decision thresholds ({exc})") from None
     if not isinstance(doc, dict) or "thresholds" not in doc:

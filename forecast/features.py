@@ -43,12 +43,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import areas as _areas_mod
 from . import aqi as aqi_mod
 from . import averaging
 from .nomenclature import CST_OFFSET, SPECIES, TZ
+from .tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 ISSUE_HOUR = 16
@@ -91,7 +91,7 @@ class MissingDriversWarning(UserWarning):
 @lru_cache(maxsize=1)
 def calendar_facts(path: str | None = None) -> dict:
     with open(path or DATA_DIR / "calendar.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return load_yaml(fh)
 
 
 def heating_season(dates: pd.Series, area_ids: pd.Series, calendar: dict | None = None) -> np.ndarray:

@@ -18,10 +18,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from .levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
 from .nomenclature import SPECIES_NAMES
+from .tables import load_yaml
 
 LABELS_FILE = Path(__file__).parent / "data" / "labels.yaml"
 LANGS = ("zh", "en")
@@ -45,7 +44,7 @@ def _load(path: str) -> dict:
     from .features import FAMILY_NAMES_ZH
 
     with open(path, encoding="utf-8") as fh:
-        table = yaml.safe_load(fh)
+        table = load_yaml(fh)
     if not isinstance(table, dict):
         raise LabelError(f"{path}: expected a mapping of kinds, got {type(table).__name__}")
     fills = {"levels": LEVEL_NAMES_ZH, "families": FAMILY_NAMES_ZH, "pollutants": SPECIES_NAMES}

@@ -59,6 +59,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import yaml
+from .tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 LEVELS = ("none", "yellow", "orange", "red")
@@ -99,7 +100,7 @@ SHIPPED_RULES = DATA_DIR / "warning_rules.yaml"
 def _read_rules(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
-            table = yaml.safe_load(fh)
+            table = load_yaml(fh)
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise WarningRuleError(f"{path}: cannot read warning rules ({exc})") from None
     if not isinstance(table, dict):

@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from . import areas as areas_mod
+from .tables import load_yaml
 
 #: the environment variable naming a region folder (used when neither a path nor DIR/region/ is given)
 REGION_ENV = "LANTIAN_REGION"
@@ -164,7 +165,7 @@ def load_region(path=None, *, data=None) -> Region:
     for key in ("plans", "calendar", "rules", "decision", "lifecycle"):
         if found[key] is not None:
             try:
-                yaml.safe_load(found[key].read_text(encoding="utf-8"))
+                load_yaml(found[key].read_text(encoding="utf-8"))
             except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
                 raise RegionError(f"{found[key]}: not a readable YAML file ({exc})") from None
     if found["boundaries"] is not None:

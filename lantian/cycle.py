@@ -52,6 +52,7 @@ import yaml
 
 from forecast.freshness import reason as _reason
 from forecast.freshness import reason_text
+from forecast.tables import load_yaml
 
 CYCLE_DIR = "cycle"
 STATUS_FILE = "status.json"
@@ -164,7 +165,7 @@ def load_config(path=None) -> dict:
         return check_config({})
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CycleError(f"{path}: no such configuration file") from None
     except yaml.YAMLError as exc:

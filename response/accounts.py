@@ -40,6 +40,7 @@ import yaml
 from forecast import workspace
 
 from .sanitize import plain
+from forecast.tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 ROLES_FILE = DATA_DIR / "roles.yaml"
@@ -72,7 +73,7 @@ class PermissionDenied(ValueError):
 
 @lru_cache(maxsize=4)
 def _roles(path: str) -> dict:
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    doc = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
     roles = doc.get("roles") or {}
     for role, rights in roles.items():
         unknown = sorted(set(rights or []) - set(RIGHTS))
@@ -133,7 +134,7 @@ def load_accounts(path: str | Path) -> dict:
     """
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = load_yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise AccountError(f"{path}: cannot read the accounts file ({' '.join(str(exc).split())})") from None
     accounts = doc.get("accounts") if isinstance(doc, dict) else None
@@ -335,7 +336,7 @@ def add_account(path: str | Path, user: str, password: str, *, name_zh: str, rol
     doc = {"accounts": {}}
     if path.exists():
         load_accounts(path)  # refuses a damaged file before anything is written
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path.read_text(encoding="utf-8"))
     if user in doc["accounts"] and not replace:
         raise AccountError(f"{path}: account {user!r} exists (use --replace to change it)")
     rec = {"name_zh": plain(name_zh) or user, "role": role, **({"tier": tier} if tier else {}),

@@ -33,6 +33,7 @@ from forecast.levels import LEVEL_NAMES_ZH
 from . import causes as causes_mod
 from . import plans as plans_mod
 from .sanitize import plain
+from forecast.tables import load_yaml
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SHIPPED_SIGNOFF = Path(__file__).parent / "data" / "signoff.yaml"
@@ -167,7 +168,7 @@ def load_signoff(path: str | Path | None = None) -> dict:
     """
     path = Path(path) if path else SHIPPED_SIGNOFF
     try:
-        table = yaml.safe_load(path.read_text(encoding="utf-8"))
+        table = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise SignoffError(f"{path}: cannot read the sign-off table ({exc})") from None
     if not isinstance(table, dict) or not isinstance(table.get("signers"), dict) or \

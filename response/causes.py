@@ -23,6 +23,7 @@ import yaml
 from forecast import labels
 from forecast.document import day_primary
 from forecast.nomenclature import DUST_ADVISORY_AQI
+from forecast.tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 SHIPPED_POLICY = DATA_DIR / "cause_policy.yaml"
@@ -50,7 +51,7 @@ class CausePolicyError(ValueError):
 def _read_policy(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
-            policy = yaml.safe_load(fh)
+            policy = load_yaml(fh)
     except (OSError, yaml.YAMLError) as exc:
         raise CausePolicyError(f"{path}: cannot read the cause policy ({exc})") from None
     fw = (policy or {}).get("fireworks") if isinstance(policy, dict) else None

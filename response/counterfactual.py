@@ -35,6 +35,7 @@ import pandas as pd
 
 from forecast import features as F
 from forecast import levels
+from forecast.tables import load_yaml
 
 TARGETS = {"pm25": "pm25_24h", "aqi": "aqi"}
 #: the previous day's value each target grows from
@@ -541,7 +542,7 @@ def _load_yaml(path, what: str, required: tuple) -> dict:
 
     try:
         with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = load_yaml(fh)
     except OSError as exc:
         raise CounterfactualError(f"{path}: cannot read the {what}: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:

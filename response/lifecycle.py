@@ -46,6 +46,7 @@ from forecast.nomenclature import TZ
 
 from . import accounts as accounts_mod
 from . import audit as audit_mod
+from forecast.tables import load_yaml
 
 SHIPPED_POLICY = Path(__file__).with_name("data") / "lifecycle.yaml"
 #: the shipped policy's values (``response/data/lifecycle.yaml``; :func:`load_policy` reads and checks a file)
@@ -121,7 +122,7 @@ def load_policy(path: str | Path | None = None) -> dict:
     """
     path = Path(path) if path else SHIPPED_POLICY
     try:
-        table = yaml.safe_load(path.read_text(encoding="utf-8"))
+        table = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise LifecycleError(f"{path}: cannot read the life-cycle policy ({exc})") from None
     if not isinstance(table, dict):

@@ -42,6 +42,7 @@ from forecast import areas as areas_mod
 from forecast.levels import LEVEL_RANK, LEVELS
 
 from .causes import ADVISORY_CAUSES
+from forecast.tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 SHIPPED_PLANS = DATA_DIR / "plans.yaml"
@@ -75,7 +76,7 @@ def _read(path: str) -> dict:
 def _read_cached(path: str, stamp) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
-            plans = yaml.safe_load(fh)
+            plans = load_yaml(fh)
     except (OSError, yaml.YAMLError) as exc:
         raise PlanError(f"{path}: cannot read plans ({exc})") from None
     if not isinstance(plans, dict):

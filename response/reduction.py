@@ -40,13 +40,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from forecast import areas as areas_mod
 from forecast.tables import read_commented_csv
 from forecast.levels import LEVEL_RANK, reduction_share
 
 from .sanitize import frame_cells, plain
+from forecast.tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 POLLUTANTS = ("so2", "nox", "pm", "vocs")
@@ -125,7 +125,7 @@ def measures_table(path: str | None = None) -> pd.DataFrame:
 @lru_cache(maxsize=2)
 def sector_rules(path: str | None = None) -> dict:
     with open(path or DATA_DIR / "sector_measures.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return load_yaml(fh)
 
 
 def sector_status(rules: dict, sector: str) -> str:
