@@ -66,7 +66,7 @@ def _ets_max(p, y):
 RULES = {"ts_max": _ts_max, "bias_one": _bias_one, "ets_max": _ets_max}
 
 
-def known_cuts(frame: pd.DataFrame, data: Path) -> pd.DataFrame:
+def known_cuts(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
     """The cut share of the warnings issued before the issue date that cover the target day (the simulated
     authorities' ``truth/warnings.csv``): ``ctl_cut_known``."""
     w = pd.read_csv(data / "truth" / "warnings.csv", parse_dates=["date", "issued"])
@@ -76,8 +76,32 @@ def known_cuts(frame: pd.DataFrame, data: Path) -> pd.DataFrame:
     return pd.DataFrame({"ctl_cut_known": np.where(known, x["cut_share"].fillna(0.0), 0.0)}, index=frame.index)
 
 
-#: candidate feature sets for ``--extra``: name → f(frame, world folder) → columns aligned with the frame
-EXTRAS = {"known_cuts": known_cuts}
+def lagged_three(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
+    """A third member for the lagged ensemble: the run of two days before the issue day (lead day ``lead + 2``);
+    ``met_<var>_lag3`` the mean of the three runs, ``met_<var>_sd3`` their standard deviation."""
+    runs = inputs.met_lead.reset_index()
+    runs = runs[runs["init_time"].dt.hour == 0]
+    names = [v for v in F.LAGGED_VARS if v in runs.columns]
+    cur = runs[["init_time", "area_id", "lead_day"] + names].copy()
+    if "ventilation" in names:
+        cur["ventilation"] = np.log10(cur["ventilation"].astype(float).clip(lower=1.0))
+    cur["issue_date"] = (cur["init_time"] + pd.Timedelta(hours=8)).dt.normalize()
+    cur = cur.drop(columns="init_time").rename(columns={"lead_day": "lead"}).drop_duplicates(
+        ["area_id", "issue_date", "lead"])
+    keys = ["area_id", "issue_date", "lead"]
+    x = frame[keys].reset_index(drop=True)
+    members = [x.merge(cur.assign(issue_date=cur["issue_date"] + pd.Timedelta(days=k), lead=cur["lead"] - k),
+                       on=keys, how="left") for k in (0, 1, 2)]
+    out = pd.DataFrame(index=frame.index)
+    for v in names:
+        stack = np.column_stack([m[v].to_numpy(float) for m in members])
+        out[f"met_{v}_lag3"] = stack.mean(axis=1)
+        out[f"met_{v}_sd3"] = stack.std(axis=1)
+    return out
+
+
+#: candidate feature sets for ``--extra``: name → f(frame, world folder, inputs) → columns aligned with the frame
+EXTRAS = {"known_cuts": known_cuts, "lagged_three": lagged_three}
 
 
 def one_world(data: Path, start: str, cache: Path, seeds, threshold: int, extra: str | None) -> pd.DataFrame:
@@ -91,8 +115,8 @@ def one_world(data: Path, start: str, cache: Path, seeds, threshold: int, extra:
                              with_targets=True, **forecasting._region_kw(inputs))
     verify = verify[verify["y_aqi"].notna() & verify["lead"].isin(M.SHORT_LEADS)].reset_index(drop=True)
     if extra:
-        train = pd.concat([train, EXTRAS[extra](train, data)], axis=1)
-        verify = pd.concat([verify, EXTRAS[extra](verify, data)], axis=1)
+        train = pd.concat([train, EXTRAS[extra](train, data, inputs)], axis=1)
+        verify = pd.concat([verify, EXTRAS[extra](verify, data, inputs)], axis=1)
     y = (train["y_aqi"] > threshold).to_numpy(int)
     yv = (verify["y_aqi"] > threshold).to_numpy(bool)
     week = ((train["issue_date"] - pd.Timestamp("2000-01-03")).dt.days // 7).to_numpy()
