@@ -207,19 +207,20 @@ def under_measures(cases: pd.DataFrame, in_force: pd.DataFrame, *, threshold: in
 
 
 def under_measures_text(rows: list[dict]) -> str:
-    """The false alarms on days with measures in force, a line per lead day (for ``lantian verify``)."""
+    """The false alarms on days with measures in force, a line per lead day (for ``lantian verify``; the scores of
+    the days without measures stay in the JSON: those days are mostly clean ones, and their scores read as the
+    model's error rate when printed beside it)."""
     if not rows:
         return ""
     th = rows[0]["threshold"]
-    lines = [f"AQI > {th} false alarms on days with a warning in force (measures may have prevented the heavy day), "
-             "and the scores of the days without:",
-             "  lead  false alarms  under measures  days under measures    TS   POD   FAR (days without measures)"]
+    lines = [f"AQI > {th} false alarms on days with a warning in force (the measures may have prevented the heavy "
+             "day; a warning decided on the same forecast makes the two coincide whether or not it acted):",
+             "  lead  false alarms  on days under measures  share  verified days under measures"]
     for r in rows:
-        def f(v):
-            return "  nan" if v is None else f"{v:5.2f}"
-        lines.append(f"  {r['lead_day']:>4} {r['false_alarms']:>13} {r['false_alarms_under_measures']:>15} "
-                     f"{r['days_under_measures']:>20} {f(r['ts_without_measures'])} {f(r['pod_without_measures'])} "
-                     f"{f(r['far_without_measures'])}")
+        share = r["false_alarms_under_measures"] / r["false_alarms"] if r["false_alarms"] else float("nan")
+        lines.append(f"  {r['lead_day']:>4} {r['false_alarms']:>13} {r['false_alarms_under_measures']:>23} "
+                     f"{share:>6.0%} {r['days_under_measures']:>30}" if r["false_alarms"] else
+                     f"  {r['lead_day']:>4} {0:>13} {0:>23} {'—':>6} {r['days_under_measures']:>30}")
     return "\n".join(lines)
 
 

@@ -158,6 +158,7 @@ def test_false_alarms_under_measures_are_counted_apart():
     assert rows[2]["ts_without_measures"] is None  # no case left: undefined, written as null
     text = V.under_measures_text(V.under_measures(_cases(), in_force))
     assert "false alarms on days with a warning in force" in text and len(text.splitlines()) == 4
+    assert "  1  " in text.splitlines()[2] and "50%" in text.splitlines()[2]  # day 1: 1 of 2 false alarms
 
 
 def test_under_measures_without_warnings_and_bad_input():
