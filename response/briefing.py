@@ -58,6 +58,10 @@ MAP_PANELS = {"blh": ("边界层高度", "boundary-layer height", "m", "viridis"
 #: fonts tried for Chinese labels in the figures (the first installed wins)
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei", "WenQuanYi Zen Hei",
              "PingFang SC", "DejaVu Sans")
+#: the fallback shipped with lantian where none of :data:`CJK_FONTS` is installed (a server with python3 and pip
+#: only): a GB 2312 subset of Noto Sans CJK SC, SIL OFL 1.1 (``data/fonts/OFL.txt``)
+BUNDLED_CJK_FONT = Path(__file__).parent / "data" / "fonts" / "LantianSansSC-Regular.otf"
+BUNDLED_CJK_FAMILY = "Lantian Sans SC"
 #: the level map's fill of a league/city without a forecast
 NO_FORECAST_COLOUR = "#F2F2F2"
 #: outlines on the maps are simplified to this tolerance [degrees] (about 1 km: invisible on a page)
@@ -486,7 +490,11 @@ def _figure(width_in: float, height_in: float):
     from matplotlib.figure import Figure
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    rcParams["font.sans-serif"] = [f for f in CJK_FONTS if f in installed] + list(rcParams["font.sans-serif"])
+    if BUNDLED_CJK_FAMILY not in installed and BUNDLED_CJK_FONT.exists():
+        font_manager.fontManager.addfont(str(BUNDLED_CJK_FONT))  # once per process
+        installed.add(BUNDLED_CJK_FAMILY)
+    chinese = [f for f in CJK_FONTS if f in installed and f != "DejaVu Sans"] or [BUNDLED_CJK_FAMILY]
+    rcParams["font.sans-serif"] = chinese + [f for f in rcParams["font.sans-serif"] if f not in chinese]
     rcParams["axes.unicode_minus"] = False
     return Figure(figsize=(width_in, height_in), dpi=150)
 

@@ -350,3 +350,29 @@ def test_a_fallback_rule_set_is_stated_with_its_note(region, tmp_path):
     d = open_docx(BR.build_briefing(inputs(region, doc=doc, fields=None, past=None)), tmp_path)
     text = "\n".join(p.text for p in d.paragraphs)
     assert f"预警分级规则：IM-pre2020（说明：{info.note}）" in text
+
+
+def test_figures_draw_chinese_without_a_system_font(monkeypatch):
+    """A server with python3 and pip only has no Chinese font: the figures fall back to the bundled subset of Noto
+    Sans CJK SC (no glyph is missing, no tofu boxes in the briefing)."""
+    import warnings
+
+    from fontTools.ttLib import TTFont
+    from forecast.areas import response_units
+
+    monkeypatch.setattr(BR, "CJK_FONTS", ("No Such Font SC", "DejaVu Sans"))
+    fig = BR._figure(3, 1)
+    from matplotlib import rcParams
+
+    assert rcParams["font.sans-serif"][0] == BR.BUNDLED_CJK_FAMILY
+    units = response_units(load_region().areas)
+    text = "".join(units["name_zh"]) + "重度污染橙色预警，轻度（黄色）μg/m³ PM2.5 ≥ 150 — 逆温强度"
+    fig.text(0.01, 0.5, text[:60])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        BR._png(fig)
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    # every name of every league/city and banner/county of the shipped region is in the font
+    cmap = TTFont(BR.BUNDLED_CJK_FONT).getBestCmap()
+    assert not sorted({ch for ch in text if ord(ch) not in cmap})
+    assert (BR.BUNDLED_CJK_FONT.parent / "OFL.txt").read_text(encoding="utf-8").count("SIL OPEN FONT LICENSE") >= 1
