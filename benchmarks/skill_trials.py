@@ -29,6 +29,7 @@ import pandas as pd
 from forecast import features as F
 from forecast import forecasting
 from forecast import model as M
+from forecast.nomenclature import CST_OFFSET
 
 from .bench_skill import WORLDS, _world
 
@@ -70,6 +71,7 @@ def known_cuts(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
     """The cut share of the warnings issued before the issue date that cover the target day (the simulated
     authorities' ``truth/warnings.csv``): ``ctl_cut_known``."""
     w = pd.read_csv(data / "truth" / "warnings.csv", parse_dates=["date", "issued"])
+    w = w.sort_values("issued").drop_duplicates(["area_id", "date"], keep="last")  # one row per area and day
     x = frame[["area_id", "issue_date", "target_date"]].merge(
         w.rename(columns={"date": "target_date"}), on=["area_id", "target_date"], how="left")
     known = x["issued"].notna() & (x["issued"] < x["issue_date"])
@@ -85,9 +87,9 @@ def lagged_three(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
     cur = runs[["init_time", "area_id", "lead_day"] + names].copy()
     if "ventilation" in names:
         cur["ventilation"] = np.log10(cur["ventilation"].astype(float).clip(lower=1.0))
-    cur["issue_date"] = (cur["init_time"] + pd.Timedelta(hours=8)).dt.normalize()
+    cur["issue_date"] = (cur["init_time"] + CST_OFFSET).dt.normalize()
     cur = cur.drop(columns="init_time").rename(columns={"lead_day": "lead"}).drop_duplicates(
-        ["area_id", "issue_date", "lead"])
+        ["area_id", "issue_date", "lead"], keep="last")  # as features.lagged_run_features
     keys = ["area_id", "issue_date", "lead"]
     x = frame[keys].reset_index(drop=True)
     members = [x.merge(cur.assign(issue_date=cur["issue_date"] + pd.Timedelta(days=k), lead=cur["lead"] - k),

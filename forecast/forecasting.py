@@ -414,6 +414,10 @@ def forecast_table(model: M.Forecaster, inputs: Inputs, issue_dates, clim: pd.Da
     return out
 
 
+#: lead days whose lagged run pair a complete archive always has (the day before's run reaches lead day 6 + 1)
+LAGGED_LEADS = 5
+
+
 def forecast_warnings(model: M.Forecaster, frame: pd.DataFrame) -> list[str]:
     """What a forecast from the feature rows ``frame`` should be read with, in words.
 
@@ -421,7 +425,9 @@ def forecast_warnings(model: M.Forecaster, frame: pd.DataFrame) -> list[str]:
     - lead days without any meteorology of the target day (no forecast run of the issue date and no analyses of
       those days yet): they rest on persistence, the calendar and the climatology;
     - meteorological features of the model that the data give no value for (a variable the model was trained
-      with is absent from this meteorology: retrain on it).
+      with is absent from this meteorology: retrain on it);
+    - the issue day's forecast run used without the run of the day before (the lagged run pair's features,
+      :func:`forecast.features.lagged_run_features`, absent on lead days 1–:data:`LAGGED_LEADS`).
     """
     out = []
     trained = model.card.get("trained_months")
@@ -445,6 +451,14 @@ def forecast_warnings(model: M.Forecaster, frame: pd.DataFrame) -> list[str]:
         if dead:
             out.append(f"the meteorology gives no value for the model's features {', '.join(dead[:6])}"
                        f"{' …' if len(dead) > 6 else ''}: retrain the model on the variables this data has")
+    # the lagged run pair absent where the issue day's run is used: yesterday's run is missing
+    pair = [f for f in model.features if f.endswith(F.RUN_PAIR_SUFFIXES)]
+    if pair and "met_source" in frame.columns:
+        rows = ((frame["met_source"] == "forecast") & (frame["lead"] <= LAGGED_LEADS)).to_numpy()
+        present = [f for f in pair if f in frame.columns]
+        if rows.any() and (not present or frame.loc[rows, present].isna().all().all()):
+            out.append("the forecast run of the day before the issue date is missing: the features of the two runs "
+                       "(their mean and change) are absent, and the forecast rests on the issue day's run alone")
     return out
 
 

@@ -59,6 +59,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import yaml
+
 from .tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"

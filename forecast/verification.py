@@ -187,9 +187,12 @@ def under_measures(cases: pd.DataFrame, in_force: pd.DataFrame, *, threshold: in
         raise ValueError(f"threshold {threshold!r} is not one of {list(THRESHOLDS)}")
     if not {"area_id", "date"} <= set(in_force.columns):
         raise ValueError(f"the warnings in force need columns area_id, date; got {list(in_force.columns)}")
-    w = in_force if "level" not in in_force.columns else in_force[in_force["level"].astype(str) != "none"]
+    w = in_force if "level" not in in_force.columns else \
+        in_force[~in_force["level"].fillna("none").astype(str).isin(["none", ""])]
     keys = set(zip(w["area_id"].astype(str), pd.to_datetime(w["date"]).dt.normalize()))
-    g = cases[(cases["model"] == model) & np.isfinite(cases["obs_aqi"].to_numpy(float))]
+    # the cases score_table counts: an observation and a yes/no forecast
+    g = cases[(cases["model"] == model) & np.isfinite(cases["obs_aqi"].to_numpy(float))
+              & np.isfinite(cases[f"event_gt{threshold}"].to_numpy(float))]
     out = []
     for lead, c in g.groupby("lead", sort=True):
         under = np.fromiter(((a, d) in keys for a, d in zip(c["area_id"].astype(str),

@@ -354,12 +354,14 @@ def _cmd_verify(args) -> int:
 
     # the period first (dates, start before end): a typo is an error before the data are read
     start, end = forecasting.issue_period(args.start, args.end, names=("--start", "--end"))
+    in_force, record = _in_force(args)
     result = forecasting.run_verify(args.data, args.model, start, end, cache=args.cache, out=args.out,
                                     rules=args.rules, progress=not args.quiet, inputs=_inputs(args),
-                                    thresholds=_thresholds(args), in_force=_in_force(args))
+                                    thresholds=_thresholds(args), in_force=in_force)
     print(result["table"])
     if result.get("under_measures"):
         print(verification.under_measures_text(result["under_measures"]))
+        print(f"  (warnings record: {record})")
     print(verification.reliability_text(result["reliability"]))
     print("\nwarning levels (hits / misses / false alarms / exact-level accuracy):")
     for r in result["levels"]:
@@ -377,13 +379,20 @@ def _cmd_verify(args) -> int:
 
 
 def _in_force(args):
-    """The warnings in force per area and day from the data's warnings record (the workspace's audit store with
-    decisions, else ``DIR/warnings/issued.csv``; :func:`response.episodes.warnings_record`), or None without one."""
+    """``(warnings in force per area and day, the record read)`` from the data's warnings record (the workspace's
+    audit store with decisions, else ``DIR/warnings/issued.csv``; :func:`response.episodes.warnings_record`), or
+    ``(None, None)`` without one. An unreadable record is a note, not an error: the verification goes on without
+    the split."""
     from forecast import workspace
     from response import episodes
 
-    record = episodes.warnings_record(args.data, workspace.audit_path(args.data, args.cache))
-    return None if record is None else episodes.read_warnings(record)
+    try:
+        record = episodes.warnings_record(args.data, workspace.audit_path(args.data, args.cache))
+        return (None, None) if record is None else (episodes.read_warnings(record), record)
+    except (ValueError, OSError) as exc:  # a damaged audit store or CSV: the scores do not depend on it
+        print(f"lantian verify: note: the warnings record cannot be read ({exc}); false alarms are not split by "
+              "the measures in force", file=sys.stderr)
+        return None, None
 
 
 def _thresholds(args):

@@ -38,9 +38,9 @@ from pathlib import Path
 import yaml
 
 from forecast import workspace
+from forecast.tables import load_yaml
 
 from .sanitize import plain
-from forecast.tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 ROLES_FILE = DATA_DIR / "roles.yaml"

@@ -29,11 +29,11 @@ from forecast import areas as areas_mod
 from forecast import labels
 from forecast.aqi import AQI_MAX
 from forecast.levels import LEVEL_NAMES_ZH
+from forecast.tables import load_yaml
 
 from . import causes as causes_mod
 from . import plans as plans_mod
 from .sanitize import plain
-from forecast.tables import load_yaml
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 SHIPPED_SIGNOFF = Path(__file__).parent / "data" / "signoff.yaml"

@@ -43,10 +43,10 @@ import yaml
 
 from forecast.levels import LEVEL_RANK, LEVELS, clause_leaves
 from forecast.nomenclature import TZ
+from forecast.tables import load_yaml
 
 from . import accounts as accounts_mod
 from . import audit as audit_mod
-from forecast.tables import load_yaml
 
 SHIPPED_POLICY = Path(__file__).with_name("data") / "lifecycle.yaml"
 #: the shipped policy's values (``response/data/lifecycle.yaml``; :func:`load_policy` reads and checks a file)

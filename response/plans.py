@@ -40,9 +40,9 @@ import yaml
 
 from forecast import areas as areas_mod
 from forecast.levels import LEVEL_RANK, LEVELS
+from forecast.tables import load_yaml
 
 from .causes import ADVISORY_CAUSES
-from forecast.tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 SHIPPED_PLANS = DATA_DIR / "plans.yaml"

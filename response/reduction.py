@@ -42,11 +42,10 @@ import numpy as np
 import pandas as pd
 
 from forecast import areas as areas_mod
-from forecast.tables import read_commented_csv
 from forecast.levels import LEVEL_RANK, reduction_share
+from forecast.tables import load_yaml, read_commented_csv
 
 from .sanitize import frame_cells, plain
-from forecast.tables import load_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 POLLUTANTS = ("so2", "nox", "pm", "vocs")

@@ -204,3 +204,20 @@ def test_accounts_add_hashes_and_lists(tmp_path):
                               "--name", "李", "--role", "officer", "--tier", "city", "--area", "atlantis",
                               "--password-stdin"], input="long enough password\n", capture_output=True, text=True)
     assert unknown.returncode == 2 and "area 'atlantis' is not a city of" in unknown.stderr and "baotou" in unknown.stderr
+
+
+def test_verify_goes_on_without_a_readable_warnings_record(tmp_path, capsys):
+    """A damaged warnings record is a note: the false alarms are not split, the verification is not lost."""
+    import argparse
+
+    from lantian.cli import _in_force
+
+    (tmp_path / "warnings").mkdir()
+    (tmp_path / "warnings" / "issued.csv").write_text("area;when\nbaotou;yesterday\n")
+    assert _in_force(argparse.Namespace(data=tmp_path, cache=None)) == (None, None)
+    err = capsys.readouterr().err
+    assert "note: the warnings record cannot be read" in err and "issued.csv" in err
+    (tmp_path / "warnings" / "issued.csv").write_text("area_id,date,level\nbaotou,2024-01-02,orange\n")
+    in_force, record = _in_force(argparse.Namespace(data=tmp_path, cache=None))
+    assert record == tmp_path / "warnings" / "issued.csv" and len(in_force) == 1
+    assert _in_force(argparse.Namespace(data=tmp_path / "none", cache=None)) == (None, None)

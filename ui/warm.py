@@ -86,7 +86,6 @@ def preload(data: str, futures: dict[str, Future] | None = None) -> None:
         region = load_region(data=data)
         region.boundaries  # noqa: B018 - parsed (or read from the geometry cache) now, not on the first visit
         futures["region"].set_result(region)
-        _read_tables(region)
     except Exception as exc:  # noqa: BLE001 - the page reports it
         futures["region"].set_exception(exc)
         futures["inputs"].set_exception(exc)
@@ -97,18 +96,20 @@ def preload(data: str, futures: dict[str, Future] | None = None) -> None:
         futures["inputs"].set_result(forecasting.load_inputs(data, region=region))
     except Exception as exc:  # noqa: BLE001 - the page loads them itself (and reports their error)
         futures["inputs"].set_exception(exc)
+    _read_tables(region)
 
 
 def _read_tables(region) -> None:
     """The tables every page reads (kept by their loaders' caches): the nomenclature, the region's plans and
     warning rules — read now, not on the first visit."""
-    from forecast import labels, levels
-    from response import plans
+    with contextlib.suppress(Exception):  # a bad table (or module) is the page's to report
+        from forecast import labels, levels
+        from response import plans
 
-    for load in (labels.load_labels, lambda: plans.load_plans(region.plans_file, areas=region.areas),
-                 lambda: levels.load_rules(region.rules_path)):
-        with contextlib.suppress(Exception):  # a bad table is the page's to report
-            load()
+        for load in (labels.load_labels, lambda: plans.load_plans(region.plans_file, areas=region.areas),
+                     lambda: levels.load_rules(region.rules_path)):
+            with contextlib.suppress(Exception):
+                load()
 
 
 def start(data: str) -> threading.Thread:

@@ -270,3 +270,22 @@ def test_a_model_with_run_pair_features_forecasts_from_analyses_alone(winter_mod
     X = m.matrix(frame)  # no forecast runs at all: those features are NaN, not an error
     assert X[[c for c in m.features if c.endswith("_r2r")]].isna().all().all()
     assert len(m.predict(frame)) == len(frame)
+
+
+def test_a_missing_run_of_the_day_before_is_said(winter_model, winter_inputs):
+    from forecast import forecasting as FC
+    from forecast.model import Forecaster
+
+    m = Forecaster.load(winter_model)
+    clim = F.climatology(winter_inputs.obs.daily, until="2023-12-20")
+    issue = pd.Timestamp("2023-12-22")
+    full = F.make_features(winter_inputs.obs, winter_inputs.met_daily, winter_inputs.met_lead, [issue], clim=clim,
+                           areas=m.areas)
+    assert not [w for w in FC.forecast_warnings(m, full) if "day before the issue date" in w]
+    runs = winter_inputs.met_lead
+    init = runs.index.get_level_values("init_time")
+    gap = runs[(init + pd.Timedelta(hours=8)).normalize() != issue - pd.Timedelta(days=1)]  # yesterday's run lost
+    frame = F.make_features(winter_inputs.obs, winter_inputs.met_daily, gap, [issue], clim=clim, areas=m.areas)
+    assert (frame["met_source"] == "forecast").all()  # today's run is there
+    said = [w for w in FC.forecast_warnings(m, frame) if "day before the issue date is missing" in w]
+    assert len(said) == 1 and "issue day's run alone" in said[0]

@@ -144,8 +144,9 @@ def _cases():
 
 
 def test_false_alarms_under_measures_are_counted_apart():
-    in_force = pd.DataFrame({"area_id": ["b", "b", "a", "c"], "date": pd.to_datetime(
-        ["2024-01-02", "2024-01-03", "2024-01-02", "2024-01-02"]), "level": ["orange", "yellow", "red", "none"]})
+    in_force = pd.DataFrame({"area_id": ["b", "b", "a", "c", "d"], "date": pd.to_datetime(
+        ["2024-01-02", "2024-01-03", "2024-01-02", "2024-01-02", "2024-01-02"]),
+        "level": ["orange", "yellow", "red", "none", None]})  # a missing level is not a warning in force
     rows = {r["lead_day"]: r for r in V.under_measures(_cases(), in_force)}
     one = rows[1]
     # day 1: false alarms b (orange in force) and c (its row says none: not in force) → 2, 1 of them under measures
@@ -156,6 +157,10 @@ def test_false_alarms_under_measures_are_counted_apart():
     assert one["ts_without_measures"] == 0 and one["pod_without_measures"] == 0 and one["far_without_measures"] == 1
     assert rows[2]["false_alarms"] == 1 and rows[2]["false_alarms_under_measures"] == 1
     assert rows[2]["ts_without_measures"] is None  # no case left: undefined, written as null
+    # a case without a yes/no forecast is left out, as score_table leaves it out
+    cases = _cases()
+    cases.loc[(cases["model"] == "lantian") & (cases["area_id"] == "c") & (cases["lead"] == 1), "event_gt200"] = np.nan
+    assert {r["lead_day"]: r for r in V.under_measures(cases, in_force)}[1]["false_alarms"] == 1
     text = V.under_measures_text(V.under_measures(_cases(), in_force))
     assert "false alarms on days with a warning in force" in text and len(text.splitlines()) == 4
     assert "  1  " in text.splitlines()[2] and "50%" in text.splitlines()[2]  # day 1: 1 of 2 false alarms
