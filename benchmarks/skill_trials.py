@@ -29,7 +29,6 @@ import pandas as pd
 from forecast import features as F
 from forecast import forecasting
 from forecast import model as M
-from forecast.nomenclature import CST_OFFSET
 
 from .bench_skill import WORLDS, _world
 
@@ -81,15 +80,8 @@ def known_cuts(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
 def lagged_three(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
     """A third member for the lagged ensemble: the run of two days before the issue day (lead day ``lead + 2``);
     ``met_<var>_lag3`` the mean of the three runs, ``met_<var>_sd3`` their standard deviation."""
-    runs = inputs.met_lead.reset_index()
-    runs = runs[runs["init_time"].dt.hour == 0]
-    names = [v for v in F.LAGGED_VARS if v in runs.columns]
-    cur = runs[["init_time", "area_id", "lead_day"] + names].copy()
-    if "ventilation" in names:
-        cur["ventilation"] = np.log10(cur["ventilation"].astype(float).clip(lower=1.0))
-    cur["issue_date"] = (cur["init_time"] + CST_OFFSET).dt.normalize()
-    cur = cur.drop(columns="init_time").rename(columns={"lead_day": "lead"}).drop_duplicates(
-        ["area_id", "issue_date", "lead"], keep="last")  # as features.lagged_run_features
+    cur = F.runs_by_issue_date(inputs.met_lead)
+    names = [v for v in F.LAGGED_VARS if v in cur.columns]
     keys = ["area_id", "issue_date", "lead"]
     x = frame[keys].reset_index(drop=True)
     members = [x.merge(cur.assign(issue_date=cur["issue_date"] + pd.Timedelta(days=k), lead=cur["lead"] - k),
@@ -150,7 +142,8 @@ def summary(results: dict[str, pd.DataFrame]) -> str:
         per.append(pd.DataFrame({"world": world, "ts": a / (a + b + c), "pod": a / (a + c), "far": b / (a + b),
                                  "bias": (a + b) / (a + c)}))
     t = pd.concat(per).reset_index()
-    lines = ["| rule | lead | TS | POD | FAR | bias | TS per world | FAR per world |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| rule | lead | TS | POD | FAR | bias | TS per world | FAR per world |",
+             "|---|---|---|---|---|---|---|---|"]
     for (rule, lead), g in t.groupby(["rule", "lead"]):
         lines.append(f"| {rule} | {lead} | {g['ts'].mean():.3f} | {g['pod'].mean():.3f} | {g['far'].mean():.3f} | "
                      f"{g['bias'].mean():.2f} | {' / '.join(f'{v:.3f}' for v in g['ts'])} | "

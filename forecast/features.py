@@ -664,6 +664,24 @@ def path_features(frame: pd.DataFrame, met_daily: pd.DataFrame | None, met_lead:
     return out
 
 
+def runs_by_issue_date(met_lead: pd.DataFrame | None, variables=LAGGED_VARS, *,
+                       run_hour_utc: int = 0) -> pd.DataFrame:
+    """The forecast runs' daily drivers keyed as the features key them: ``area_id, issue_date`` (the CST day of the
+    run at ``run_hour_utc`` UTC), ``lead`` (the run's lead day) and the ``variables`` the runs carry, ventilation as
+    log10 of [m² s⁻¹] (at least 1); one run per issue date (the last). Empty without runs."""
+    if met_lead is None or not len(met_lead):
+        return pd.DataFrame(columns=["area_id", "issue_date", "lead"])
+    runs = met_lead.reset_index()
+    runs = runs[runs["init_time"].dt.hour == run_hour_utc]
+    names = [v for v in variables if v in runs.columns]
+    cur = runs[["init_time", "area_id", "lead_day"] + names].copy()
+    if "ventilation" in names:
+        cur["ventilation"] = np.log10(cur["ventilation"].astype(float).clip(lower=1.0))
+    cur["issue_date"] = (cur["init_time"] + CST_OFFSET).dt.normalize()
+    cur = cur.drop(columns="init_time").rename(columns={"lead_day": "lead"})
+    return cur.drop_duplicates(["area_id", "issue_date", "lead"], keep="last")
+
+
 def lagged_run_features(pairs: pd.DataFrame, met_lead: pd.DataFrame | None, *, run_hour_utc: int = 0,
                         variables=LAGGED_VARS) -> pd.DataFrame:
     """The target day's drivers from a time-lagged pair of forecast runs: the run of the issue day (lead day
@@ -693,19 +711,10 @@ def lagged_run_features(pairs: pd.DataFrame, met_lead: pd.DataFrame | None, *, r
         Aligned with ``pairs`` (same index).
     """
     out = pd.DataFrame(index=pairs.index)
-    if met_lead is None or not len(met_lead):
-        return out
-    runs = met_lead.reset_index()
-    runs = runs[runs["init_time"].dt.hour == run_hour_utc]
-    names = [v for v in variables if v in runs.columns]
+    cur = runs_by_issue_date(met_lead, variables, run_hour_utc=run_hour_utc)
+    names = [v for v in variables if v in cur.columns]
     if not names:
         return out
-    cur = runs[["init_time", "area_id", "lead_day"] + names].copy()
-    if "ventilation" in names:
-        cur["ventilation"] = np.log10(cur["ventilation"].astype(float).clip(lower=1.0))
-    cur["issue_date"] = (cur["init_time"] + CST_OFFSET).dt.normalize()
-    cur = cur.drop(columns="init_time").rename(columns={"lead_day": "lead"})
-    cur = cur.drop_duplicates(["area_id", "issue_date", "lead"], keep="last")  # one run per issue date
     # yesterday's run, lead day k + 1, keyed as today's lead day k
     prev = cur.assign(issue_date=cur["issue_date"] + pd.Timedelta(days=1), lead=cur["lead"] - 1)
     keys = ["area_id", "issue_date", "lead"]

@@ -220,10 +220,9 @@ def under_measures_text(rows: list[dict]) -> str:
              "day; a warning decided on the same forecast makes the two coincide whether or not it acted):",
              "  lead  false alarms  on days under measures  share  verified days under measures"]
     for r in rows:
-        share = r["false_alarms_under_measures"] / r["false_alarms"] if r["false_alarms"] else float("nan")
-        lines.append(f"  {r['lead_day']:>4} {r['false_alarms']:>13} {r['false_alarms_under_measures']:>23} "
-                     f"{share:>6.0%} {r['days_under_measures']:>30}" if r["false_alarms"] else
-                     f"  {r['lead_day']:>4} {0:>13} {0:>23} {'—':>6} {r['days_under_measures']:>30}")
+        n, k = r["false_alarms"], r["false_alarms_under_measures"]
+        share = f"{k / n:.0%}" if n else "—"
+        lines.append(f"  {r['lead_day']:>4} {n:>13} {k:>23} {share:>6} {r['days_under_measures']:>30}")
     return "\n".join(lines)
 
 
