@@ -357,7 +357,8 @@ def _cmd_verify(args) -> int:
     in_force, record = _in_force(args)
     result = forecasting.run_verify(args.data, args.model, start, end, cache=args.cache, out=args.out,
                                     rules=args.rules, progress=not args.quiet, inputs=_inputs(args),
-                                    thresholds=_thresholds(args), in_force=in_force)
+                                    thresholds=_thresholds(args), in_force=in_force,
+                                    update_card=not args.no_record)
     print(result["table"])
     if result.get("under_measures"):
         print(verification.under_measures_text(result["under_measures"]))
@@ -375,6 +376,9 @@ def _cmd_verify(args) -> int:
         print(f"lantian verify: warning: {note}", file=sys.stderr)
     if args.out:
         print(f"scores written to {args.out}")
+    print("model card: left as it was (--no-record)" if args.no_record else
+          f"model card: verification of {result['period'][0]} … {result['period'][1]} recorded (the consultation page "
+          "shows it; --no-record leaves the card as it was)")
     return 0
 
 
@@ -860,6 +864,9 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(p, "write the scores (JSON contract) here")
     p.add_argument("--start", required=True, help="first issue date")
     p.add_argument("--end", required=True, help="last issue date")
+    p.add_argument("--no-record", action="store_true",
+                   help="leave the model card's verification and the threshold record as they are (an ad-hoc "
+                        "period; by default they are replaced with this period's: the consultation page shows them)")
     p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("respond", help="forecast → proposed warnings per tier (every banner/county of the region: "

@@ -135,6 +135,13 @@ def test_train_forecast_verify(winter_world, winter_inputs, tmp_path, capsys):
     assert "Reliability: Brier score = REL − RES + UNC" in text and "| level>=yellow | seq. |" in text
     assert "the same record with one threshold for every level" in text
     assert (model / "levels_verification.csv").exists()
+    assert "model card: verification of 2023-12-21 … 2023-12-25 recorded" in text
+    # an ad-hoc period leaves the card's verification (what the consultation page shows) as it was
+    card, record = (model / "model_card.json").read_bytes(), (model / "levels_verification.csv").read_bytes()
+    assert main(["verify", "--data", str(winter_world), "--model", str(model), "--start", "2023-12-22",
+                 "--end", "2023-12-24", "--no-record", "--quiet"]) == 0
+    assert "model card: left as it was (--no-record)" in capsys.readouterr().out
+    assert (model / "model_card.json").read_bytes() == card and (model / "levels_verification.csv").read_bytes() == record
     # the consultation's thresholds: set (signed), shown with their consequences on the model's record
     ws = tmp_path / "ws"
     ws.mkdir()
