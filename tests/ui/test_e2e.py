@@ -85,22 +85,22 @@ def _timed(timings: dict, key: str, action, *, optional: bool = False, cpu=None,
     ``cpu_log[key]``."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    try:
-        if before is not None:
-            before()
-    except PlaywrightTimeout:
-        if not optional:
-            raise
-        timings.setdefault("not timed", []).append(key)
+    def done(step) -> bool:
+        """Run ``step``: False when it timed out and the action is optional (named under "not timed")."""
+        try:
+            step()
+        except PlaywrightTimeout:
+            if not optional:
+                raise
+            timings.setdefault("not timed", []).append(key)
+            return False
+        return True
+
+    if before is not None and not done(before):
         return
     c0 = cpu() if cpu else None
     t0 = time.perf_counter()
-    try:
-        action()
-    except PlaywrightTimeout:
-        if not optional:
-            raise
-        timings.setdefault("not timed", []).append(key)
+    if not done(action):
         return
     timings[key] = round(time.perf_counter() - t0, 3)
     if cpu and cpu_log is not None and c0 is not None:
