@@ -94,8 +94,24 @@ def lagged_three(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
     return out
 
 
+#: the ranges of the extra upwind concentrations [km] (the model's own: :data:`forecast.features.TRANSPORT_SCALE_KM`)
+UPWIND_RANGES_KM = (150.0, 800.0)
+
+
+def upwind_ranges(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
+    """Upwind PM2.5 at the issue time weighted at other ranges than the model's 400 km (e-folding distances of
+    :data:`UPWIND_RANGES_KM`): ``tr_up_pm25_<km>`` and ``tr_up_weight_<km>``; near sources and far ones."""
+    kw = forecasting._region_kw(inputs)
+    out = pd.DataFrame(index=frame.index)
+    for km in UPWIND_RANGES_KM:
+        t = F.transport_features(frame, kw.get("area_table"), scale_km=km)
+        out[f"tr_up_pm25_{km:.0f}"] = t["tr_up_pm25"].to_numpy(float)
+        out[f"tr_up_weight_{km:.0f}"] = t["tr_up_weight"].to_numpy(float)
+    return out
+
+
 #: candidate feature sets for ``--extra``: name → f(frame, world folder, inputs) → columns aligned with the frame
-EXTRAS = {"known_cuts": known_cuts, "lagged_three": lagged_three}
+EXTRAS = {"known_cuts": known_cuts, "lagged_three": lagged_three, "upwind_ranges": upwind_ranges}
 
 
 def one_world(data: Path, start: str, cache: Path, seeds, threshold: int, extra: str | None) -> pd.DataFrame:

@@ -500,12 +500,13 @@ def unseen_months(trained_months, dates) -> list[int]:
 TRANSPORT_SCALE_KM = 400.0
 
 
-def transport_features(frame: pd.DataFrame, area_table: pd.DataFrame | None = None) -> pd.DataFrame:
+def transport_features(frame: pd.DataFrame, area_table: pd.DataFrame | None = None, *,
+                       scale_km: float = TRANSPORT_SCALE_KM) -> pd.DataFrame:
     """Regional transport: what the air arriving on the target day carries.
 
     ``tr_up_pm25`` is the mean of the other areas' ``pm25_now`` (24-h PM2.5 at the issue time) [µg/m³], weighted
     by how far upwind they lie under the target day's mean wind (``met_wind_u``/``met_wind_v``):
-    ``w_ab = max(0, cos θ_ab) · exp(−d_ab / 400 km)``, θ the angle between the wind and the direction from b to a
+    ``w_ab = max(0, cos θ_ab) · exp(−d_ab / scale_km)`` (default :data:`TRANSPORT_SCALE_KM`), θ the angle between the wind and the direction from b to a
     (seats of the areas, great-circle distance); ``tr_up_weight`` is ``Σ w`` (0 in a calm or with nobody
     upwind). ``tr_region_pm25`` is the mean ``pm25_now`` of the leagues/cities at the issue time.
     Only observations at the issue time and the forecast wind are used.
@@ -537,7 +538,7 @@ def transport_features(frame: pd.DataFrame, area_table: pd.DataFrame | None = No
     speed = np.hypot(u, v)
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = (u[:, None] * dx[a_idx] + v[:, None] * dy[a_idx]) / (speed[:, None] * dist[a_idx])
-    w = np.clip(np.nan_to_num(cos, nan=0.0), 0, None) * np.exp(-dist[a_idx] / TRANSPORT_SCALE_KM)
+    w = np.clip(np.nan_to_num(cos, nan=0.0), 0, None) * np.exp(-dist[a_idx] / scale_km)
     vals = now.to_numpy(float)[day]
     have = np.isfinite(vals)
     w = np.where(have, w, 0.0)
