@@ -219,7 +219,7 @@ def episode_issue_date(data: Path, model: Path) -> str | None:
 
 
 #: the README screenshots: file, address (``{issued}``: the episode's issue date), the element showing the content
-SHOTS = (("consultation", "/?issued={issued}", ".js-plotly-plot"),
+SHOTS = (("consultation", "/?issued={issued}", "img[src^='data:image/svg+xml']"),  # its charts: SVG images
          ("duty", "/duty?issued={issued}", "[data-testid='stDataFrame']"),
          ("review", "/review", "[data-testid='stDataFrame']"),
          ("data", "/data", "[data-testid='stMetric']"))
@@ -257,6 +257,7 @@ def screenshots(out: Path, data: Path | None = None, model: Path | None = None, 
                     page.goto(url + path.format(issued=issued), timeout=600_000)
                     page.locator(ready).first.wait_for(timeout=600_000)
                     e2e.settle(page, timeout=600_000)
+                    page.wait_for_function(e2e.IMAGES_DRAWN, timeout=600_000)  # the charts drawn
                     if page.locator("[data-testid='stException']").count():
                         print(f"lantian screenshots: the {name} page shows an error", file=sys.stderr)
                         return 1

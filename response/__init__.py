@@ -10,7 +10,7 @@ The public face::
 Names are loaded on first use. Modules, one per concept: ``causes`` (warning or health advisory), ``lifecycle``
 (issue / upgrade / downgrade / lift, state from the audit store), ``plans`` (three tiers, cascade), ``reduction``
 (performance-graded emission-cut lists, share check), ``bulletins``, ``audit`` (append-only store), ``accounts``;
-the post-episode side ``episodes``, ``scoring``, ``counterfactual``, ``report``, ``figures``; ``respond`` and
+the post-episode side ``episodes``, ``scoring``, ``counterfactual``, ``report``, ``figures`` (plotly) and ``charts`` (static SVG/PNG); ``respond`` and
 ``evaluation`` sequence them. ``response`` imports ``forecast``; ``forecast`` never imports ``response``.
 """
 import lazy_loader as _lazy

@@ -12,7 +12,7 @@ Three layers, as the rest of the package:
 - :func:`gather` reads what the briefing needs (the archived forecast of the issue date, else a new forecast; the
   archived forecasts of the previous days; the observed daily AQI; the gridded fields of the key days);
 - :func:`build_briefing` turns that into a :class:`Briefing`, a document model of headings, paragraphs, tables
-  (with cell colours) and images (PNG bytes drawn with matplotlib, in memory) — no I/O;
+  (with cell colours) and images (PNG bytes drawn with matplotlib by :mod:`response.charts`, in memory) — no I/O;
 - :func:`write_docx` writes the model as Word, :func:`write_pdf` converts it with LibreOffice when ``soffice`` is
   on the PATH (and says so when it is not), :func:`make_briefing` does all of it for the command line.
 
@@ -38,6 +38,7 @@ from forecast.features import FAMILY_NAMES_ZH
 from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH, LEVELS
 from forecast.nomenclature import CST_OFFSET, HEAVY_AQI
 
+from .charts import MAP_PANELS, field_maps, level_map
 from .sanitize import plain
 
 #: languages a briefing is written in
@@ -50,22 +51,6 @@ KEY_DAYS = 2
 MET_FAMILIES = ("ventilation", "inversion", "humidity", "transport", "accumulation")
 #: drivers named per area in the reading
 DRIVERS_PER_AREA = 2
-#: the map panels of a key day: field → (Chinese name, English name, unit, matplotlib colour map)
-MAP_PANELS = {"blh": ("边界层高度", "boundary-layer height", "m", "viridis"),
-              "wind_speed": ("10米风速", "10-m wind speed", "m/s", "Blues"),
-              "inversion": ("逆温强度 T850−T2m", "inversion T850−T2m", "K", "RdBu_r"),
-              "relative_humidity": ("相对湿度", "relative humidity", "%", "YlGnBu")}
-#: fonts tried for Chinese labels in the figures (the first installed wins)
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "SimHei", "Microsoft YaHei", "WenQuanYi Zen Hei",
-             "PingFang SC", "DejaVu Sans")
-#: the fallback shipped with lantian where none of :data:`CJK_FONTS` is installed (a server with python3 and pip
-#: only): a GB 2312 subset of Noto Sans CJK SC, SIL OFL 1.1 (``data/fonts/OFL.txt``)
-BUNDLED_CJK_FONT = Path(__file__).parent / "data" / "fonts" / "LantianSansSC-Regular.otf"
-BUNDLED_CJK_FAMILY = "Lantian Sans SC"
-#: the level map's fill of a league/city without a forecast
-NO_FORECAST_COLOUR = "#F2F2F2"
-#: outlines on the maps are simplified to this tolerance [degrees] (about 1 km: invisible on a page)
-MAP_TOLERANCE = 0.01
 #: seconds LibreOffice may take to convert the document
 PDF_TIMEOUT = 120
 
@@ -107,7 +92,6 @@ _TEXT = {
                    "level within the forecast."),
     "map_caption": ("各盟市建议预警级别（含区域联动）", "Proposed level of each league/city (with the regional "
                     "cascade)"),
-    "no_forecast": ("无预报", "no forecast"),
     "no_geoms": ("没有地区边界，无法绘制级别分布图。", "No area boundaries: no level map."),
     "drivers_note": ("按各地区AQI中位数最高的一天，列出贡献最大的气象因素；贡献按模型的相对变化折算为AQI（去掉该因素"
                      "后中位数的变化）。", "For each area's day of highest AQI median, the largest meteorological "
@@ -483,118 +467,6 @@ def verification_rows(past: pd.DataFrame, observed: pd.Series, *, heavy: float =
     return pd.DataFrame(rows, columns=["area_id", "n", "hits", "misses", "false_alarms", "mae"])
 
 
-# ---- figures (matplotlib, PNG in memory) -------------------------------------------------------------------------
-
-def _figure(width_in: float, height_in: float):
-    from matplotlib import font_manager, rcParams
-    from matplotlib.figure import Figure
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    if BUNDLED_CJK_FAMILY not in installed and BUNDLED_CJK_FONT.exists():
-        font_manager.fontManager.addfont(str(BUNDLED_CJK_FONT))  # once per process
-        installed.add(BUNDLED_CJK_FAMILY)
-    chinese = [f for f in CJK_FONTS if f in installed and f != "DejaVu Sans"] or [BUNDLED_CJK_FAMILY]
-    rcParams["font.sans-serif"] = chinese + [f for f in rcParams["font.sans-serif"] if f not in chinese]
-    rcParams["axes.unicode_minus"] = False
-    return Figure(figsize=(width_in, height_in), dpi=150)
-
-
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    return buf.getvalue()
-
-
-def _rings(geom, tolerance: float = MAP_TOLERANCE) -> list:
-    """The exterior rings of a (multi)polygon, simplified to ``tolerance`` [degrees], as (n, 2) arrays."""
-    geom = geom.simplify(tolerance, preserve_topology=True)
-    polys = [geom] if geom.geom_type == "Polygon" else list(getattr(geom, "geoms", []))
-    return [np.asarray(p.exterior.coords) for p in polys if not p.is_empty]
-
-
-def _draw_outlines(ax, geoms, ids, *, colours=None, edge="white", width=0.6) -> None:
-    """Areas ``ids`` as one collection (fast): filled with ``colours`` (one per area) or outlines only. The axes'
-    limits are the caller's (a collection does not update them)."""
-    from matplotlib.collections import LineCollection, PolyCollection
-
-    rings, faces = [], []
-    for i, area_id in enumerate(ids):
-        for ring in _rings(geoms[area_id]):
-            rings.append(ring)
-            faces.append(colours[i] if colours else "none")
-    if not rings:
-        return
-    if colours:
-        ax.add_collection(PolyCollection(rings, facecolors=faces, edgecolors=edge, linewidths=width), autolim=False)
-    else:
-        ax.add_collection(LineCollection(rings, colors=edge, linewidths=width), autolim=False)
-
-
-def _bounds(geoms, ids) -> tuple[float, float, float, float]:
-    b = np.array([geoms[a].bounds for a in ids])
-    return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
-
-
-def level_map_png(levels: dict, geoms: dict, names: dict, lang: str = "zh", *, cities=(), counties=()) -> bytes:
-    """The region's leagues/cities coloured by level (:data:`forecast.levels.LEVEL_COLOURS`; ``levels``: area id →
-    level), labelled with their names; leagues/cities of ``cities`` without a level in a pale grey (no forecast);
-    banner/county outlines (``counties``) in thin lines; and a legend."""
-    from matplotlib.patches import Patch
-
-    ids = [a for a in dict.fromkeys([*cities, *levels]) if a in geoms]
-    fig = _figure(7.0, 4.6)
-    ax = fig.add_subplot(1, 1, 1)
-    _draw_outlines(ax, geoms, ids, colours=[LEVEL_COLOURS[levels[a]] if a in levels else NO_FORECAST_COLOUR
-                                            for a in ids], edge="white", width=0.8)
-    _draw_outlines(ax, geoms, [c for c in counties if c in geoms], edge="#777777", width=0.2)
-    for a in ids:
-        pt = geoms[a].representative_point()
-        ax.text(pt.x, pt.y, names.get(a, a), fontsize=7, ha="center", va="center")
-    x0, y0, x1, y1 = _bounds(geoms, ids)
-    pad = 0.02 * max(x1 - x0, y1 - y0)
-    ax.set_xlim(x0 - pad, x1 + pad)
-    ax.set_ylim(y0 - pad, y1 + pad)
-    ax.set_aspect(1.3)
-    ax.set_axis_off()
-    handles = [Patch(facecolor=LEVEL_COLOURS[k], edgecolor="#555555", label=_level_name(k, lang)) for k in LEVELS]
-    if any(a not in levels for a in ids):
-        handles.append(Patch(facecolor=NO_FORECAST_COLOUR, edgecolor="#555555", label=_t("no_forecast", lang)))
-    ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=False)
-    return _png(fig)
-
-
-def field_maps_png(fields: dict, geoms: dict, city_ids, lang: str = "zh") -> bytes:
-    """The panels of :data:`MAP_PANELS` present in ``fields`` (:func:`daily_mean_fields`), each with the
-    leagues'/cities' outlines; wind arrows on the wind-speed panel."""
-    vars_ = [v for v in MAP_PANELS if v in fields]
-    ncols = 2 if len(vars_) > 1 else 1
-    nrows = int(np.ceil(len(vars_) / ncols))
-    fig = _figure(7.0, 2.9 * nrows)
-    lat, lon = fields["lat"], fields["lon"]
-    for i, var in enumerate(vars_):
-        zh, en, unit, cmap = MAP_PANELS[var]
-        ax = fig.add_subplot(nrows, ncols, i + 1)
-        values = fields[var]
-        kw = {}
-        if var == "inversion":
-            lim = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
-            kw = {"vmin": -lim, "vmax": lim}
-        mesh = ax.pcolormesh(lon, lat, values, cmap=cmap, shading="auto", **kw)
-        fig.colorbar(mesh, ax=ax, shrink=0.8, label=unit)
-        _draw_outlines(ax, geoms, [a for a in city_ids if a in geoms], edge="black", width=0.4)
-        if var == "wind_speed" and "wind_u" in fields and "wind_v" in fields:
-            s = max(1, int(max(len(lat), len(lon)) / 20))
-            la, lo = np.meshgrid(lat[::s], lon[::s], indexing="ij")
-            ax.quiver(lo, la, fields["wind_u"][::s, ::s], fields["wind_v"][::s, ::s], scale=150, width=0.003)
-        ax.set_xlim(float(np.min(lon)), float(np.max(lon)))
-        ax.set_ylim(float(np.min(lat)), float(np.max(lat)))
-        ax.set_aspect(1.3)
-        ax.set_title(zh if lang == "zh" else en, fontsize=9)
-        ax.tick_params(labelsize=6)
-    fig.tight_layout()
-    return _png(fig)
-
-
 # ---- the briefing -----------------------------------------------------------------------------------------------
 
 def _overview(inp: BriefingInputs, lang: str) -> list:
@@ -753,7 +625,7 @@ def build_briefing(inp: BriefingInputs, lang: str = "zh") -> Briefing:
     city_ids = region.areas.loc[region.areas["tier"] == "city", "area_id"].tolist()
     if any(a in geoms for a in [*levels, *city_ids]):
         counties = region.areas.loc[region.areas["tier"] == "county", "area_id"].tolist()
-        b.blocks.append(Image(level_map_png(levels, geoms, names, lang, cities=city_ids, counties=counties), 16.0,
+        b.blocks.append(Image(level_map(levels, geoms, names, lang, cities=city_ids, counties=counties), 16.0,
                               _t("map_caption", lang)))
     else:
         b.blocks.append(Paragraph(_t("no_geoms", lang)))
@@ -784,7 +656,7 @@ def build_briefing(inp: BriefingInputs, lang: str = "zh") -> Briefing:
                 b.blocks.append(Paragraph(_t("no_field_day", lang).format(day=_day_text(day, lang))))
                 continue
             b.blocks.append(Heading(_t("map_day", lang).format(day=_day_text(day, lang)), 2))
-            b.blocks.append(Image(field_maps_png(f, geoms, city_ids, lang), 16.0))
+            b.blocks.append(Image(field_maps(f, geoms, city_ids, lang), 16.0))
 
     b.blocks.append(Heading(_t("s_tiers", lang)))
     b.blocks += _tier_blocks(inp, names, lang)

@@ -1,5 +1,6 @@
-"""Every plotly figure lantian draws: the consultation's level map, fan chart and driver maps, and the
-post-episode report's timelines, warning outcomes and emission-cut effect.
+"""The plotly figures lantian draws: the consultation's driver maps (the gridded fields, explored with zoom and
+hover), and the post-episode report's timelines, warning outcomes and emission-cut effect. The consultation's first
+screen — level map, fan chart, driver bars, reliability — is static SVG (:mod:`response.charts`, why there).
 
 Each function takes library results (a forecast document, a report, a field from
 :func:`forecast.products.map_field`) and returns a ``plotly.graph_objects.Figure``; the pages and the HTML report
@@ -15,10 +16,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from forecast import areas as areas_mod
-from forecast import labels, products
-from forecast.levels import LEVEL_COLOURS, LEVEL_NAMES_ZH
+from forecast import labels
+from forecast.levels import LEVEL_COLOURS
 from forecast.nomenclature import HEAVY_AQI
 
+from .charts import day_steps
 from .report import area_names
 
 #: the consultation's driver maps: field → (Chinese name, English name, unit, colour scale)
@@ -29,7 +31,6 @@ MAP_VARS = {"blh": ("边界层高度", "boundary-layer height", "m", "Viridis"),
 #: wind arrows: every n-th grid point, and degrees per m/s of the arrow length
 ARROW_STRIDE = 2
 ARROW_DEG_PER_MS = 0.08
-FAN_COLOUR = "rgba(70,130,180,0.3)"
 
 
 def _outline(fig: go.Figure, geoms, ids, colours=None, texts=None) -> None:
@@ -47,27 +48,6 @@ def _outline(fig: go.Figure, geoms, ids, colours=None, texts=None) -> None:
 
 
 # ---- the consultation ----------------------------------------------------------------------------------------
-
-def level_map(doc: dict, lead_day: int | None, *, geoms=None, names=None) -> go.Figure:
-    """Areas coloured by warning level: the area's level (``lead_day`` None) or the level covering that day
-    (:func:`forecast.products.level_on_day`); the hover text gives the day's AQI median and 10–90 % range."""
-    geoms = areas_mod.boundaries() if geoms is None else geoms
-    names = area_names(None, names)
-    ids, colours, texts = [], [], []
-    for area in doc["areas"]:
-        level = products.level_on_day(area, lead_day)
-        day = products.day_of(area, lead_day)
-        ids.append(area["area_id"])
-        colours.append(LEVEL_COLOURS[level])
-        texts.append(f"{names.get(area['area_id'], area['area_id'])}：{LEVEL_NAMES_ZH[level]}，"
-                     f"AQI {day['aqi']['q50']:.0f}（{day['aqi']['q10']:.0f}–{day['aqi']['q90']:.0f}）"
-                     + ("，会商订正" if area.get("adjusted") else ""))
-    fig = go.Figure()
-    _outline(fig, geoms, ids, colours, texts)
-    fig.update_layout(height=430, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(visible=False),
-                      yaxis=dict(visible=False, scaleanchor="x", scaleratio=1.3), plot_bgcolor="white")
-    return fig
-
 
 def driver_map(lat, lon, values, var: str, u=None, v=None, *, geoms=None, areas=None) -> go.Figure:
     """One meteorological field (``var`` of :data:`MAP_VARS`) on its grid [degrees], the cities' outlines, and
@@ -93,67 +73,7 @@ def driver_map(lat, lon, values, var: str, u=None, v=None, *, geoms=None, areas=
     return fig
 
 
-def fan_chart(area: dict, history: pd.Series, lang: str = "zh") -> go.Figure:
-    """One area's forecast: the 10–90 % fan, the median, the model's values where the consultation adjusted them,
-    the observed daily AQI before the issue date (``history``) and the heavy-pollution line."""
-    days = pd.to_datetime([d["date"] for d in area["days"]])
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q90"] for d in area["days"]], line=dict(width=0),
-                             showlegend=False))
-    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q10"] for d in area["days"]], fill="tonexty", line=dict(width=0),
-                             fillcolor=FAN_COLOUR, name="10–90%"))
-    fig.add_trace(go.Scatter(x=days, y=[d["aqi"]["q50"] for d in area["days"]], name=labels.phrase("fig_median", lang),
-                             line=dict(color="steelblue")))
-    adj = [d for d in area["days"] if d.get("adjusted")]
-    if adj:
-        fig.add_trace(go.Scatter(x=pd.to_datetime([d["date"] for d in adj]),
-                                 y=[d["adjusted"]["model_aqi"]["q50"] for d in adj], mode="markers",
-                                 marker=dict(symbol="x", color="grey", size=9), name=labels.phrase("fig_model_value", lang)))
-    fig.add_trace(go.Scatter(x=history.index, y=history.values, name=labels.phrase("fig_observed", lang),
-                             line=dict(color="black")))
-    fig.add_hline(y=HEAVY_AQI, line=dict(color="red", dash="dot"))
-    fig.update_layout(height=320, margin=dict(t=10, b=10))
-    return fig
-
-
 # ---- the post-episode report ---------------------------------------------------------------------------------
-
-def reliability_diagram(rows: list[dict], events=("aqi>200", "level>=yellow", "level>=orange"),
-                        lead_day: int | None = 1, lang: str = "zh") -> go.Figure:
-    """Reliability diagram: observed frequency against forecast probability per bin, the diagonal is perfect.
-
-    ``rows`` are :func:`forecast.verification.reliability_scores` records (with ``bins``); day-``lead_day`` rows of
-    the per-day events and the sequence rows of the levels are drawn, marker size by cases.
-    """
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#888"},
-                             name=labels.phrase("fig_perfect", lang)))
-    for r in rows:
-        if r["event"] not in events or (r["lead_day"] is not None and r["lead_day"] != lead_day):
-            continue
-        b = pd.DataFrame(r["bins"])
-        if b.empty:
-            continue
-        label = r["event"] + ("" if r["lead_day"] is None else f" D{r['lead_day']}")
-        fig.add_trace(go.Scatter(x=b["p"], y=b["observed"], mode="lines+markers", name=label,
-                                 marker={"size": np.clip(np.sqrt(b["n"].to_numpy(float)), 4, 18)},
-                                 hovertemplate="p=%{x:.2f} obs=%{y:.2f}<extra>" + label + "</extra>"))
-    fig.update_layout(xaxis_title=labels.phrase("fig_probability", lang),
-                      yaxis_title=labels.phrase("fig_frequency", lang),
-                      xaxis_range=[0, 1], yaxis_range=[0, 1], height=380, margin={"l": 10, "r": 10, "t": 10, "b": 10})
-    return fig
-
-
-def day_steps(dates, values) -> tuple[list, list]:
-    """Daily values as day-long steps: x the days' starts plus the end of the last day, y each day's value with
-    the last repeated, for a line drawn with ``line_shape="hv"`` — a day's value spans its day (00–24 h CST),
-    not a point at midnight joined to the next by a slope."""
-    dates = pd.DatetimeIndex(pd.to_datetime(list(dates)))
-    values = [None if v is None or (isinstance(v, float) and not np.isfinite(v)) else v for v in values]
-    if not len(dates):
-        return [], []
-    return list(dates) + [dates[-1] + pd.Timedelta(days=1)], values + values[-1:]
-
 
 def episode_timeline(report: dict, area: str, *, names=None, lang: str = "zh") -> go.Figure:
     """One area of an episode: observed daily AQI as day-long steps (:func:`day_steps`) beside the rolling-24-h

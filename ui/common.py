@@ -53,6 +53,7 @@ TEXT = {
     "record_of": ("按{what}记录（{n} 个地区·日）试算：", "On the {what} record ({n} area-days):"),
     "set_thresholds": ("设定为会商阈值（记录设定人和理由）", "Set for the consultation (signed, with a reason)"),
     "reliability": ("概率可靠性图", "Reliability diagram"),
+    "no_map": ("没有地区边界，无法绘制级别分布图。", "No area boundaries: no level map."),
     "need_signature": ("设定阈值须填写理由。", "Setting thresholds needs a reason."),
     "set_by": ("设定人", "Set by"), "set_reason": ("设定理由", "Reason for the setting"),
     "outdated_model": ("模型文件需要重新训练：{msg}", "The model must be retrained: {msg}"),

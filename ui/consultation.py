@@ -3,12 +3,11 @@ verification, and the consultation's own adjusted forecast (which then drives th
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from forecast import consultation as C
 from forecast import decision, forecasting, labels, products
-from response import figures
+from response import charts, figures
 from ui.briefing import briefing_download
 from ui.common import (L, adjusted_doc, allowed, audit_path, current_account, forecast_doc, issue_date_slider, lang,
                        level_chip, map_geoms, model_stamp, page_start, region, show_table, t, unit_names)
@@ -18,6 +17,33 @@ from ui.common import (L, adjusted_doc, allowed, audit_path, current_account, fo
 def field_slice(data: str, issued: str, var: str, valid_time: str | None) -> products.MapField:
     """One field of the maps at one time (the first time when None): :func:`forecast.products.map_field`."""
     return products.map_field(data, issued, var, valid_time)
+
+
+# the first screen's charts are SVG images (response.charts: no chart library for the browser to fetch and start on
+# the first visit); each is drawn once per forecast, day, area and language
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def level_map_svg(doc: dict, lead: int | None, names: dict, _geoms, data: str, language: str) -> str:
+    """The levels of day ``lead`` (None: the level in force) on the leagues/cities of ``data``'s region (``_geoms``,
+    not hashed: the region's outlines, keyed by ``data``)."""
+    areas = region(data).areas
+    cities = areas.loc[areas["tier"] == "city", "area_id"].tolist()
+    return charts.level_map(charts.day_levels(doc, lead), _geoms, names, language, cities=cities, fmt="svg")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def fan_chart_svg(area: dict, hist: pd.Series, language: str) -> str:
+    return charts.fan_chart(area, hist, language)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def driver_bars_svg(effects: pd.DataFrame, language: str) -> str:
+    return charts.driver_bars(effects, language)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def reliability_svg(rows: list, language: str) -> str:
+    return charts.reliability(rows, lang=language)
 
 
 def render():
@@ -36,7 +62,7 @@ def render():
     names = unit_names(cfg["data"])
     left, right = st.columns([3, 2])
     with left:
-        level_map(doc, names, map_geoms(str(cfg["data"])))
+        level_map(doc, names, str(cfg["data"]))
     with right:
         chips = [level_chip(lv, f"{L('levels', lv)}{t('colon')}{n}") for lv, n in products.level_counts(doc).items()]
         st.markdown(" ".join(chips), unsafe_allow_html=True)
@@ -56,11 +82,14 @@ def render():
 # (st.fragment), not the page with its tables and map
 
 @st.fragment
-def level_map(doc: dict, names: dict, boundaries) -> None:
+def level_map(doc: dict, names: dict, data: str) -> None:
     """The level map of the chosen lead day (all days: the level in force)."""
     lead = st.radio(t("lead_day"), [None] + list(range(1, 8)), horizontal=True,
                     format_func=lambda k: t("all_leads") if k is None else f"D{k}")
-    st.plotly_chart(figures.level_map(doc, lead, names=names, geoms=boundaries), width="stretch")
+    try:
+        st.image(level_map_svg(doc, lead, names, map_geoms(data), data, lang()), width="stretch")
+    except ValueError:  # no area of the forecast has a boundary
+        st.info(t("no_map"))
 
 
 @st.fragment
@@ -69,7 +98,7 @@ def area_part(cfg, doc: dict, model_doc: dict, adjustments, names: dict, obs_dai
     area_id = st.selectbox(t("area"), [a["area_id"] for a in doc["areas"]], format_func=lambda a: names[a])
     area = next(a for a in doc["areas"] if a["area_id"] == area_id)
     hist = products.recent_observations(obs_daily, area_id, issued)
-    st.plotly_chart(figures.fan_chart(area, hist, lang()), width="stretch")
+    st.image(fan_chart_svg(area, hist, lang()), width="stretch")
     render_drivers(area)
     render_adjustment(cfg, model_doc, area_id, adjustments, names)
 
@@ -87,7 +116,7 @@ def render_model_card(card: dict) -> None:
         show_table(products.verification_table(card, lang=lang()), width="content")
         if ver.get("reliability"):
             with st.expander(t("reliability")):
-                st.plotly_chart(figures.reliability_diagram(ver["reliability"], lang=lang()), width="stretch")
+                st.image(reliability_svg(ver["reliability"], lang()), width=480)
     else:
         st.caption(t("no_verification"))
     with st.expander(t("model_card")):
@@ -110,13 +139,7 @@ def render_drivers(area: dict) -> None:
         st.caption(t("no_drivers"))
         return
     st.markdown(products.driver_reading(area, lang()))
-    fig = go.Figure()
-    for fam, g in effects.groupby("family", sort=False):
-        fig.add_bar(x=[f"D{k}" for k in g["lead_day"]], y=g["aqi"].round(0), name=g["name"].iloc[0],
-                    hovertemplate="%{x}: %{y:+.0f}<extra>" + g["name"].iloc[0] + "</extra>")
-    fig.update_layout(barmode="relative", height=320, margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis_title=t("driver_chart_y"), legend=dict(orientation="h"))
-    st.plotly_chart(fig, width="stretch")
+    st.image(driver_bars_svg(effects, lang()), width="stretch")
     st.caption(t("driver_note").format(base=labels.number(effects["baseline_aqi"].iloc[0])))
     show_table(products.driver_table(area, lang=lang()), width="content")
 

@@ -360,19 +360,21 @@ def test_figures_draw_chinese_without_a_system_font(monkeypatch):
     from fontTools.ttLib import TTFont
     from forecast.areas import response_units
 
-    monkeypatch.setattr(BR, "CJK_FONTS", ("No Such Font SC", "DejaVu Sans"))
-    fig = BR._figure(3, 1)
+    from response import charts
+
+    monkeypatch.setattr(charts, "CJK_FONTS", ("No Such Font SC", "DejaVu Sans"))
+    fig = charts.figure(3, 1)
     from matplotlib import rcParams
 
-    assert rcParams["font.sans-serif"][0] == BR.BUNDLED_CJK_FAMILY
+    assert rcParams["font.sans-serif"][0] == charts.BUNDLED_CJK_FAMILY
     units = response_units(load_region().areas)
     text = "".join(units["name_zh"]) + "重度污染橙色预警，轻度（黄色）μg/m³ PM2.5 ≥ 150 — 逆温强度"
     fig.text(0.01, 0.5, text[:60])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        BR._png(fig)
+        charts.render(fig, "png")
     assert not [w for w in caught if "missing from font" in str(w.message)]
     # every name of every league/city and banner/county of the shipped region is in the font
-    cmap = TTFont(BR.BUNDLED_CJK_FONT).getBestCmap()
+    cmap = TTFont(charts.BUNDLED_CJK_FONT).getBestCmap()
     assert not sorted({ch for ch in text if ord(ch) not in cmap})
-    assert (BR.BUNDLED_CJK_FONT.parent / "OFL.txt").read_text(encoding="utf-8").count("SIL OPEN FONT LICENSE") >= 1
+    assert (charts.BUNDLED_CJK_FONT.parent / "OFL.txt").read_text(encoding="utf-8").count("SIL OPEN FONT LICENSE") >= 1

@@ -166,7 +166,7 @@ def test_effect_within_its_interval_of_the_truth(season_world, season, tmp_path)
             titles = [f.layout.title.text for f in figs]
             assert len(figs) == len(ep.areas) + 2 and titles[-1].startswith("应急减排效果")
             bars = figs[-1].data[0]
-            assert bars.x[0] == "全部 / all" and bars.y[0] == pytest.approx(eff["estimate"])
+            assert bars.x[0] == "全部" and bars.y[0] == pytest.approx(eff["estimate"])
             assert bars.error_y.array[0] == pytest.approx(hi - eff["estimate"])
             timeline = figs[0]
             assert any(t.name == "实况日均AQI" for t in timeline.data) and timeline.layout.shapes  # warning bands

@@ -1,5 +1,5 @@
-"""Every figure: the report's (timelines, warning outcomes, effect) and the consultation's (level map, fan chart,
-driver map)."""
+"""The plotly figures: the report's (timelines, warning outcomes, effect) and the consultation's driver map (the
+consultation's static charts: test_charts)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,7 +23,7 @@ def test_report_figures():
     assert {s.fillcolor for s in baotou.layout.shapes if s.type == "rect"} == {LEVEL_COLOURS["orange"]}
     assert list(figs[2].data[0].y) == [1, 1, 0, 0]  # hit, miss, false alarm, correct negative
     bars = figs[3].data[0]
-    assert list(bars.x) == ["全部 / all", "包头市"] and bars.y[0] == pytest.approx(-20.0)
+    assert list(bars.x) == ["全部", "包头市"] and bars.y[0] == pytest.approx(-20.0)
     assert bars.error_y.array[0] == pytest.approx(10.0) and bars.error_y.arrayminus[0] == pytest.approx(10.0)
 
 
@@ -35,41 +35,7 @@ def test_report_figures_without_an_effect():
 def test_placebo_effect_is_drawn():
     rep = small_report(effect={"placebo_pm25": {"estimate": 0.5, "interval": [-1.0, 2.0]}})
     bars = figures.report_figures(rep)[-1].data[0]
-    assert list(bars.x) == ["全部 / all"] and bars.error_y.array[0] == pytest.approx(1.5)
-
-
-def _doc():
-    def day(lead, q50, adjusted=False):
-        d = {"lead_day": lead, "date": f"2024-01-0{1 + lead}", "aqi": {"q10": q50 - 40, "q50": q50, "q90": q50 + 60},
-             "p_aqi_gt": {"150": 0.5, "200": 0.3, "300": 0.1}, "dust": False, "drivers": []}
-        if adjusted:
-            d["adjusted"] = {"model_aqi": {"q50": q50 - 50}}
-        return d
-
-    return {"issue_date": "2024-01-01", "areas": [
-        {"area_id": "baotou", "level": "orange", "trigger_days": [2, 3], "adjusted": True,
-         "days": [day(1, 180), day(2, 260, adjusted=True), day(3, 240)]},
-        {"area_id": "hohhot", "level": "none", "trigger_days": [], "days": [day(1, 120), day(2, 130)]}]}
-
-
-@pytest.mark.parametrize("lead_day, baotou", [(None, "orange"), (1, "none"), (2, "orange")])
-def test_level_map_colours_the_level_covering_the_day(lead_day, baotou):
-    fig = figures.level_map(_doc(), lead_day)
-    colour = {t.text.split("：")[0]: t.fillcolor for t in fig.data}
-    assert colour["包头市"] == LEVEL_COLOURS[baotou] and colour["呼和浩特市"] == LEVEL_COLOURS["none"]
-    text = next(t.text for t in fig.data if t.text.startswith("包头市"))
-    q50 = {None: 180, 1: 180, 2: 260}[lead_day]
-    assert f"AQI {q50}（{q50 - 40}–{q50 + 60}）" in text and text.endswith("会商订正")
-
-
-def test_fan_chart():
-    area = _doc()["areas"][0]
-    history = pd.Series([150.0, 170.0], index=pd.to_datetime(["2023-12-31", "2024-01-01"]))
-    fig = figures.fan_chart(area, history)
-    names = [t.name for t in fig.data]
-    assert names[1:] == ["10–90%", "中位数 median", "模型原值 model", "实况 observed"]
-    assert list(fig.data[3].y) == [210]  # the model's median where the consultation adjusted it
-    assert list(fig.data[2].y) == [180, 260, 240] and fig.layout.shapes[0].y0 == 200
+    assert list(bars.x) == ["全部"] and bars.error_y.array[0] == pytest.approx(1.5)
 
 
 @pytest.mark.parametrize("var, arrows", [("wind_speed", True), ("blh", False)])
@@ -93,7 +59,7 @@ def test_report_figures_name_the_areas_the_report_carries():
     rep["episode"]["names"] = {"baotou": "石家庄市", "hohhot": "保定市"}
     figs = figures.report_figures(rep)
     assert [f.layout.title.text for f in figs[:2]] == ["石家庄市：实况、预报与预警", "保定市：实况、预报与预警"]
-    assert list(figs[3].data[0].x) == ["全部 / all", "石家庄市"]
+    assert list(figs[3].data[0].x) == ["全部", "石家庄市"]
     names = pd.Series({"baotou": "甲", "hohhot": "乙"})
     assert figures.report_figures(rep, names=names)[0].layout.title.text == "甲：实况、预报与预警"  # given wins
 
@@ -114,10 +80,6 @@ def test_daily_values_are_day_long_steps():
     bands = [(pd.Timestamp(s.x0), pd.Timestamp(s.x1)) for s in fig.layout.shapes if s.type == "rect"]
     assert bands == [(pd.Timestamp("2024-01-02"), pd.Timestamp("2024-01-03")),
                      (pd.Timestamp("2024-01-03"), pd.Timestamp("2024-01-04"))]
-
-
-def test_day_steps_of_no_day():
-    assert figures.day_steps([], []) == ([], [])
 
 
 def test_an_advisory_episode_without_advisory_is_its_own_bar():

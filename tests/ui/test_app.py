@@ -91,7 +91,7 @@ def forbidden(at, world) -> list[str]:
     ids = set(response_units()["area_id"]) | {"hohhot_baotou_bayannur", "wuhai_and_surroundings"}
     tokens = labels.forbidden_tokens(area_ids=ids) | {"None", "nan", "NaN"}
     bad = []
-    for text in _shown(at):
+    for text in _shown(at) + _chart_texts(at):
         text = _visible(text)
         hits = [tok for tok in tokens if labels.shows_token(text, tok)]
         words = [w.strip(".-") for w in re.findall(r"[\w.\-]+", text, re.ASCII) if not w[0].isdigit()]
@@ -121,11 +121,26 @@ def _names_zh(world) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-def _chart_texts(at) -> list[str]:
-    """The titles, axis titles and legend names of the page's plotly charts."""
-    import json
+def _svg_texts(at) -> list[list[str]]:
+    """The texts of each SVG image of the page (response.charts: text kept as text), one list per image."""
+    import base64
+    import xml.etree.ElementTree as ET
 
     out = []
+    for element in at.get("image"):
+        for img in element.proto.imgs:
+            head, _, body = img.url.partition(",")
+            if head == "data:image/svg+xml;base64":
+                root = ET.fromstring(base64.b64decode(body))
+                out.append(["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")])
+    return out
+
+
+def _chart_texts(at) -> list[str]:
+    """The titles, axis titles and legend names of the page's plotly charts, and the texts of its SVG charts."""
+    import json
+
+    out = [t for texts in _svg_texts(at) for t in texts]
     for chart in at.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
         layout = spec.get("layout", {})
@@ -162,9 +177,12 @@ def _table(at, column: str) -> pd.DataFrame:
 
 
 def _check_consultation(at, world):
-    # the level map, the fan chart, the drivers' bars (the driver maps on request); a row per area with its level
-    # probabilities
-    assert len(at.get("plotly_chart")) >= 3 and at.toggle(key="show_maps").value is False
+    # the level map, the fan chart, the drivers' bars as SVG, no chart library on the first screen (the driver maps
+    # on request); a row per area with its level probabilities
+    assert not at.get("plotly_chart") and at.toggle(key="show_maps").value is False
+    level_map, fan, bars = _svg_texts(at)[:3]
+    assert {"黄色预警", "橙色预警", "红色预警"} <= set(level_map) and set(level_map) & set(load_areas()["name_zh"])
+    assert {"10–90%", "中位数", "实况", "AQI"} <= set(fan) and "对AQI的贡献" in bars
     areas = _table(at, "P(无)")
     assert len(areas) == N_AREAS and {"地区", "预警级别", "P(无)", "P(红色)", "D1", "D7"} <= set(areas.columns)
     assert set(areas["地区"]) <= set(load_areas()["name_zh"]) and areas["P(红色)"].str.endswith("%").all()
@@ -190,6 +208,8 @@ def _check_consultation_en(at, world):
     assert set(areas["Area"]) <= set(load_areas()["name_en"])
     assert set(areas["Warning level"].str.rstrip(" ✎")) <= {labels.label("levels", lv, "en") for lv in LEVELS}
     assert any(re.match(r"\d+ \w{3} \(day \d\): ", m) for m in _texts(at, "markdown"))
+    level_map, fan, bars = _svg_texts(at)[:3]
+    assert "Orange warning" in level_map and "median" in fan and "effect on AQI" in bars
     assert _no_cjk(_texts(at, "subheader") + [c for d in at.dataframe for c in d.value.columns])
 
 

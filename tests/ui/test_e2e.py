@@ -64,8 +64,13 @@ def server(winter_world, winter_model, tmp_path):
     proc.wait(20)
 
 
+#: the consultation's charts: SVG images (response.charts), no chart library on its first screen
+SVG_CHART = "img[src^='data:image/svg+xml']"
+#: true once every image of the page is loaded and decoded (its charts are drawn)
+IMAGES_DRAWN = "() => Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
+
 #: the pages in the order of the walk: url path, heading, the element that shows the page's content, name
-PAGES = (("/", "会商", ".js-plotly-plot", "consultation"),
+PAGES = (("/", "会商", SVG_CHART, "consultation"),
          ("/review", "事后评估", "[data-testid='stDataFrame']", "review"),
          ("/data", "数据与模型", "[data-testid='stMetric']", "data"),
          ("/duty", "值班发布", "[data-testid='stDataFrame']", "duty"))
@@ -131,12 +136,18 @@ def _open(page, label: str, option_index: int = 1, into: dict | None = None) -> 
     return into
 
 
-def _choose(timings: dict, key: str, page, label: str, option_index: int = 1, **kw) -> None:
-    """Time choosing an option of a selectbox: from the click on the option to the page settled (opening the list
-    is not timed)."""
+def _choose(timings: dict, key: str, page, label: str, option_index: int = 1, *, then=None, **kw) -> None:
+    """Time choosing an option of a selectbox: from the click on the option to the page settled and ``then`` done
+    (opening the list is not timed)."""
     opened: dict = {}
-    _timed(timings, key, lambda: (opened["option"].click(), settle(page)),
-           before=lambda: _open(page, label, option_index, opened), **kw)
+
+    def action():
+        opened["option"].click()
+        settle(page)
+        if then is not None:
+            then()
+
+    _timed(timings, key, action, before=lambda: _open(page, label, option_index, opened), **kw)
 
 
 def walk(page, url: str, shots: Path | None = None, *, strict: bool = True, cpu=None,
@@ -157,17 +168,23 @@ def walk(page, url: str, shots: Path | None = None, *, strict: bool = True, cpu=
             page.get_by_role("heading", name=text).first.wait_for(timeout=240_000)
             page.locator(ready).first.wait_for(timeout=240_000)  # the page's content, not just its header
             settle(page)
+            page.wait_for_function(IMAGES_DRAWN, timeout=240_000)  # the charts drawn, not only sent
         _timed(timings, f"visit:{name}", visit, **kw)
         assert page.locator("[data-testid='stException']").count() == 0, path
+        if name == "consultation":  # its first visit times no chart library: there is none on its first screen
+            assert page.locator(".js-plotly-plot").count() == 0
         if shots is not None:
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     page.goto(url + "/", timeout=240_000)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=240_000)
+    page.locator(SVG_CHART).first.wait_for(timeout=240_000)
     settle(page)
-    _choose(timings, "click:consultation_area", page, "地区", optional=not strict, **kw)
+    def drawn():  # the consultation's charts are images: timed until they are drawn
+        page.wait_for_function(IMAGES_DRAWN, timeout=60_000)
+
+    _choose(timings, "click:consultation_area", page, "地区", then=drawn, optional=not strict, **kw)
     page.keyboard.press("Escape")
     _timed(timings, "click:consultation_lead", lambda: (page.get_by_text("D2", exact=True).first.click(),
-                                                        settle(page)), optional=not strict, **kw)
+                                                        settle(page), drawn()), optional=not strict, **kw)
     page.goto(url + "/duty", timeout=240_000)
     page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=240_000)
     settle(page)
