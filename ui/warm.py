@@ -4,7 +4,8 @@
 this) imports the pages and the library before the server answers (pandas, plotly, scipy, the page modules: about
 2–4 s of CPU that a plain ``streamlit run`` spends in the first visit), then starts :func:`start` in a background
 thread: the region (its boundaries parsed through the geometry cache, :func:`forecast.areas.geometries`) and the
-inputs (:func:`forecast.forecasting.load_inputs`: about 1 s on the demo) of the data directory. The pages' cached
+inputs (:func:`forecast.forecasting.load_inputs`: about 1 s on the demo) of the data directory, and draws one small
+chart (matplotlib for the consultation's SVG charts). The pages' cached
 calls (:func:`ui.common.region`, :func:`ui.common.inputs`) take what was loaded here (:func:`take`), waiting
 for it when a visit comes first; a preload that failed is ignored and the page loads (and reports) it itself.
 
@@ -22,8 +23,8 @@ from pathlib import Path
 
 #: the modules the pages import (imported here as the server starts)
 PAGE_MODULES = ("ui.common", "ui.consultation", "ui.duty", "ui.review", "ui.data", "ui.status", "ui.briefing",
-                "forecast.forecasting", "forecast.products", "response.figures", "response.respond",
-                "lantian.pagecache")
+                "forecast.forecasting", "forecast.products", "response.figures", "response.charts",
+                "response.respond", "lantian.pagecache")
 
 _lock = threading.Lock()
 _loaded: dict[tuple[str, str], Future] = {}
@@ -82,6 +83,7 @@ def preload(data: str, futures: dict[str, Future] | None = None) -> None:
     for name in PAGE_MODULES:  # the pages and, through them, the library (the script's own imports then find them)
         with contextlib.suppress(Exception):
             importlib.import_module(name)
+    _draw_once()
     try:
         region = load_region(data=data)
         region.boundaries  # noqa: B018 - parsed (or read from the geometry cache) now, not on the first visit
@@ -97,6 +99,17 @@ def preload(data: str, futures: dict[str, Future] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the page loads them itself (and reports their error)
         futures["inputs"].set_exception(exc)
     _read_tables(region)
+
+
+def _draw_once() -> None:
+    """One small SVG chart (:mod:`response.charts`): matplotlib, its font list and SVG writer are loaded now, not
+    on the consultation page's first visit (about 1 s of CPU)."""
+    with contextlib.suppress(Exception):  # the page draws (and reports) it itself
+        from response import charts
+
+        fig = charts.figure(1.0, 1.0)
+        fig.add_subplot(1, 1, 1).text(0.5, 0.5, "蓝天 AQI")
+        charts.render(fig, "svg")
 
 
 def _read_tables(region) -> None:
