@@ -259,7 +259,7 @@ def screenshots(out: Path, data: Path | None = None, model: Path | None = None, 
                     page.goto(url + path.format(issued=issued), timeout=600_000)
                     page.locator(ready).first.wait_for(timeout=600_000)
                     e2e.settle(page, timeout=600_000)
-                    page.wait_for_function(e2e.IMAGES_DRAWN, timeout=600_000)  # the charts drawn
+                    page.wait_for_function(e2e.CONTENT_DRAWN, timeout=600_000)  # the charts drawn
                     if page.locator("[data-testid='stException']").count():
                         print(f"lantian screenshots: the {name} page shows an error", file=sys.stderr)
                         return 1

@@ -117,9 +117,11 @@ def bounds(geoms, ids) -> tuple[float, float, float, float]:
 
 def level_map(levels: dict, geoms: dict, names: dict, lang: str = "zh", *, cities=(), counties=(),
               fmt: str = "png", width_in: float = 7.0, height_in: float = 4.6) -> bytes | str:
-    """The region's areas coloured by level (:data:`forecast.levels.LEVEL_COLOURS`; ``levels``: area id → level),
-    labelled with their names; leagues/cities of ``cities`` without a level in a pale grey (no forecast);
-    banner/county outlines (``counties``) in thin lines; and a legend of the levels in ``lang``."""
+    """The region's areas coloured by level (:data:`forecast.levels.LEVEL_COLOURS`; ``levels``: area id → level);
+    leagues/cities of ``cities`` without a level in a pale grey (no forecast); banner/county outlines
+    (``counties``) in thin lines; and a legend of the levels in ``lang``. The leagues/cities of ``cities`` are
+    labelled with their names (without ``cities``, every area drawn): the banners/counties with a forecast of their
+    own are too small to label at this scale."""
     from matplotlib.patches import Patch
 
     ids = [a for a in dict.fromkeys([*cities, *levels]) if a in geoms]
@@ -130,7 +132,7 @@ def level_map(levels: dict, geoms: dict, names: dict, lang: str = "zh", *, citie
     draw_outlines(ax, geoms, ids, colours=[LEVEL_COLOURS[levels[a]] if a in levels else NO_FORECAST_COLOUR
                                            for a in ids], edge="white", width=0.8)
     draw_outlines(ax, geoms, [c for c in counties if c in geoms], edge="#777777", width=0.2)
-    for a in ids:
+    for a in [c for c in cities if c in geoms] or ids:
         pt = geoms[a].representative_point()
         name = _name(a, names, lang)
         if name:  # never an id in place of a name

@@ -109,3 +109,15 @@ def test_day_steps_of_no_day():
     assert charts.day_steps([], []) == ([], [])
     x, y = charts.day_steps(["2024-01-01"], [np.nan])
     assert y == [None, None] and len(x) == 2
+
+
+def test_level_map_labels_the_leagues_and_cities_only():
+    """A banner/county with a forecast of its own is coloured by its level but not labelled (too small at this
+    scale); the leagues/cities are."""
+    levels = {"baotou": "none", "tumed_right": "orange"}
+    names = {**NAMES, "tumed_right": "土默特右旗"}
+    fig = charts.level_map(levels, areas_mod.boundaries(), names, cities=["baotou", "hohhot"], fmt="figure")
+    ax = fig.axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["包头市", "呼和浩特市"]
+    faces = [to_hex(c).upper() for c in ax.collections[0].get_facecolors()]
+    assert LEVEL_COLOURS["orange"].upper() in faces
