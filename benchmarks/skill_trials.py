@@ -110,8 +110,38 @@ def upwind_ranges(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
     return out
 
 
+#: the window of the recent-regime features [d] and the least observed days in it
+RECENT_DAYS, RECENT_MIN_DAYS = 30, 15
+
+
+def recent_regime(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
+    """How polluted this winter has been so far, as known at the issue time (the daily AQI of the
+    :data:`RECENT_DAYS` days before the issue day): ``rec_log_aqi`` the area's mean log(1 + AQI), ``rec_heavy`` its
+    share of days with AQI > 200, ``rec_region_heavy`` the leagues'/cities' mean of it — a winter that has been
+    cleaner than the training winters (weather, or the measures of more warnings) says so here."""
+    daily = inputs.obs.daily["aqi"].unstack("area_id").sort_index()
+    daily = daily.reindex(pd.date_range(daily.index.min(), daily.index.max(), freq="D"))
+    roll = dict(window=RECENT_DAYS, min_periods=RECENT_MIN_DAYS)
+    # the window ends the day before the issue day (its own day is not complete at the issue time)
+    log_aqi = np.log1p(daily).rolling(**roll).mean().shift(1)
+    heavy = (daily > 200).astype(float).where(daily.notna()).rolling(**roll).mean().shift(1)
+    table = forecasting._region_kw(inputs).get("area_table")
+    cities = [a for a in heavy.columns if table is None or a in set(table.loc[table["tier"] == "city", "area_id"])]
+    region = heavy[cities].mean(axis=1)
+
+    def at(wide):
+        s = wide.stack(future_stack=True)
+        s.index = s.index.set_names(["issue_date", "area_id"])
+        idx = pd.MultiIndex.from_arrays([frame["issue_date"], frame["area_id"]])
+        return s.reindex(idx).to_numpy(float)
+
+    return pd.DataFrame({"rec_log_aqi": at(log_aqi), "rec_heavy": at(heavy),
+                         "rec_region_heavy": region.reindex(frame["issue_date"]).to_numpy(float)}, index=frame.index)
+
+
 #: candidate feature sets for ``--extra``: name → f(frame, world folder, inputs) → columns aligned with the frame
-EXTRAS = {"known_cuts": known_cuts, "lagged_three": lagged_three, "upwind_ranges": upwind_ranges}
+EXTRAS = {"known_cuts": known_cuts, "lagged_three": lagged_three, "upwind_ranges": upwind_ranges,
+          "recent_regime": recent_regime}
 
 
 def one_world(data: Path, start: str, cache: Path, seeds, threshold: int, extra: str | None) -> pd.DataFrame:
