@@ -85,7 +85,6 @@ TEXT.update({
     "no_verifiable": ("训练期之后没有可检验的日期", "No issue dates after the training period"),
     "model_vs_consultation": ("模型与会商订正对比", "Model vs consultation"),
     "model_line": ("{name} {version}，训练期 {period}，{rows} 条样本", "{name} {version}, trained on {period}, {rows} rows"),
-    "driver_chart_y": ("对AQI的贡献", "Effect on AQI"),
     "driver_note": ("各因子对模型预报中位数的贡献（AQI），相对于各因子取训练期平均时的基准 {base}；正值使AQI升高，负值使AQI降低。",
                     "Each driver's part of the model's median forecast (AQI points) against the baseline {base} with "
                     "every driver at its training mean; positive raises the AQI, negative lowers it."),
