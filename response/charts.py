@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from forecast import labels, products
+from forecast.areas import MAP_TOLERANCE  # outlines simplified to about 1 km: invisible on a page
 from forecast.levels import LEVEL_COLOURS, LEVELS
 from forecast.nomenclature import HEAVY_AQI
 
@@ -35,8 +36,6 @@ BUNDLED_CJK_FONT = Path(__file__).parent / "data" / "fonts" / "LantianSansSC-Reg
 BUNDLED_CJK_FAMILY = "Lantian Sans SC"
 #: the level map's fill of a league/city without a forecast
 NO_FORECAST_COLOUR = "#F2F2F2"
-#: outlines on the maps are simplified to this tolerance [degrees] (about 1 km: invisible on a page)
-MAP_TOLERANCE = 0.01
 #: the map panels of a key day: field → (Chinese name, English name, unit, matplotlib colour map)
 MAP_PANELS = {"blh": ("边界层高度", "boundary-layer height", "m", "viridis"),
               "wind_speed": ("10米风速", "10-m wind speed", "m/s", "Blues"),
