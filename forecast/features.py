@@ -506,8 +506,8 @@ def transport_features(frame: pd.DataFrame, area_table: pd.DataFrame | None = No
 
     ``tr_up_pm25`` is the mean of the other areas' ``pm25_now`` (24-h PM2.5 at the issue time) [µg/m³], weighted
     by how far upwind they lie under the target day's mean wind (``met_wind_u``/``met_wind_v``):
-    ``w_ab = max(0, cos θ_ab) · exp(−d_ab / scale_km)`` (default :data:`TRANSPORT_SCALE_KM`), θ the angle between the wind and the direction from b to a
-    (seats of the areas, great-circle distance); ``tr_up_weight`` is ``Σ w`` (0 in a calm or with nobody
+    ``w_ab = max(0, cos θ_ab) · exp(−d_ab / scale_km)`` (default :data:`TRANSPORT_SCALE_KM`), θ the angle between
+    the wind and the direction from b to a (seats of the areas, great-circle distance); ``tr_up_weight`` is ``Σ w`` (0 in a calm or with nobody
     upwind). ``tr_region_pm25`` is the mean ``pm25_now`` of the leagues/cities at the issue time.
     Only observations at the issue time and the forecast wind are used.
     """

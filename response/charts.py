@@ -2,10 +2,10 @@
 diagram (SVG), and the consultation briefing's level map and meteorological maps (PNG).
 
 Why not plotly here (as in :mod:`response.figures`): the consultation page is the first an officer opens, and a
-plotly chart makes the browser fetch and start plotly.js (about 4.6 MB) before the page can draw it — 1.5–2 s of
-the first visit on a 2-core machine, more than everything else on the page (session 12, headless Chromium on the
-demo: the page settled in 4.3 s with its plotly charts, in 2.5–2.8 s without them). An SVG made here is a
-10–40 kB image the browser shows at once; its text stays text (``svg.fonttype = "none"``: the browser sets the
+plotly chart makes the browser fetch and start plotly.js (about 4.7 MB) before the page can draw it — most of
+the first visit on a 2-core machine (``bench_pages``, session 12, headless Chromium on the demo, the first screen
+drawn: 4.55 s with its plotly charts, 2.28–2.80 s with these). An SVG made here (10–110 kB, the level map the
+largest) is shown by the browser at once; its text stays text (``svg.fonttype = "none"``: the browser sets the
 Chinese in its own font, crisp at any zoom). The maps a consultation explores (the gridded fields, behind a
 switch) and the post-episode report stay plotly.
 
@@ -217,6 +217,11 @@ def _date_axis(ax, lang: str) -> None:
 
     ax.xaxis.set_major_locator(mdates.DayLocator(interval=2))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d" if lang == "en" else "%-m月%-d日"))
+    _plain_axes(ax)
+
+
+def _plain_axes(ax) -> None:
+    """Small tick labels, light horizontal grid lines behind the data, no top or right spine."""
     ax.tick_params(labelsize=7)
     ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -276,11 +281,7 @@ def driver_bars(effects: pd.DataFrame, lang: str = "zh", *, fmt: str = "svg", wi
     ax.axhline(0, color="#555555", linewidth=0.8)
     ax.set_xticks(range(len(leads)), [f"D{k}" for k in leads])
     ax.set_ylabel(labels.phrase("fig_driver_aqi", lang), fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _plain_axes(ax)
     ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4)
     return render(fig, fmt)
 
