@@ -1,6 +1,7 @@
 """The fast skill harness: one change at a time to the classifier that decides lead days 1–2, on the bench worlds.
 
-``python -m benchmarks.skill_trials [--worlds DIR] [--seeds 0,1,2] [--threshold 200] [--extra NAME]``
+``python -m benchmarks.skill_trials [--worlds DIR] [--set bench] [--seeds 0,1,2] [--threshold 200] [--extra NAME]
+[--variant NAME]``
 
 For each world of :data:`benchmarks.bench_skill.WORLDS` kept in ``--worlds`` (``LANTIAN_SKILL_DIR``: a world is
 simulated there when missing), the AQI > ``threshold`` classifier of lead days 1–2 is trained exactly as
@@ -13,7 +14,11 @@ README's trial tables quote. LightGBM runs on one thread; about 10 s per world a
 extracted (its workspace, ``--cache``, default ``<worlds>/caches/<world>``).
 
 ``--extra``: a candidate feature set added to the model's table for the trial (:data:`EXTRAS`); the shipped
-features are the reference. The whole model is measured by ``bench_skill``.
+features are the reference. ``--variant``: another way of making the probability or the decision (:data:`VARIANTS`:
+the probability lowered for the measures known to be in force, classifiers per lead day or blended with the
+classifier of every lead day, a monthly walk-forward refit), scored beside the reference (``reference``, the
+out-of-fold TS threshold). ``--set``: the worlds (:data:`benchmarks.bench_skill.WORLD_SETS`). The whole model is
+measured by ``bench_skill``.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import argparse
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +36,7 @@ from forecast import features as F
 from forecast import forecasting
 from forecast import model as M
 
-from .bench_skill import WORLDS, _world
+from .bench_skill import WORLD_SETS, _world
 
 
 def _ts_max(p, y):
@@ -144,55 +150,206 @@ EXTRAS = {"known_cuts": known_cuts, "lagged_three": lagged_three, "upwind_ranges
           "recent_regime": recent_regime}
 
 
-def one_world(data: Path, start: str, cache: Path, seeds, threshold: int, extra: str | None) -> pd.DataFrame:
+@dataclass
+class Trial:
+    """One world's tables for a trial: ``train`` the training rows of lead days 1–2 (target observed by ``until``),
+    ``full`` those of every lead day, ``verify`` the verification winter's rows of lead days 1–2 (issue dates
+    ``v0`` … ``v1``); ``fold`` the 5 interleaved folds of whole weeks of ``train``."""
+    data: Path
+    inputs: object
+    clim: pd.DataFrame
+    until: str
+    v0: str
+    v1: str
+    full: pd.DataFrame
+    train: pd.DataFrame
+    verify: pd.DataFrame
+    threshold: int
+
+    @property
+    def y(self) -> np.ndarray:
+        return (self.train["y_aqi"] > self.threshold).to_numpy(int)
+
+    @property
+    def fold(self) -> np.ndarray:
+        return week_folds(self.train)
+
+
+def week_folds(frame: pd.DataFrame, folds: int = 5) -> np.ndarray:
+    """The fold of each row: whole weeks of issue dates dealt out in turn (as :meth:`forecast.model.Forecaster.fit`)."""
+    week = ((frame["issue_date"] - pd.Timestamp("2000-01-03")).dt.days // 7).to_numpy()
+    fold_of = {w: i % folds for i, w in enumerate(np.unique(week))}
+    return np.array([fold_of[w] for w in week])
+
+
+def trial_tables(data: Path, start: str, cache: Path, threshold: int, extra: str | None = None) -> Trial:
     y0 = pd.Timestamp(start).year
     until, v0, v1 = f"{y0 + 2}-05-31", f"{y0 + 2}-10-15", f"{y0 + 3}-03-20"
     inputs = forecasting.load_inputs(data, cache=cache)
     clim = F.climatology(inputs.obs.daily, until=pd.Timestamp(until), calendar=forecasting._calendar(inputs))
-    train = forecasting.training_table(inputs, until=until, clim=clim)
-    train = train[train["y_aqi"].notna() & train["lead"].isin(M.SHORT_LEADS)].reset_index(drop=True)
+    full = forecasting.training_table(inputs, until=until, clim=clim)
+    full = full[full["y_aqi"].notna()].reset_index(drop=True)
     verify = F.make_features(inputs.obs, inputs.met_daily, inputs.met_lead, forecasting._dates(v0, v1), clim=clim,
                              with_targets=True, **forecasting._region_kw(inputs))
     verify = verify[verify["y_aqi"].notna() & verify["lead"].isin(M.SHORT_LEADS)].reset_index(drop=True)
     if extra:
-        train = pd.concat([train, EXTRAS[extra](train, data, inputs)], axis=1)
+        full = pd.concat([full, EXTRAS[extra](full, data, inputs)], axis=1)
         verify = pd.concat([verify, EXTRAS[extra](verify, data, inputs)], axis=1)
-    y = (train["y_aqi"] > threshold).to_numpy(int)
-    yv = (verify["y_aqi"] > threshold).to_numpy(bool)
-    week = ((train["issue_date"] - pd.Timestamp("2000-01-03")).dt.days // 7).to_numpy()
-    fold_of = {w: i % 5 for i, w in enumerate(np.unique(week))}
-    fold = np.array([fold_of[w] for w in week])
+    train = full[full["lead"].isin(M.SHORT_LEADS)].reset_index(drop=True)
+    return Trial(data, inputs, clim, until, v0, v1, full, train, verify, threshold)
+
+
+def classifier(train: pd.DataFrame, y: np.ndarray, seed: int, *, params: dict | None = None, name: str = "trial"):
+    """The classifier as :meth:`forecast.model.Forecaster.fit` trains it (5 cross-fitted folds of whole weeks,
+    isotonic calibration; default parameters those of the days-1–2 classifiers): ``(model, out-of-fold p)``."""
+    feats = ["area"] + [c for c in M.feature_columns(train) if c != "area" and c not in M.empty_features(train)]
+    m = M.Forecaster(features=feats, areas=sorted(train["area_id"].unique()), seed=seed)
+    params = params or {**M.DEFAULT_PARAMS, **M.SHORT_PARAMS}
+    oof = m._cross_fit(name, m.matrix(train), y, week_folds(train), 5, {**params, "seed": seed, "num_threads": 1},
+                       M.N_ROUNDS, lambda key: None)
+    return m, oof
+
+
+# ---- variants: other ways of making the days-1–2 probability and decision, against the reference ----------------
+# each: f(trial, seed, reference p on the verification rows, reference out-of-fold p) → {label: (p, cut)} over
+# ``trial.verify``'s rows (cut a number or one per row; NaN p: the row is not scored by that label)
+
+#: the elasticities of the measures-aware probability tried: PM2.5 lower by elasticity × the known cut share
+MEASURES_ELASTICITIES = (0.3, 0.5, 1.0)
+
+
+def known_share(frame: pd.DataFrame, data: Path) -> np.ndarray:
+    """The cut share of the warning known at the issue time to be in force on the target day (issued before the
+    issue date; the data's warnings record, as ``bench_skill`` reads it) [0–1]."""
+    from forecast import levels
+    from response import episodes
+
+    w = episodes.read_warnings(episodes.warnings_record(data))
+    w = w.assign(issued=pd.to_datetime(w["issued"]),
+                 cut=[levels.reduction_share(lv, levels.rules_in_force(d)) for lv, d in zip(w["level"], w["date"])])
+    x = frame[["area_id", "issue_date", "target_date"]].merge(
+        w.rename(columns={"date": "target_date"})[["area_id", "target_date", "issued", "cut"]],
+        on=["area_id", "target_date"], how="left")
+    known = x["issued"].notna() & (x["issued"] < x["issue_date"])
+    return np.where(known, x["cut"].fillna(0.0), 0.0)
+
+
+def measures_adjusted(p200, p300, share, elasticity):
+    """P(AQI > 200) with the known measures in force: PM2.5 lower by r = elasticity × share, so the day exceeds
+    200 when its unmitigated AQI exceeds 200 + 150 r / (1 − r) (the PM2.5 sub-index between 150 and 250 µg/m³),
+    interpolated log-linearly between P(> 200) and P(> 300)."""
+    r = np.clip(elasticity * share, 0, 0.6)
+    ratio = np.clip(np.where(p200 > 0, np.minimum(p300, p200) / np.maximum(p200, 1e-12), 0.0), 1e-6, 1.0)
+    return np.where(r > 0, p200 * ratio ** (1.5 * r / (1 - r)), p200)
+
+
+def measures_known(t: Trial, seed, p_ref, oof_ref):
+    """The day's probability lowered for the warning known at the issue time to be in force on it (its cut share,
+    :func:`known_share`), at each elasticity of :data:`MEASURES_ELASTICITIES`; the threshold from the adjusted
+    out-of-fold probabilities."""
+    y300 = (t.train["y_aqi"] > 300).to_numpy(int)
+    m, oof300 = classifier(t.train, y300, seed, name="p300")
+    p300 = m._probability(m.matrix(t.verify), "p300")
+    s_tr, s_v = known_share(t.train, t.data), known_share(t.verify, t.data)
+    out = {}
+    for k in MEASURES_ELASTICITIES:
+        oof = measures_adjusted(oof_ref, oof300, s_tr, k)
+        out[f"measures_known_{k:g}"] = (measures_adjusted(p_ref, p300, s_v, k), _ts_max(oof, t.y))
+    return out
+
+
+def per_lead(t: Trial, seed, p_ref, oof_ref):
+    """A classifier of its own for lead day 1 and for lead day 2 (each on its lead day's rows only), instead of one
+    for both; and the reference averaged with the classifier of every lead day (``DEFAULT_PARAMS``, 300 rows per
+    leaf), the threshold from the averaged out-of-fold probabilities."""
+    y = t.y
+    p = np.full(len(t.verify), np.nan)
+    cut = np.full(len(t.verify), np.nan)
+    for lead in M.SHORT_LEADS:
+        tr, vr = (t.train["lead"] == lead).to_numpy(), (t.verify["lead"] == lead).to_numpy()
+        m, oof = classifier(t.train[tr].reset_index(drop=True), y[tr], seed, name=f"l{lead}")
+        p[vr], cut[vr] = m._probability(m.matrix(t.verify[vr]), f"l{lead}"), _ts_max(oof, y[tr])
+    y_all = (t.full["y_aqi"] > t.threshold).to_numpy(int)
+    m, oof_all = classifier(t.full, y_all, seed, params=M.DEFAULT_PARAMS, name="all")
+    short = t.full["lead"].isin(M.SHORT_LEADS).to_numpy()
+    p_all = m._probability(m.matrix(t.verify), "all")
+    blend = 0.5 * (oof_ref + oof_all[short])
+    return {"per_lead": (p, cut), "blend_all_leads": (0.5 * (p_ref + p_all), _ts_max(blend, y))}
+
+
+def walk_forward(t: Trial, seed, p_ref, oof_ref):
+    """The classifier refitted on the first day of every month of the verification winter on every row observed by
+    then (the winter's own days included), as a monthly retraining in operation would; each month's forecasts from
+    that month's refit, with its own out-of-fold threshold."""
+    rows = forecasting.training_table(t.inputs, until=pd.Timestamp(t.v1) + pd.Timedelta(days=3), clim=t.clim)
+    rows = rows[rows["y_aqi"].notna() & rows["lead"].isin(M.SHORT_LEADS)].reset_index(drop=True)
+    months = pd.date_range(t.v0, t.v1, freq="MS")
+    starts = [pd.Timestamp(t.v0)] + [d for d in months if d > pd.Timestamp(t.v0)]
+    p = np.full(len(t.verify), np.nan)
+    cut = np.full(len(t.verify), np.nan)
+    for i, r0 in enumerate(starts):
+        r1 = starts[i + 1] if i + 1 < len(starts) else pd.Timestamp(t.v1) + pd.Timedelta(days=1)
+        train = rows[rows["target_date"] < (r0 if i else pd.Timestamp(t.until) + pd.Timedelta(days=1))]
+        train = train.reset_index(drop=True)
+        y = (train["y_aqi"] > t.threshold).to_numpy(int)
+        m, oof = classifier(train, y, seed, name="walk")
+        vr = ((t.verify["issue_date"] >= r0) & (t.verify["issue_date"] < r1)).to_numpy()
+        p[vr], cut[vr] = m._probability(m.matrix(t.verify[vr]), "walk"), _ts_max(oof, y)
+    return {"walk_forward": (p, cut)}
+
+
+#: variants for ``--variant``: name → f(trial, seed, reference p, reference out-of-fold p) → {label: (p, cut)}
+VARIANTS = {"measures_known": measures_known, "per_lead": per_lead, "walk_forward": walk_forward}
+
+
+def _scores(label: str, seed: int, lead_of: np.ndarray, p: np.ndarray, cut, yv: np.ndarray) -> list[dict]:
+    cut = np.broadcast_to(np.asarray(cut, float), p.shape)
+    rows = []
+    for lead in M.SHORT_LEADS:
+        r = (lead_of == lead) & np.isfinite(p)
+        if not r.any():
+            continue
+        fc, obs = p[r] >= cut[r], yv[r]
+        rows.append({"seed": seed, "rule": label, "lead": lead, "cut": float(np.mean(cut[r])),
+                     "hits": int((fc & obs).sum()), "false_alarms": int((fc & ~obs).sum()),
+                     "misses": int((~fc & obs).sum()), "bs": float(np.mean((p[r] - obs) ** 2)),
+                     "bs_clim": float(np.mean((obs.mean() - obs) ** 2))})
+    return rows
+
+
+def one_world(data: Path, start: str, cache: Path, seeds, threshold: int, extra: str | None,
+              variant: str | None = None) -> pd.DataFrame:
+    t = trial_tables(data, start, cache, threshold, extra)
+    yv = (t.verify["y_aqi"] > threshold).to_numpy(bool)
+    lead_of = t.verify["lead"].to_numpy()
     rows = []
     for seed in seeds:
-        feats = ["area"] + [c for c in M.feature_columns(train) if c != "area" and c not in M.empty_features(train)]
-        m = M.Forecaster(features=feats, areas=sorted(train["area_id"].unique()), seed=seed)
-        params = {**M.DEFAULT_PARAMS, **M.SHORT_PARAMS, "seed": seed, "num_threads": 1}
-        oof = m._cross_fit("trial", m.matrix(train), y, fold, 5, params, M.N_ROUNDS, lambda key: None)
-        p = m._probability(m.matrix(verify), "trial")
-        for rule, f in RULES.items():
-            cut = f(oof, y)
-            for lead in (1, 2):
-                r = (verify["lead"] == lead).to_numpy()
-                fc = p[r] >= cut
-                rows.append({"seed": seed, "rule": rule, "lead": lead, "cut": cut, "hits": int((fc & yv[r]).sum()),
-                             "false_alarms": int((fc & ~yv[r]).sum()), "misses": int((~fc & yv[r]).sum())})
+        m, oof = classifier(t.train, t.y, seed)
+        p = m._probability(m.matrix(t.verify), "trial")
+        rules = {"reference": _ts_max} if variant else RULES
+        for rule, f in rules.items():
+            rows += _scores(rule, seed, lead_of, p, f(oof, t.y), yv)
+        if variant:
+            for label, (pv, cut) in VARIANTS[variant](t, seed, p, oof).items():
+                rows += _scores(label, seed, lead_of, pv, cut, yv)
     return pd.DataFrame(rows)
 
 
 def summary(results: dict[str, pd.DataFrame]) -> str:
-    """Per rule and lead day: the mean over the worlds of TS, POD, FAR, frequency bias; each world's TS and FAR."""
+    """Per rule (or variant) and lead day: the mean over the worlds of TS, POD, FAR, frequency bias and Brier skill
+    (against the verification winter's own frequency); each world's TS and FAR."""
     per = []
     for world, r in results.items():
-        g = r.groupby(["rule", "lead"])[["hits", "false_alarms", "misses"]].mean()
+        g = r.groupby(["rule", "lead"])[["hits", "false_alarms", "misses", "bs", "bs_clim"]].mean()
         a, b, c = g["hits"], g["false_alarms"], g["misses"]
         per.append(pd.DataFrame({"world": world, "ts": a / (a + b + c), "pod": a / (a + c), "far": b / (a + b),
-                                 "bias": (a + b) / (a + c)}))
+                                 "bias": (a + b) / (a + c), "bss": 1 - g["bs"] / g["bs_clim"]}))
     t = pd.concat(per).reset_index()
-    lines = ["| rule | lead | TS | POD | FAR | bias | TS per world | FAR per world |",
-             "|---|---|---|---|---|---|---|---|"]
-    for (rule, lead), g in t.groupby(["rule", "lead"]):
+    lines = ["| rule | lead | TS | POD | FAR | bias | BSS | TS per world | FAR per world |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for (rule, lead), g in t.groupby(["rule", "lead"], sort=False):
         lines.append(f"| {rule} | {lead} | {g['ts'].mean():.3f} | {g['pod'].mean():.3f} | {g['far'].mean():.3f} | "
-                     f"{g['bias'].mean():.2f} | {' / '.join(f'{v:.3f}' for v in g['ts'])} | "
+                     f"{g['bias'].mean():.2f} | {g['bss'].mean():.3f} | {' / '.join(f'{v:.3f}' for v in g['ts'])} | "
                      f"{' / '.join(f'{v:.2f}' for v in g['far'])} |")
     return "\n".join(lines)
 
@@ -204,6 +361,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default="0,1,2", help="LightGBM seeds, comma-separated (default 0,1,2)")
     ap.add_argument("--threshold", type=int, default=200, choices=M.THRESHOLDS)
     ap.add_argument("--extra", choices=sorted(EXTRAS), help="a candidate feature set to add")
+    ap.add_argument("--variant", choices=sorted(VARIANTS), help="another way of making the probability or the "
+                    "decision, scored beside the reference")
+    ap.add_argument("--set", default="bench", choices=sorted(WORLD_SETS), help="the worlds (default bench)")
     args = ap.parse_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
@@ -212,10 +372,11 @@ def main(argv=None) -> int:
         return 2
     cache = args.cache or args.worlds / "caches"
     results = {}
-    for seed, start, end in WORLDS:
+    for seed, start, end in WORLD_SETS[args.set]:
         t = time.perf_counter()
         data = _world(args.worlds, seed, start, end, 0.5)
-        results[str(seed)] = one_world(data, start, cache / data.name, seeds, args.threshold, args.extra)
+        results[str(seed)] = one_world(data, start, cache / data.name, seeds, args.threshold, args.extra,
+                                        args.variant)
         print(f"world {seed}: {time.perf_counter() - t:.0f} s", flush=True)
     print(summary(results))
     return 0
