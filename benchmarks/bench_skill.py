@@ -10,7 +10,7 @@ for choosing thresholds) are kept in ``LANTIAN_SKILL_RECORDS``, else in ``LANTIA
 
 Environment: ``LANTIAN_SKILL_SET`` (``bench``, default: :data:`WORLDS`, the worlds decisions are made on;
 ``held-out``: :data:`HELD_OUT_WORLDS`, never used for a decision; ``fresh``: :data:`FRESH_WORLDS`, three more
-of those), ``LANTIAN_SKILL_WORLDS`` (how many of the set,
+of those; ``unseen``: the five together), ``LANTIAN_SKILL_WORLDS`` (how many of the set,
 default all), ``LANTIAN_SKILL_STEP`` (analysis
 grid spacing in degrees, default 0.5: the forecaster reads station points, so a coarser analysis grid changes little
 and halves the cost), ``LANTIAN_SKILL_DIR`` (keep the worlds there and reuse them on the next run: a world whose
@@ -43,8 +43,9 @@ HELD_OUT_WORLDS = [(5, "2020-10-01", "2023-03-31"), (77, "2019-10-01", "2022-03-
 #: shipped (``LANTIAN_SKILL_SET=fresh``): with :data:`HELD_OUT_WORLDS`, five worlds no decision was made on — the
 #: estimate of skill on unseen worlds that the bench worlds, which served every decision, can no longer give
 FRESH_WORLDS = [(101, "2020-10-01", "2023-03-31"), (202, "2022-10-01", "2025-03-31"), (303, "2023-10-01", "2026-03-31")]
-#: the sets of worlds ``LANTIAN_SKILL_SET`` chooses from
-WORLD_SETS = {"bench": WORLDS, "held-out": HELD_OUT_WORLDS, "fresh": FRESH_WORLDS}
+#: the sets of worlds ``LANTIAN_SKILL_SET`` chooses from; ``unseen``: every world no decision was made on
+WORLD_SETS = {"bench": WORLDS, "held-out": HELD_OUT_WORLDS, "fresh": FRESH_WORLDS,
+              "unseen": HELD_OUT_WORLDS + FRESH_WORLDS}
 LEADS = tuple(range(1, 8))
 
 
