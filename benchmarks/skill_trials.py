@@ -73,14 +73,9 @@ RULES = {"ts_max": _ts_max, "bias_one": _bias_one, "ets_max": _ets_max}
 
 
 def known_cuts(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
-    """The cut share of the warnings issued before the issue date that cover the target day (the simulated
-    authorities' ``truth/warnings.csv``): ``ctl_cut_known``."""
-    w = pd.read_csv(data / "truth" / "warnings.csv", parse_dates=["date", "issued"])
-    w = w.sort_values("issued").drop_duplicates(["area_id", "date"], keep="last")  # one row per area and day
-    x = frame[["area_id", "issue_date", "target_date"]].merge(
-        w.rename(columns={"date": "target_date"}), on=["area_id", "target_date"], how="left")
-    known = x["issued"].notna() & (x["issued"] < x["issue_date"])
-    return pd.DataFrame({"ctl_cut_known": np.where(known, x["cut_share"].fillna(0.0), 0.0)}, index=frame.index)
+    """The cut share of the warnings issued before the issue date that cover the target day, as a feature:
+    ``ctl_cut_known`` (:func:`known_share`)."""
+    return pd.DataFrame({"ctl_cut_known": known_share(frame, data)}, index=frame.index)
 
 
 def lagged_three(frame: pd.DataFrame, data: Path, inputs) -> pd.DataFrame:
@@ -154,7 +149,7 @@ EXTRAS = {"known_cuts": known_cuts, "lagged_three": lagged_three, "upwind_ranges
 class Trial:
     """One world's tables for a trial: ``train`` the training rows of lead days 1–2 (target observed by ``until``),
     ``full`` those of every lead day, ``verify`` the verification winter's rows of lead days 1–2 (issue dates
-    ``v0`` … ``v1``); ``fold`` the 5 interleaved folds of whole weeks of ``train``."""
+    ``v0`` … ``v1``); ``y`` the training rows' events."""
     data: Path
     inputs: object
     clim: pd.DataFrame
@@ -169,10 +164,6 @@ class Trial:
     @property
     def y(self) -> np.ndarray:
         return (self.train["y_aqi"] > self.threshold).to_numpy(int)
-
-    @property
-    def fold(self) -> np.ndarray:
-        return week_folds(self.train)
 
 
 def week_folds(frame: pd.DataFrame, folds: int = 5) -> np.ndarray:
@@ -220,18 +211,18 @@ MEASURES_ELASTICITIES = (0.3, 0.5, 1.0)
 
 def known_share(frame: pd.DataFrame, data: Path) -> np.ndarray:
     """The cut share of the warning known at the issue time to be in force on the target day (issued before the
-    issue date; the data's warnings record, as ``bench_skill`` reads it) [0–1]."""
+    issue date; the data's warnings record, as ``bench_skill`` reads it; the largest where several are) [0–1]."""
     from forecast import levels
     from response import episodes
 
     w = episodes.read_warnings(episodes.warnings_record(data))
     w = w.assign(issued=pd.to_datetime(w["issued"]),
                  cut=[levels.reduction_share(lv, levels.rules_in_force(d)) for lv, d in zip(w["level"], w["date"])])
-    x = frame[["area_id", "issue_date", "target_date"]].merge(
+    x = frame[["area_id", "issue_date", "target_date"]].reset_index(drop=True).reset_index().merge(
         w.rename(columns={"date": "target_date"})[["area_id", "target_date", "issued", "cut"]],
         on=["area_id", "target_date"], how="left")
-    known = x["issued"].notna() & (x["issued"] < x["issue_date"])
-    return np.where(known, x["cut"].fillna(0.0), 0.0)
+    x["known"] = np.where(x["issued"].notna() & (x["issued"] < x["issue_date"]), x["cut"].fillna(0.0), 0.0)
+    return x.groupby("index")["known"].max().reindex(range(len(frame))).to_numpy(float)
 
 
 def measures_adjusted(p200, p300, share, elasticity):
